@@ -1,0 +1,25 @@
+package io.chronik.log;
+
+/**
+ * Storage's own error vocabulary. The handler layer maps each to the Kafka error code of the same name,
+ * so storage never depends on protocol classes.
+ */
+public enum LogError {
+    NONE,
+    /** A batch failed its CRC-32C check or its length fields are inconsistent. */
+    CORRUPT_MESSAGE,
+    /** A batch is well formed but not acceptable (magic other than 2, empty, bad offset delta, transactional). */
+    INVALID_RECORD,
+    /** A batch is larger than the topic's max.message.bytes. */
+    MESSAGE_TOO_LARGE,
+    /** An idempotent batch's sequence does not follow the producer's last one. */
+    OUT_OF_ORDER_SEQUENCE_NUMBER,
+    /** An idempotent batch carries an epoch older than the producer's current one. */
+    INVALID_PRODUCER_EPOCH,
+    /** The requested offset is outside [log start offset, log end offset]. */
+    OFFSET_OUT_OF_RANGE,
+    /** Disk full or another I/O failure; nothing of the request became visible. */
+    KAFKA_STORAGE_ERROR,
+    /** The partition was deleted while the request was in flight. */
+    UNKNOWN_TOPIC_OR_PARTITION
+}

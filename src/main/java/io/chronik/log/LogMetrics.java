@@ -1,0 +1,15 @@
+package io.chronik.log;
+
+/** Hooks through which storage reports what it does; the metrics package supplies the implementation. */
+public interface LogMetrics {
+    LogMetrics NOOP = new LogMetrics() {
+    };
+
+    /** One partition append (validation + write), in nanoseconds. */
+    default void appendCompleted(String topic, long nanos, int records, int bytes) {
+    }
+
+    /** One group-commit round: how long the fsyncs took and how many records they made durable. */
+    default void fsyncCompleted(long nanos, long records) {
+    }
+}

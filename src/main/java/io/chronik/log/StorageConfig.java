@@ -1,0 +1,18 @@
+package io.chronik.log;
+
+import java.nio.file.Path;
+
+/**
+ * Broker-wide storage settings.
+ *
+ * @param dataDir                    root directory; one sub-directory per partition ({@code <topic>-<partition>})
+ * @param defaults                   topic configuration used where a topic has no override
+ * @param fsyncOnAcksAll             whether acks=all appends wait for fsync (group commit)
+ * @param appendThreads              number of append lanes (threads); each partition is pinned to one lane
+ * @param maxPendingAppendsPerLane   bound on each lane's task queue
+ * @param retentionCheckIntervalMs   how often retention runs
+ * @param fileDeleteDelayMs          how long a deleted segment's files stay on disk for readers that hold a slice
+ */
+public record StorageConfig(Path dataDir, LogConfig defaults, boolean fsyncOnAcksAll, int appendThreads,
+                            int maxPendingAppendsPerLane, long retentionCheckIntervalMs, long fileDeleteDelayMs) {
+}
