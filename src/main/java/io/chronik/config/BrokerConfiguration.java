@@ -1,0 +1,96 @@
+package io.chronik.config;
+
+import io.chronik.handler.ApiVersionsHandler;
+import io.chronik.handler.BrokerIdentity;
+import io.chronik.handler.ConfigsHandler;
+import io.chronik.handler.DeleteRecordsHandler;
+import io.chronik.handler.DescribeClusterHandler;
+import io.chronik.handler.FetchHandler;
+import io.chronik.handler.InitProducerIdHandler;
+import io.chronik.handler.ListOffsetsHandler;
+import io.chronik.handler.MetadataHandler;
+import io.chronik.handler.ProduceHandler;
+import io.chronik.handler.RequestHandler;
+import io.chronik.handler.TopicAdminHandler;
+import io.chronik.log.LogConfig;
+import io.chronik.log.LogManager;
+import io.chronik.server.KafkaServer;
+import io.chronik.server.RequestDispatcher;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Lazy;
+import reactor.core.scheduler.Scheduler;
+
+import java.util.List;
+
+/** Wires the handlers, the dispatcher and the Kafka listener. */
+@Configuration(proxyBeanMethods = false)
+public class BrokerConfiguration {
+
+    @Bean
+    BrokerIdentity brokerIdentity(ChronikProperties props, @Lazy KafkaServer server) {
+        return new BrokerIdentity(props, server::advertisedPort);
+    }
+
+    @Bean
+    ApiVersionsHandler apiVersionsHandler(ObjectProvider<RequestDispatcher> dispatcher, BrokerIdentity broker) {
+        return new ApiVersionsHandler(() -> dispatcher.getObject().apiTable(), broker);
+    }
+
+    @Bean
+    MetadataHandler metadataHandler(LogManager logs, BrokerIdentity broker, ChronikProperties props, Scheduler ioScheduler) {
+        return new MetadataHandler(logs, broker, props, ioScheduler);
+    }
+
+    @Bean
+    DescribeClusterHandler describeClusterHandler(BrokerIdentity broker) {
+        return new DescribeClusterHandler(broker);
+    }
+
+    @Bean
+    ProduceHandler produceHandler(LogManager logs) {
+        return new ProduceHandler(logs);
+    }
+
+    @Bean
+    FetchHandler fetchHandler(LogManager logs, Scheduler ioScheduler) {
+        return new FetchHandler(logs, ioScheduler);
+    }
+
+    @Bean
+    ListOffsetsHandler listOffsetsHandler(LogManager logs, Scheduler ioScheduler) {
+        return new ListOffsetsHandler(logs, ioScheduler);
+    }
+
+    @Bean
+    InitProducerIdHandler initProducerIdHandler(LogManager logs, Scheduler ioScheduler) {
+        return new InitProducerIdHandler(logs, ioScheduler);
+    }
+
+    @Bean
+    TopicAdminHandler topicAdminHandler(LogManager logs, LogConfig brokerTopicDefaults, ChronikProperties props, Scheduler ioScheduler) {
+        return new TopicAdminHandler(logs, brokerTopicDefaults, props, ioScheduler);
+    }
+
+    @Bean
+    ConfigsHandler configsHandler(LogManager logs, LogConfig brokerTopicDefaults, ChronikProperties props, Scheduler ioScheduler) {
+        return new ConfigsHandler(logs, brokerTopicDefaults, props, ioScheduler);
+    }
+
+    @Bean
+    DeleteRecordsHandler deleteRecordsHandler(LogManager logs) {
+        return new DeleteRecordsHandler(logs);
+    }
+
+    @Bean
+    RequestDispatcher requestDispatcher(List<RequestHandler> handlers) {
+        return new RequestDispatcher(handlers);
+    }
+
+    @Bean
+    KafkaServer kafkaServer(ChronikProperties props, RequestDispatcher dispatcher, LogManager logs) {
+        // Depends on LogManager so storage is recovered before the listener opens and closed after it stops.
+        return new KafkaServer(props, dispatcher);
+    }
+}

@@ -1,0 +1,180 @@
+package io.chronik.config;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.convert.DataSizeUnit;
+import org.springframework.util.unit.DataSize;
+import org.springframework.util.unit.DataUnit;
+import org.springframework.validation.annotation.Validated;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Every setting of a Chronik broker, bound from {@code chronik.*}. Invalid values stop startup before any
+ * port opens, with a message naming the key and the value.
+ */
+@Validated
+@ConfigurationProperties("chronik")
+public class ChronikProperties {
+
+    @Valid
+    private final Listener listener = new Listener();
+    @Valid
+    private final Storage storage = new Storage();
+
+    /** Host name Metadata responses tell clients to connect to. */
+    @NotBlank
+    private String advertisedHost = "localhost";
+    /** Port Metadata responses tell clients to connect to; defaults to the bound listener port. */
+    @Min(1)
+    @Max(65535)
+    private Integer advertisedPort;
+    /** Broker id reported in Metadata. */
+    @Min(0)
+    private int nodeId = 0;
+    /** Cluster id reported in Metadata and DescribeCluster. */
+    @NotBlank
+    private String clusterId = "chronik-cluster";
+    @NotNull
+    private Path dataDir = Path.of("./data");
+    private boolean autoCreateTopics = true;
+    @Min(1)
+    @Max(100000)
+    private int defaultPartitions = 1;
+    /** Requests handled concurrently per connection; past this Chronik stops reading the socket. */
+    @Min(1)
+    @Max(10000)
+    private int maxInFlightPerConnection = 64;
+    /** Largest request frame accepted; a larger one closes the connection. */
+    @NotNull
+    @DataSizeUnit(DataUnit.BYTES)
+    private DataSize maxRequestBytes = DataSize.ofMegabytes(100);
+
+    public Listener getListener() { return listener; }
+    public Storage getStorage() { return storage; }
+    public String getAdvertisedHost() { return advertisedHost; }
+    public void setAdvertisedHost(String advertisedHost) { this.advertisedHost = advertisedHost; }
+    public Integer getAdvertisedPort() { return advertisedPort; }
+    public void setAdvertisedPort(Integer advertisedPort) { this.advertisedPort = advertisedPort; }
+    public int getNodeId() { return nodeId; }
+    public void setNodeId(int nodeId) { this.nodeId = nodeId; }
+    public String getClusterId() { return clusterId; }
+    public void setClusterId(String clusterId) { this.clusterId = clusterId; }
+    public Path getDataDir() { return dataDir; }
+    public void setDataDir(Path dataDir) { this.dataDir = dataDir; }
+    public boolean isAutoCreateTopics() { return autoCreateTopics; }
+    public void setAutoCreateTopics(boolean autoCreateTopics) { this.autoCreateTopics = autoCreateTopics; }
+    public int getDefaultPartitions() { return defaultPartitions; }
+    public void setDefaultPartitions(int defaultPartitions) { this.defaultPartitions = defaultPartitions; }
+    public int getMaxInFlightPerConnection() { return maxInFlightPerConnection; }
+    public void setMaxInFlightPerConnection(int v) { this.maxInFlightPerConnection = v; }
+    public DataSize getMaxRequestBytes() { return maxRequestBytes; }
+    public void setMaxRequestBytes(DataSize maxRequestBytes) { this.maxRequestBytes = maxRequestBytes; }
+
+    /** Network transport for the Kafka listener. */
+    public enum Transport { AUTO, EPOLL, NIO }
+
+    public static class Listener {
+        @NotBlank
+        private String host = "0.0.0.0";
+        /** Kafka listener port; 0 picks an ephemeral port (logged at startup). */
+        @Min(0)
+        @Max(65535)
+        private int port = 9092;
+        @NotNull
+        private Transport transport = Transport.AUTO;
+        /** Event-loop threads; 0 means one per core. */
+        @Min(0)
+        @Max(1024)
+        private int ioThreads = 0;
+        private boolean tcpNoDelay = true;
+        /** SO_SNDBUF / SO_RCVBUF; 0 leaves the operating system's default. */
+        @NotNull
+        @DataSizeUnit(DataUnit.BYTES)
+        private DataSize sendBufferSize = DataSize.ofBytes(0);
+        @NotNull
+        @DataSizeUnit(DataUnit.BYTES)
+        private DataSize receiveBufferSize = DataSize.ofBytes(0);
+        /** How long shutdown waits for in-flight requests before closing connections. */
+        @NotNull
+        private Duration shutdownGracePeriod = Duration.ofSeconds(5);
+
+        public String getHost() { return host; }
+        public void setHost(String host) { this.host = host; }
+        public int getPort() { return port; }
+        public void setPort(int port) { this.port = port; }
+        public Transport getTransport() { return transport; }
+        public void setTransport(Transport transport) { this.transport = transport; }
+        public int getIoThreads() { return ioThreads; }
+        public void setIoThreads(int ioThreads) { this.ioThreads = ioThreads; }
+        public boolean isTcpNoDelay() { return tcpNoDelay; }
+        public void setTcpNoDelay(boolean tcpNoDelay) { this.tcpNoDelay = tcpNoDelay; }
+        public DataSize getSendBufferSize() { return sendBufferSize; }
+        public void setSendBufferSize(DataSize v) { this.sendBufferSize = v; }
+        public DataSize getReceiveBufferSize() { return receiveBufferSize; }
+        public void setReceiveBufferSize(DataSize v) { this.receiveBufferSize = v; }
+        public Duration getShutdownGracePeriod() { return shutdownGracePeriod; }
+        public void setShutdownGracePeriod(Duration v) { this.shutdownGracePeriod = v; }
+    }
+
+    public static class Storage {
+        /** Answer acks=all only after fsync (group commit). */
+        private boolean fsyncOnAcksAll = true;
+        @Min(1)
+        @Max(256)
+        private int appendThreads = 2;
+        @Min(16)
+        private int maxPendingAppendsPerLane = 16384;
+        /** Threads for fetch reads and administrative file work. */
+        @Min(1)
+        @Max(1024)
+        private int ioThreads = 8;
+        @NotNull
+        private Duration retentionCheckInterval = Duration.ofMinutes(1);
+        @NotNull
+        private Duration fileDeleteDelay = Duration.ofMinutes(1);
+        /** Broker defaults for topics (Kafka's log.* settings). */
+        @NotNull
+        @DataSizeUnit(DataUnit.BYTES)
+        private DataSize segmentBytes = DataSize.ofGigabytes(1);
+        @NotNull
+        private Duration segmentMs = Duration.ofDays(7);
+        /** Negative keeps data forever. */
+        @NotNull
+        private Duration retentionMs = Duration.ofDays(7);
+        @NotNull
+        @DataSizeUnit(DataUnit.BYTES)
+        private DataSize retentionBytes = DataSize.ofBytes(-1);
+        @NotNull
+        @DataSizeUnit(DataUnit.BYTES)
+        private DataSize maxMessageBytes = DataSize.ofBytes(1024 * 1024 + 12);
+
+        public boolean isFsyncOnAcksAll() { return fsyncOnAcksAll; }
+        public void setFsyncOnAcksAll(boolean v) { this.fsyncOnAcksAll = v; }
+        public int getAppendThreads() { return appendThreads; }
+        public void setAppendThreads(int v) { this.appendThreads = v; }
+        public int getMaxPendingAppendsPerLane() { return maxPendingAppendsPerLane; }
+        public void setMaxPendingAppendsPerLane(int v) { this.maxPendingAppendsPerLane = v; }
+        public int getIoThreads() { return ioThreads; }
+        public void setIoThreads(int v) { this.ioThreads = v; }
+        public Duration getRetentionCheckInterval() { return retentionCheckInterval; }
+        public void setRetentionCheckInterval(Duration v) { this.retentionCheckInterval = v; }
+        public Duration getFileDeleteDelay() { return fileDeleteDelay; }
+        public void setFileDeleteDelay(Duration v) { this.fileDeleteDelay = v; }
+        public DataSize getSegmentBytes() { return segmentBytes; }
+        public void setSegmentBytes(DataSize v) { this.segmentBytes = v; }
+        public Duration getSegmentMs() { return segmentMs; }
+        public void setSegmentMs(Duration v) { this.segmentMs = v; }
+        public Duration getRetentionMs() { return retentionMs; }
+        public void setRetentionMs(Duration v) { this.retentionMs = v; }
+        public DataSize getRetentionBytes() { return retentionBytes; }
+        public void setRetentionBytes(DataSize v) { this.retentionBytes = v; }
+        public DataSize getMaxMessageBytes() { return maxMessageBytes; }
+        public void setMaxMessageBytes(DataSize v) { this.maxMessageBytes = v; }
+    }
+}

@@ -1,0 +1,41 @@
+package io.chronik.handler;
+
+import io.chronik.log.LogError;
+import io.chronik.log.TopicException;
+import org.apache.kafka.common.protocol.Errors;
+
+/** Maps storage's error vocabulary to Kafka error codes (the names are Kafka's, so the mapping is by name). */
+final class ErrorCodes {
+    private ErrorCodes() {
+    }
+
+    static short of(LogError error) {
+        return Errors.valueOf(error.name()).code();
+    }
+
+    static short of(TopicException.Reason reason) {
+        return Errors.valueOf(reason.name()).code();
+    }
+
+    /** The Kafka error for a failure thrown by storage or by a handler. */
+    static Errors of(Throwable failure) {
+        Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (t instanceof io.chronik.log.LogException e) {
+            return Errors.valueOf(e.error().name());
+        }
+        if (t instanceof TopicException e) {
+            return Errors.valueOf(e.reason().name());
+        }
+        if (t instanceof java.io.IOException || t instanceof java.io.UncheckedIOException) {
+            return Errors.KAFKA_STORAGE_ERROR;
+        }
+        return Errors.forException(t);
+    }
+
+    static String message(Throwable failure) {
+        Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        return t.getMessage();
+    }
+}

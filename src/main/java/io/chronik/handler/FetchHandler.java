@@ -1,0 +1,115 @@
+package io.chronik.handler;
+
+import io.chronik.log.FileSlice;
+import io.chronik.log.Log;
+import io.chronik.log.LogError;
+import io.chronik.log.LogManager;
+import io.chronik.log.ReadResult;
+import io.chronik.log.TopicInfo;
+import io.chronik.protocol.Api;
+import io.chronik.protocol.KafkaRequest;
+import io.chronik.protocol.Records;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
+import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
+import org.apache.kafka.common.message.FetchResponseData.PartitionData;
+import org.apache.kafka.common.protocol.Errors;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Fetch: reads whole batches from the segment files (sent later with sendfile, never copied through the heap)
+ * and long-polls: when fewer than min_bytes are available it parks until an append to one of the partitions or
+ * until max_wait_ms, with no timer loop. Fetch sessions are not kept: a session id of 0 makes clients send full
+ * fetch requests, as Kafka allows.
+ */
+public final class FetchHandler implements RequestHandler {
+    private final LogManager logs;
+    private final Scheduler io;
+    private final AppendWaiters waiters = new AppendWaiters();
+
+    public FetchHandler(LogManager logs, Scheduler io) {
+        this.logs = logs;
+        this.io = io;
+    }
+
+    @Override
+    public Set<Api> apis() {
+        return Set.of(Api.FETCH);
+    }
+
+    @Override
+    public Mono<FetchResponseData> handle(KafkaRequest request) {
+        FetchRequestData body = request.body();
+        long deadline = System.nanoTime() + Math.max(0, body.maxWaitMs()) * 1_000_000L;
+        return poll(body, request.version() >= 13, deadline);
+    }
+
+    private Mono<FetchResponseData> poll(FetchRequestData body, boolean byId, long deadline) {
+        return Mono.fromCallable(() -> read(body, byId)).subscribeOn(io).flatMap(attempt -> {
+            long remaining = deadline - System.nanoTime();
+            if (attempt.bytes >= Math.max(1, body.minBytes()) || attempt.hasError || remaining <= 0
+                    || attempt.signals.isEmpty()) {
+                return Mono.just(attempt.response);
+            }
+            return waiters.await(attempt.signals, Duration.ofNanos(remaining))
+                    .then(Mono.defer(() -> poll(body, byId, deadline)));
+        });
+    }
+
+    private Attempt read(FetchRequestData body, boolean byId) {
+        FetchResponseData response = new FetchResponseData().setErrorCode(Errors.NONE.code()).setSessionId(0);
+        int budget = body.maxBytes() > 0 ? body.maxBytes() : Integer.MAX_VALUE;
+        int total = 0;
+        boolean hasError = false;
+        List<CompletableFuture<Void>> signals = new ArrayList<>();
+        for (FetchTopic topicRequest : body.topics()) {
+            Optional<TopicInfo> topic = byId ? logs.topic(TopicIds.toUuid(topicRequest.topicId())) : logs.topic(topicRequest.topic());
+            FetchableTopicResponse topicResponse = new FetchableTopicResponse().setTopic(topicRequest.topic())
+                    .setTopicId(topicRequest.topicId());
+            response.responses().add(topicResponse);
+            for (FetchPartition partitionRequest : topicRequest.partitions()) {
+                PartitionData partition = new PartitionData().setPartitionIndex(partitionRequest.partition())
+                        .setRecords(Records.empty());
+                topicResponse.partitions().add(partition);
+                Optional<Log> log = topic.flatMap(t -> logs.log(t.name(), partitionRequest.partition()));
+                if (log.isEmpty()) {
+                    partition.setErrorCode((byId && topic.isEmpty() ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
+                    hasError = true;
+                    continue;
+                }
+                // Taken before the read, so an append racing with it still wakes this fetch.
+                signals.add(log.get().onAppend());
+                int limit = Math.min(Math.max(0, partitionRequest.partitionMaxBytes()), budget - total);
+                // Like Kafka, the first batch of the first non-empty partition is returned even if larger than the limits.
+                ReadResult read = log.get().read(partitionRequest.fetchOffset(), limit, total == 0);
+                partition.setHighWatermark(read.highWatermark()).setLastStableOffset(read.highWatermark())
+                        .setLogStartOffset(read.logStartOffset());
+                if (read.error() != LogError.NONE) {
+                    partition.setErrorCode(ErrorCodes.of(read.error()));
+                    hasError = true;
+                    continue;
+                }
+                FileSlice slice = read.slice();
+                if (!slice.isEmpty()) {
+                    partition.setRecords(Records.fromFile(slice.file(), slice.position(), slice.size()));
+                    total += slice.size();
+                }
+            }
+        }
+        return new Attempt(response, total, hasError, signals);
+    }
+
+    /** One read of every requested partition, with each partition's append signal taken just before its read. */
+    private record Attempt(FetchResponseData response, int bytes, boolean hasError, List<CompletableFuture<Void>> signals) {
+    }
+}

@@ -1,0 +1,88 @@
+package io.chronik.handler;
+
+import io.chronik.log.Log;
+import io.chronik.log.LogManager;
+import io.chronik.log.OffsetAndTimestamp;
+import io.chronik.protocol.Api;
+import io.chronik.protocol.KafkaRequest;
+import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsPartition;
+import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsTopic;
+import org.apache.kafka.common.message.ListOffsetsResponseData;
+import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsPartitionResponse;
+import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsTopicResponse;
+import org.apache.kafka.common.protocol.Errors;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+import java.util.Optional;
+import java.util.Set;
+
+/** ListOffsets: earliest, latest, max timestamp, and the first offset at or after a timestamp (time index). */
+public final class ListOffsetsHandler implements RequestHandler {
+    static final long LATEST = -1;
+    static final long EARLIEST = -2;
+    static final long MAX_TIMESTAMP = -3;
+    static final long EARLIEST_LOCAL = -4;
+    static final long LATEST_TIERED = -5;
+    static final long EARLIEST_PENDING_UPLOAD = -6;
+
+    private final LogManager logs;
+    private final Scheduler io;
+
+    public ListOffsetsHandler(LogManager logs, Scheduler io) {
+        this.logs = logs;
+        this.io = io;
+    }
+
+    @Override
+    public Set<Api> apis() {
+        return Set.of(Api.LIST_OFFSETS);
+    }
+
+    @Override
+    public Mono<ListOffsetsResponseData> handle(KafkaRequest request) {
+        ListOffsetsRequestData body = request.body();
+        // Timestamp lookups read segment files.
+        return Mono.fromCallable(() -> respond(body)).subscribeOn(io);
+    }
+
+    private ListOffsetsResponseData respond(ListOffsetsRequestData body) {
+        ListOffsetsResponseData response = new ListOffsetsResponseData();
+        for (ListOffsetsTopic topic : body.topics()) {
+            ListOffsetsTopicResponse topicResponse = new ListOffsetsTopicResponse().setName(topic.name());
+            response.topics().add(topicResponse);
+            for (ListOffsetsPartition partition : topic.partitions()) {
+                ListOffsetsPartitionResponse result = new ListOffsetsPartitionResponse()
+                        .setPartitionIndex(partition.partitionIndex()).setTimestamp(-1).setOffset(-1);
+                topicResponse.partitions().add(result);
+                Optional<Log> log = logs.log(topic.name(), partition.partitionIndex());
+                if (log.isEmpty()) {
+                    result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                    continue;
+                }
+                OffsetAndTimestamp found = lookup(log.get(), partition.timestamp());
+                result.setErrorCode(Errors.NONE.code()).setOffset(found.offset()).setTimestamp(found.timestamp())
+                        .setLeaderEpoch(found.offset() >= 0 ? log.get().leaderEpoch() : -1);
+            }
+        }
+        return response;
+    }
+
+    private static OffsetAndTimestamp lookup(Log log, long timestamp) {
+        if (timestamp == EARLIEST || timestamp == EARLIEST_LOCAL) {
+            return new OffsetAndTimestamp(log.logStartOffset(), -1);
+        }
+        if (timestamp == LATEST) {
+            return new OffsetAndTimestamp(log.highWatermark(), -1);
+        }
+        if (timestamp == MAX_TIMESTAMP) {
+            return log.maxTimestamp();
+        }
+        if (timestamp < 0) {
+            // Tiered-storage lookups: Chronik keeps no remote tier, so there is no such offset.
+            return new OffsetAndTimestamp(-1, -1);
+        }
+        return log.offsetForTimestamp(timestamp);
+    }
+}

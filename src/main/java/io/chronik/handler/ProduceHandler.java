@@ -1,0 +1,107 @@
+package io.chronik.handler;
+
+import io.chronik.log.AppendResult;
+import io.chronik.log.Log;
+import io.chronik.log.LogError;
+import io.chronik.log.LogManager;
+import io.chronik.log.TopicInfo;
+import io.chronik.protocol.Api;
+import io.chronik.protocol.KafkaRequest;
+import io.chronik.protocol.Records;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
+import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
+import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
+import org.apache.kafka.common.protocol.Errors;
+import reactor.core.publisher.Mono;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Produce: hands each partition's record batches, as slices of the request frame, to the partition's append
+ * lane. The appends are enqueued before {@link #handle} returns, so requests are appended in arrival order.
+ */
+public final class ProduceHandler implements RequestHandler {
+    private final LogManager logs;
+
+    public ProduceHandler(LogManager logs) {
+        this.logs = logs;
+    }
+
+    @Override
+    public Set<Api> apis() {
+        return Set.of(Api.PRODUCE);
+    }
+
+    @Override
+    public Mono<ProduceResponseData> handle(KafkaRequest request) {
+        ProduceRequestData body = request.body();
+        short acks = body.acks();
+        boolean byId = request.version() >= 13;
+        List<CompletableFuture<?>> pending = new ArrayList<>();
+        ProduceResponseData response = new ProduceResponseData();
+        for (TopicProduceData topicData : body.topicData()) {
+            TopicProduceResponse topicResponse = new TopicProduceResponse().setName(topicData.name())
+                    .setTopicId(topicData.topicId());
+            response.responses().add(topicResponse);
+            Optional<TopicInfo> topic = byId ? logs.topic(TopicIds.toUuid(topicData.topicId())) : logs.topic(topicData.name());
+            for (PartitionProduceData partitionData : topicData.partitionData()) {
+                PartitionProduceResponse partitionResponse = new PartitionProduceResponse().setIndex(partitionData.index());
+                topicResponse.partitionResponses().add(partitionResponse);
+                if (acks != 0 && acks != 1 && acks != -1) {
+                    fail(partitionResponse, Errors.INVALID_REQUIRED_ACKS, "acks must be 0, 1 or -1 (all)");
+                    continue;
+                }
+                Optional<Log> log = topic.flatMap(t -> logs.log(t.name(), partitionData.index()));
+                if (log.isEmpty()) {
+                    fail(partitionResponse, byId && topic.isEmpty() ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION, null);
+                    continue;
+                }
+                // The batches are a view of the frame: keep it alive until the append is done.
+                request.retain();
+                CompletableFuture<AppendResult> append;
+                try {
+                    append = log.get().append(Records.bytes(partitionData.records()), acks == -1);
+                } catch (RuntimeException e) {
+                    request.release();
+                    throw e;
+                }
+                pending.add(append.whenComplete((result, error) -> {
+                    request.release();
+                    record(partitionResponse, result, error);
+                }));
+            }
+        }
+        Mono<Void> done = Mono.fromFuture(CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)), true);
+        if (acks == 0) {
+            return done.then(Mono.empty());
+        }
+        return done.thenReturn(response);
+    }
+
+    private static void record(PartitionProduceResponse response, AppendResult result, Throwable error) {
+        if (error != null) {
+            Errors kafkaError = ErrorCodes.of(error);
+            fail(response, kafkaError, ErrorCodes.message(error));
+            return;
+        }
+        if (result.error() != LogError.NONE) {
+            fail(response, Errors.forCode(ErrorCodes.of(result.error())), result.message());
+            response.setLogStartOffset(result.logStartOffset());
+            return;
+        }
+        response.setErrorCode(Errors.NONE.code()).setBaseOffset(result.baseOffset())
+                .setLogAppendTimeMs(result.logAppendTime()).setLogStartOffset(result.logStartOffset());
+    }
+
+    private static void fail(PartitionProduceResponse response, Errors error, String message) {
+        response.setErrorCode(error.code()).setErrorMessage(message).setBaseOffset(-1).setLogAppendTimeMs(-1)
+                .setLogStartOffset(-1);
+    }
+}

@@ -1,0 +1,63 @@
+package io.chronik.protocol;
+
+import org.apache.kafka.common.protocol.ApiKeys;
+
+/**
+ * The Kafka APIs Chronik can serve, with the version range Chronik implements. What is advertised in
+ * ApiVersions is the subset of these for which a handler is registered (see {@link ApiTable}).
+ */
+public enum Api {
+    PRODUCE(ApiKeys.PRODUCE, 3, 13),
+    FETCH(ApiKeys.FETCH, 4, 18),
+    LIST_OFFSETS(ApiKeys.LIST_OFFSETS, 1, 11),
+    METADATA(ApiKeys.METADATA, 0, 13),
+    API_VERSIONS(ApiKeys.API_VERSIONS, 0, 5),
+    CREATE_TOPICS(ApiKeys.CREATE_TOPICS, 2, 7),
+    DELETE_TOPICS(ApiKeys.DELETE_TOPICS, 1, 6),
+    DELETE_RECORDS(ApiKeys.DELETE_RECORDS, 0, 2),
+    INIT_PRODUCER_ID(ApiKeys.INIT_PRODUCER_ID, 0, 5),
+    DESCRIBE_CONFIGS(ApiKeys.DESCRIBE_CONFIGS, 1, 4),
+    ALTER_CONFIGS(ApiKeys.ALTER_CONFIGS, 0, 2),
+    CREATE_PARTITIONS(ApiKeys.CREATE_PARTITIONS, 0, 3),
+    INCREMENTAL_ALTER_CONFIGS(ApiKeys.INCREMENTAL_ALTER_CONFIGS, 0, 1),
+    DESCRIBE_CLUSTER(ApiKeys.DESCRIBE_CLUSTER, 0, 2);
+
+    final ApiKeys kafka;
+    private final short minVersion;
+    private final short maxVersion;
+
+    Api(ApiKeys kafka, int minVersion, int maxVersion) {
+        this.kafka = kafka;
+        this.minVersion = (short) Math.max(minVersion, kafka.oldestVersion());
+        this.maxVersion = (short) Math.min(maxVersion, kafka.latestVersion());
+    }
+
+    public short id() {
+        return kafka.id;
+    }
+
+    public short minVersion() {
+        return minVersion;
+    }
+
+    public short maxVersion() {
+        return maxVersion;
+    }
+
+    public boolean supports(short version) {
+        return version >= minVersion && version <= maxVersion;
+    }
+
+    private static final Api[] BY_ID = new Api[128];
+
+    static {
+        for (Api api : values()) {
+            BY_ID[api.id()] = api;
+        }
+    }
+
+    /** The Api for a wire key, or null when Chronik does not know it. */
+    public static Api forId(int id) {
+        return id >= 0 && id < BY_ID.length ? BY_ID[id] : null;
+    }
+}

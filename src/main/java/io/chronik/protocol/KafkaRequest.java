@@ -1,0 +1,93 @@
+package io.chronik.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.AbstractReferenceCounted;
+import io.netty.util.ReferenceCounted;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.requests.AbstractRequest;
+
+/**
+ * One decoded request. Its body may reference the frame's bytes (produce records are slices of the
+ * frame, never copies), so the request holds the frame until it is released: the pipeline releases it when
+ * the handling completes; a handler that keeps using record bytes after that retains it.
+ */
+public final class KafkaRequest extends AbstractReferenceCounted {
+    private final Api api;
+    private final short version;
+    private final int correlationId;
+    private final String clientId;
+    private final AbstractRequest request;
+    private final ByteBuf frame;
+    private final boolean unsupportedVersion;
+
+    KafkaRequest(Api api, short version, int correlationId, String clientId, AbstractRequest request, ByteBuf frame,
+                 boolean unsupportedVersion) {
+        this.api = api;
+        this.version = version;
+        this.correlationId = correlationId;
+        this.clientId = clientId;
+        this.request = request;
+        this.frame = frame;
+        this.unsupportedVersion = unsupportedVersion;
+    }
+
+    public Api api() {
+        return api;
+    }
+
+    public short version() {
+        return version;
+    }
+
+    public int correlationId() {
+        return correlationId;
+    }
+
+    public String clientId() {
+        return clientId;
+    }
+
+    /** The generated request message, e.g. {@code ProduceRequestData}; null for an unsupported ApiVersions version. */
+    @SuppressWarnings("unchecked")
+    public <T extends ApiMessage> T body() {
+        return request == null ? null : (T) request.data();
+    }
+
+    /**
+     * True for an ApiVersions request of a version newer than Chronik knows: per the protocol it is answered
+     * at version 0 with UNSUPPORTED_VERSION and the supported list.
+     */
+    public boolean unsupportedVersion() {
+        return unsupportedVersion;
+    }
+
+    /** The version the response is encoded with. */
+    short responseVersion() {
+        return unsupportedVersion ? 0 : version;
+    }
+
+    /** A response of this request's type carrying the Kafka error that corresponds to {@code error}. */
+    public ApiMessage errorResponse(Throwable error) {
+        return request.getErrorResponse(error).data();
+    }
+
+    @Override
+    protected void deallocate() {
+        if (frame != null) {
+            frame.release();
+        }
+    }
+
+    @Override
+    public ReferenceCounted touch(Object hint) {
+        if (frame != null) {
+            frame.touch(hint);
+        }
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return api + " v" + version + " correlationId=" + correlationId + " clientId=" + clientId;
+    }
+}
