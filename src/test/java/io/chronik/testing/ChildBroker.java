@@ -1,0 +1,90 @@
+package io.chronik.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A broker in its own JVM, started like {@code java -jar chronik.jar}, for exit codes and signals. */
+public final class ChildBroker implements AutoCloseable {
+    private static final Pattern BOUND = Pattern.compile("Kafka listener bound to [^:]+:(\\d+)");
+
+    private final Process process;
+    private final List<String> output = new CopyOnWriteArrayList<>();
+    private final CompletableFuture<Integer> port = new CompletableFuture<>();
+
+    private ChildBroker(Process process) {
+        this.process = process;
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    output.add(line);
+                    Matcher m = BOUND.matcher(line);
+                    if (m.find()) {
+                        port.complete(Integer.parseInt(m.group(1)));
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+            port.completeExceptionally(new IllegalStateException("broker exited before binding:\n" + String.join("\n", output)));
+        }, "child-broker-output");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    public static ChildBroker start(Path dataDir, String... extraArgs) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx512m");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add("io.chronik.ChronikApplication");
+        command.add("--chronik.listener.port=0");
+        command.add("--chronik.listener.host=127.0.0.1");
+        command.add("--chronik.advertised-host=127.0.0.1");
+        command.add("--server.port=0");
+        command.add("--chronik.data-dir=" + dataDir);
+        command.addAll(List.of(extraArgs));
+        return new ChildBroker(new ProcessBuilder(command).redirectErrorStream(true).start());
+    }
+
+    public int port() throws Exception {
+        return port.get(90, TimeUnit.SECONDS);
+    }
+
+    public String bootstrapServers() throws Exception {
+        return "127.0.0.1:" + port();
+    }
+
+    /** Sends SIGTERM. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** The exit code, or null if the process is still running after the timeout. */
+    public Integer awaitExit(long timeout, TimeUnit unit) throws InterruptedException {
+        return process.waitFor(timeout, unit) ? process.exitValue() : null;
+    }
+
+    public String output() {
+        return String.join("\n", output);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
