@@ -1,7 +1,18 @@
 package io.chronik.log;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 
 /**
  * One partition's append-only log: a sequence of segments, its offsets (log start, high watermark, log end),
@@ -9,20 +20,74 @@ import java.util.concurrent.CompletableFuture;
  * reads may run on any thread concurrently with appends and only ever see whole, committed batches.
  */
 public final class Log {
-    public String topic() { throw new UnsupportedOperationException(); }
+    private static final System.Logger LOGGER = System.getLogger(Log.class.getName());
 
-    public int partition() { throw new UnsupportedOperationException(); }
+    /**
+     * The high watermark together with the segment and byte position where it ends, published as one volatile
+     * value after the bytes are written: a reader never looks past {@code position} of {@code segment}.
+     */
+    private record Committed(long offset, LogSegment segment, int position) {
+    }
 
-    public long logStartOffset() { throw new UnsupportedOperationException(); }
+    private final String topic;
+    private final int partition;
+    private final Path dir;
+    private final LogServices services;
+    private final ConcurrentSkipListMap<Long, LogSegment> segments;
+    private final ProducerStateManager producers;
+    private final AtomicReference<CompletableFuture<Void>> appendSignal =
+            new AtomicReference<>(new CompletableFuture<>());
+    private volatile LogConfig config;
+    private volatile Committed committed;
+    private volatile long logStartOffset;
+    private volatile boolean deleted;
+    private volatile boolean closed;
+
+    Log(String topic, int partition, Path dir, LogConfig config, LogRecovery.Loaded loaded, LogServices services) {
+        this.topic = topic;
+        this.partition = partition;
+        this.dir = dir;
+        this.config = config;
+        this.services = services;
+        this.segments = loaded.segments();
+        this.producers = loaded.producers();
+        this.logStartOffset = loaded.logStartOffset();
+        LogSegment active = segments.lastEntry().getValue();
+        this.committed = new Committed(active.nextOffset(), active, active.size());
+    }
+
+    public String topic() {
+        return topic;
+    }
+
+    public int partition() {
+        return partition;
+    }
+
+    public long logStartOffset() {
+        return logStartOffset;
+    }
 
     /** Offset up to which records are committed and visible to consumers (single node: equals log end). */
-    public long highWatermark() { throw new UnsupportedOperationException(); }
+    public long highWatermark() {
+        return committed.offset();
+    }
 
-    public long logEndOffset() { throw new UnsupportedOperationException(); }
+    public long logEndOffset() {
+        return committed.offset();
+    }
 
-    public int leaderEpoch() { throw new UnsupportedOperationException(); }
+    public int leaderEpoch() {
+        return 0;
+    }
 
-    public long sizeInBytes() { throw new UnsupportedOperationException(); }
+    public long sizeInBytes() {
+        long total = 0;
+        for (LogSegment segment : segments.values()) {
+            total += segment.size();
+        }
+        return total;
+    }
 
     /**
      * Validates and appends the record batches in {@code records} (a produce request's records for this
@@ -35,7 +100,14 @@ public final class Log {
      *                   when {@code StorageConfig.fsyncOnAcksAll} is on
      */
     public CompletableFuture<AppendResult> append(ByteBuffer records, boolean awaitFsync) {
-        throw new UnsupportedOperationException();
+        CompletableFuture<AppendResult> result = new CompletableFuture<>();
+        if (deleted) {
+            result.complete(AppendResult.failed(LogError.UNKNOWN_TOPIC_OR_PARTITION, logStartOffset,
+                    "partition was deleted"));
+        } else if (!runOnLane(() -> appendOnLane(records, awaitFsync, result))) {
+            result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, laneRejection()));
+        }
+        return result;
     }
 
     /**
@@ -44,22 +116,481 @@ public final class Log {
      * whole when {@code minOneBatch}. OFFSET_OUT_OF_RANGE when fetchOffset is outside [log start, log end].
      */
     public ReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch) {
-        throw new UnsupportedOperationException();
+        Committed end = committed;
+        long start = logStartOffset;
+        if (deleted) {
+            return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, end.offset(), start, end.offset());
+        }
+        if (fetchOffset < start || fetchOffset > end.offset()) {
+            return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, end.offset(), start, end.offset());
+        }
+        if (fetchOffset == end.offset()) {
+            return new ReadResult(LogError.NONE, FileSlice.EMPTY, end.offset(), start, end.offset());
+        }
+        try {
+            Map.Entry<Long, LogSegment> entry = segments.floorEntry(fetchOffset);
+            if (entry == null) {
+                // Its segment was deleted (retention, DeleteRecords) since the log start was read.
+                return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, end.offset(), logStartOffset,
+                        end.offset());
+            }
+            while (entry != null && entry.getKey() < end.offset()) {
+                LogSegment segment = entry.getValue();
+                // Older segments are complete; the one the high watermark is in is read only up to it.
+                int limit = segment == end.segment() ? end.position() : segment.size();
+                FileSlice slice = readSegment(segment, fetchOffset, limit, maxBytes, minOneBatch);
+                if (slice != null) {
+                    return new ReadResult(LogError.NONE, slice, end.offset(), start, end.offset());
+                }
+                entry = segments.higherEntry(entry.getKey());
+            }
+            return new ReadResult(LogError.NONE, FileSlice.EMPTY, end.offset(), start, end.offset());
+        } catch (ClosedChannelException e) {
+            LogError error = deleted ? LogError.UNKNOWN_TOPIC_OR_PARTITION : LogError.OFFSET_OUT_OF_RANGE;
+            return new ReadResult(error, FileSlice.EMPTY, end.offset(), logStartOffset, end.offset());
+        } catch (IOException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "read of " + this + " failed", e);
+            return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, end.offset(), start, end.offset());
+        }
+    }
+
+    /** The slice starting at the batch holding {@code fetchOffset}, or null when this segment has no such batch. */
+    private static FileSlice readSegment(LogSegment segment, long fetchOffset, int limit, int maxBytes,
+                                         boolean minOneBatch) throws IOException {
+        int position = segment.offsetIndex().lookup(fetchOffset);
+        while (position < limit) {
+            ByteBuffer h = segment.readAt(position, RecordBatchHeader.OFFSETS_SIZE);
+            if (h.remaining() < RecordBatchHeader.OFFSETS_SIZE) {
+                return null;
+            }
+            int size = (int) RecordBatchHeader.totalSize(h, 0);
+            long last = RecordBatchHeader.baseOffset(h, 0) + RecordBatchHeader.lastOffsetDelta(h, 0);
+            if (last >= fetchOffset) {
+                if (size > maxBytes) {
+                    return minOneBatch ? new FileSlice(segment.file(), position, size) : FileSlice.EMPTY;
+                }
+                int total = size;
+                int next = position + size;
+                while (next < limit) {
+                    ByteBuffer nh = segment.readAt(next, RecordBatchHeader.LOG_OVERHEAD);
+                    if (nh.remaining() < RecordBatchHeader.LOG_OVERHEAD) {
+                        break;
+                    }
+                    int nextSize = (int) RecordBatchHeader.totalSize(nh, 0);
+                    if ((long) total + nextSize > maxBytes) {
+                        break;
+                    }
+                    total += nextSize;
+                    next += nextSize;
+                }
+                return new FileSlice(segment.file(), position, total);
+            }
+            position += size;
+        }
+        return null;
     }
 
     /** The first offset whose batch max timestamp is >= timestamp (time index), or offset -1 if none. */
-    public OffsetAndTimestamp offsetForTimestamp(long timestamp) { throw new UnsupportedOperationException(); }
+    public OffsetAndTimestamp offsetForTimestamp(long timestamp) {
+        Committed end = committed;
+        long start = logStartOffset;
+        try {
+            for (LogSegment segment : segments.values()) {
+                if (segment.baseOffset() >= end.offset()) {
+                    break;
+                }
+                if (segment.nextOffset() <= start || segment.maxTimestamp().timestamp() < timestamp) {
+                    continue;
+                }
+                int limit = segment == end.segment() ? end.position() : segment.size();
+                long before = segment.timeIndex().offsetBefore(timestamp);
+                int position = before < 0 ? 0 : segment.offsetIndex().lookup(before);
+                while (position < limit) {
+                    ByteBuffer h = segment.readAt(position, RecordBatchHeader.TIMESTAMPS_SIZE);
+                    if (h.remaining() < RecordBatchHeader.TIMESTAMPS_SIZE) {
+                        break;
+                    }
+                    long base = RecordBatchHeader.baseOffset(h, 0);
+                    long last = base + RecordBatchHeader.lastOffsetDelta(h, 0);
+                    long maxTs = RecordBatchHeader.maxTimestamp(h, 0);
+                    if (maxTs >= timestamp && last >= start) {
+                        // Records are not decompressed: the batch's first offset stands for its first match.
+                        return new OffsetAndTimestamp(Math.max(base, start), maxTs);
+                    }
+                    position += (int) RecordBatchHeader.totalSize(h, 0);
+                }
+            }
+        } catch (ClosedChannelException e) {
+            return new OffsetAndTimestamp(-1, -1);
+        } catch (IOException e) {
+            throw new LogException(LogError.KAFKA_STORAGE_ERROR, "timestamp lookup in " + this + " failed: " + e, e);
+        }
+        return new OffsetAndTimestamp(-1, -1);
+    }
 
     /** The offset and timestamp of the record with the largest timestamp, or (-1, -1) for an empty log. */
-    public OffsetAndTimestamp maxTimestamp() { throw new UnsupportedOperationException(); }
+    public OffsetAndTimestamp maxTimestamp() {
+        LogSegment.TimestampOffset best = LogSegment.TimestampOffset.NONE;
+        for (LogSegment segment : segments.values()) {
+            LogSegment.TimestampOffset max = segment.maxTimestamp();
+            if (max.timestamp() > best.timestamp()) {
+                best = max;
+            }
+        }
+        return new OffsetAndTimestamp(best.offset(), best.timestamp());
+    }
 
     /**
      * Moves the log start offset to {@code offset} (-1 means the high watermark), deleting whole segments
      * below it. Completes with the new log start offset, or exceptionally with
      * {@link LogException} (OFFSET_OUT_OF_RANGE) when offset is beyond the high watermark.
      */
-    public CompletableFuture<Long> deleteRecordsBefore(long offset) { throw new UnsupportedOperationException(); }
+    public CompletableFuture<Long> deleteRecordsBefore(long offset) {
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        if (deleted) {
+            result.completeExceptionally(new LogException(LogError.UNKNOWN_TOPIC_OR_PARTITION, "partition was deleted"));
+        } else if (!runOnLane(() -> {
+            try {
+                result.complete(deleteRecordsOnLane(offset));
+            } catch (LogException e) {
+                result.completeExceptionally(e);
+            } catch (IOException | RuntimeException e) {
+                result.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR,
+                        "DeleteRecords on " + this + " failed: " + e, e));
+            }
+        })) {
+            result.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, laneRejection()));
+        }
+        return result;
+    }
 
     /** Completes at the next successful append to this partition, or when the partition is deleted. */
-    public CompletableFuture<Void> onAppend() { throw new UnsupportedOperationException(); }
+    public CompletableFuture<Void> onAppend() {
+        return appendSignal.get();
+    }
+
+    @Override
+    public String toString() {
+        return topic + "-" + partition;
+    }
+
+    // ---- lane side ----
+
+    private boolean runOnLane(Runnable task) {
+        try {
+            services.lane().execute(task);
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    private String laneRejection() {
+        return services.lane().isShutdown() ? "log is closed" : "append queue full";
+    }
+
+    private LogSegment activeSegment() {
+        return segments.lastEntry().getValue();
+    }
+
+    private void appendOnLane(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
+        try {
+            AppendResult done = doAppend(records, awaitFsync, result);
+            if (done != null) {
+                result.complete(done);
+            }
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.ERROR, "append to " + this + " failed", e);
+            result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, e.toString()));
+        }
+    }
+
+    /** The append's result, or null when the group committer completes {@code result} after the fsync. */
+    private AppendResult doAppend(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
+        if (deleted) {
+            return AppendResult.failed(LogError.UNKNOWN_TOPIC_OR_PARTITION, logStartOffset, "partition was deleted");
+        }
+        if (closed) {
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "log is closed");
+        }
+        long startNanos = System.nanoTime();
+        ByteBuffer buf = records.duplicate().order(ByteOrder.BIG_ENDIAN);
+        if (buf.isReadOnly()) {
+            // Offsets are assigned in place, so a read-only view has to be copied first.
+            ByteBuffer copy = ByteBuffer.allocate(buf.remaining());
+            copy.put(buf).flip();
+            buf = copy;
+        }
+        LogConfig cfg = config;
+        BatchValidator.Result valid = BatchValidator.validate(buf, cfg.maxMessageBytes());
+        if (valid.error() != LogError.NONE) {
+            return AppendResult.failed(valid.error(), logStartOffset, valid.message());
+        }
+        int n = valid.count();
+        long now = System.currentTimeMillis();
+        long[] bases = new long[n];
+        long[] lasts = new long[n];
+        long[] maxTimestamps = new long[n];
+        long next = committed.offset();
+        int recordCount = 0;
+        long appendMaxTimestamp = -1;
+        List<ProducerStateManager.IdempotentBatch> idempotent = null;
+        for (int i = 0; i < n; i++) {
+            int at = valid.positions()[i];
+            int delta = RecordBatchHeader.lastOffsetDelta(buf, at);
+            bases[i] = next;
+            lasts[i] = next + delta;
+            next = lasts[i] + 1;
+            maxTimestamps[i] = cfg.logAppendTime() ? now : RecordBatchHeader.maxTimestamp(buf, at);
+            appendMaxTimestamp = Math.max(appendMaxTimestamp, maxTimestamps[i]);
+            recordCount += delta + 1;
+            long producerId = RecordBatchHeader.producerId(buf, at);
+            if (producerId >= 0) {
+                if (idempotent == null) {
+                    idempotent = new ArrayList<>(n);
+                }
+                idempotent.add(new ProducerStateManager.IdempotentBatch(producerId,
+                        RecordBatchHeader.producerEpoch(buf, at), RecordBatchHeader.baseSequence(buf, at), delta,
+                        bases[i], lasts[i], maxTimestamps[i]));
+            }
+        }
+        ProducerStateManager.Check check = null;
+        if (idempotent != null) {
+            check = producers.check(idempotent);
+            if (check.error() != LogError.NONE) {
+                return AppendResult.failed(check.error(), logStartOffset, check.message());
+            }
+            if (check.duplicate() != null) {
+                // A retry of a batch already in the log: answer as the first time, write nothing.
+                ProducerStateManager.BatchMetadata dup = check.duplicate();
+                return new AppendResult(LogError.NONE, dup.firstOffset(), cfg.logAppendTime() ? dup.timestamp() : -1,
+                        logStartOffset, 0, null);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            int at = valid.positions()[i];
+            // baseOffset and partitionLeaderEpoch are outside the CRC.
+            buf.putLong(at + RecordBatchHeader.BASE_OFFSET, bases[i]);
+            buf.putInt(at + RecordBatchHeader.PARTITION_LEADER_EPOCH, leaderEpoch());
+            if (cfg.logAppendTime()) {
+                short attributes = RecordBatchHeader.attributes(buf, at);
+                buf.putShort(at + RecordBatchHeader.ATTRIBUTES, (short) (attributes | RecordBatchHeader.TIMESTAMP_TYPE_LOG_APPEND));
+                buf.putLong(at + RecordBatchHeader.MAX_TIMESTAMP, now);
+                RecordBatchHeader.writeCrc(buf, at, valid.sizes()[i]);
+            }
+        }
+        int bytes = buf.remaining();
+        LogSegment segment;
+        try {
+            segment = maybeRoll(cfg, now, appendMaxTimestamp, lasts[n - 1], bytes);
+            segment.append(buf, bases, lasts, valid.sizes(), maxTimestamps, cfg.indexIntervalBytes());
+        } catch (IOException e) {
+            LOGGER.log(System.Logger.Level.ERROR, "append to " + this + " failed", e);
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "append failed: " + e);
+        }
+        committed = new Committed(next, segment, segment.size());
+        if (check != null) {
+            producers.commit(check.updates());
+        }
+        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+        services.metrics().appendCompleted(topic, System.nanoTime() - startNanos, recordCount, bytes);
+        AppendResult ok = new AppendResult(LogError.NONE, bases[0], cfg.logAppendTime() ? now : -1, logStartOffset,
+                recordCount, null);
+        if (awaitFsync && services.storage().fsyncOnAcksAll()) {
+            services.committer().submit(segment, recordCount, () -> result.complete(ok),
+                    e -> result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
+                            "fsync failed: " + e)));
+            return null;
+        }
+        return ok;
+    }
+
+    /** The segment to append to, rolling a new one as Kafka does (size, age, relative offset overflow). */
+    private LogSegment maybeRoll(LogConfig cfg, long now, long appendMaxTimestamp, long lastOffset, int bytes)
+            throws IOException {
+        LogSegment active = activeSegment();
+        if (active.size() > 0 && (active.size() + (long) bytes > cfg.segmentBytes()
+                || active.timeWaitedForRoll(now, appendMaxTimestamp) > cfg.segmentMs()
+                || lastOffset - active.baseOffset() > Integer.MAX_VALUE)) {
+            return roll(now);
+        }
+        return active;
+    }
+
+    /** Closes the active segment for writes (durably, with final index entries) and starts a new one. */
+    private LogSegment roll(long now) throws IOException {
+        LogSegment old = activeSegment();
+        long base = committed.offset();
+        old.onBecomeInactive();
+        LogSegment next = LogSegment.create(dir, base, now);
+        segments.put(base, next);
+        committed = new Committed(base, next, 0);
+        try {
+            producers.writeSnapshot(dir, base);
+        } catch (IOException e) {
+            // Only makes the next recovery replay more of the log.
+            LOGGER.log(System.Logger.Level.WARNING, "producer state snapshot of " + this + " failed", e);
+        }
+        return next;
+    }
+
+    private long deleteRecordsOnLane(long offset) throws IOException {
+        long highWatermark = committed.offset();
+        long target = offset == -1 ? highWatermark : offset;
+        if (target < 0 || target > highWatermark) {
+            throw new LogException(LogError.OFFSET_OUT_OF_RANGE, "Cannot delete records of " + this + " before offset "
+                    + offset + ": the high watermark is " + highWatermark);
+        }
+        if (target > logStartOffset) {
+            LogRecovery.writeLogStartOffset(dir, target);
+            logStartOffset = target;
+        }
+        long start = logStartOffset;
+        List<LogSegment> below = new ArrayList<>();
+        for (Map.Entry<Long, LogSegment> e : segments.entrySet()) {
+            Long nextBase = segments.higherKey(e.getKey());
+            if (nextBase == null || nextBase > start) {
+                break;
+            }
+            below.add(e.getValue());
+        }
+        deleteSegments(below);
+        return logStartOffset;
+    }
+
+    /** Retention (runs on the lane): time first, then size, like Kafka. */
+    void enforceRetention() {
+        if (deleted || closed) {
+            return;
+        }
+        LogConfig cfg = config;
+        long now = System.currentTimeMillis();
+        try {
+            if (cfg.retentionMs() >= 0) {
+                deleteOldSegments(s -> now - s.largestTimestamp() > cfg.retentionMs(), now);
+            }
+            if (cfg.retentionBytes() >= 0) {
+                long[] size = {sizeInBytes()};
+                deleteOldSegments(s -> {
+                    if (size[0] - s.size() >= cfg.retentionBytes()) {
+                        size[0] -= s.size();
+                        return true;
+                    }
+                    return false;
+                }, now);
+            }
+        } catch (IOException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "retention of " + this + " failed", e);
+        }
+    }
+
+    /** Queues retention on this log's lane; skipped this round when the lane is saturated. */
+    void scheduleRetention() {
+        if (!deleted) {
+            runOnLane(this::enforceRetention);
+        }
+    }
+
+    /**
+     * Deletes the oldest segments while {@code deletable} holds. When every segment qualifies, the non-empty
+     * active segment is rolled first (as Kafka does) so a topic that no longer receives data still expires.
+     */
+    private void deleteOldSegments(Predicate<LogSegment> deletable, long now) throws IOException {
+        List<LogSegment> victims = new ArrayList<>();
+        for (LogSegment segment : segments.values()) {
+            if (!deletable.test(segment)) {
+                break;
+            }
+            victims.add(segment);
+        }
+        if (victims.isEmpty()) {
+            return;
+        }
+        LogSegment active = activeSegment();
+        if (victims.get(victims.size() - 1) == active) {
+            if (active.size() > 0) {
+                roll(now);
+            } else {
+                victims.remove(victims.size() - 1);
+            }
+        }
+        deleteSegments(victims);
+    }
+
+    /** Removes the given oldest, non-active segments: log start first, so readers see out-of-range, not a gap. */
+    private void deleteSegments(List<LogSegment> victims) {
+        if (victims.isEmpty()) {
+            return;
+        }
+        LogSegment last = victims.get(victims.size() - 1);
+        Long nextBase = segments.higherKey(last.baseOffset());
+        if (nextBase == null) {
+            throw new IllegalStateException("cannot delete the active segment of " + this);
+        }
+        logStartOffset = Math.max(logStartOffset, nextBase);
+        for (LogSegment segment : victims) {
+            segments.remove(segment.baseOffset(), segment);
+            services.deleteLater().accept(segment);
+        }
+    }
+
+    void updateConfig(LogConfig newConfig) {
+        this.config = newConfig;
+    }
+
+    LogConfig config() {
+        return config;
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    int segmentCount() {
+        return segments.size();
+    }
+
+    ProducerStateManager producerState() {
+        return producers;
+    }
+
+    /** The partition is gone: refuse new work at once and wake fetches waiting on it. */
+    void markDeleted() {
+        deleted = true;
+        appendSignal.get().complete(null);
+    }
+
+    /**
+     * Orderly close (lanes already stopped): final index entries and fsync of the active segment, a producer
+     * state snapshot at the log end, channels closed. Returns false if something could not be made durable.
+     */
+    synchronized boolean close() {
+        if (closed) {
+            return true;
+        }
+        closed = true;
+        boolean ok = true;
+        if (!deleted) {
+            try {
+                activeSegment().onBecomeInactive();
+            } catch (IOException e) {
+                ok = false;
+                LOGGER.log(System.Logger.Level.ERROR, "flush of " + this + " at close failed", e);
+            }
+            try {
+                producers.writeSnapshot(dir, committed.offset());
+            } catch (IOException e) {
+                LOGGER.log(System.Logger.Level.WARNING, "producer state snapshot of " + this + " failed", e);
+            }
+        }
+        segments.values().forEach(LogSegment::close);
+        appendSignal.get().complete(null);
+        return ok;
+    }
+
+    /** Closes the files without flushing anything: what a crash leaves behind (tests). */
+    synchronized void halt() {
+        closed = true;
+        segments.values().forEach(LogSegment::close);
+    }
 }

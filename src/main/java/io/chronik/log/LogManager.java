@@ -1,57 +1,550 @@
 package io.chronik.log;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Owns every topic and partition log under the data directory: creates, deletes and recovers them,
  * persists topic metadata (write-then-rename), runs retention and group commit, and allocates producer ids.
  */
 public final class LogManager implements AutoCloseable {
+    private static final System.Logger LOGGER = System.getLogger(LogManager.class.getName());
+    static final String CLEAN_SHUTDOWN_MARKER = ".clean-shutdown";
+    private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+    private static final Pattern PARTITION_DIR = Pattern.compile("(.+)-(\\d+)");
+    private static final long LANE_DRAIN_TIMEOUT_MS = 30_000;
+
+    /** A topic's metadata and its partition logs; {@code info} is swapped whole on every change. */
+    private static final class TopicState {
+        volatile TopicInfo info;
+        final Map<Integer, Log> logs = new ConcurrentHashMap<>();
+
+        TopicState(TopicInfo info) {
+            this.info = info;
+        }
+    }
+
+    private final StorageConfig config;
+    private final LogMetrics metrics;
+    private final Map<String, TopicState> topics = new ConcurrentHashMap<>();
+    private final Map<UUID, TopicState> topicsById = new ConcurrentHashMap<>();
+    /** Serializes topic administration, startup and close. */
+    private final Object adminLock = new Object();
+    private final Set<LogSegment> pendingSegmentDeletes = ConcurrentHashMap.newKeySet();
+    private final Map<String, Runnable> pendingTopicDeletes = new ConcurrentHashMap<>();
+
+    private TopicMetadataStore store;
+    private ProducerIdAllocator producerIds;
+    private AppendLanes lanes;
+    private GroupCommitter committer;
+    private ScheduledExecutorService scheduler;
+    private volatile boolean ready;
+    private boolean started;
+    private boolean closed;
 
     public LogManager(StorageConfig config, LogMetrics metrics) {
-        throw new UnsupportedOperationException();
+        this.config = config;
+        this.metrics = metrics == null ? LogMetrics.NOOP : metrics;
     }
 
     /** Loads topic metadata and recovers every partition log; then starts retention. */
-    public void startup() throws IOException { throw new UnsupportedOperationException(); }
+    public void startup() throws IOException {
+        synchronized (adminLock) {
+            if (closed) {
+                throw new IllegalStateException("log manager is closed");
+            }
+            if (started) {
+                return;
+            }
+            started = true;
+            Path dataDir = config.dataDir();
+            Files.createDirectories(dataDir);
+            Path marker = dataDir.resolve(CLEAN_SHUTDOWN_MARKER);
+            // Removed before anything is touched: a crash from here on is unclean again.
+            boolean clean = Files.deleteIfExists(marker);
+            if (clean) {
+                AtomicFiles.syncDirectory(dataDir);
+            }
+            store = new TopicMetadataStore(dataDir);
+            producerIds = new ProducerIdAllocator(dataDir);
+            lanes = new AppendLanes(config.appendThreads(), config.maxPendingAppendsPerLane());
+            committer = new GroupCommitter(metrics);
+            scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "chronik-log-scheduler");
+                t.setDaemon(true);
+                return t;
+            });
+            List<TopicMetadataStore.StoredTopic> stored = store.loadAll();
+            deleteOrphanDirectories(stored);
+            recoverAll(stored, clean);
+            scheduler.scheduleWithFixedDelay(this::runRetention, config.retentionCheckIntervalMs(),
+                    config.retentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
+            ready = true;
+            LOGGER.log(System.Logger.Level.INFO, "Recovered {0} topics in {1} ({2} shutdown)", topics.size(),
+                    dataDir, clean ? "clean" : "unclean");
+        }
+    }
+
+    /** Recovers partitions in parallel: after a crash each one may be CRC-checking its active segment. */
+    private void recoverAll(List<TopicMetadataStore.StoredTopic> stored, boolean clean) throws IOException {
+        int partitions = stored.stream().mapToInt(TopicMetadataStore.StoredTopic::partitions).sum();
+        if (partitions == 0) {
+            return;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(
+                Math.min(partitions, Math.max(1, Runtime.getRuntime().availableProcessors())));
+        List<TopicState> states = new ArrayList<>();
+        List<Future<Log>> opening = new ArrayList<>();
+        try {
+            for (TopicMetadataStore.StoredTopic t : stored) {
+                LogConfig cfg;
+                try {
+                    cfg = config.defaults().withOverrides(t.overrides());
+                } catch (TopicException e) {
+                    throw new IOException("topic " + t.name() + " has an invalid stored configuration: "
+                            + e.getMessage(), e);
+                }
+                states.add(new TopicState(new TopicInfo(t.name(), t.id(), t.partitions(),
+                        Collections.unmodifiableSortedMap(new TreeMap<>(t.overrides())), cfg)));
+                for (int p = 0; p < t.partitions(); p++) {
+                    int partition = p;
+                    opening.add(pool.submit(() -> openLog(t.name(), partition, cfg, clean)));
+                }
+            }
+            IOException failure = null;
+            List<Log> opened = new ArrayList<>();
+            for (Future<Log> f : opening) {
+                try {
+                    opened.add(f.get());
+                } catch (ExecutionException e) {
+                    if (failure == null) {
+                        failure = e.getCause() instanceof IOException io ? io
+                                : new IOException("recovery failed: " + e.getCause(), e.getCause());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    failure = new IOException("interrupted during recovery");
+                }
+            }
+            if (failure != null) {
+                opened.forEach(Log::halt);
+                throw failure;
+            }
+            for (Log log : opened) {
+                TopicState state = states.stream().filter(s -> s.info.name().equals(log.topic())).findFirst().orElseThrow();
+                state.logs.put(log.partition(), log);
+            }
+            for (TopicState state : states) {
+                topics.put(state.info.name(), state);
+                topicsById.put(state.info.id(), state);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private Log openLog(String topic, int partition, LogConfig cfg, boolean clean) throws IOException {
+        Path dir = partitionDir(topic, partition);
+        LogRecovery.Loaded loaded = LogRecovery.load(dir, cfg, clean, System.currentTimeMillis());
+        return new Log(topic, partition, dir, cfg, loaded, new LogServices(config, metrics,
+                lanes.laneFor(topic, partition), committer, this::deleteSegmentLater));
+    }
+
+    private Path partitionDir(String topic, int partition) {
+        return config.dataDir().resolve(topic + "-" + partition);
+    }
+
+    /** Partition directories no topic owns any more (a topic deleted just before a crash): removed. */
+    private void deleteOrphanDirectories(List<TopicMetadataStore.StoredTopic> stored) throws IOException {
+        Set<String> owned = new HashSet<>();
+        for (TopicMetadataStore.StoredTopic t : stored) {
+            for (int p = 0; p < t.partitions(); p++) {
+                owned.add(t.name() + "-" + p);
+            }
+        }
+        try (Stream<Path> entries = Files.list(config.dataDir())) {
+            for (Path p : (Iterable<Path>) entries::iterator) {
+                String name = p.getFileName().toString();
+                Matcher m = PARTITION_DIR.matcher(name);
+                if (Files.isDirectory(p) && m.matches() && !owned.contains(name) && looksLikePartition(p)) {
+                    LOGGER.log(System.Logger.Level.INFO, "Deleting {0}: no topic owns it", p);
+                    AtomicFiles.deleteTree(p);
+                }
+            }
+        }
+    }
+
+    private static boolean looksLikePartition(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.allMatch(f -> {
+                String n = f.getFileName().toString();
+                return n.endsWith(".log") || n.endsWith(".index") || n.endsWith(".timeindex")
+                        || n.endsWith(ProducerStateManager.SNAPSHOT_SUFFIX) || n.endsWith(AtomicFiles.TMP_SUFFIX)
+                        || n.equals(LogRecovery.LOG_START_FILE);
+            });
+        }
+    }
 
     /** True once startup (recovery) has finished. */
-    public boolean isReady() { throw new UnsupportedOperationException(); }
+    public boolean isReady() {
+        return ready;
+    }
 
-    public Optional<TopicInfo> topic(String name) { throw new UnsupportedOperationException(); }
+    public Optional<TopicInfo> topic(String name) {
+        TopicState state = name == null ? null : topics.get(name);
+        return state == null ? Optional.empty() : Optional.of(state.info);
+    }
 
-    public Optional<TopicInfo> topic(UUID id) { throw new UnsupportedOperationException(); }
+    public Optional<TopicInfo> topic(UUID id) {
+        TopicState state = id == null ? null : topicsById.get(id);
+        return state == null ? Optional.empty() : Optional.of(state.info);
+    }
 
-    public List<TopicInfo> topics() { throw new UnsupportedOperationException(); }
+    public List<TopicInfo> topics() {
+        List<TopicInfo> list = new ArrayList<>();
+        topics.values().forEach(s -> list.add(s.info));
+        list.sort(Comparator.comparing(TopicInfo::name));
+        return list;
+    }
 
     /** Throws TopicException (TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, INVALID_CONFIG). */
     public TopicInfo createTopic(String name, int partitions, Map<String, String> configs, boolean validateOnly) {
-        throw new UnsupportedOperationException();
+        validateTopicName(name);
+        if (partitions < 1) {
+            throw new TopicException(TopicException.Reason.INVALID_PARTITIONS,
+                    "Number of partitions must be larger than 0, got " + partitions + ".");
+        }
+        Map<String, String> overrides = copyOverrides(configs);
+        LogConfig cfg = config.defaults().withOverrides(overrides);
+        synchronized (adminLock) {
+            requireStarted();
+            if (topics.containsKey(name)) {
+                throw new TopicException(TopicException.Reason.TOPIC_ALREADY_EXISTS, "Topic '" + name + "' already exists.");
+            }
+            TopicInfo info = new TopicInfo(name, newTopicId(), partitions, overrides, cfg);
+            if (validateOnly) {
+                return info;
+            }
+            finishPendingDelete(name);
+            TopicState state = new TopicState(info);
+            try {
+                addPartitions(state, 0, partitions, cfg);
+                store.write(new TopicMetadataStore.StoredTopic(name, info.id(), partitions, overrides));
+            } catch (IOException e) {
+                state.logs.values().forEach(l -> {
+                    l.markDeleted();
+                    l.close();
+                    AtomicFiles.deleteTree(l.dir());
+                });
+                throw new TopicException(TopicException.Reason.KAFKA_STORAGE_ERROR,
+                        "Cannot create topic '" + name + "': " + e);
+            }
+            topics.put(name, state);
+            topicsById.put(info.id(), state);
+            return info;
+        }
+    }
+
+    /** Opens empty logs for partitions [from, to); a leftover directory of an older topic is cleared first. */
+    private void addPartitions(TopicState state, int from, int to, LogConfig cfg) throws IOException {
+        String name = state.info.name();
+        for (int p = from; p < to; p++) {
+            Path dir = partitionDir(name, p);
+            if (Files.exists(dir) && !AtomicFiles.deleteTree(dir)) {
+                throw new IOException("cannot clear leftover directory " + dir);
+            }
+            state.logs.put(p, openLog(name, p, cfg, true));
+        }
     }
 
     /** Throws TopicException(UNKNOWN_TOPIC_OR_PARTITION). */
-    public void deleteTopic(String name) { throw new UnsupportedOperationException(); }
+    public void deleteTopic(String name) {
+        synchronized (adminLock) {
+            requireStarted();
+            TopicState state = name == null ? null : topics.get(name);
+            if (state == null) {
+                throw unknownTopic(name);
+            }
+            try {
+                store.delete(name);
+            } catch (IOException e) {
+                throw new TopicException(TopicException.Reason.KAFKA_STORAGE_ERROR,
+                        "Cannot delete topic '" + name + "': " + e);
+            }
+            topics.remove(name);
+            topicsById.remove(state.info.id());
+            List<Log> logs = new ArrayList<>(state.logs.values());
+            logs.forEach(Log::markDeleted);
+            // Files stay for file.delete.delay so fetches holding a slice can still send it.
+            Runnable deletion = () -> {
+                for (Log log : logs) {
+                    log.close();
+                    AtomicFiles.deleteTree(log.dir());
+                }
+            };
+            pendingTopicDeletes.put(name, deletion);
+            schedule(() -> runPendingDelete(name, deletion), config.fileDeleteDelayMs());
+        }
+    }
+
+    private void runPendingDelete(String name, Runnable deletion) {
+        if (pendingTopicDeletes.remove(name, deletion)) {
+            deletion.run();
+        }
+    }
+
+    /** A topic re-created under a deleted one's name must not find the old files: delete them now. */
+    private void finishPendingDelete(String name) {
+        Runnable deletion = pendingTopicDeletes.get(name);
+        if (deletion != null) {
+            runPendingDelete(name, deletion);
+        }
+    }
 
     /** Grows a topic to {@code totalCount} partitions; INVALID_PARTITIONS if not larger. */
     public TopicInfo createPartitions(String name, int totalCount, boolean validateOnly) {
-        throw new UnsupportedOperationException();
+        synchronized (adminLock) {
+            requireStarted();
+            TopicState state = name == null ? null : topics.get(name);
+            if (state == null) {
+                throw unknownTopic(name);
+            }
+            TopicInfo info = state.info;
+            if (totalCount <= info.partitions()) {
+                throw new TopicException(TopicException.Reason.INVALID_PARTITIONS, totalCount == info.partitions()
+                        ? "Topic already has " + info.partitions() + " partitions."
+                        : "Topic currently has " + info.partitions() + " partitions, which is higher than the requested "
+                        + totalCount + ".");
+            }
+            TopicInfo grown = new TopicInfo(info.name(), info.id(), totalCount, info.overrides(), info.config());
+            if (validateOnly) {
+                return grown;
+            }
+            try {
+                addPartitions(state, info.partitions(), totalCount, info.config());
+                store.write(new TopicMetadataStore.StoredTopic(name, info.id(), totalCount, info.overrides()));
+            } catch (IOException e) {
+                for (int p = info.partitions(); p < totalCount; p++) {
+                    Log log = state.logs.remove(p);
+                    if (log != null) {
+                        log.markDeleted();
+                        log.close();
+                        AtomicFiles.deleteTree(log.dir());
+                    }
+                }
+                throw new TopicException(TopicException.Reason.KAFKA_STORAGE_ERROR,
+                        "Cannot add partitions to '" + name + "': " + e);
+            }
+            state.info = grown;
+            return grown;
+        }
     }
 
     /** Replaces the topic's whole override set (callers compute incremental changes); validated first. */
     public TopicInfo alterConfigs(String name, Map<String, String> overrides, boolean validateOnly) {
-        throw new UnsupportedOperationException();
+        Map<String, String> copy = copyOverrides(overrides);
+        LogConfig cfg = config.defaults().withOverrides(copy);
+        synchronized (adminLock) {
+            requireStarted();
+            TopicState state = name == null ? null : topics.get(name);
+            if (state == null) {
+                throw unknownTopic(name);
+            }
+            TopicInfo info = state.info;
+            TopicInfo altered = new TopicInfo(info.name(), info.id(), info.partitions(), copy, cfg);
+            if (validateOnly) {
+                return altered;
+            }
+            try {
+                store.write(new TopicMetadataStore.StoredTopic(name, info.id(), info.partitions(), copy));
+            } catch (IOException e) {
+                throw new TopicException(TopicException.Reason.KAFKA_STORAGE_ERROR,
+                        "Cannot store the configuration of '" + name + "': " + e);
+            }
+            state.info = altered;
+            state.logs.values().forEach(l -> l.updateConfig(cfg));
+            return altered;
+        }
     }
 
-    public Optional<Log> log(String topic, int partition) { throw new UnsupportedOperationException(); }
+    public Optional<Log> log(String topic, int partition) {
+        TopicState state = topic == null ? null : topics.get(topic);
+        return state == null ? Optional.empty() : Optional.ofNullable(state.logs.get(partition));
+    }
 
     /** A producer id never handed out before, also across restarts. */
-    public long nextProducerId() { throw new UnsupportedOperationException(); }
+    public long nextProducerId() {
+        ProducerIdAllocator allocator;
+        synchronized (adminLock) {
+            requireStarted();
+            allocator = producerIds;
+        }
+        try {
+            return allocator.allocate();
+        } catch (IOException e) {
+            throw new LogException(LogError.KAFKA_STORAGE_ERROR, "cannot persist producer id block: " + e, e);
+        }
+    }
 
     /** Flushes and closes every log, writes producer-state snapshots and the clean-shutdown marker. */
     @Override
-    public void close() { throw new UnsupportedOperationException(); }
+    public void close() {
+        synchronized (adminLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            boolean recovered = ready;
+            ready = false;
+            if (lanes == null) {
+                return;
+            }
+            scheduler.shutdownNow();
+            lanes.shutdown(LANE_DRAIN_TIMEOUT_MS);
+            committer.close();
+            boolean ok = recovered;
+            for (TopicState state : topics.values()) {
+                for (Log log : state.logs.values()) {
+                    ok &= log.close();
+                }
+            }
+            for (String name : new ArrayList<>(pendingTopicDeletes.keySet())) {
+                finishPendingDelete(name);
+            }
+            for (LogSegment segment : new ArrayList<>(pendingSegmentDeletes)) {
+                if (pendingSegmentDeletes.remove(segment)) {
+                    segment.deleteFiles();
+                }
+            }
+            if (ok) {
+                try {
+                    AtomicFiles.write(config.dataDir().resolve(CLEAN_SHUTDOWN_MARKER), new byte[0]);
+                } catch (IOException e) {
+                    LOGGER.log(System.Logger.Level.ERROR, "cannot write the clean-shutdown marker", e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Stops every thread and closes files without flushing, snapshotting or marking a clean shutdown: the
+     * state a crash (kill -9) leaves on disk once the page cache is written. For recovery tests.
+     */
+    void halt() {
+        synchronized (adminLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            ready = false;
+            if (lanes == null) {
+                return;
+            }
+            scheduler.shutdownNow();
+            lanes.halt();
+            committer.close();
+            topics.values().forEach(s -> s.logs.values().forEach(Log::halt));
+        }
+    }
+
+    // ---- helpers ----
+
+    private void runRetention() {
+        try {
+            for (TopicState state : topics.values()) {
+                state.logs.values().forEach(Log::scheduleRetention);
+            }
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "retention check failed", e);
+        }
+    }
+
+    /** Removed segments stay on disk for file.delete.delay so that fetches holding a slice can still send it. */
+    private void deleteSegmentLater(LogSegment segment) {
+        pendingSegmentDeletes.add(segment);
+        schedule(() -> {
+            if (pendingSegmentDeletes.remove(segment)) {
+                segment.deleteFiles();
+            }
+        }, config.fileDeleteDelayMs());
+    }
+
+    private void schedule(Runnable task, long delayMs) {
+        try {
+            scheduler.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            task.run(); // shutting down: close() would otherwise miss it
+        }
+    }
+
+    private void requireStarted() {
+        if (!started || closed) {
+            throw new IllegalStateException("log manager is not running");
+        }
+    }
+
+    private UUID newTopicId() {
+        while (true) {
+            UUID id = UUID.randomUUID();
+            // Like Kafka: never the zero or metadata id, never one whose base64 form starts with '-'.
+            boolean reserved = (id.getMostSignificantBits() == 0 && id.getLeastSignificantBits() <= 1)
+                    || (id.getMostSignificantBits() >>> 58) == 62;
+            if (!reserved && !topicsById.containsKey(id)) {
+                return id;
+            }
+        }
+    }
+
+    private static Map<String, String> copyOverrides(Map<String, String> configs) {
+        TreeMap<String, String> copy = new TreeMap<>();
+        if (configs != null) {
+            copy.putAll(configs);
+        }
+        return Collections.unmodifiableSortedMap(copy);
+    }
+
+    private static TopicException unknownTopic(String name) {
+        return new TopicException(TopicException.Reason.UNKNOWN_TOPIC_OR_PARTITION,
+                "Topic '" + name + "' does not exist.");
+    }
+
+    static void validateTopicName(String name) {
+        if (name == null || name.isEmpty()) {
+            throw new TopicException(TopicException.Reason.INVALID_TOPIC_EXCEPTION, "Topic name is illegal, it can't be empty");
+        }
+        if (name.equals(".") || name.equals("..")) {
+            throw new TopicException(TopicException.Reason.INVALID_TOPIC_EXCEPTION,
+                    "Topic name cannot be \".\" or \"..\"");
+        }
+        if (name.length() > 249) {
+            throw new TopicException(TopicException.Reason.INVALID_TOPIC_EXCEPTION, "Topic name is illegal, it can't be "
+                    + "longer than 249 characters, topic name: " + name);
+        }
+        if (!TOPIC_NAME.matcher(name).matches()) {
+            throw new TopicException(TopicException.Reason.INVALID_TOPIC_EXCEPTION, "Topic name '" + name
+                    + "' is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'");
+        }
+    }
 }

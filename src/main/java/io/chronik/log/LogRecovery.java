@@ -1,0 +1,131 @@
+package io.chronik.log;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.stream.Stream;
+
+/**
+ * Loads a partition directory at startup: its segments (rebuilding damaged indexes), after an unclean shutdown the
+ * active segment checked batch by batch and cut at the first torn or corrupt batch, the log start offset, and the
+ * producer state (newest snapshot plus a replay of the log after it).
+ */
+final class LogRecovery {
+    static final String LOG_START_FILE = "log-start-offset";
+
+    /** A loaded partition, ready to be wrapped in a {@link Log}. */
+    record Loaded(ConcurrentSkipListMap<Long, LogSegment> segments, long logStartOffset,
+                  ProducerStateManager producers) {
+    }
+
+    private LogRecovery() {
+    }
+
+    static Loaded load(Path dir, LogConfig config, boolean cleanShutdown, long nowMs) throws IOException {
+        Files.createDirectories(dir);
+        List<Long> bases = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                String name = p.getFileName().toString();
+                if (name.endsWith(AtomicFiles.TMP_SUFFIX)) {
+                    Files.deleteIfExists(p); // an interrupted write-then-rename
+                } else if (name.endsWith(".log")) {
+                    try {
+                        bases.add(Long.parseLong(name.substring(0, name.length() - 4)));
+                    } catch (NumberFormatException ignored) {
+                        // not a segment
+                    }
+                }
+            }
+        }
+        bases.sort(null);
+        long storedStart = readLogStartOffset(dir);
+        ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+        try {
+            for (int i = 0; i < bases.size(); i++) {
+                boolean last = i == bases.size() - 1;
+                LogSegment segment = LogSegment.open(dir, bases.get(i), config.indexIntervalBytes(),
+                        last && !cleanShutdown, nowMs);
+                segments.put(segment.baseOffset(), segment);
+            }
+            if (segments.isEmpty()) {
+                long base = Math.max(0, storedStart);
+                segments.put(base, LogSegment.create(dir, base, nowMs));
+            }
+            LogSegment active = segments.lastEntry().getValue();
+            long logEnd = active.nextOffset();
+            long logStart = Math.min(Math.max(storedStart, segments.firstKey()), logEnd);
+            // Whole segments below the log start offset were deleted by DeleteRecords before a restart.
+            while (segments.size() > 1 && segments.higherKey(segments.firstKey()) <= logStart) {
+                segments.pollFirstEntry().getValue().deleteFiles();
+            }
+            ProducerStateManager producers = new ProducerStateManager();
+            restoreProducerState(dir, segments, producers, logEnd);
+            return new Loaded(segments, logStart, producers);
+        } catch (IOException | RuntimeException e) {
+            segments.values().forEach(LogSegment::close);
+            throw e;
+        }
+    }
+
+    /** Newest usable snapshot at or below the log end, then every idempotent batch after it. */
+    private static void restoreProducerState(Path dir, ConcurrentSkipListMap<Long, LogSegment> segments,
+                                             ProducerStateManager producers, long logEnd) throws IOException {
+        List<Long> snapshots = ProducerStateManager.listSnapshots(dir);
+        long from = segments.firstKey();
+        for (int i = snapshots.size() - 1; i >= 0; i--) {
+            long offset = snapshots.get(i);
+            Path file = ProducerStateManager.snapshotPath(dir, offset);
+            if (offset > logEnd) {
+                Files.deleteIfExists(file); // describes batches cut off by recovery
+            } else if (producers.loadSnapshot(file)) {
+                from = Math.max(offset, from);
+                break;
+            }
+        }
+        for (Map.Entry<Long, LogSegment> e : segments.entrySet()) {
+            LogSegment segment = e.getValue();
+            if (segment.nextOffset() <= from) {
+                continue;
+            }
+            int position = from > segment.baseOffset() ? segment.offsetIndex().lookup(from) : 0;
+            while (position < segment.size()) {
+                ByteBuffer h = segment.readAt(position, RecordBatchHeader.HEADER_SIZE);
+                if (h.remaining() < RecordBatchHeader.HEADER_SIZE) {
+                    break;
+                }
+                long base = RecordBatchHeader.baseOffset(h, 0);
+                int delta = RecordBatchHeader.lastOffsetDelta(h, 0);
+                long producerId = RecordBatchHeader.producerId(h, 0);
+                if (producerId >= 0 && base + delta >= from) {
+                    producers.replay(new ProducerStateManager.IdempotentBatch(producerId,
+                            RecordBatchHeader.producerEpoch(h, 0), RecordBatchHeader.baseSequence(h, 0), delta, base,
+                            base + delta, RecordBatchHeader.maxTimestamp(h, 0)));
+                }
+                position += (int) RecordBatchHeader.totalSize(h, 0);
+            }
+        }
+    }
+
+    static long readLogStartOffset(Path dir) {
+        Path file = dir.resolve(LOG_START_FILE);
+        try {
+            if (Files.isRegularFile(file)) {
+                return Long.parseLong(Files.readString(file, StandardCharsets.UTF_8).trim());
+            }
+        } catch (IOException | NumberFormatException ignored) {
+            // a damaged file only loses a DeleteRecords position; the first segment's base is still a valid start
+        }
+        return -1;
+    }
+
+    static void writeLogStartOffset(Path dir, long offset) throws IOException {
+        AtomicFiles.write(dir.resolve(LOG_START_FILE), Long.toString(offset).getBytes(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,397 @@
+package io.chronik.log;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * One segment of a partition: {@code <baseOffset>.log} with its offset and time indexes. Only the partition's lane
+ * thread writes to it; any thread may read whole batches below the position the log has published.
+ */
+final class LogSegment {
+    /** Smallest batchLength a v2 batch can carry (header without records). */
+    private static final int MIN_BATCH_LENGTH = RecordBatchHeader.HEADER_SIZE - RecordBatchHeader.LOG_OVERHEAD;
+
+    /** The largest timestamp in the segment and the last offset of the batch carrying it, published together. */
+    record TimestampOffset(long timestamp, long offset) {
+        static final TimestampOffset NONE = new TimestampOffset(-1, -1);
+    }
+
+    private final long baseOffset;
+    private final Path logFile;
+    private final FileChannel channel;
+    private final OffsetIndex offsetIndex;
+    private final TimeIndex timeIndex;
+    private final long createdMs;
+
+    private volatile int size;
+    private volatile long nextOffset;
+    private volatile TimestampOffset maxTimestamp = TimestampOffset.NONE;
+    /** Max timestamp of the first batch: segment.ms counts from it, as in Kafka. -1 until known. */
+    private long rollingBaseTimestamp = -1;
+    private int bytesSinceLastIndexEntry;
+
+    private LogSegment(long baseOffset, Path logFile, FileChannel channel, OffsetIndex offsetIndex, TimeIndex timeIndex,
+                       int size, long createdMs) {
+        this.baseOffset = baseOffset;
+        this.logFile = logFile;
+        this.channel = channel;
+        this.offsetIndex = offsetIndex;
+        this.timeIndex = timeIndex;
+        this.size = size;
+        this.nextOffset = baseOffset;
+        this.createdMs = createdMs;
+    }
+
+    static String fileName(long offset, String suffix) {
+        return String.format("%020d%s", offset, suffix);
+    }
+
+    static Path logPath(Path dir, long baseOffset) {
+        return dir.resolve(fileName(baseOffset, ".log"));
+    }
+
+    private static Path indexPath(Path dir, long baseOffset) {
+        return dir.resolve(fileName(baseOffset, ".index"));
+    }
+
+    private static Path timeIndexPath(Path dir, long baseOffset) {
+        return dir.resolve(fileName(baseOffset, ".timeindex"));
+    }
+
+    /** A new empty segment; any old files with the same base offset are replaced. */
+    static LogSegment create(Path dir, long baseOffset, long nowMs) throws IOException {
+        FileChannel channel = FileChannel.open(logPath(dir, baseOffset), StandardOpenOption.CREATE,
+                StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        Files.deleteIfExists(indexPath(dir, baseOffset));
+        Files.deleteIfExists(timeIndexPath(dir, baseOffset));
+        return new LogSegment(baseOffset, logPath(dir, baseOffset), channel,
+                OffsetIndex.empty(indexPath(dir, baseOffset), baseOffset),
+                TimeIndex.empty(timeIndexPath(dir, baseOffset), baseOffset), 0, nowMs);
+    }
+
+    /**
+     * Opens an existing segment. Its indexes are used when they are consistent with the .log; otherwise (or when
+     * {@code recover}) the segment is scanned from the start, cut at the first torn or invalid batch (CRC-checked
+     * when recovering) and its indexes rebuilt.
+     */
+    static LogSegment open(Path dir, long baseOffset, int indexIntervalBytes, boolean recover, long nowMs)
+            throws IOException {
+        Path log = logPath(dir, baseOffset);
+        FileChannel channel = FileChannel.open(log, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            long fileSize = channel.size();
+            if (fileSize > Integer.MAX_VALUE) {
+                throw new IOException(log + " is larger than 2 GiB");
+            }
+            if (!recover) {
+                LogSegment loaded = tryLoadIndexes(dir, baseOffset, channel, (int) fileSize, nowMs);
+                if (loaded != null) {
+                    return loaded;
+                }
+            }
+            LogSegment segment = new LogSegment(baseOffset, log, channel,
+                    OffsetIndex.empty(indexPath(dir, baseOffset), baseOffset),
+                    TimeIndex.empty(timeIndexPath(dir, baseOffset), baseOffset), (int) fileSize, nowMs);
+            segment.rebuild(indexIntervalBytes, recover);
+            return segment;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** The segment with its stored indexes, or null when they do not match the .log (or the .log tail is torn). */
+    private static LogSegment tryLoadIndexes(Path dir, long baseOffset, FileChannel channel, int fileSize, long nowMs)
+            throws IOException {
+        OffsetIndex offsetIndex = OffsetIndex.load(indexPath(dir, baseOffset), baseOffset, fileSize);
+        if (offsetIndex == null) {
+            return null;
+        }
+        LogSegment segment = new LogSegment(baseOffset, logPath(dir, baseOffset), channel, offsetIndex,
+                TimeIndex.empty(timeIndexPath(dir, baseOffset), baseOffset), fileSize, nowMs);
+        int from = 0;
+        long expectedOffset = baseOffset;
+        int n = offsetIndex.entries();
+        if (n > 0) {
+            from = offsetIndex.position(n - 1);
+            expectedOffset = offsetIndex.offset(n - 1);
+            ByteBuffer header = segment.readAt(from, RecordBatchHeader.LOG_OVERHEAD);
+            if (header.remaining() < RecordBatchHeader.LOG_OVERHEAD || RecordBatchHeader.baseOffset(header, 0) != expectedOffset) {
+                return null;
+            }
+        }
+        // Walk the tail after the last index entry: finds the next offset and proves the tail is not torn.
+        TimestampOffset tailMax = TimestampOffset.NONE;
+        int position = from;
+        long next = expectedOffset;
+        while (position < fileSize) {
+            ByteBuffer h = segment.readAt(position, RecordBatchHeader.HEADER_SIZE);
+            if (!structurallyValid(h, position, fileSize, next, baseOffset)) {
+                return null;
+            }
+            long last = RecordBatchHeader.baseOffset(h, 0) + RecordBatchHeader.lastOffsetDelta(h, 0);
+            long ts = RecordBatchHeader.maxTimestamp(h, 0);
+            if (ts > tailMax.timestamp()) {
+                tailMax = new TimestampOffset(ts, last);
+            }
+            next = last + 1;
+            position += (int) RecordBatchHeader.totalSize(h, 0);
+        }
+        TimeIndex timeIndex = TimeIndex.load(timeIndexPath(dir, baseOffset), baseOffset, next);
+        if (timeIndex == null) {
+            return null;
+        }
+        LogSegment loaded = new LogSegment(baseOffset, logPath(dir, baseOffset), channel, offsetIndex, timeIndex,
+                fileSize, nowMs);
+        loaded.nextOffset = next;
+        TimestampOffset indexed = timeIndex.entries() == 0 ? TimestampOffset.NONE
+                : new TimestampOffset(timeIndex.lastTimestamp(), timeIndex.lastOffset());
+        loaded.maxTimestamp = tailMax.timestamp() > indexed.timestamp() ? tailMax : indexed;
+        loaded.bytesSinceLastIndexEntry = fileSize - from;
+        loaded.loadRollingBaseTimestamp();
+        return loaded;
+    }
+
+    /** Header checks that let a scan trust a batch's length and offsets (the CRC is checked separately). */
+    private static boolean structurallyValid(ByteBuffer h, int position, int fileSize, long expectedOffset, long base) {
+        if (h.remaining() < RecordBatchHeader.HEADER_SIZE) {
+            return false;
+        }
+        int length = h.getInt(RecordBatchHeader.LENGTH);
+        long offset = RecordBatchHeader.baseOffset(h, 0);
+        int delta = RecordBatchHeader.lastOffsetDelta(h, 0);
+        return length >= MIN_BATCH_LENGTH && (long) position + length + RecordBatchHeader.LOG_OVERHEAD <= fileSize
+                && RecordBatchHeader.magic(h, 0) == RecordBatchHeader.MAGIC_V2
+                && offset >= expectedOffset && delta >= 0 && offset + delta - base <= Integer.MAX_VALUE;
+    }
+
+    /**
+     * Scans the whole file, rebuilding both indexes and the in-memory state, and truncates the file at the first
+     * batch that is torn, out of order, not v2, or (when {@code verifyCrc}) fails its CRC.
+     *
+     * @return how many bytes were cut off
+     */
+    int rebuild(int indexIntervalBytes, boolean verifyCrc) throws IOException {
+        int fileSize = size;
+        int position = 0;
+        long next = baseOffset;
+        ByteBuffer batch = ByteBuffer.allocate(64 * 1024);
+        while (position < fileSize) {
+            ByteBuffer h = readAt(position, RecordBatchHeader.HEADER_SIZE);
+            if (!structurallyValid(h, position, fileSize, next, baseOffset)) {
+                break;
+            }
+            int batchSize = (int) RecordBatchHeader.totalSize(h, 0);
+            if (verifyCrc) {
+                if (batch.capacity() < batchSize) {
+                    batch = ByteBuffer.allocate(batchSize);
+                }
+                batch.clear().limit(batchSize);
+                readFully(batch, position);
+                batch.flip();
+                if (RecordBatchHeader.computeCrc(batch, 0, batchSize) != RecordBatchHeader.storedCrc(batch, 0)) {
+                    break;
+                }
+            }
+            long base = RecordBatchHeader.baseOffset(h, 0);
+            long last = base + RecordBatchHeader.lastOffsetDelta(h, 0);
+            onBatchWritten(base, last, position, batchSize, RecordBatchHeader.maxTimestamp(h, 0), indexIntervalBytes);
+            next = last + 1;
+            position += batchSize;
+        }
+        int cut = fileSize - position;
+        if (cut > 0) {
+            channel.truncate(position);
+            channel.force(true);
+        }
+        size = position;
+        nextOffset = next;
+        offsetIndex.flush();
+        timeIndex.flush();
+        return cut;
+    }
+
+    private void loadRollingBaseTimestamp() throws IOException {
+        if (size > 0) {
+            ByteBuffer h = readAt(0, RecordBatchHeader.TIMESTAMPS_SIZE);
+            if (h.remaining() == RecordBatchHeader.TIMESTAMPS_SIZE) {
+                rollingBaseTimestamp = RecordBatchHeader.maxTimestamp(h, 0);
+            }
+        }
+    }
+
+    long baseOffset() {
+        return baseOffset;
+    }
+
+    Path file() {
+        return logFile;
+    }
+
+    /** Bytes of whole batches written so far. */
+    int size() {
+        return size;
+    }
+
+    /** The offset after the last batch in this segment (its base offset when empty). */
+    long nextOffset() {
+        return nextOffset;
+    }
+
+    TimestampOffset maxTimestamp() {
+        return maxTimestamp;
+    }
+
+    OffsetIndex offsetIndex() {
+        return offsetIndex;
+    }
+
+    TimeIndex timeIndex() {
+        return timeIndex;
+    }
+
+    /** Kafka's largestTimestamp for retention: the max record timestamp, or the file's mtime without one. */
+    long largestTimestamp() {
+        long ts = maxTimestamp.timestamp();
+        if (ts >= 0) {
+            return ts;
+        }
+        try {
+            return Files.getLastModifiedTime(logFile).toMillis();
+        } catch (IOException e) {
+            return createdMs;
+        }
+    }
+
+    /** How long this segment has been filling, measured like Kafka: by record time when it has one. */
+    long timeWaitedForRoll(long nowMs, long incomingTimestamp) {
+        if (rollingBaseTimestamp >= 0 && incomingTimestamp >= 0) {
+            return incomingTimestamp - rollingBaseTimestamp;
+        }
+        return nowMs - createdMs;
+    }
+
+    /**
+     * Writes whole, already validated batches at the end of the file. Either every byte is written, or the file is
+     * cut back to its previous size (best effort) and the IOException is rethrown; nothing is indexed then.
+     */
+    void append(ByteBuffer batches, long[] baseOffsets, long[] lastOffsets, int[] sizes, long[] maxTimestamps,
+                int indexIntervalBytes) throws IOException {
+        int start = size;
+        long at = start;
+        ByteBuffer src = batches.duplicate();
+        try {
+            while (src.hasRemaining()) {
+                at += channel.write(src, at);
+            }
+        } catch (IOException e) {
+            try {
+                channel.truncate(start);
+            } catch (IOException | RuntimeException ignored) {
+                // the bytes past the published position are never read and are cut at recovery
+            }
+            throw e;
+        }
+        int position = start;
+        for (int i = 0; i < baseOffsets.length; i++) {
+            onBatchWritten(baseOffsets[i], lastOffsets[i], position, sizes[i], maxTimestamps[i], indexIntervalBytes);
+            position += sizes[i];
+        }
+        nextOffset = lastOffsets[lastOffsets.length - 1] + 1;
+        size = position;
+    }
+
+    /** Index bookkeeping for one batch, as Kafka's LogSegment.append does it. */
+    private void onBatchWritten(long base, long last, int position, int batchSize, long maxTs, int indexIntervalBytes) {
+        if (position == 0) {
+            rollingBaseTimestamp = maxTs;
+        }
+        if (maxTs > maxTimestamp.timestamp()) {
+            maxTimestamp = new TimestampOffset(maxTs, last);
+        }
+        if (bytesSinceLastIndexEntry > indexIntervalBytes) {
+            offsetIndex.append(base, position);
+            TimestampOffset max = maxTimestamp;
+            if (max.timestamp() >= 0) {
+                timeIndex.maybeAppend(max.timestamp(), max.offset());
+            }
+            bytesSinceLastIndexEntry = 0;
+        }
+        bytesSinceLastIndexEntry += batchSize;
+    }
+
+    /** Reads up to {@code length} bytes at {@code position}; fewer only at the end of the file. */
+    ByteBuffer readAt(long position, int length) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(length);
+        long at = position;
+        while (buf.hasRemaining()) {
+            int n = channel.read(buf, at);
+            if (n < 0) {
+                break;
+            }
+            at += n;
+        }
+        return buf.flip();
+    }
+
+    private void readFully(ByteBuffer buf, long position) throws IOException {
+        long at = position;
+        while (buf.hasRemaining()) {
+            int n = channel.read(buf, at);
+            if (n < 0) {
+                throw new EOFException(logFile + " ends before position " + (position + buf.limit()));
+            }
+            at += n;
+        }
+    }
+
+    /** Makes the .log durable (group commit). */
+    void forceLog() throws IOException {
+        channel.force(false);
+    }
+
+    /**
+     * The segment stops being active (roll or close): record its max timestamp as the last time index entry, then
+     * make the log and both index files durable.
+     */
+    void onBecomeInactive() throws IOException {
+        TimestampOffset max = maxTimestamp;
+        if (max.timestamp() >= 0) {
+            timeIndex.maybeAppend(max.timestamp(), max.offset());
+        }
+        channel.force(true);
+        offsetIndex.flush();
+        timeIndex.flush();
+    }
+
+    void close() {
+        offsetIndex.closeFile();
+        timeIndex.closeFile();
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing left to lose: the data was forced before, or recovery handles it
+        }
+    }
+
+    void deleteFiles() {
+        close();
+        offsetIndex.deleteFile();
+        timeIndex.deleteFile();
+        try {
+            Files.deleteIfExists(logFile);
+        } catch (IOException ignored) {
+            // a leftover segment below the log start offset is deleted again at the next startup
+        }
+    }
+
+    @Override
+    public String toString() {
+        return logFile.toString();
+    }
+}
