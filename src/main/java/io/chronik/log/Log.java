@@ -484,11 +484,20 @@ public final class Log {
         }
     }
 
-    /** Queues retention on this log's lane; skipped this round when the lane is saturated. */
-    void scheduleRetention() {
-        if (!deleted) {
-            runOnLane(this::enforceRetention);
+    /** Queues retention on this log's lane; completes when it ran (exceptionally when the lane refused it). */
+    CompletableFuture<Void> scheduleRetention() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (!runOnLane(() -> {
+            try {
+                enforceRetention();
+            } finally {
+                done.complete(null);
+            }
+        })) {
+            // Saturated or closing: this round is skipped, the next one catches up.
+            done.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, laneRejection()));
         }
+        return done;
     }
 
     /**

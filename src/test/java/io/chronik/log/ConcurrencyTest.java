@@ -1,0 +1,95 @@
+package io.chronik.log;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@Timeout(60)
+class ConcurrencyTest extends LogTestSupport {
+    @TempDir
+    Path dir;
+
+    @Test
+    void readersRacingWithAppendsAndRollsOnlySeeWholeCommittedBatches() throws Exception {
+        try (LogManager manager = start(dir)) {
+            Log log = createLog(manager, "race", Map.of("segment.bytes", "4000", "index.interval.bytes", "200"));
+            AtomicBoolean done = new AtomicBoolean();
+            ExecutorService readers = Executors.newFixedThreadPool(2);
+            List<Future<Long>> checks = new ArrayList<>();
+            for (int r = 0; r < 2; r++) {
+                checks.add(readers.submit(() -> {
+                    long next = 0;
+                    long batchesSeen = 0;
+                    while (!done.get() || next < log.highWatermark()) {
+                        ReadResult result = log.read(next, 1500, true);
+                        assertThat(result.error()).isEqualTo(LogError.NONE);
+                        for (ReadBatch b : batches(result.slice())) {
+                            assertThat(b.crcOk()).isTrue();
+                            assertThat(b.baseOffset()).isEqualTo(next);
+                            assertThat(b.lastOffset()).isLessThan(result.highWatermark());
+                            next = b.lastOffset() + 1;
+                            batchesSeen++;
+                        }
+                    }
+                    return batchesSeen;
+                }));
+            }
+            List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) {
+                appends.add(log.append(TestBatches.batch(1 + i % 3, i, 30), false));
+                if (appends.size() == 100) {
+                    appends.forEach(f -> assertThat(await(f).error()).isEqualTo(LogError.NONE));
+                    appends.clear();
+                }
+            }
+            appends.forEach(f -> assertThat(await(f).error()).isEqualTo(LogError.NONE));
+            done.set(true);
+            for (Future<Long> check : checks) {
+                assertThat(check.get()).isEqualTo(1000);
+            }
+            readers.shutdown();
+            assertThat(log.segmentCount()).isGreaterThan(5);
+        }
+    }
+
+    @Test
+    void aFullLaneRefusesAppendsWithAStorageError() throws Exception {
+        StorageConfig config = new StorageConfig(dir, SMALL, false, 1, 1, 3_600_000, 0);
+        try (LogManager manager = start(config)) {
+            Log log = createLog(manager, "full", Map.of());
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            // The append signal completes on the lane thread: blocking in its callback holds the lane.
+            log.onAppend().thenRun(() -> {
+                entered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            CompletableFuture<AppendResult> first = log.append(TestBatches.batch(1, 1), false);
+            entered.await();
+            CompletableFuture<AppendResult> queued = log.append(TestBatches.batch(1, 1), false);
+            AppendResult refused = await(log.append(TestBatches.batch(1, 1), false));
+            assertThat(refused.error()).isEqualTo(LogError.KAFKA_STORAGE_ERROR);
+            assertThat(refused.message()).isEqualTo("append queue full");
+            release.countDown();
+            assertThat(await(first).baseOffset()).isZero();
+            assertThat(await(queued).baseOffset()).isEqualTo(1);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package io.chronik.log;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@Timeout(60)
+class ProducerStateTest extends LogTestSupport {
+    @TempDir
+    Path dir;
+
+    @Test
+    void duplicateReturnsTheOriginalOffsetAndIsNotWrittenAgain() throws Exception {
+        try (LogManager manager = start(dir)) {
+            Log log = createLog(manager, "idem", Map.of());
+            appendOk(log, TestBatches.batch(2, 1));
+            AppendResult first = appendOk(log, TestBatches.idempotent(42, (short) 0, 0, 3));
+            assertThat(first.baseOffset()).isEqualTo(2);
+            appendOk(log, TestBatches.idempotent(42, (short) 0, 3, 2));
+            AppendResult retry = appendOk(log, TestBatches.idempotent(42, (short) 0, 0, 3));
+            assertThat(retry.baseOffset()).isEqualTo(2);
+            assertThat(retry.recordCount()).isZero();
+            assertThat(log.logEndOffset()).isEqualTo(7);
+            assertThat(readAll(log, 0)).hasSize(3);
+        }
+    }
+
+    @Test
+    void sequenceGapAndOldEpochAreRejected() throws Exception {
+        try (LogManager manager = start(dir)) {
+            Log log = createLog(manager, "seq", Map.of());
+            appendOk(log, TestBatches.idempotent(7, (short) 3, 0, 2));
+            assertThat(append(log, TestBatches.idempotent(7, (short) 3, 5, 1)).error())
+                    .isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER);
+            assertThat(append(log, TestBatches.idempotent(7, (short) 2, 2, 1)).error())
+                    .isEqualTo(LogError.INVALID_PRODUCER_EPOCH);
+            // A bumped epoch must restart at sequence 0.
+            assertThat(append(log, TestBatches.idempotent(7, (short) 4, 2, 1)).error())
+                    .isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER);
+            appendOk(log, TestBatches.idempotent(7, (short) 4, 0, 1));
+            // An unknown producer is accepted at any sequence (KIP-360).
+            appendOk(log, TestBatches.idempotent(8, (short) 0, 17, 1));
+            appendOk(log, TestBatches.idempotent(8, (short) 0, 18, 1));
+            assertThat(log.logEndOffset()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void sequenceWrapsAroundIntMax() throws Exception {
+        try (LogManager manager = start(dir)) {
+            Log log = createLog(manager, "wrap", Map.of());
+            appendOk(log, TestBatches.idempotent(9, (short) 0, Integer.MAX_VALUE - 1, 2));
+            appendOk(log, TestBatches.idempotent(9, (short) 0, 0, 1));
+            assertThat(log.logEndOffset()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void onlyTheLastFiveBatchesAreRecognisedAsDuplicates() throws Exception {
+        try (LogManager manager = start(dir)) {
+            Log log = createLog(manager, "five", Map.of());
+            for (int seq = 0; seq < 7; seq++) {
+                appendOk(log, TestBatches.idempotent(5, (short) 0, seq, 1));
+            }
+            assertThat(appendOk(log, TestBatches.idempotent(5, (short) 0, 2, 1)).baseOffset()).isEqualTo(2);
+            assertThat(append(log, TestBatches.idempotent(5, (short) 0, 1, 1)).error())
+                    .isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        }
+    }
+
+    @Test
+    void producerStateSurvivesACleanRestart() throws Exception {
+        try (LogManager manager = start(dir)) {
+            Log log = createLog(manager, "restart", Map.of("segment.bytes", "300"));
+            for (int seq = 0; seq < 10; seq++) {
+                appendOk(log, TestBatches.idempotent(11, (short) 1, seq * 2, 2));
+            }
+            assertThat(log.segmentCount()).isGreaterThan(1);
+        }
+        try (LogManager manager = start(dir)) {
+            Log log = manager.log("restart", 0).orElseThrow();
+            assertThat(log.logEndOffset()).isEqualTo(20);
+            AppendResult retry = appendOk(log, TestBatches.idempotent(11, (short) 1, 18, 2));
+            assertThat(retry.baseOffset()).isEqualTo(18);
+            assertThat(retry.recordCount()).isZero();
+            assertThat(append(log, TestBatches.idempotent(11, (short) 1, 30, 1)).error())
+                    .isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER);
+            assertThat(appendOk(log, TestBatches.idempotent(11, (short) 1, 20, 1)).baseOffset()).isEqualTo(20);
+        }
+    }
+
+    @Test
+    void producerStateSurvivesACrash() throws Exception {
+        LogManager crashed = start(dir);
+        Log log = createLog(crashed, "crash", Map.of("segment.bytes", "300"));
+        for (int seq = 0; seq < 10; seq++) {
+            appendOk(log, TestBatches.idempotent(12, (short) 0, seq, 1));
+        }
+        // A restart wrote a snapshot at close; appends after it must be replayed from the log after the crash.
+        crashed.close();
+        crashed = start(dir);
+        log = crashed.log("crash", 0).orElseThrow();
+        for (int seq = 10; seq < 15; seq++) {
+            appendOk(log, TestBatches.idempotent(12, (short) 0, seq, 1));
+        }
+        appendOk(log, TestBatches.idempotent(13, (short) 0, 0, 1));
+        crashed.halt();
+
+        try (LogManager manager = start(dir)) {
+            Log recovered = manager.log("crash", 0).orElseThrow();
+            assertThat(recovered.logEndOffset()).isEqualTo(16);
+            assertThat(appendOk(recovered, TestBatches.idempotent(12, (short) 0, 14, 1)).baseOffset()).isEqualTo(14);
+            assertThat(appendOk(recovered, TestBatches.idempotent(13, (short) 0, 0, 1)).baseOffset()).isEqualTo(15);
+            assertThat(append(recovered, TestBatches.idempotent(12, (short) 0, 16, 1)).error())
+                    .isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER);
+            assertThat(appendOk(recovered, TestBatches.idempotent(12, (short) 0, 15, 1)).baseOffset()).isEqualTo(16);
+        }
+    }
+
+    @Test
+    void producerStateIsRebuiltFromTheLogWithoutAnySnapshot() throws Exception {
+        LogManager crashed = start(dir);
+        Log log = createLog(crashed, "nosnap", Map.of());
+        for (int seq = 0; seq < 3; seq++) {
+            appendOk(log, TestBatches.idempotent(21, (short) 2, seq, 1));
+        }
+        crashed.halt();
+        try (var files = java.nio.file.Files.list(log.dir())) {
+            assertThat(files.filter(p -> p.toString().endsWith(".snapshot"))).isEmpty();
+        }
+        try (LogManager manager = start(dir)) {
+            Log recovered = manager.log("nosnap", 0).orElseThrow();
+            assertThat(appendOk(recovered, TestBatches.idempotent(21, (short) 2, 1, 1)).baseOffset()).isEqualTo(1);
+            assertThat(append(recovered, TestBatches.idempotent(21, (short) 1, 3, 1)).error())
+                    .isEqualTo(LogError.INVALID_PRODUCER_EPOCH);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.chronik.log;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.SortedMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TopicConfigsTest {
+
+    @Test
+    void knownKeysValidateTheirValues() {
+        assertThatCode(() -> TopicConfigs.validate("cleanup.policy", "compact,delete")).doesNotThrowAnyException();
+        assertThatCode(() -> TopicConfigs.validate("compression.type", "zstd")).doesNotThrowAnyException();
+        assertThatCode(() -> TopicConfigs.validate("min.cleanable.dirty.ratio", "0.1")).doesNotThrowAnyException();
+        assertThatCode(() -> TopicConfigs.validate("preallocate", "TRUE")).doesNotThrowAnyException();
+        assertThatCode(() -> TopicConfigs.validate("retention.ms", "-1")).doesNotThrowAnyException();
+        invalid("cleanup.policy", "forever");
+        invalid("compression.type", "brotli");
+        invalid("message.timestamp.type", "Now");
+        invalid("segment.bytes", "13");
+        invalid("segment.bytes", "3000000000");
+        invalid("segment.ms", "0");
+        invalid("retention.ms", "-2");
+        invalid("max.message.bytes", "lots");
+        invalid("min.insync.replicas", "0");
+        invalid("min.cleanable.dirty.ratio", "1.5");
+        invalid("unclean.leader.election.enable", "yes");
+        assertThatThrownBy(() -> TopicConfigs.validate("message.downconversion.enable", "true"))
+                .isInstanceOf(TopicException.class).hasMessageContaining("message.downconversion.enable");
+        assertThat(TopicConfigs.isKnown("retention.bytes")).isTrue();
+        assertThat(TopicConfigs.isKnown("bogus")).isFalse();
+    }
+
+    @Test
+    void effectiveValuesUseBrokerDefaultsThenOverrides() {
+        LogConfig broker = new LogConfig(5000, 60_000, 1234, 99, 777, 4096, false);
+        SortedMap<String, String> effective = TopicConfigs.effective(broker, Map.of("retention.ms", "42"));
+        assertThat(effective).containsEntry("segment.bytes", "5000").containsEntry("retention.ms", "42")
+                .containsEntry("retention.bytes", "99").containsEntry("max.message.bytes", "777")
+                .containsEntry("cleanup.policy", "delete").containsEntry("compression.type", "producer")
+                .containsEntry("message.timestamp.type", "CreateTime").containsEntry("min.insync.replicas", "1");
+        LogConfig applied = broker.withOverrides(Map.of("segment.bytes", "100", "message.timestamp.type", "LogAppendTime",
+                "compression.type", "lz4"));
+        assertThat(applied).isEqualTo(new LogConfig(100, 60_000, 1234, 99, 777, 4096, true));
+    }
+
+    private static void invalid(String key, String value) {
+        assertThatThrownBy(() -> TopicConfigs.validate(key, value)).isInstanceOf(TopicException.class)
+                .hasMessageContaining(key).hasMessageContaining(value)
+                .extracting(e -> ((TopicException) e).reason()).isEqualTo(TopicException.Reason.INVALID_CONFIG);
+    }
+}
