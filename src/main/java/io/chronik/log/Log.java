@@ -3,6 +3,7 @@ package io.chronik.log;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -145,6 +146,9 @@ public final class Log {
                 entry = segments.higherEntry(entry.getKey());
             }
             return new ReadResult(LogError.NONE, FileSlice.EMPTY, end.offset(), start, end.offset());
+        } catch (ClosedByInterruptException e) {
+            // The reading thread was interrupted (its request cancelled); the segment itself is unharmed.
+            return new ReadResult(LogError.NONE, FileSlice.EMPTY, end.offset(), start, end.offset());
         } catch (ClosedChannelException e) {
             LogError error = deleted ? LogError.UNKNOWN_TOPIC_OR_PARTITION : LogError.OFFSET_OUT_OF_RANGE;
             return new ReadResult(error, FileSlice.EMPTY, end.offset(), logStartOffset, end.offset());
@@ -159,7 +163,7 @@ public final class Log {
                                          boolean minOneBatch) throws IOException {
         int position = segment.offsetIndex().lookup(fetchOffset);
         while (position < limit) {
-            ByteBuffer h = segment.readAt(position, RecordBatchHeader.OFFSETS_SIZE);
+            ByteBuffer h = segment.readShared(position, RecordBatchHeader.OFFSETS_SIZE);
             if (h.remaining() < RecordBatchHeader.OFFSETS_SIZE) {
                 return null;
             }
@@ -172,7 +176,7 @@ public final class Log {
                 int total = size;
                 int next = position + size;
                 while (next < limit) {
-                    ByteBuffer nh = segment.readAt(next, RecordBatchHeader.LOG_OVERHEAD);
+                    ByteBuffer nh = segment.readShared(next, RecordBatchHeader.LOG_OVERHEAD);
                     if (nh.remaining() < RecordBatchHeader.LOG_OVERHEAD) {
                         break;
                     }
@@ -206,7 +210,7 @@ public final class Log {
                 long before = segment.timeIndex().offsetBefore(timestamp);
                 int position = before < 0 ? 0 : segment.offsetIndex().lookup(before);
                 while (position < limit) {
-                    ByteBuffer h = segment.readAt(position, RecordBatchHeader.TIMESTAMPS_SIZE);
+                    ByteBuffer h = segment.readShared(position, RecordBatchHeader.TIMESTAMPS_SIZE);
                     if (h.remaining() < RecordBatchHeader.TIMESTAMPS_SIZE) {
                         break;
                     }

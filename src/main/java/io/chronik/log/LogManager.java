@@ -83,6 +83,7 @@ public final class LogManager implements AutoCloseable {
             Files.createDirectories(dataDir);
             Path marker = dataDir.resolve(CLEAN_SHUTDOWN_MARKER);
             // Removed before anything is touched: a crash from here on is unclean again.
+            boolean fresh = !Files.exists(dataDir.resolve(TopicMetadataStore.DIR));
             boolean clean = Files.deleteIfExists(marker);
             if (clean) {
                 AtomicFiles.syncDirectory(dataDir);
@@ -102,8 +103,8 @@ public final class LogManager implements AutoCloseable {
             scheduler.scheduleWithFixedDelay(this::runRetention, config.retentionCheckIntervalMs(),
                     config.retentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
             ready = true;
-            LOGGER.log(System.Logger.Level.INFO, "Recovered {0} topics in {1} ({2} shutdown)", topics.size(),
-                    dataDir, clean ? "clean" : "unclean");
+            LOGGER.log(System.Logger.Level.INFO, "Loaded {0} topics from {1} ({2})", topics.size(), dataDir,
+                    fresh ? "new data directory" : clean ? "after a clean shutdown" : "recovered after an unclean shutdown");
         }
     }
 

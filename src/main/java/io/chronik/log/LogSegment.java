@@ -3,6 +3,8 @@ package io.chronik.log;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +25,15 @@ final class LogSegment {
 
     private final long baseOffset;
     private final Path logFile;
+    /** Writes, fsync and the lane's own reads (recovery, loading). Never used by threads that may be interrupted. */
     private final FileChannel channel;
+    /**
+     * Reads by fetch/ListOffsets threads. An interrupt during FileChannel I/O closes the channel, and worker pools
+     * do interrupt cancelled tasks: a separate, lazily opened channel keeps that from ever breaking appends, and is
+     * reopened when it happens.
+     */
+    private volatile FileChannel readChannel;
+    private volatile boolean closed;
     private final OffsetIndex offsetIndex;
     private final TimeIndex timeIndex;
     private final long createdMs;
@@ -325,12 +335,59 @@ final class LogSegment {
         bytesSinceLastIndexEntry += batchSize;
     }
 
-    /** Reads up to {@code length} bytes at {@code position}; fewer only at the end of the file. */
+    /** Reads up to {@code length} bytes at {@code position}; fewer only at the end of the file. Lane/recovery only. */
     ByteBuffer readAt(long position, int length) throws IOException {
+        return read(channel, position, length);
+    }
+
+    /**
+     * {@link #readAt} for any thread. Throws ClosedChannelException once the segment is closed (deleted).
+     */
+    ByteBuffer readShared(long position, int length) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            FileChannel ch = readChannel();
+            try {
+                return read(ch, position, length);
+            } catch (ClosedByInterruptException e) {
+                reopenReadChannel(ch);
+                throw e; // this thread was interrupted: its request is abandoned anyway
+            } catch (ClosedChannelException e) {
+                // Another reader's interrupt closed the shared channel under us: reopen and retry once.
+                if (closed || attempt > 0) {
+                    throw e;
+                }
+                reopenReadChannel(ch);
+            }
+        }
+    }
+
+    private FileChannel readChannel() throws IOException {
+        FileChannel ch = readChannel;
+        if (ch != null) {
+            return ch;
+        }
+        synchronized (this) {
+            if (closed) {
+                throw new ClosedChannelException();
+            }
+            if (readChannel == null) {
+                readChannel = FileChannel.open(logFile, StandardOpenOption.READ);
+            }
+            return readChannel;
+        }
+    }
+
+    private synchronized void reopenReadChannel(FileChannel broken) {
+        if (readChannel == broken) {
+            readChannel = null;
+        }
+    }
+
+    private static ByteBuffer read(FileChannel ch, long position, int length) throws IOException {
         ByteBuffer buf = ByteBuffer.allocate(length);
         long at = position;
         while (buf.hasRemaining()) {
-            int n = channel.read(buf, at);
+            int n = ch.read(buf, at);
             if (n < 0) {
                 break;
             }
@@ -370,10 +427,19 @@ final class LogSegment {
     }
 
     void close() {
+        FileChannel reader;
+        synchronized (this) {
+            closed = true;
+            reader = readChannel;
+            readChannel = null;
+        }
         offsetIndex.closeFile();
         timeIndex.closeFile();
         try {
             channel.close();
+            if (reader != null) {
+                reader.close();
+            }
         } catch (IOException ignored) {
             // nothing left to lose: the data was forced before, or recovery handles it
         }

@@ -92,4 +92,20 @@ class ConcurrencyTest extends LogTestSupport {
             assertThat(await(queued).baseOffset()).isEqualTo(1);
         }
     }
+
+    @Test
+    void anInterruptedReaderDoesNotBreakTheSegment() throws Exception {
+        try (LogManager manager = start(dir)) {
+            Log log = createLog(manager, "interrupt", Map.of());
+            appendOk(log, TestBatches.batch(2, 1));
+            Thread.currentThread().interrupt();
+            try {
+                log.read(0, 1000, true);
+            } finally {
+                Thread.interrupted();
+            }
+            assertThat(appendOk(log, TestBatches.batch(1, 2)).baseOffset()).isEqualTo(2);
+            assertThat(readAll(log, 0)).extracting(ReadBatch::baseOffset).containsExactly(0L, 2L);
+        }
+    }
 }
