@@ -173,8 +173,14 @@ public final class Log {
                 if (size > maxBytes) {
                     return minOneBatch ? new FileSlice(segment.file(), position, size) : FileSlice.EMPTY;
                 }
-                int total = size;
-                int next = position + size;
+                long budgetEnd = (long) position + maxBytes;
+                if (limit <= budgetEnd) {
+                    // The high watermark's position is a batch boundary: everything up to it fits (tailing reads).
+                    return new FileSlice(segment.file(), position, limit - position);
+                }
+                // Index entries are batch boundaries too: jump to the last one within budget, then walk headers.
+                int next = Math.max(position + size, segment.offsetIndex().floorPosition((int) budgetEnd));
+                int total = next - position;
                 while (next < limit) {
                     ByteBuffer nh = segment.readShared(next, RecordBatchHeader.LOG_OVERHEAD);
                     if (nh.remaining() < RecordBatchHeader.LOG_OVERHEAD) {

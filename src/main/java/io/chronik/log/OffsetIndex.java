@@ -106,6 +106,25 @@ final class OffsetIndex {
         return found < 0 ? 0 : d[2 * found + 1];
     }
 
+    /** The largest indexed batch position that is at most {@code maxPosition}, or -1. */
+    int floorPosition(int maxPosition) {
+        int n = entries;
+        int[] d = data;
+        int lo = 0;
+        int hi = n - 1;
+        int found = -1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (d[2 * mid + 1] <= maxPosition) {
+                found = d[2 * mid + 1];
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return found;
+    }
+
     /** Writes the whole index to its file and syncs it. */
     void flush() throws IOException {
         int n = entries;

@@ -194,4 +194,25 @@ class LogAppendReadTest extends LogTestSupport {
         assertThat(signal).isDone();
         assertThat(log.onAppend()).isNotDone();
     }
+
+    @Test
+    void readsReturnAsManyWholeBatchesAsFitWhateverTheIndexDensity() {
+        for (String interval : new String[]{"1", "500", "100000"}) {
+            Log log = createLog(manager, "dense" + interval, Map.of("index.interval.bytes", interval));
+            int size = TestBatches.batch(1, 1, 60).remaining();
+            for (int i = 0; i < 50; i++) {
+                appendOk(log, TestBatches.batch(1, i, 60));
+            }
+            for (int maxBytes = size; maxBytes < size * 52; maxBytes += 97) {
+                for (long from : new long[]{0, 7, 31}) {
+                    ReadResult r = log.read(from, maxBytes, false);
+                    List<ReadBatch> got = batches(r.slice());
+                    int expected = (int) Math.min(maxBytes / size, 50 - from);
+                    assertThat(got).hasSize(expected);
+                    assertThat(got.get(0).baseOffset()).isEqualTo(from);
+                    assertThat(r.slice().size()).isEqualTo(expected * size);
+                }
+            }
+        }
+    }
 }
