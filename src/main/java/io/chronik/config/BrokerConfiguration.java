@@ -19,7 +19,6 @@ import io.chronik.server.RequestDispatcher;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.context.annotation.Lazy;
 import reactor.core.scheduler.Scheduler;
 
 import java.util.List;
@@ -29,8 +28,9 @@ import java.util.List;
 public class BrokerConfiguration {
 
     @Bean
-    BrokerIdentity brokerIdentity(ChronikProperties props, @Lazy KafkaServer server) {
-        return new BrokerIdentity(props, server::advertisedPort);
+    BrokerIdentity brokerIdentity(ChronikProperties props, ObjectProvider<KafkaServer> server) {
+        // Resolved on use: the advertised port may be the ephemeral one the listener binds later.
+        return new BrokerIdentity(props, () -> server.getObject().advertisedPort());
     }
 
     @Bean

@@ -2,7 +2,6 @@ package io.chronik.protocol;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.DefaultFileRegion;
 import io.netty.util.ReferenceCountUtil;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiMessage;
@@ -38,7 +37,9 @@ public final class ResponseEncoder {
         body.addSize(size, cache, version);
 
         int inlineBytes = 4 + size.sizeExcludingZeroCopy();
-        ByteBuf buf = allocator.directBuffer(inlineBytes, inlineBytes);
+        // Kafka's accumulator counts every records field as zero-copy; in-memory records are still written
+        // inline, so the buffer may grow up to the full size.
+        ByteBuf buf = allocator.directBuffer(inlineBytes, 4 + size.totalSize());
         List<Object> parts = new ArrayList<>(1);
         int[] cut = {0};
         try {
@@ -68,10 +69,10 @@ public final class ResponseEncoder {
         }
     }
 
-    private static DefaultFileRegion openRegion(ZeroCopyRecords records) {
+    private static SegmentFileRegion openRegion(ZeroCopyRecords records) {
         try {
             FileChannel channel = FileChannel.open(records.file, StandardOpenOption.READ);
-            return new DefaultFileRegion(channel, records.position, records.size);
+            return new SegmentFileRegion(channel, records.position, records.size);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open segment " + records.file + " for sending", e);
         }
