@@ -54,9 +54,12 @@ class ListOffsetsTest {
                 assertThat(offset(admin, tp, OffsetSpec.forTimestamp(base + 20_000_000)).offset()).isEqualTo(-1);
             }
             try (KafkaConsumer<String, String> consumer = Clients.consumer(broker, Map.of())) {
-                Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(Map.of(tp, base + 70_000),
+                Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(Map.of(tp, base + 40_000),
                         Duration.ofSeconds(30));
-                assertThat(found.get(tp).offset()).isEqualTo(70);
+                assertThat(found.get(tp).offset()).isEqualTo(40);
+                // Like Kafka: the earliest offset whose timestamp is at or after the target, so the outlier at 50 wins.
+                found = consumer.offsetsForTimes(Map.of(tp, base + 70_000), Duration.ofSeconds(30));
+                assertThat(found.get(tp).offset()).isEqualTo(50);
             }
         }
     }

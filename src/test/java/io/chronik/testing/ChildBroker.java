@@ -53,8 +53,11 @@ public final class ChildBroker implements AutoCloseable {
         command.add("--chronik.listener.host=127.0.0.1");
         command.add("--chronik.advertised-host=127.0.0.1");
         command.add("--server.port=0");
-        command.add("--chronik.data-dir=" + dataDir);
-        command.addAll(List.of(extraArgs));
+        List<String> extra = List.of(extraArgs);
+        if (extra.stream().noneMatch(a -> a.startsWith("--chronik.data-dir="))) {
+            command.add("--chronik.data-dir=" + dataDir);
+        }
+        command.addAll(extra);
         return new ChildBroker(new ProcessBuilder(command).redirectErrorStream(true).start());
     }
 
