@@ -41,6 +41,7 @@ public final class TestBroker implements AutoCloseable {
         args.add("--chronik.data-dir=" + dataDir);
         args.add("--server.port=0");
         args.add("--server.address=127.0.0.1");
+        args.add("--logging.level.org.apache.kafka=WARN");
         overrides.forEach((k, v) -> args.add("--" + k + "=" + v));
         context = new SpringApplicationBuilder(ChronikApplication.class)
                 .web(WebApplicationType.REACTIVE)
