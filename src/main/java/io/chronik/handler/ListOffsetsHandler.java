@@ -44,10 +44,10 @@ public final class ListOffsetsHandler implements RequestHandler {
     public Mono<ListOffsetsResponseData> handle(KafkaRequest request) {
         ListOffsetsRequestData body = request.body();
         // Timestamp lookups read segment files.
-        return Mono.fromCallable(() -> respond(body)).subscribeOn(io);
+        return Mono.fromCallable(() -> respond(body, request.version())).subscribeOn(io);
     }
 
-    private ListOffsetsResponseData respond(ListOffsetsRequestData body) {
+    private ListOffsetsResponseData respond(ListOffsetsRequestData body, short version) {
         ListOffsetsResponseData response = new ListOffsetsResponseData();
         for (ListOffsetsTopic topic : body.topics()) {
             ListOffsetsTopicResponse topicResponse = new ListOffsetsTopicResponse().setName(topic.name());
@@ -62,8 +62,11 @@ public final class ListOffsetsHandler implements RequestHandler {
                     continue;
                 }
                 OffsetAndTimestamp found = lookup(log.get(), partition.timestamp());
-                result.setErrorCode(Errors.NONE.code()).setOffset(found.offset()).setTimestamp(found.timestamp())
-                        .setLeaderEpoch(found.offset() >= 0 ? log.get().leaderEpoch() : -1);
+                result.setErrorCode(Errors.NONE.code()).setOffset(found.offset()).setTimestamp(found.timestamp());
+                if (version >= 4) {
+                    // Versions before 4 (kafkajs uses 3) have no leader epoch field.
+                    result.setLeaderEpoch(found.offset() >= 0 ? log.get().leaderEpoch() : -1);
+                }
             }
         }
         return response;

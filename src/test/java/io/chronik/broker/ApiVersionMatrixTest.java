@@ -1,0 +1,238 @@
+package io.chronik.broker;
+
+import io.chronik.protocol.Api;
+import io.chronik.testing.Clients;
+import io.chronik.testing.RawKafkaClient;
+import io.chronik.testing.TestBroker;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.*;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every served API at every version Chronik advertises (old, non-flexible versions used by kafkajs included):
+ * a valid request gets a response that parses at that version, with the request's correlation id and no error.
+ */
+class ApiVersionMatrixTest {
+    static Path dataDir;
+    static TestBroker broker;
+    static Uuid topicId;
+
+    @BeforeAll
+    static void start() throws Exception {
+        dataDir = Files.createTempDirectory("chronik-matrix");
+        broker = TestBroker.start(dataDir);
+        Clients.createTopic(broker, "matrix", 1);
+        var topic = broker.bean(io.chronik.log.LogManager.class).topic("matrix").orElseThrow();
+        topicId = new Uuid(topic.id().getMostSignificantBits(), topic.id().getLeastSignificantBits());
+    }
+
+    @AfterAll
+    static void stop() {
+        broker.close();
+    }
+
+    static Stream<Arguments> everyVersion() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Api api : Api.values()) {
+            for (short v = api.minVersion(); v <= api.maxVersion(); v++) {
+                cases.add(Arguments.of(api, v));
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} v{1}")
+    @MethodSource("everyVersion")
+    void everyAdvertisedVersionIsServed(Api api, short version) throws Exception {
+        ApiMessage request = request(api, version);
+        ApiKeys key = ApiKeys.forId(api.id());
+        try (RawKafkaClient client = new RawKafkaClient(broker.port())) {
+            client.send(request, version, 4242);
+            RawKafkaClient.Response response = client.receive(key.responseHeaderVersion(version));
+            assertThat(response.correlationId()).isEqualTo(4242);
+            AbstractResponse parsed = AbstractResponse.parseResponse(key, new ByteBufferAccessor(response.body()), version);
+            assertThat(response.body().remaining()).as("bytes left after parsing").isZero();
+            assertThat(parsed.errorCounts().keySet()).as("errors in %s", parsed.data())
+                    .allMatch(e -> e == org.apache.kafka.common.protocol.Errors.NONE);
+        }
+    }
+
+    static Stream<Arguments> errorCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Api api : List.of(Api.PRODUCE, Api.DELETE_TOPICS, Api.LIST_OFFSETS, Api.CREATE_PARTITIONS)) {
+            for (short v = api.minVersion(); v <= api.maxVersion(); v++) {
+                cases.add(Arguments.of(api, v));
+            }
+        }
+        return cases.stream();
+    }
+
+    /** Error responses must be encodable at old versions too, and must not close the connection. */
+    @ParameterizedTest(name = "{0} v{1} on an unknown topic")
+    @MethodSource("errorCases")
+    void errorResponsesAreServedAtEveryVersion(Api api, short version) throws Exception {
+        ApiMessage request = switch (api) {
+            case PRODUCE -> {
+                ProduceRequestData d = (ProduceRequestData) request(api, version);
+                d.topicData().iterator().next().setName(version >= 13 ? "" : "no-such-topic")
+                        .setTopicId(version >= 13 ? Uuid.randomUuid() : Uuid.ZERO_UUID);
+                yield d;
+            }
+            case DELETE_TOPICS -> version >= 6
+                    ? new DeleteTopicsRequestData().setTimeoutMs(1000).setTopics(List.of(
+                            new DeleteTopicsRequestData.DeleteTopicState().setName("no-such-topic")))
+                    : new DeleteTopicsRequestData().setTimeoutMs(1000).setTopicNames(List.of("no-such-topic"));
+            case LIST_OFFSETS -> {
+                ListOffsetsRequestData d = (ListOffsetsRequestData) request(api, version);
+                d.topics().get(0).setName("no-such-topic");
+                yield d;
+            }
+            default -> {
+                CreatePartitionsRequestData d = new CreatePartitionsRequestData().setTimeoutMs(1000);
+                d.topics().add(new CreatePartitionsRequestData.CreatePartitionsTopic().setName("no-such-topic")
+                        .setCount(2).setAssignments(null));
+                yield d;
+            }
+        };
+        ApiKeys key = ApiKeys.forId(api.id());
+        try (RawKafkaClient client = new RawKafkaClient(broker.port())) {
+            for (int correlationId = 1; correlationId <= 2; correlationId++) {
+                client.send(request, version, correlationId);
+                RawKafkaClient.Response response = client.receive(key.responseHeaderVersion(version));
+                assertThat(response.correlationId()).isEqualTo(correlationId);
+                AbstractResponse parsed = AbstractResponse.parseResponse(key, new ByteBufferAccessor(response.body()), version);
+                assertThat(parsed.errorCounts().keySet()).containsAnyOf(
+                        org.apache.kafka.common.protocol.Errors.UNKNOWN_TOPIC_OR_PARTITION,
+                        org.apache.kafka.common.protocol.Errors.UNKNOWN_TOPIC_ID);
+            }
+        }
+    }
+
+    private static ApiMessage request(Api api, short v) {
+        String topic = "matrix";
+        return switch (api) {
+            case API_VERSIONS -> new ApiVersionsRequestData().setClientSoftwareName("matrix").setClientSoftwareVersion("1");
+            case METADATA -> {
+                MetadataRequestData d = new MetadataRequestData().setAllowAutoTopicCreation(true);
+                d.topics().add(new MetadataRequestData.MetadataRequestTopic().setName(topic));
+                yield d;
+            }
+            case PRODUCE -> {
+                ProduceRequestData d = new ProduceRequestData().setAcks((short) 1).setTimeoutMs(10_000);
+                ProduceRequestData.TopicProduceData t = v >= 13
+                        ? new ProduceRequestData.TopicProduceData().setTopicId(topicId)
+                        : new ProduceRequestData.TopicProduceData().setName(topic);
+                t.partitionData().add(new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(
+                        MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(System.currentTimeMillis(),
+                                "k".getBytes(StandardCharsets.UTF_8), ("v" + v).getBytes(StandardCharsets.UTF_8)))));
+                d.topicData().add(t);
+                yield d;
+            }
+            case FETCH -> {
+                FetchRequestData d = new FetchRequestData().setMaxWaitMs(10).setMinBytes(1).setMaxBytes(1 << 20);
+                if (v < 15) {
+                    d.setReplicaId(-1);
+                }
+                FetchRequestData.FetchTopic t = v >= 13 ? new FetchRequestData.FetchTopic().setTopicId(topicId)
+                        : new FetchRequestData.FetchTopic().setTopic(topic);
+                t.partitions().add(new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0)
+                        .setPartitionMaxBytes(1 << 20));
+                d.topics().add(t);
+                yield d;
+            }
+            case LIST_OFFSETS -> {
+                ListOffsetsRequestData d = new ListOffsetsRequestData().setReplicaId(-1);
+                ListOffsetsRequestData.ListOffsetsTopic t = new ListOffsetsRequestData.ListOffsetsTopic().setName(topic);
+                t.partitions().add(new ListOffsetsRequestData.ListOffsetsPartition().setPartitionIndex(0).setTimestamp(-2));
+                d.topics().add(t);
+                yield d;
+            }
+            case CREATE_TOPICS -> {
+                CreateTopicsRequestData d = new CreateTopicsRequestData().setTimeoutMs(10_000);
+                d.topics().add(new CreateTopicsRequestData.CreatableTopic().setName("created-v" + v).setNumPartitions(1)
+                        .setReplicationFactor((short) 1));
+                yield d;
+            }
+            case DELETE_TOPICS -> {
+                String name = "deleted-v" + v;
+                try {
+                    Clients.createTopic(broker, name, 1);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                DeleteTopicsRequestData d = new DeleteTopicsRequestData().setTimeoutMs(10_000);
+                if (v >= 6) {
+                    d.topics().add(new DeleteTopicsRequestData.DeleteTopicState().setName(name));
+                } else {
+                    d.setTopicNames(List.of(name));
+                }
+                yield d;
+            }
+            case DELETE_RECORDS -> {
+                DeleteRecordsRequestData d = new DeleteRecordsRequestData().setTimeoutMs(10_000);
+                DeleteRecordsRequestData.DeleteRecordsTopic t = new DeleteRecordsRequestData.DeleteRecordsTopic().setName(topic);
+                t.partitions().add(new DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(0).setOffset(0));
+                d.topics().add(t);
+                yield d;
+            }
+            case INIT_PRODUCER_ID -> new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60_000);
+            case DESCRIBE_CONFIGS -> {
+                DescribeConfigsRequestData d = new DescribeConfigsRequestData();
+                d.resources().add(new DescribeConfigsRequestData.DescribeConfigsResource().setResourceType((byte) 2)
+                        .setResourceName(topic).setConfigurationKeys(null));
+                yield d;
+            }
+            case ALTER_CONFIGS -> {
+                AlterConfigsRequestData d = new AlterConfigsRequestData();
+                AlterConfigsRequestData.AlterConfigsResource r = new AlterConfigsRequestData.AlterConfigsResource()
+                        .setResourceType((byte) 2).setResourceName(topic);
+                r.configs().add(new AlterConfigsRequestData.AlterableConfig().setName("retention.ms").setValue("86400000"));
+                d.resources().add(r);
+                yield d;
+            }
+            case INCREMENTAL_ALTER_CONFIGS -> {
+                IncrementalAlterConfigsRequestData d = new IncrementalAlterConfigsRequestData();
+                IncrementalAlterConfigsRequestData.AlterConfigsResource r = new IncrementalAlterConfigsRequestData.AlterConfigsResource()
+                        .setResourceType((byte) 2).setResourceName(topic);
+                r.configs().add(new IncrementalAlterConfigsRequestData.AlterableConfig().setName("retention.ms")
+                        .setConfigOperation((byte) 0).setValue("86400000"));
+                d.resources().add(r);
+                yield d;
+            }
+            case CREATE_PARTITIONS -> {
+                String name = "grow-v" + v;
+                try {
+                    Clients.createTopic(broker, name, 1);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                CreatePartitionsRequestData d = new CreatePartitionsRequestData().setTimeoutMs(10_000);
+                d.topics().add(new CreatePartitionsRequestData.CreatePartitionsTopic().setName(name).setCount(2)
+                        .setAssignments(null));
+                yield d;
+            }
+            case DESCRIBE_CLUSTER -> new DescribeClusterRequestData();
+        };
+    }
+}
