@@ -27,8 +27,15 @@ public class ChronikApplication {
         try {
             Signal.handle(new Signal("TERM"), signal -> {
                 log.info("SIGTERM received, shutting down");
-                int code = SpringApplication.exit(context, () -> 0);
-                System.exit(code);
+                int code = 1;
+                try {
+                    code = SpringApplication.exit(context, () -> 0);
+                } catch (Throwable t) {
+                    log.error("Shutdown failed; exiting anyway", t);
+                } finally {
+                    // Whatever happened, a terminated broker must not linger.
+                    System.exit(code);
+                }
             });
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             log.debug("SIGTERM handler not installed: {}", e.toString());
