@@ -14,6 +14,7 @@ import io.chronik.handler.RequestHandler;
 import io.chronik.handler.TopicAdminHandler;
 import io.chronik.log.LogConfig;
 import io.chronik.log.LogManager;
+import io.chronik.metrics.BrokerMetrics;
 import io.chronik.server.KafkaServer;
 import io.chronik.server.RequestDispatcher;
 import org.springframework.beans.factory.ObjectProvider;
@@ -49,13 +50,13 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    ProduceHandler produceHandler(LogManager logs) {
-        return new ProduceHandler(logs);
+    ProduceHandler produceHandler(LogManager logs, BrokerMetrics metrics) {
+        return new ProduceHandler(logs, metrics);
     }
 
     @Bean
-    FetchHandler fetchHandler(LogManager logs, Scheduler ioScheduler) {
-        return new FetchHandler(logs, ioScheduler);
+    FetchHandler fetchHandler(LogManager logs, Scheduler ioScheduler, BrokerMetrics metrics) {
+        return new FetchHandler(logs, ioScheduler, metrics);
     }
 
     @Bean
@@ -89,8 +90,8 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    KafkaServer kafkaServer(ChronikProperties props, RequestDispatcher dispatcher, LogManager logs) {
+    KafkaServer kafkaServer(ChronikProperties props, RequestDispatcher dispatcher, LogManager logs, BrokerMetrics metrics) {
         // Depends on LogManager so storage is recovered before the listener opens and closed after it stops.
-        return new KafkaServer(props, dispatcher);
+        return new KafkaServer(props, dispatcher, metrics);
     }
 }

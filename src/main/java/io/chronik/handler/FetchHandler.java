@@ -6,6 +6,7 @@ import io.chronik.log.LogError;
 import io.chronik.log.LogManager;
 import io.chronik.log.ReadResult;
 import io.chronik.log.TopicInfo;
+import io.chronik.metrics.BrokerMetrics;
 import io.chronik.protocol.Api;
 import io.chronik.protocol.KafkaRequest;
 import io.chronik.protocol.Records;
@@ -21,6 +22,8 @@ import reactor.core.scheduler.Scheduler;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -36,10 +39,12 @@ public final class FetchHandler implements RequestHandler {
     private final LogManager logs;
     private final Scheduler io;
     private final AppendWaiters waiters = new AppendWaiters();
+    private final BrokerMetrics metrics;
 
-    public FetchHandler(LogManager logs, Scheduler io) {
+    public FetchHandler(LogManager logs, Scheduler io, BrokerMetrics metrics) {
         this.logs = logs;
         this.io = io;
+        this.metrics = metrics;
     }
 
     @Override
@@ -59,6 +64,7 @@ public final class FetchHandler implements RequestHandler {
             long remaining = deadline - System.nanoTime();
             if (attempt.bytes >= Math.max(1, body.minBytes()) || attempt.hasError || remaining <= 0
                     || attempt.signals.isEmpty()) {
+                attempt.bytesByTopic.forEach(metrics::fetched);
                 return Mono.just(attempt.response);
             }
             return waiters.await(attempt.signals, Duration.ofNanos(remaining))
@@ -72,6 +78,7 @@ public final class FetchHandler implements RequestHandler {
         int total = 0;
         boolean hasError = false;
         List<CompletableFuture<Void>> signals = new ArrayList<>();
+        Map<String, Integer> bytesByTopic = new HashMap<>();
         for (FetchTopic topicRequest : body.topics()) {
             Optional<TopicInfo> topic = byId ? logs.topic(TopicIds.toUuid(topicRequest.topicId())) : logs.topic(topicRequest.topic());
             FetchableTopicResponse topicResponse = new FetchableTopicResponse().setTopic(topicRequest.topic())
@@ -103,13 +110,15 @@ public final class FetchHandler implements RequestHandler {
                 if (!slice.isEmpty()) {
                     partition.setRecords(Records.fromFile(slice.file(), slice.position(), slice.size()));
                     total += slice.size();
+                    bytesByTopic.merge(log.get().topic(), slice.size(), Integer::sum);
                 }
             }
         }
-        return new Attempt(response, total, hasError, signals);
+        return new Attempt(response, total, hasError, signals, bytesByTopic);
     }
 
     /** One read of every requested partition, with each partition's append signal taken just before its read. */
-    private record Attempt(FetchResponseData response, int bytes, boolean hasError, List<CompletableFuture<Void>> signals) {
+    private record Attempt(FetchResponseData response, int bytes, boolean hasError, List<CompletableFuture<Void>> signals,
+                           Map<String, Integer> bytesByTopic) {
     }
 }

@@ -1,6 +1,7 @@
 package io.chronik.handler;
 
 import io.chronik.log.AppendResult;
+import io.chronik.metrics.BrokerMetrics;
 import io.chronik.log.Log;
 import io.chronik.log.LogError;
 import io.chronik.log.LogManager;
@@ -29,9 +30,11 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class ProduceHandler implements RequestHandler {
     private final LogManager logs;
+    private final BrokerMetrics metrics;
 
-    public ProduceHandler(LogManager logs) {
+    public ProduceHandler(LogManager logs, BrokerMetrics metrics) {
         this.logs = logs;
+        this.metrics = metrics;
     }
 
     @Override
@@ -66,8 +69,11 @@ public final class ProduceHandler implements RequestHandler {
                 // The batches are a view of the frame: keep it alive until the append is done.
                 request.retain();
                 CompletableFuture<AppendResult> append;
+                String topicName = topic.get().name();
+                java.nio.ByteBuffer batches = Records.bytes(partitionData.records());
+                int bytes = batches.remaining();
                 try {
-                    append = log.get().append(Records.bytes(partitionData.records()), acks == -1);
+                    append = log.get().append(batches, acks == -1);
                 } catch (RuntimeException e) {
                     request.release();
                     throw e;
@@ -75,6 +81,9 @@ public final class ProduceHandler implements RequestHandler {
                 pending.add(append.whenComplete((result, error) -> {
                     request.release();
                     record(partitionResponse, result, error);
+                    if (error == null && result.error() == LogError.NONE && result.recordCount() > 0) {
+                        metrics.produced(topicName, result.recordCount(), bytes);
+                    }
                 }));
             }
         }

@@ -80,5 +80,9 @@ public final class ResponseEncoder {
 
     /** The parts of one encoded response and its size on the wire. */
     public record EncodedResponse(List<Object> parts, int bytes) {
+        /** Frees an encoded response that will never be written (its connection went away). */
+        public void release() {
+            parts.forEach(ReferenceCountUtil::safeRelease);
+        }
     }
 }

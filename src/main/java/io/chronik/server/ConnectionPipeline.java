@@ -1,11 +1,13 @@
 package io.chronik.server;
 
+import io.chronik.metrics.BrokerMetrics;
 import io.chronik.protocol.KafkaRequest;
 import io.chronik.protocol.MalformedRequestException;
 import io.chronik.protocol.RequestDecoder;
 import io.chronik.protocol.ResponseEncoder;
 import io.chronik.protocol.ResponseEncoder.EncodedResponse;
 import io.netty.buffer.ByteBuf;
+import org.apache.kafka.common.protocol.ApiMessage;
 import io.netty.util.ReferenceCounted;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -33,21 +35,33 @@ final class ConnectionPipeline {
     private final RequestDispatcher dispatcher;
     private final int maxInFlight;
     private final AtomicInteger inFlight;
+    private final BrokerMetrics metrics;
 
-    ConnectionPipeline(RequestDecoder decoder, RequestDispatcher dispatcher, int maxInFlight, AtomicInteger inFlight) {
+    ConnectionPipeline(RequestDecoder decoder, RequestDispatcher dispatcher, int maxInFlight, AtomicInteger inFlight,
+                       BrokerMetrics metrics) {
         this.decoder = decoder;
         this.dispatcher = dispatcher;
         this.maxInFlight = maxInFlight;
         this.inFlight = inFlight;
+        this.metrics = metrics;
     }
 
     Mono<Void> serve(NettyInbound inbound, NettyOutbound outbound, Connection connection) {
         ResponseEncoder encoder = new ResponseEncoder(outbound.alloc());
+        ReadDemand demand = new ReadDemand(metrics);
         Flux<Object> responses = inbound.receiveObject()
+                .doOnRequest(demand::requested)
+                .doOnNext(frame -> demand.delivered())
+                .doFinally(signal -> demand.closed())
                 // Reactor Netty releases each received message after onNext; the request keeps the frame.
                 .map(frame -> decoder.decode(((ByteBuf) frame).retain()))
-                .flatMapSequential(request -> handle(request, encoder), maxInFlight, 1)
+                .flatMapSequential(this::handle, maxInFlight, 1)
+                // Encoded only once in order: until here a response is plain heap objects, so a response that
+                // completes after its connection went away holds no buffer or open file.
+                .map(ready -> encoder.encode(ready.request(), ready.body()))
                 .concatMapIterable(EncodedResponse::parts, 32)
+                // Responses still queued when a connection goes away are freed, whole or as parts.
+                .doOnDiscard(EncodedResponse.class, EncodedResponse::release)
                 .doOnDiscard(ReferenceCounted.class, ReferenceCountUtil::safeRelease);
         return outbound.sendObject(responses)
                 .then()
@@ -57,14 +71,20 @@ final class ConnectionPipeline {
                 });
     }
 
-    private Mono<EncodedResponse> handle(KafkaRequest request, ResponseEncoder encoder) {
+    private Mono<Ready> handle(KafkaRequest request) {
         inFlight.incrementAndGet();
+        long start = System.nanoTime();
         return dispatcher.dispatch(request)
-                .map(body -> encoder.encode(request, body))
+                .map(body -> new Ready(request, body))
                 .doFinally(signal -> {
                     inFlight.decrementAndGet();
+                    metrics.requestCompleted(request.api(), System.nanoTime() - start);
                     request.release();
                 });
+    }
+
+    /** A handled request and its response body, not yet encoded. */
+    private record Ready(KafkaRequest request, ApiMessage body) {
     }
 
     private static void closeWithWarning(Connection connection, Throwable e) {

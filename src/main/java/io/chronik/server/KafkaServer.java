@@ -3,7 +3,10 @@ package io.chronik.server;
 import io.chronik.config.ChronikProperties;
 import io.chronik.protocol.FrameDecoder;
 import io.chronik.protocol.RequestDecoder;
+import io.chronik.metrics.BrokerMetrics;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.epoll.Epoll;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,6 +17,8 @@ import reactor.netty.tcp.TcpServer;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -26,13 +31,28 @@ public final class KafkaServer implements SmartLifecycle {
 
     private final ChronikProperties props;
     private final RequestDispatcher dispatcher;
+    private final BrokerMetrics metrics;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
     private volatile DisposableServer server;
     private volatile LoopResources loops;
 
-    public KafkaServer(ChronikProperties props, RequestDispatcher dispatcher) {
+    public KafkaServer(ChronikProperties props, RequestDispatcher dispatcher, BrokerMetrics metrics) {
         this.props = props;
         this.dispatcher = dispatcher;
+        this.metrics = metrics;
+        metrics.gauge("chronik.inflight.requests", "Requests being handled, all connections", inFlight, AtomicInteger::get);
+        metrics.gauge("chronik.pending.response.bytes", "Response bytes written but not yet sent to the socket",
+                channels, KafkaServer::pendingBytes);
+    }
+
+    private static double pendingBytes(Set<Channel> channels) {
+        long total = 0;
+        for (Channel channel : channels) {
+            ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+            total += buffer == null ? 0 : buffer.totalPendingWriteBytes();
+        }
+        return total;
     }
 
     @Override
@@ -53,13 +73,24 @@ public final class KafkaServer implements SmartLifecycle {
         loops = LoopResources.create("chronik-kafka", 1, threads, true);
         RequestDecoder decoder = new RequestDecoder(dispatcher.apiTable());
         int maxFrame = (int) Math.min(Integer.MAX_VALUE, props.getMaxRequestBytes().toBytes());
-        ConnectionPipeline pipeline = new ConnectionPipeline(decoder, dispatcher, props.getMaxInFlightPerConnection(), inFlight);
+        ConnectionPipeline pipeline = new ConnectionPipeline(decoder, dispatcher, props.getMaxInFlightPerConnection(),
+                inFlight, metrics);
         TcpServer tcp = TcpServer.create()
                 .runOn(loops, nativeTransport)
                 .host(l.getHost())
                 .port(l.getPort())
                 .childOption(ChannelOption.TCP_NODELAY, l.isTcpNoDelay())
-                .doOnConnection(c -> c.addHandlerLast("kafka-frame-decoder", new FrameDecoder(maxFrame)))
+                .doOnConnection(c -> {
+                    c.addHandlerLast("kafka-frame-decoder", new FrameDecoder(maxFrame));
+                    c.addHandlerLast("chronik-writability", new WritabilityListener(metrics));
+                    Channel channel = c.channel();
+                    channels.add(channel);
+                    metrics.connectionOpened();
+                    c.onDispose(() -> {
+                        channels.remove(channel);
+                        metrics.connectionClosed();
+                    });
+                })
                 .handle((in, out) -> {
                     reactor.netty.Connection[] connection = new reactor.netty.Connection[1];
                     in.withConnection(c -> connection[0] = c);

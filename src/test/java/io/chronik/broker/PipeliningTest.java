@@ -128,6 +128,34 @@ class PipeliningTest {
     }
 
     @Test
+    void clientThatDisconnectsWithResponsesPendingLeavesNothingBehind() throws Exception {
+        String value = "d".repeat(500);
+        for (int round = 0; round < 3; round++) {
+            RawKafkaClient client = new RawKafkaClient(broker.port(), 16 * 1024);
+            client.socket().setSoTimeout(2000);
+            Thread writer = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 5000; i++) {
+                        client.sendRaw(RawKafkaClient.frame(produce("pipe", i % 3, (short) 1, value), (short) 9, i));
+                    }
+                } catch (Exception closed) {
+                    // the socket is closed under the writer: expected
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            Thread.sleep(1500);
+            client.close();
+            writer.join(10_000);
+        }
+        // The broker keeps serving; leaked buffers would fail this class through LeakDetection.
+        try (KafkaProducer<String, String> producer = Clients.producer(broker, Map.of())) {
+            assertThat(producer.send(new ProducerRecord<>("pipe", 1, "k", "after-disconnects")).get(30, TimeUnit.SECONDS)
+                    .offset()).isNotNegative();
+        }
+    }
+
+    @Test
     void clientThatNeverReadsIsThrottledWithoutHurtingOthersAndLaterGetsEveryResponseInOrder() throws Exception {
         int requests = 20_000;
         String value = "v".repeat(1000);
@@ -160,6 +188,8 @@ class PipeliningTest {
             assertThat(framesWritten.get()).as("frames the broker accepted before it stopped reading").isLessThan(requests);
             assertThat(broker.bean(KafkaServer.class).inFlightRequests()).isLessThanOrEqualTo(64);
             assertThat(PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory()).isLessThan(256L << 20);
+            var registry = broker.bean(io.micrometer.core.instrument.MeterRegistry.class);
+            assertThat(registry.get("chronik.reads.paused").counter().count()).as("paused reads counted").isPositive();
 
             // Another client is unaffected.
             try (KafkaProducer<String, String> producer = Clients.producer(broker, Map.of())) {

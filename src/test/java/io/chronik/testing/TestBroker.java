@@ -56,6 +56,11 @@ public final class TestBroker implements AutoCloseable {
         return context.getBean(KafkaServer.class).port();
     }
 
+    /** The Actuator HTTP port. */
+    public int httpPort() {
+        return Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+    }
+
     public <T> T bean(Class<T> type) {
         return context.getBean(type);
     }

@@ -1,0 +1,39 @@
+package io.chronik.config;
+
+import io.chronik.log.LogManager;
+import io.chronik.metrics.BrokerMetrics;
+import io.chronik.metrics.KafkaListenerHealthIndicator;
+import io.chronik.server.KafkaServer;
+import io.chronik.metrics.LogSizeMetrics;
+import io.chronik.metrics.StorageMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Micrometer meters for the broker and its storage, exported at /actuator/prometheus. */
+@Configuration(proxyBeanMethods = false)
+public class MetricsConfiguration {
+
+    @Bean
+    BrokerMetrics brokerMetrics(MeterRegistry registry) {
+        return new BrokerMetrics(registry);
+    }
+
+    @Bean
+    StorageMetrics storageMetrics(MeterRegistry registry) {
+        return new StorageMetrics(registry);
+    }
+
+    @Bean
+    KafkaListenerHealthIndicator kafkaListenerHealthIndicator(LogManager logs, KafkaServer server) {
+        return new KafkaListenerHealthIndicator(logs, server);
+    }
+
+    @Bean(destroyMethod = "close")
+    LogSizeMetrics logSizeMetrics(MeterRegistry registry, LogManager logs, MetricsProperties props) {
+        if (props.getLogSizeRefresh().toMillis() <= 0) {
+            throw new InvalidConfigurationException("chronik.metrics.log-size-refresh", props.getLogSizeRefresh(), "must be positive");
+        }
+        return new LogSizeMetrics(registry, logs, props.isPerPartition(), props.getLogSizeRefresh().toMillis());
+    }
+}

@@ -1,0 +1,61 @@
+package io.chronik.metrics;
+
+import io.chronik.log.LogManager;
+import io.chronik.log.TopicInfo;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code chronik_log_size_bytes{topic}} (and, with {@code chronik.metrics.per-partition}, one series per
+ * partition). Rows are refreshed on a timer rather than per scrape, so topics appearing and disappearing are
+ * picked up without registering meters on the request path.
+ */
+public final class LogSizeMetrics implements AutoCloseable {
+    private final LogManager logs;
+    private final boolean perPartition;
+    private final MultiGauge sizes;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "chronik-metrics");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public LogSizeMetrics(MeterRegistry registry, LogManager logs, boolean perPartition, long refreshMillis) {
+        this.logs = logs;
+        this.perPartition = perPartition;
+        this.sizes = MultiGauge.builder("chronik.log.size").baseUnit("bytes")
+                .description("Bytes on disk, by topic").register(registry);
+        refresh();
+        timer.scheduleWithFixedDelay(this::refresh, refreshMillis, refreshMillis, TimeUnit.MILLISECONDS);
+    }
+
+    void refresh() {
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        for (TopicInfo topic : logs.topics()) {
+            long total = 0;
+            for (int p = 0; p < topic.partitions(); p++) {
+                long size = logs.log(topic.name(), p).map(l -> l.sizeInBytes()).orElse(0L);
+                total += size;
+                if (perPartition) {
+                    rows.add(MultiGauge.Row.of(Tags.of("topic", topic.name(), "partition", Integer.toString(p)), size));
+                }
+            }
+            if (!perPartition) {
+                rows.add(MultiGauge.Row.of(Tags.of("topic", topic.name()), total));
+            }
+        }
+        sizes.register(rows, true);
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,39 @@
+package io.chronik.metrics;
+
+import io.chronik.log.LogMetrics;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/** Storage's reports (appends, group-commit fsyncs) as Micrometer meters. */
+public final class StorageMetrics implements LogMetrics {
+    private final Timer append;
+    private final Timer fsync;
+    private final DistributionSummary fsyncBatch;
+
+    public StorageMetrics(MeterRegistry registry) {
+        append = Timer.builder("chronik.log.append.duration").description("Validating and writing one partition's batches")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+        fsync = Timer.builder("chronik.fsync.duration").description("One group-commit round of fsyncs")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+        fsyncBatch = DistributionSummary.builder("chronik.fsync.batch.records")
+                .description("Records made durable by one group-commit fsync round").publishPercentileHistogram()
+                .minimumExpectedValue(1.0).maximumExpectedValue(1_000_000.0).register(registry);
+    }
+
+    @Override
+    public void appendCompleted(String topic, long nanos, int records, int bytes) {
+        append.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void fsyncCompleted(long nanos, long records) {
+        fsync.record(nanos, TimeUnit.NANOSECONDS);
+        fsyncBatch.record(records);
+    }
+}
