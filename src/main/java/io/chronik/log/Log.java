@@ -22,6 +22,9 @@ import java.util.function.Predicate;
  */
 public final class Log {
     private static final System.Logger LOGGER = System.getLogger(Log.class.getName());
+    private static final long FAILURE_LOG_INTERVAL_NANOS = 10_000_000_000L;
+    private long lastFailureLogged;
+    private long suppressedFailures;
 
     /**
      * The high watermark together with the segment and byte position where it ends, published as one volatile
@@ -299,6 +302,22 @@ public final class Log {
         return services.lane().isShutdown() ? "log is closed" : "append queue full";
     }
 
+    /**
+     * A failing disk fails every append: log the first failure in full, then at most one line per interval with
+     * the number of failures in between, so the log is not flooded. Runs on this partition's lane only.
+     */
+    private void logAppendFailure(Throwable e) {
+        long now = System.nanoTime();
+        if (lastFailureLogged != 0 && now - lastFailureLogged < FAILURE_LOG_INTERVAL_NANOS) {
+            suppressedFailures++;
+            return;
+        }
+        String more = suppressedFailures == 0 ? "" : " (" + suppressedFailures + " more failures since the last report)";
+        LOGGER.log(System.Logger.Level.ERROR, "append to " + this + " failed" + more, e);
+        lastFailureLogged = now;
+        suppressedFailures = 0;
+    }
+
     private LogSegment activeSegment() {
         return segments.lastEntry().getValue();
     }
@@ -310,7 +329,7 @@ public final class Log {
                 result.complete(done);
             }
         } catch (RuntimeException e) {
-            LOGGER.log(System.Logger.Level.ERROR, "append to " + this + " failed", e);
+            logAppendFailure(e);
             result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, e.toString()));
         }
     }
@@ -395,7 +414,7 @@ public final class Log {
             segment = maybeRoll(cfg, now, appendMaxTimestamp, lasts[n - 1], bytes);
             segment.append(buf, bases, lasts, valid.sizes(), maxTimestamps, cfg.indexIntervalBytes());
         } catch (IOException e) {
-            LOGGER.log(System.Logger.Level.ERROR, "append to " + this + " failed", e);
+            logAppendFailure(e);
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "append failed: " + e);
         }
         committed = new Committed(next, segment, segment.size());
