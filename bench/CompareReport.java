@@ -53,7 +53,7 @@ public class CompareReport {
 
         CategoryChart c = new CategoryChartBuilder().width(900).height(450).title("Chronik vs Apache Kafka (same machine, same run)")
                 .xAxisTitle("").yAxisTitle("Chronik / Kafka").build();
-        List<String> labels = List.of("produce acks=1 rec/s", "produce acks=all rec/s", "consume rec/s", "p99 at fixed rate", "CPU per M records");
+        List<String> labels = List.of("acks=1 rec/s", "acks=all rec/s", "consume rec/s", "p99 @ fixed rate", "CPU / M records");
         List<String> keys = List.of("produce_acks1_rps", "produce_acksall_rps", "consume_rps", "latency_p99", "cpu_seconds_per_million");
         List<Double> ratios = keys.stream().map(k -> ratio(kafka, chronik, k)).map(r -> Double.isNaN(r) ? 0.0 : r).toList();
         c.addSeries("Chronik / Kafka", labels, ratios);
