@@ -20,7 +20,19 @@ public enum Api {
     ALTER_CONFIGS(ApiKeys.ALTER_CONFIGS, 0, 2),
     CREATE_PARTITIONS(ApiKeys.CREATE_PARTITIONS, 0, 3),
     INCREMENTAL_ALTER_CONFIGS(ApiKeys.INCREMENTAL_ALTER_CONFIGS, 0, 1),
-    DESCRIBE_CLUSTER(ApiKeys.DESCRIBE_CLUSTER, 0, 2);
+    DESCRIBE_CLUSTER(ApiKeys.DESCRIBE_CLUSTER, 0, 2),
+    FIND_COORDINATOR(ApiKeys.FIND_COORDINATOR, 0, 6),
+    JOIN_GROUP(ApiKeys.JOIN_GROUP, 0, 9),
+    SYNC_GROUP(ApiKeys.SYNC_GROUP, 0, 5),
+    HEARTBEAT(ApiKeys.HEARTBEAT, 0, 4),
+    LEAVE_GROUP(ApiKeys.LEAVE_GROUP, 0, 5),
+    // Version 10 of the offset APIs addresses topics by id; 9 is what every client negotiates down to.
+    OFFSET_COMMIT(ApiKeys.OFFSET_COMMIT, 2, 9),
+    OFFSET_FETCH(ApiKeys.OFFSET_FETCH, 1, 9),
+    LIST_GROUPS(ApiKeys.LIST_GROUPS, 0, 5),
+    DESCRIBE_GROUPS(ApiKeys.DESCRIBE_GROUPS, 0, 6),
+    DELETE_GROUPS(ApiKeys.DELETE_GROUPS, 0, 2),
+    OFFSET_DELETE(ApiKeys.OFFSET_DELETE, 0, 0);
 
     final ApiKeys kafka;
     private final short minVersion;

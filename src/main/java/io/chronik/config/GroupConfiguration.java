@@ -1,0 +1,42 @@
+package io.chronik.config;
+
+import io.chronik.group.GroupCoordinator;
+import io.chronik.group.OffsetStore;
+import io.chronik.handler.BrokerIdentity;
+import io.chronik.handler.GroupHandler;
+import io.chronik.handler.OffsetsHandler;
+import io.chronik.log.LogManager;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import reactor.core.scheduler.Scheduler;
+
+import java.io.IOException;
+
+/** The group coordinator, its durable offsets and the group APIs. */
+@Configuration(proxyBeanMethods = false)
+public class GroupConfiguration {
+
+    @Bean(destroyMethod = "close")
+    GroupCoordinator groupCoordinator(ChronikProperties props, GroupProperties group, LogManager logs) throws IOException {
+        if (group.getInitialRebalanceDelay().isNegative()) {
+            throw new InvalidConfigurationException("chronik.group.initial-rebalance-delay", group.getInitialRebalanceDelay(),
+                    "must not be negative");
+        }
+        if (group.getOffsetsRetention().toMillis() <= 0) {
+            throw new InvalidConfigurationException("chronik.group.offsets-retention", group.getOffsetsRetention(), "must be positive");
+        }
+        // After storage (LogManager is a dependency), so the data directory has been checked and recovered first.
+        OffsetStore offsets = new OffsetStore(props.getDataDir());
+        return new GroupCoordinator(offsets, group.getInitialRebalanceDelay().toMillis(), group.getOffsetsRetention().toMillis());
+    }
+
+    @Bean
+    GroupHandler groupHandler(GroupCoordinator coordinator, BrokerIdentity broker, Scheduler ioScheduler) {
+        return new GroupHandler(coordinator, broker, ioScheduler);
+    }
+
+    @Bean
+    OffsetsHandler offsetsHandler(GroupCoordinator coordinator, LogManager logs, Scheduler ioScheduler) {
+        return new OffsetsHandler(coordinator, logs, ioScheduler);
+    }
+}

@@ -1,0 +1,120 @@
+package io.chronik.group;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+
+/** One classic consumer group's membership and rebalance state. Guarded by its own monitor. */
+public final class ClassicGroup {
+    enum State { EMPTY, PREPARING_REBALANCE, COMPLETING_REBALANCE, STABLE, DEAD }
+
+    /** A group member as the coordinator tracks it. */
+    static final class Member {
+        final String memberId;
+        final String groupInstanceId;
+        final String clientId;
+        final String clientHost;
+        int sessionTimeoutMs;
+        int rebalanceTimeoutMs;
+        String protocolType;
+        List<Protocol> protocols;
+        byte[] assignment = new byte[0];
+        CompletableFuture<JoinResult> join;
+        CompletableFuture<SyncResult> sync;
+        ScheduledFuture<?> sessionTimer;
+
+        Member(String memberId, String groupInstanceId, String clientId, String clientHost) {
+            this.memberId = memberId;
+            this.groupInstanceId = groupInstanceId;
+            this.clientId = clientId;
+            this.clientHost = clientHost;
+        }
+
+        byte[] metadata(String protocol) {
+            for (Protocol p : protocols) {
+                if (p.name().equals(protocol)) {
+                    return p.metadata();
+                }
+            }
+            return new byte[0];
+        }
+    }
+
+    /** A protocol (assignor) a joining member supports, with its opaque metadata. */
+    public record Protocol(String name, byte[] metadata) {
+    }
+
+    /** What a JoinGroup request is answered with. */
+    public record JoinResult(short error, int generation, String protocolType, String protocolName, String leader, String memberId,
+                      List<MemberMetadata> members) {
+    }
+
+    public record MemberMetadata(String memberId, String groupInstanceId, byte[] metadata) {
+    }
+
+    public record SyncResult(short error, String protocolType, String protocolName, byte[] assignment) {
+    }
+
+    final String groupId;
+    State state = State.EMPTY;
+    int generation;
+    String protocolType;
+    String protocolName;
+    String leaderId;
+    final Map<String, Member> members = new LinkedHashMap<>();
+    final Set<String> pendingMemberIds = new HashSet<>();
+    final Map<String, String> staticMembers = new HashMap<>();
+    ScheduledFuture<?> rebalanceTimer;
+    long emptySince = System.currentTimeMillis();
+    /** The delay before the first rebalance of an empty group completes, letting more members join. */
+    boolean initialDelayPending;
+
+    ClassicGroup(String groupId) {
+        this.groupId = groupId;
+    }
+
+    boolean allMembersJoined() {
+        for (Member m : members.values()) {
+            if (m.join == null) {
+                return false;
+            }
+        }
+        return pendingMemberIds.isEmpty();
+    }
+
+    /** The first protocol, in the leader's order of preference, that every member supports. */
+    String selectProtocol() {
+        Member first = members.values().iterator().next();
+        for (Protocol candidate : first.protocols) {
+            boolean everyone = members.values().stream().allMatch(m -> m.protocols.stream().anyMatch(p -> p.name().equals(candidate.name())));
+            if (everyone) {
+                return candidate.name();
+            }
+        }
+        return first.protocols.isEmpty() ? "" : first.protocols.get(0).name();
+    }
+
+    List<MemberMetadata> memberMetadata() {
+        List<MemberMetadata> list = new ArrayList<>();
+        for (Member m : members.values()) {
+            list.add(new MemberMetadata(m.memberId, m.groupInstanceId, m.metadata(protocolName)));
+        }
+        return list;
+    }
+
+    String stateName() {
+        return switch (state) {
+            case EMPTY -> "Empty";
+            case PREPARING_REBALANCE -> "PreparingRebalance";
+            case COMPLETING_REBALANCE -> "CompletingRebalance";
+            case STABLE -> "Stable";
+            case DEAD -> "Dead";
+        };
+    }
+}

@@ -1,0 +1,536 @@
+package io.chronik.group;
+
+import io.chronik.group.ClassicGroup.JoinResult;
+import io.chronik.group.ClassicGroup.Member;
+import io.chronik.group.ClassicGroup.Protocol;
+import io.chronik.group.ClassicGroup.State;
+import io.chronik.group.ClassicGroup.SyncResult;
+import org.apache.kafka.common.protocol.Errors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The classic group protocol as Kafka runs it: Empty, PreparingRebalance, CompletingRebalance, Stable, Dead;
+ * JoinGroup answers park until every known member has rejoined (or the rebalance timeout evicts the rest);
+ * SyncGroup answers park until the leader sends the assignment; session timeouts evict silent members. Each
+ * deadline is one scheduled task, rescheduled on activity; no loop scans the groups. Never blocks the caller.
+ */
+public final class GroupCoordinator implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GroupCoordinator.class);
+
+    private final Map<String, ClassicGroup> groups = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "chronik-group-timers");
+        t.setDaemon(true);
+        return t;
+    });
+    private final long initialRebalanceDelayMs;
+    private final OffsetStore offsets;
+    private final long offsetsRetentionMs;
+
+    public GroupCoordinator(OffsetStore offsets, long initialRebalanceDelayMs, long offsetsRetentionMs) {
+        this.offsets = offsets;
+        this.initialRebalanceDelayMs = initialRebalanceDelayMs;
+        this.offsetsRetentionMs = offsetsRetentionMs;
+        long sweep = Math.max(60_000, Math.min(offsetsRetentionMs, 3_600_000));
+        timers.scheduleWithFixedDelay(this::expireOffsets, sweep, sweep, TimeUnit.MILLISECONDS);
+    }
+
+    public OffsetStore offsets() {
+        return offsets;
+    }
+
+    private ClassicGroup group(String groupId) {
+        return groups.computeIfAbsent(groupId, ClassicGroup::new);
+    }
+
+    // ---- JoinGroup ----------------------------------------------------------------------------------------
+
+    /** A join request; {@code requireKnownMemberId} is true from JoinGroup v4 (the member-id round trip). */
+    public record Join(String groupId, String memberId, String groupInstanceId, String clientId, String clientHost,
+                       int sessionTimeoutMs, int rebalanceTimeoutMs, String protocolType, List<Protocol> protocols,
+                       boolean requireKnownMemberId) {
+    }
+
+    public CompletableFuture<JoinResult> join(Join request) {
+        if (request.groupId() == null || request.groupId().isEmpty()) {
+            return CompletableFuture.completedFuture(joinError(Errors.INVALID_GROUP_ID, request.memberId()));
+        }
+        if (request.sessionTimeoutMs() < 1000 || request.sessionTimeoutMs() > 1_800_000) {
+            return CompletableFuture.completedFuture(joinError(Errors.INVALID_SESSION_TIMEOUT, request.memberId()));
+        }
+        ClassicGroup group = group(request.groupId());
+        synchronized (group) {
+            if (group.state == State.DEAD) {
+                return CompletableFuture.completedFuture(joinError(Errors.COORDINATOR_NOT_AVAILABLE, request.memberId()));
+            }
+            if (group.protocolType != null && !group.members.isEmpty() && !group.protocolType.equals(request.protocolType())) {
+                return CompletableFuture.completedFuture(joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, request.memberId()));
+            }
+            String memberId = request.memberId();
+            if (memberId.isEmpty()) {
+                memberId = request.clientId() + "-" + UUID.randomUUID();
+                if (request.groupInstanceId() != null) {
+                    String previous = group.staticMembers.get(request.groupInstanceId());
+                    if (previous != null) {
+                        // A static member restarted: it takes over its old membership; the old id is fenced.
+                        Member old = group.members.remove(previous);
+                        if (old != null) {
+                            cancel(old);
+                            if (old.join != null) {
+                                old.join.complete(joinError(Errors.FENCED_INSTANCE_ID, previous));
+                            }
+                            if (old.sync != null) {
+                                old.sync.complete(new SyncResult(Errors.FENCED_INSTANCE_ID.code(), null, null, new byte[0]));
+                            }
+                        }
+                    }
+                    group.staticMembers.put(request.groupInstanceId(), memberId);
+                } else if (request.requireKnownMemberId()) {
+                    group.pendingMemberIds.add(memberId);
+                    schedulePendingExpiry(group, memberId, request.sessionTimeoutMs());
+                    return CompletableFuture.completedFuture(joinError(Errors.MEMBER_ID_REQUIRED, memberId));
+                }
+                return addMemberAndRebalance(group, memberId, request);
+            }
+            if (group.pendingMemberIds.remove(memberId)) {
+                return addMemberAndRebalance(group, memberId, request);
+            }
+            Member member = group.members.get(memberId);
+            if (member == null) {
+                return CompletableFuture.completedFuture(joinError(Errors.UNKNOWN_MEMBER_ID, memberId));
+            }
+            if (request.groupInstanceId() != null && !memberId.equals(group.staticMembers.get(request.groupInstanceId()))) {
+                return CompletableFuture.completedFuture(joinError(Errors.FENCED_INSTANCE_ID, memberId));
+            }
+            member.protocols = request.protocols();
+            member.sessionTimeoutMs = request.sessionTimeoutMs();
+            member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
+            CompletableFuture<JoinResult> result = new CompletableFuture<>();
+            if (member.join != null) {
+                member.join.complete(joinError(Errors.REBALANCE_IN_PROGRESS, memberId));
+            }
+            member.join = result;
+            scheduleSession(group, member);
+            if (group.state == State.STABLE || group.state == State.COMPLETING_REBALANCE || group.state == State.EMPTY) {
+                prepareRebalance(group);
+            }
+            maybeCompleteJoin(group);
+            return result;
+        }
+    }
+
+    private CompletableFuture<JoinResult> addMemberAndRebalance(ClassicGroup group, String memberId, Join request) {
+        Member member = new Member(memberId, request.groupInstanceId(), request.clientId(), request.clientHost());
+        member.protocols = request.protocols();
+        member.protocolType = request.protocolType();
+        member.sessionTimeoutMs = request.sessionTimeoutMs();
+        member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
+        // Taken before completing: the join may complete right here, which clears member.join.
+        CompletableFuture<JoinResult> result = new CompletableFuture<>();
+        member.join = result;
+        group.members.put(memberId, member);
+        group.protocolType = request.protocolType();
+        scheduleSession(group, member);
+        prepareRebalance(group);
+        maybeCompleteJoin(group);
+        return result;
+    }
+
+    /** Moves the group to PreparingRebalance and arms the deadline by which members must rejoin. */
+    private void prepareRebalance(ClassicGroup group) {
+        if (group.state == State.PREPARING_REBALANCE) {
+            return;
+        }
+        boolean initial = group.state == State.EMPTY;
+        // Members waiting in SyncGroup must rejoin.
+        for (Member m : group.members.values()) {
+            if (m.sync != null) {
+                m.sync.complete(new SyncResult(Errors.REBALANCE_IN_PROGRESS.code(), null, null, new byte[0]));
+                m.sync = null;
+            }
+        }
+        group.state = State.PREPARING_REBALANCE;
+        int rebalanceTimeout = group.members.values().stream().mapToInt(m -> m.rebalanceTimeoutMs).max().orElse(30_000);
+        long delay = initial ? Math.min(initialRebalanceDelayMs, rebalanceTimeout) : rebalanceTimeout;
+        if (group.rebalanceTimer != null) {
+            group.rebalanceTimer.cancel(false);
+        }
+        group.rebalanceTimer = timers.schedule(() -> onRebalanceDeadline(group), delay, TimeUnit.MILLISECONDS);
+        if (initial && initialRebalanceDelayMs > 0) {
+            group.initialDelayPending = true;
+        }
+    }
+
+    private void onRebalanceDeadline(ClassicGroup group) {
+        synchronized (group) {
+            if (group.state != State.PREPARING_REBALANCE) {
+                return;
+            }
+            group.initialDelayPending = false;
+            // Members that did not rejoin in time leave the group.
+            List<String> late = new ArrayList<>();
+            group.members.forEach((id, m) -> {
+                if (m.join == null) {
+                    late.add(id);
+                }
+            });
+            late.forEach(id -> removeMember(group, id));
+            group.pendingMemberIds.clear();
+            completeJoin(group);
+        }
+    }
+
+    private void maybeCompleteJoin(ClassicGroup group) {
+        if (group.state == State.PREPARING_REBALANCE && !group.initialDelayPending && group.allMembersJoined()) {
+            completeJoin(group);
+        }
+    }
+
+    private void completeJoin(ClassicGroup group) {
+        if (group.rebalanceTimer != null) {
+            group.rebalanceTimer.cancel(false);
+            group.rebalanceTimer = null;
+        }
+        group.generation++;
+        if (group.members.isEmpty()) {
+            group.state = State.EMPTY;
+            group.emptySince = System.currentTimeMillis();
+            group.leaderId = null;
+            group.protocolName = null;
+            return;
+        }
+        group.protocolName = group.selectProtocol();
+        if (group.leaderId == null || !group.members.containsKey(group.leaderId)) {
+            group.leaderId = group.members.keySet().iterator().next();
+        }
+        group.state = State.COMPLETING_REBALANCE;
+        for (Member m : group.members.values()) {
+            m.assignment = new byte[0];
+            boolean leader = m.memberId.equals(group.leaderId);
+            JoinResult result = new JoinResult(Errors.NONE.code(), group.generation, group.protocolType, group.protocolName,
+                    group.leaderId, m.memberId, leader ? group.memberMetadata() : List.of());
+            CompletableFuture<JoinResult> join = m.join;
+            m.join = null;
+            scheduleSession(group, m);
+            join.complete(result);
+        }
+    }
+
+    // ---- SyncGroup, Heartbeat, LeaveGroup -----------------------------------------------------------------
+
+    public CompletableFuture<SyncResult> sync(String groupId, int generation, String memberId, String groupInstanceId,
+                                              Map<String, byte[]> assignments) {
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) {
+            return CompletableFuture.completedFuture(syncError(Errors.UNKNOWN_MEMBER_ID));
+        }
+        synchronized (group) {
+            Member member = group.members.get(memberId);
+            if (member == null) {
+                return CompletableFuture.completedFuture(syncError(Errors.UNKNOWN_MEMBER_ID));
+            }
+            if (groupInstanceId != null && !memberId.equals(group.staticMembers.get(groupInstanceId))) {
+                return CompletableFuture.completedFuture(syncError(Errors.FENCED_INSTANCE_ID));
+            }
+            if (generation != group.generation) {
+                return CompletableFuture.completedFuture(syncError(Errors.ILLEGAL_GENERATION));
+            }
+            if (group.state == State.PREPARING_REBALANCE) {
+                return CompletableFuture.completedFuture(syncError(Errors.REBALANCE_IN_PROGRESS));
+            }
+            scheduleSession(group, member);
+            if (group.state == State.STABLE) {
+                return CompletableFuture.completedFuture(new SyncResult(Errors.NONE.code(), group.protocolType, group.protocolName,
+                        member.assignment));
+            }
+            CompletableFuture<SyncResult> result = new CompletableFuture<>();
+            member.sync = result;
+            if (memberId.equals(group.leaderId)) {
+                for (Member m : group.members.values()) {
+                    byte[] assignment = assignments.get(m.memberId);
+                    m.assignment = assignment == null ? new byte[0] : assignment;
+                }
+                group.state = State.STABLE;
+                for (Member m : group.members.values()) {
+                    if (m.sync != null) {
+                        CompletableFuture<SyncResult> waiting = m.sync;
+                        m.sync = null;
+                        waiting.complete(new SyncResult(Errors.NONE.code(), group.protocolType, group.protocolName, m.assignment));
+                    }
+                }
+            }
+            return result;
+        }
+    }
+
+    public short heartbeat(String groupId, int generation, String memberId, String groupInstanceId) {
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) {
+            return Errors.UNKNOWN_MEMBER_ID.code();
+        }
+        synchronized (group) {
+            Member member = group.members.get(memberId);
+            if (member == null) {
+                return Errors.UNKNOWN_MEMBER_ID.code();
+            }
+            if (groupInstanceId != null && !memberId.equals(group.staticMembers.get(groupInstanceId))) {
+                return Errors.FENCED_INSTANCE_ID.code();
+            }
+            scheduleSession(group, member);
+            if (group.state == State.PREPARING_REBALANCE) {
+                return Errors.REBALANCE_IN_PROGRESS.code();
+            }
+            if (generation != group.generation) {
+                return Errors.ILLEGAL_GENERATION.code();
+            }
+            return Errors.NONE.code();
+        }
+    }
+
+    /** Removes members; returns an error per member id (NONE or UNKNOWN_MEMBER_ID / FENCED_INSTANCE_ID). */
+    public List<Short> leave(String groupId, List<String[]> memberIdAndInstanceIds) {
+        List<Short> results = new ArrayList<>();
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) {
+            memberIdAndInstanceIds.forEach(m -> results.add(Errors.UNKNOWN_MEMBER_ID.code()));
+            return results;
+        }
+        synchronized (group) {
+            boolean removed = false;
+            for (String[] member : memberIdAndInstanceIds) {
+                String memberId = member[0];
+                String instanceId = member[1];
+                if (instanceId != null) {
+                    String current = group.staticMembers.get(instanceId);
+                    if (current == null || (!memberId.isEmpty() && !memberId.equals(current))) {
+                        results.add(current == null ? Errors.UNKNOWN_MEMBER_ID.code() : Errors.FENCED_INSTANCE_ID.code());
+                        continue;
+                    }
+                    memberId = current;
+                    group.staticMembers.remove(instanceId);
+                }
+                if (group.members.containsKey(memberId)) {
+                    removeMember(group, memberId);
+                    removed = true;
+                    results.add(Errors.NONE.code());
+                } else if (group.pendingMemberIds.remove(memberId)) {
+                    results.add(Errors.NONE.code());
+                } else {
+                    results.add(Errors.UNKNOWN_MEMBER_ID.code());
+                }
+            }
+            if (removed) {
+                afterMembershipChange(group);
+            }
+        }
+        return results;
+    }
+
+    private void removeMember(ClassicGroup group, String memberId) {
+        Member member = group.members.remove(memberId);
+        if (member == null) {
+            return;
+        }
+        cancel(member);
+        if (member.join != null) {
+            member.join.complete(joinError(Errors.UNKNOWN_MEMBER_ID, memberId));
+        }
+        if (member.sync != null) {
+            member.sync.complete(syncError(Errors.UNKNOWN_MEMBER_ID));
+        }
+        if (memberId.equals(group.leaderId)) {
+            group.leaderId = null;
+        }
+        if (member.groupInstanceId != null && memberId.equals(group.staticMembers.get(member.groupInstanceId))) {
+            group.staticMembers.remove(member.groupInstanceId);
+        }
+    }
+
+    private void afterMembershipChange(ClassicGroup group) {
+        if (group.members.isEmpty() && group.state != State.PREPARING_REBALANCE) {
+            group.state = State.EMPTY;
+            group.emptySince = System.currentTimeMillis();
+            group.generation++;
+            group.leaderId = null;
+            group.protocolName = null;
+        } else if (group.state == State.STABLE || group.state == State.COMPLETING_REBALANCE) {
+            prepareRebalance(group);
+            maybeCompleteJoin(group);
+        } else {
+            maybeCompleteJoin(group);
+        }
+    }
+
+    private void scheduleSession(ClassicGroup group, Member member) {
+        cancel(member);
+        member.sessionTimer = timers.schedule(() -> {
+            synchronized (group) {
+                if (group.members.get(member.memberId) == member) {
+                    log.debug("Member {} of group {} missed its session timeout", member.memberId, group.groupId);
+                    removeMember(group, member.memberId);
+                    afterMembershipChange(group);
+                }
+            }
+        }, member.sessionTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    private void schedulePendingExpiry(ClassicGroup group, String memberId, int sessionTimeoutMs) {
+        timers.schedule(() -> {
+            synchronized (group) {
+                if (group.pendingMemberIds.remove(memberId)) {
+                    maybeCompleteJoin(group);
+                }
+            }
+        }, sessionTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    private static void cancel(Member member) {
+        if (member.sessionTimer != null) {
+            member.sessionTimer.cancel(false);
+            member.sessionTimer = null;
+        }
+    }
+
+    // ---- Offsets ------------------------------------------------------------------------------------------
+
+    /** Checks that a commit comes from a current member (or is a standalone commit); NONE when allowed. */
+    public short validateCommit(String groupId, int generation, String memberId, String groupInstanceId) {
+        ClassicGroup group = groups.get(groupId);
+        if (generation < 0 && (memberId == null || memberId.isEmpty())) {
+            // A commit from outside any group generation: allowed while the group has no members (Kafka's rule).
+            return group == null || group.members.isEmpty() ? Errors.NONE.code() : Errors.ILLEGAL_GENERATION.code();
+        }
+        if (group == null) {
+            return Errors.ILLEGAL_GENERATION.code();
+        }
+        synchronized (group) {
+            Member member = group.members.get(memberId);
+            if (member == null) {
+                return Errors.UNKNOWN_MEMBER_ID.code();
+            }
+            if (groupInstanceId != null && !memberId.equals(group.staticMembers.get(groupInstanceId))) {
+                return Errors.FENCED_INSTANCE_ID.code();
+            }
+            if (generation != group.generation) {
+                return Errors.ILLEGAL_GENERATION.code();
+            }
+            if (group.state == State.PREPARING_REBALANCE || group.state == State.COMPLETING_REBALANCE) {
+                return Errors.REBALANCE_IN_PROGRESS.code();
+            }
+            scheduleSession(group, member);
+            return Errors.NONE.code();
+        }
+    }
+
+    /** Offsets of groups that have been empty longer than the retention expire. */
+    private void expireOffsets() {
+        long now = System.currentTimeMillis();
+        for (String groupId : offsets.groups()) {
+            ClassicGroup group = groups.get(groupId);
+            boolean empty = group == null || group.members.isEmpty();
+            long since = group == null ? newestCommit(groupId) : Math.max(group.emptySince, newestCommit(groupId));
+            if (empty && now - since > offsetsRetentionMs) {
+                try {
+                    offsets.deleteGroup(groupId);
+                } catch (RuntimeException e) {
+                    log.warn("Could not expire offsets of group {}: {}", groupId, e.toString());
+                }
+            }
+        }
+    }
+
+    private long newestCommit(String groupId) {
+        return offsets.offsets(groupId).values().stream().mapToLong(OffsetStore.Committed::commitTimestamp).max().orElse(0);
+    }
+
+    // ---- Describe, list, delete ---------------------------------------------------------------------------
+
+    /** A snapshot of a group for DescribeGroups and ListGroups. */
+    public record GroupView(String groupId, String state, String protocolType, String protocolName, List<MemberView> members) {
+    }
+
+    public record MemberView(String memberId, String groupInstanceId, String clientId, String clientHost, byte[] metadata,
+                             byte[] assignment) {
+    }
+
+    public Optional<GroupView> describe(String groupId) {
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) {
+            return offsets.offsets(groupId).isEmpty() ? Optional.empty()
+                    : Optional.of(new GroupView(groupId, "Empty", "consumer", "", List.of()));
+        }
+        synchronized (group) {
+            List<MemberView> members = new ArrayList<>();
+            for (Member m : group.members.values()) {
+                members.add(new MemberView(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
+                        group.protocolName == null ? new byte[0] : m.metadata(group.protocolName), m.assignment));
+            }
+            return Optional.of(new GroupView(groupId, group.stateName(), group.protocolType == null ? "" : group.protocolType,
+                    group.protocolName == null ? "" : group.protocolName, members));
+        }
+    }
+
+    public List<GroupView> list() {
+        java.util.Set<String> ids = new java.util.TreeSet<>(groups.keySet());
+        ids.addAll(offsets.groups());
+        List<GroupView> views = new ArrayList<>();
+        for (String id : ids) {
+            describe(id).filter(v -> !"Dead".equals(v.state())).ifPresent(views::add);
+        }
+        return views;
+    }
+
+    /** Deletes an empty group and its offsets: NONE, NON_EMPTY_GROUP or GROUP_ID_NOT_FOUND. */
+    public short deleteGroup(String groupId) {
+        ClassicGroup group = groups.get(groupId);
+        if (group != null) {
+            synchronized (group) {
+                if (!group.members.isEmpty()) {
+                    return Errors.NON_EMPTY_GROUP.code();
+                }
+                group.state = State.DEAD;
+                groups.remove(groupId, group);
+            }
+        } else if (offsets.offsets(groupId).isEmpty()) {
+            return Errors.GROUP_ID_NOT_FOUND.code();
+        }
+        offsets.deleteGroup(groupId);
+        return Errors.NONE.code();
+    }
+
+    public boolean hasMembers(String groupId) {
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) {
+            return false;
+        }
+        synchronized (group) {
+            return !group.members.isEmpty();
+        }
+    }
+
+    private static JoinResult joinError(Errors error, String memberId) {
+        return new JoinResult(error.code(), -1, null, null, "", memberId, List.of());
+    }
+
+    private static SyncResult syncError(Errors error) {
+        return new SyncResult(error.code(), null, null, new byte[0]);
+    }
+
+    @Override
+    public void close() throws Exception {
+        timers.shutdownNow();
+        offsets.close();
+    }
+}
