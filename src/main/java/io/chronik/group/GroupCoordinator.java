@@ -426,7 +426,9 @@ public final class GroupCoordinator implements AutoCloseable {
             if (generation != group.generation) {
                 return Errors.ILLEGAL_GENERATION.code();
             }
-            if (group.state == State.PREPARING_REBALANCE || group.state == State.COMPLETING_REBALANCE) {
+            // Like Kafka: members commit while a rebalance is being prepared (on revocation), but not between
+            // JoinGroup and SyncGroup, when the new generation's assignment is not known yet.
+            if (group.state == State.COMPLETING_REBALANCE) {
                 return Errors.REBALANCE_IN_PROGRESS.code();
             }
             scheduleSession(group, member);
