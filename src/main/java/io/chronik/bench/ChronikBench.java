@@ -155,11 +155,12 @@ public final class ChronikBench implements Callable<Integer> {
 
     private void createTopic() throws Exception {
         Map<String, String> configs = new HashMap<>();
+        // A benchmark must not fill the disk: keep about 1 GiB per partition (whole segments of 256 MiB).
+        configs.put("retention.bytes", Long.toString(1L << 30));
+        configs.put("segment.bytes", Integer.toString(Math.max(256 << 20, 2 * (options.messageSize + 64 * 1024))));
         if (options.messageSize + 1024 > 1024 * 1024) {
-            // Large messages: let them in, and keep the run's disk use to about 1 GiB per partition.
+            // Large messages: let them in.
             configs.put("max.message.bytes", Integer.toString(options.messageSize + 64 * 1024));
-            configs.put("retention.bytes", Long.toString(1L << 30));
-            configs.put("segment.bytes", Integer.toString(Math.max(256 << 20, 2 * (options.messageSize + 64 * 1024))));
         }
         Map<String, Object> adminConfig = Map.of("bootstrap.servers", options.bootstrapServers);
         try (Admin admin = Admin.create(adminConfig)) {
