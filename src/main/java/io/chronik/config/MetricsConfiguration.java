@@ -1,7 +1,9 @@
 package io.chronik.config;
 
 import io.chronik.log.LogManager;
+import io.chronik.group.GroupCoordinator;
 import io.chronik.metrics.BrokerMetrics;
+import io.chronik.metrics.ConsumerLagMetrics;
 import io.chronik.metrics.KafkaListenerHealthIndicator;
 import io.chronik.server.KafkaServer;
 import io.chronik.metrics.LogSizeMetrics;
@@ -22,6 +24,11 @@ public class MetricsConfiguration {
     @Bean
     StorageMetrics storageMetrics(MeterRegistry registry) {
         return new StorageMetrics(registry);
+    }
+
+    @Bean(destroyMethod = "close")
+    ConsumerLagMetrics consumerLagMetrics(MeterRegistry registry, LogManager logs, GroupCoordinator groups, MetricsProperties props) {
+        return new ConsumerLagMetrics(registry, logs, groups.offsets(), props.getLogSizeRefresh().toMillis());
     }
 
     @Bean

@@ -6,8 +6,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 public final class LogSizeMetrics implements AutoCloseable {
     private final LogManager logs;
     private final boolean perPartition;
-    private final MultiGauge sizes;
+    private final StableMultiGauge sizes;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "chronik-metrics");
         t.setDaemon(true);
@@ -30,28 +30,28 @@ public final class LogSizeMetrics implements AutoCloseable {
     public LogSizeMetrics(MeterRegistry registry, LogManager logs, boolean perPartition, long refreshMillis) {
         this.logs = logs;
         this.perPartition = perPartition;
-        this.sizes = MultiGauge.builder("chronik.log.size").baseUnit("bytes")
-                .description("Bytes on disk, by topic").register(registry);
+        this.sizes = new StableMultiGauge(MultiGauge.builder("chronik.log.size").baseUnit("bytes")
+                .description("Bytes on disk, by topic").register(registry));
         refresh();
         timer.scheduleWithFixedDelay(this::refresh, refreshMillis, refreshMillis, TimeUnit.MILLISECONDS);
     }
 
     void refresh() {
-        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        Map<Tags, Long> rows = new HashMap<>();
         for (TopicInfo topic : logs.topics()) {
             long total = 0;
             for (int p = 0; p < topic.partitions(); p++) {
                 long size = logs.log(topic.name(), p).map(l -> l.sizeInBytes()).orElse(0L);
                 total += size;
                 if (perPartition) {
-                    rows.add(MultiGauge.Row.of(Tags.of("topic", topic.name(), "partition", Integer.toString(p)), size));
+                    rows.put(Tags.of("topic", topic.name(), "partition", Integer.toString(p)), size);
                 }
             }
             if (!perPartition) {
-                rows.add(MultiGauge.Row.of(Tags.of("topic", topic.name()), total));
+                rows.put(Tags.of("topic", topic.name()), total);
             }
         }
-        sizes.register(rows, true);
+        sizes.update(rows);
     }
 
     @Override

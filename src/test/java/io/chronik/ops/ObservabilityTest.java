@@ -50,7 +50,11 @@ class ObservabilityTest {
             assertThat(Clients.readAll(consumer, List.of(new TopicPartition("observed", 0), new TopicPartition("observed", 1)),
                     500, Duration.ofSeconds(30))).hasSize(500);
         }
-        TimeUnit.MILLISECONDS.sleep(500); // one log-size refresh
+        // A group that committed offset 100 on partition 0 (250 records there): lag 150 for that partition.
+        try (KafkaConsumer<String, String> grouped = Clients.consumer(broker, Map.of("group.id", "observed-group"))) {
+            grouped.commitSync(Map.of(new TopicPartition("observed", 0), new org.apache.kafka.clients.consumer.OffsetAndMetadata(100)));
+        }
+        TimeUnit.MILLISECONDS.sleep(500); // one metrics refresh
     }
 
     @AfterAll
@@ -72,6 +76,7 @@ class ObservabilityTest {
         assertThat(value(scrape, "chronik_requests_total{api=\"produce\"}")).isPositive();
         assertThat(value(scrape, "chronik_fsync_batch_records_sum")).isGreaterThanOrEqualTo(500);
         assertThat(value(scrape, "chronik_log_size_bytes{topic=\"observed\"}")).isPositive();
+        assertThat(value(scrape, "chronik_consumer_group_lag{group=\"observed-group\",topic=\"observed\"}")).isEqualTo(150);
         assertThat(scrape).contains("chronik_connections ", "chronik_inflight_requests ", "chronik_reads_paused_total ",
                 "chronik_reads_paused_seconds_total ", "chronik_channel_unwritable_total ", "chronik_pending_response_bytes ",
                 "chronik_request_duration_seconds_bucket{api=\"fetch\"", "chronik_log_append_duration_seconds_bucket",
