@@ -99,6 +99,41 @@ class ConsumerGroupTest {
     }
 
     @Test
+    void aMemberKilledWithoutLeavingIsEvictedAfterItsSessionTimeout() throws Exception {
+        try (TestBroker broker = TestBroker.start(dataDir, FAST_GROUPS)) {
+            Clients.createTopic(broker, "evict", 4);
+            Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                    "-cp", System.getProperty("java.class.path"), GroupMemberProcess.class.getName(),
+                    broker.bootstrapServers(), "g-evict", "evict").redirectErrorStream(true).start();
+            java.util.concurrent.atomic.AtomicInteger childAssigned = new java.util.concurrent.atomic.AtomicInteger(-1);
+            Thread reader = new Thread(() -> {
+                try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream()))) {
+                    String line;
+                    while ((line = in.readLine()) != null) {
+                        if (line.startsWith("ASSIGNED ")) {
+                            childAssigned.set(Integer.parseInt(line.substring(9).trim()));
+                        }
+                    }
+                } catch (java.io.IOException ignored) {
+                    // the child was killed
+                }
+            });
+            reader.setDaemon(true);
+            reader.start();
+            try (KafkaConsumer<String, String> survivor = Clients.consumer(broker, groupConfig("g-evict", Map.of()))) {
+                survivor.subscribe(List.of("evict"));
+                pollUntil(List.of(survivor), () -> survivor.assignment().size() == 2 && childAssigned.get() == 2,
+                        "the survivor and the child member sharing 4 partitions");
+                child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                // No LeaveGroup was sent: only the session timeout can hand the child's partitions over.
+                pollUntil(List.of(survivor), () -> survivor.assignment().size() == 4, "the survivor owning all 4 partitions");
+            } finally {
+                child.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
     void committedOffsetsSurviveARestartAndANewConsumerResumesExactlyThere() throws Exception {
         try (TestBroker broker = TestBroker.start(dataDir, FAST_GROUPS)) {
             Clients.createTopic(broker, "resume", 2);
