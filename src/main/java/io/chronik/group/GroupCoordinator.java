@@ -237,13 +237,11 @@ public final class GroupCoordinator implements AutoCloseable {
             return CompletableFuture.completedFuture(syncError(Errors.UNKNOWN_MEMBER_ID));
         }
         synchronized (group) {
+            Errors identity = identityError(group, memberId, groupInstanceId);
+            if (identity != Errors.NONE) {
+                return CompletableFuture.completedFuture(syncError(identity));
+            }
             Member member = group.members.get(memberId);
-            if (member == null) {
-                return CompletableFuture.completedFuture(syncError(Errors.UNKNOWN_MEMBER_ID));
-            }
-            if (groupInstanceId != null && !memberId.equals(group.staticMembers.get(groupInstanceId))) {
-                return CompletableFuture.completedFuture(syncError(Errors.FENCED_INSTANCE_ID));
-            }
             if (generation != group.generation) {
                 return CompletableFuture.completedFuture(syncError(Errors.ILLEGAL_GENERATION));
             }
@@ -281,14 +279,11 @@ public final class GroupCoordinator implements AutoCloseable {
             return Errors.UNKNOWN_MEMBER_ID.code();
         }
         synchronized (group) {
-            Member member = group.members.get(memberId);
-            if (member == null) {
-                return Errors.UNKNOWN_MEMBER_ID.code();
+            Errors identity = identityError(group, memberId, groupInstanceId);
+            if (identity != Errors.NONE) {
+                return identity.code();
             }
-            if (groupInstanceId != null && !memberId.equals(group.staticMembers.get(groupInstanceId))) {
-                return Errors.FENCED_INSTANCE_ID.code();
-            }
-            scheduleSession(group, member);
+            scheduleSession(group, group.members.get(memberId));
             if (group.state == State.PREPARING_REBALANCE) {
                 return Errors.REBALANCE_IN_PROGRESS.code();
             }
@@ -416,13 +411,11 @@ public final class GroupCoordinator implements AutoCloseable {
             return Errors.ILLEGAL_GENERATION.code();
         }
         synchronized (group) {
+            Errors identity = identityError(group, memberId, groupInstanceId);
+            if (identity != Errors.NONE) {
+                return identity.code();
+            }
             Member member = group.members.get(memberId);
-            if (member == null) {
-                return Errors.UNKNOWN_MEMBER_ID.code();
-            }
-            if (groupInstanceId != null && !memberId.equals(group.staticMembers.get(groupInstanceId))) {
-                return Errors.FENCED_INSTANCE_ID.code();
-            }
             if (generation != group.generation) {
                 return Errors.ILLEGAL_GENERATION.code();
             }
@@ -520,6 +513,17 @@ public final class GroupCoordinator implements AutoCloseable {
         synchronized (group) {
             return !group.members.isEmpty();
         }
+    }
+
+    /** Whether the caller is a current member, and (for static members) the current holder of its instance id. */
+    private static Errors identityError(ClassicGroup group, String memberId, String groupInstanceId) {
+        if (!group.members.containsKey(memberId)) {
+            return Errors.UNKNOWN_MEMBER_ID;
+        }
+        if (groupInstanceId != null && !memberId.equals(group.staticMembers.get(groupInstanceId))) {
+            return Errors.FENCED_INSTANCE_ID;
+        }
+        return Errors.NONE;
     }
 
     private static JoinResult joinError(Errors error, String memberId) {
