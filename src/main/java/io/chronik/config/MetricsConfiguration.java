@@ -7,6 +7,7 @@ import io.chronik.metrics.ConsumerLagMetrics;
 import io.chronik.metrics.KafkaListenerHealthIndicator;
 import io.chronik.server.KafkaServer;
 import io.chronik.metrics.LogSizeMetrics;
+import io.chronik.metrics.MetricsRefresher;
 import io.chronik.metrics.StorageMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.context.annotation.Bean;
@@ -26,9 +27,9 @@ public class MetricsConfiguration {
         return new StorageMetrics(registry);
     }
 
-    @Bean(destroyMethod = "close")
-    ConsumerLagMetrics consumerLagMetrics(MeterRegistry registry, LogManager logs, GroupCoordinator groups, MetricsProperties props) {
-        return new ConsumerLagMetrics(registry, logs, groups.offsets(), props.getLogSizeRefresh().toMillis());
+    @Bean
+    ConsumerLagMetrics consumerLagMetrics(MeterRegistry registry, LogManager logs, GroupCoordinator groups) {
+        return new ConsumerLagMetrics(registry, logs, groups.offsets());
     }
 
     @Bean
@@ -36,11 +37,16 @@ public class MetricsConfiguration {
         return new KafkaListenerHealthIndicator(logs, server);
     }
 
-    @Bean(destroyMethod = "close")
+    @Bean
     LogSizeMetrics logSizeMetrics(MeterRegistry registry, LogManager logs, MetricsProperties props) {
+        return new LogSizeMetrics(registry, logs, props.isPerPartition());
+    }
+
+    @Bean(destroyMethod = "close")
+    MetricsRefresher metricsRefresher(java.util.List<MetricsRefresher.Refreshable> gauges, MetricsProperties props) {
         if (props.getLogSizeRefresh().toMillis() <= 0) {
             throw new InvalidConfigurationException("chronik.metrics.log-size-refresh", props.getLogSizeRefresh(), "must be positive");
         }
-        return new LogSizeMetrics(registry, logs, props.isPerPartition(), props.getLogSizeRefresh().toMillis());
+        return new MetricsRefresher(gauges, props.getLogSizeRefresh().toMillis());
     }
 }

@@ -12,7 +12,7 @@ import java.time.Duration;
 public class MetricsProperties {
     /** One log-size series per partition instead of per topic (more series: off by default). */
     private boolean perPartition = false;
-    /** How often log sizes are re-read for chronik_log_size_bytes. */
+    /** How often log sizes and consumer lag are recomputed (chronik_log_size_bytes, chronik_consumer_group_lag). */
     @NotNull
     private Duration logSizeRefresh = Duration.ofSeconds(15);
 

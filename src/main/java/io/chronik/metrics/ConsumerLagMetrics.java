@@ -8,34 +8,25 @@ import io.micrometer.core.instrument.Tags;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code chronik_consumer_group_lag{group,topic}}: for each group's committed partitions, log end offset minus
- * committed offset, summed per topic. Computed on a timer from what the broker already knows.
+ * committed offset, summed per topic. Recomputed by the MetricsRefresher from what the broker already knows.
  */
-public final class ConsumerLagMetrics implements AutoCloseable {
+public final class ConsumerLagMetrics implements MetricsRefresher.Refreshable {
     private final LogManager logs;
     private final OffsetStore offsets;
     private final StableMultiGauge lag;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "chronik-lag-metrics");
-        t.setDaemon(true);
-        return t;
-    });
 
-    public ConsumerLagMetrics(MeterRegistry registry, LogManager logs, OffsetStore offsets, long refreshMillis) {
+    public ConsumerLagMetrics(MeterRegistry registry, LogManager logs, OffsetStore offsets) {
         this.logs = logs;
         this.offsets = offsets;
         this.lag = new StableMultiGauge(MultiGauge.builder("chronik.consumer.group.lag")
                 .description("Records not yet consumed by a group: log end offset minus committed offset").register(registry));
-        refresh();
-        timer.scheduleWithFixedDelay(this::refresh, refreshMillis, refreshMillis, TimeUnit.MILLISECONDS);
     }
 
-    void refresh() {
+    @Override
+    public void refresh() {
         Map<Tags, Long> rows = new HashMap<>();
         for (String group : offsets.groups()) {
             Map<String, Long> byTopic = new HashMap<>();
@@ -46,8 +37,4 @@ public final class ConsumerLagMetrics implements AutoCloseable {
         lag.update(rows);
     }
 
-    @Override
-    public void close() {
-        timer.shutdownNow();
-    }
 }

@@ -8,35 +8,26 @@ import io.micrometer.core.instrument.Tags;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code chronik_log_size_bytes{topic}} (and, with {@code chronik.metrics.per-partition}, one series per
- * partition). Rows are refreshed on a timer rather than per scrape, so topics appearing and disappearing are
+ * partition). Rows are refreshed on a timer by the MetricsRefresher rather than per scrape, so topics appearing and disappearing are
  * picked up without registering meters on the request path.
  */
-public final class LogSizeMetrics implements AutoCloseable {
+public final class LogSizeMetrics implements MetricsRefresher.Refreshable {
     private final LogManager logs;
     private final boolean perPartition;
     private final StableMultiGauge sizes;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "chronik-metrics");
-        t.setDaemon(true);
-        return t;
-    });
 
-    public LogSizeMetrics(MeterRegistry registry, LogManager logs, boolean perPartition, long refreshMillis) {
+    public LogSizeMetrics(MeterRegistry registry, LogManager logs, boolean perPartition) {
         this.logs = logs;
         this.perPartition = perPartition;
         this.sizes = new StableMultiGauge(MultiGauge.builder("chronik.log.size").baseUnit("bytes")
                 .description("Bytes on disk, by topic").register(registry));
-        refresh();
-        timer.scheduleWithFixedDelay(this::refresh, refreshMillis, refreshMillis, TimeUnit.MILLISECONDS);
     }
 
-    void refresh() {
+    @Override
+    public void refresh() {
         Map<Tags, Long> rows = new HashMap<>();
         for (TopicInfo topic : logs.topics()) {
             long total = 0;
@@ -54,8 +45,4 @@ public final class LogSizeMetrics implements AutoCloseable {
         sizes.update(rows);
     }
 
-    @Override
-    public void close() {
-        timer.shutdownNow();
-    }
 }
