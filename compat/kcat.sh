@@ -13,10 +13,26 @@ kcat -b "$B" -t "$T-kh" -C -e -o beginning -m 30 -f '%k=%s|%h\n' > "$work/kh.out
 grep -qx 'k1=hello|app=chronik,n=1' "$work/kh.out" || { echo "key/header round trip failed:"; cat "$work/kh.out"; exit 1; }
 grep -qx 'k2=world|app=chronik,n=1' "$work/kh.out" || { echo "key/header round trip failed:"; cat "$work/kh.out"; exit 1; }
 
-seq 1 400 | awk '{print "key"$1":v"$1}' | kcat -b "$B" -t "$T-g" -P -K: -m 30
+# Both members join first; messages are produced once each holds partitions, so both take part.
+kcat -b "$B" -L -t "$T-g" -m 30 > /dev/null 2>&1 || true
 for i in 1 2; do
-  timeout 20 kcat -b "$B" -G "$T-group" -X auto.offset.reset=earliest "$T-g" -f '%p %o\n' > "$work/m$i.out" 2> "$work/m$i.err" &
+  timeout 60 kcat -b "$B" -G "$T-group" -X auto.offset.reset=earliest -X topic.metadata.refresh.interval.ms=1000 \
+    "$T-g" -f '%p %o\n' > "$work/m$i.out" 2> "$work/m$i.err" &
+  pids[$i]=$!
 done
+latest_assignment() { { grep 'assigned:' "$1" 2>/dev/null || true; } | tail -1 | sed 's/.*assigned://'; }
+for _ in $(seq 1 300); do
+  a1=$(latest_assignment "$work/m1.err"); a2=$(latest_assignment "$work/m2.err")
+  if [ -n "${a1// /}" ] && [ -n "${a2// /}" ]; then break; fi
+  sleep 0.1
+done
+seq 1 400 | awk '{print "key"$1":v"$1}' | kcat -b "$B" -t "$T-g" -P -K: -m 30
+for _ in $(seq 1 200); do
+  [ "$(cat "$work/m1.out" "$work/m2.out" | wc -l)" -ge 400 ] && break
+  sleep 0.1
+done
+sleep 2
+kill "${pids[1]}" "${pids[2]}" 2>/dev/null || true
 wait || true
 total=$(cat "$work/m1.out" "$work/m2.out" | wc -l)
 unique=$(cat "$work/m1.out" "$work/m2.out" | sort -u | wc -l)
