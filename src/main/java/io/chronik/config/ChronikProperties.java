@@ -5,6 +5,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.convert.DataSizeUnit;
 import org.springframework.util.unit.DataSize;
@@ -26,6 +27,8 @@ public class ChronikProperties {
     private final Listener listener = new Listener();
     @Valid
     private final Storage storage = new Storage();
+    @Valid
+    private final Group group = new Group();
 
     /** Host name Metadata responses tell clients to connect to. */
     @NotBlank
@@ -57,6 +60,7 @@ public class ChronikProperties {
 
     public Listener getListener() { return listener; }
     public Storage getStorage() { return storage; }
+    public Group getGroup() { return group; }
     public String getAdvertisedHost() { return advertisedHost; }
     public void setAdvertisedHost(String advertisedHost) { this.advertisedHost = advertisedHost; }
     public Integer getAdvertisedPort() { return advertisedPort; }
@@ -176,5 +180,22 @@ public class ChronikProperties {
         public void setRetentionBytes(DataSize v) { this.retentionBytes = v; }
         public DataSize getMaxMessageBytes() { return maxMessageBytes; }
         public void setMaxMessageBytes(DataSize v) { this.maxMessageBytes = v; }
+    }
+
+    /** Consumer group settings ({@code chronik.group.*}). */
+    public static class Group {
+        /** How long the first rebalance of an empty group waits for more members (Kafka's default 3 s). */
+        @NotNull
+        @DurationMin(millis = 0)
+        private Duration initialRebalanceDelay = Duration.ofSeconds(3);
+        /** Committed offsets of a group that stays empty this long expire (Kafka's default 7 days). */
+        @NotNull
+        @DurationMin(millis = 1)
+        private Duration offsetsRetention = Duration.ofDays(7);
+
+        public Duration getInitialRebalanceDelay() { return initialRebalanceDelay; }
+        public void setInitialRebalanceDelay(Duration v) { this.initialRebalanceDelay = v; }
+        public Duration getOffsetsRetention() { return offsetsRetention; }
+        public void setOffsetsRetention(Duration v) { this.offsetsRetention = v; }
     }
 }

@@ -17,14 +17,8 @@ import java.io.IOException;
 public class GroupConfiguration {
 
     @Bean(destroyMethod = "close")
-    GroupCoordinator groupCoordinator(ChronikProperties props, GroupProperties group, LogManager logs) throws IOException {
-        if (group.getInitialRebalanceDelay().isNegative()) {
-            throw new InvalidConfigurationException("chronik.group.initial-rebalance-delay", group.getInitialRebalanceDelay(),
-                    "must not be negative");
-        }
-        if (group.getOffsetsRetention().toMillis() <= 0) {
-            throw new InvalidConfigurationException("chronik.group.offsets-retention", group.getOffsetsRetention(), "must be positive");
-        }
+    GroupCoordinator groupCoordinator(ChronikProperties props, LogManager logs) throws IOException {
+        ChronikProperties.Group group = props.getGroup();
         // After storage (LogManager is a dependency), so the data directory has been checked and recovered first.
         OffsetStore offsets = new OffsetStore(props.getDataDir());
         return new GroupCoordinator(offsets, group.getInitialRebalanceDelay().toMillis(), group.getOffsetsRetention().toMillis());
@@ -36,7 +30,7 @@ public class GroupConfiguration {
     }
 
     @Bean
-    OffsetsHandler offsetsHandler(GroupCoordinator coordinator, LogManager logs, Scheduler ioScheduler) {
-        return new OffsetsHandler(coordinator, logs, ioScheduler);
+    OffsetsHandler offsetsHandler(GroupCoordinator coordinator, LogManager logs) {
+        return new OffsetsHandler(coordinator, logs);
     }
 }

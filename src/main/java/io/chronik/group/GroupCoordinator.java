@@ -43,7 +43,8 @@ public final class GroupCoordinator implements AutoCloseable {
         this.offsets = offsets;
         this.initialRebalanceDelayMs = initialRebalanceDelayMs;
         this.offsetsRetentionMs = offsetsRetentionMs;
-        long sweep = Math.max(60_000, Math.min(offsetsRetentionMs, 3_600_000));
+        // One periodic expiry check (not per group): often enough relative to the retention, at most every second.
+        long sweep = Math.max(1_000, Math.min(offsetsRetentionMs / 4, 600_000));
         timers.scheduleWithFixedDelay(this::expireOffsets, sweep, sweep, TimeUnit.MILLISECONDS);
     }
 
@@ -78,23 +79,16 @@ public final class GroupCoordinator implements AutoCloseable {
             if (group.protocolType != null && !group.members.isEmpty() && !group.protocolType.equals(request.protocolType())) {
                 return CompletableFuture.completedFuture(joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, request.memberId()));
             }
+            if (request.protocols().isEmpty() || (!group.members.isEmpty() && !supportedByAll(group, request.memberId(), request.protocols()))) {
+                return CompletableFuture.completedFuture(joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, request.memberId()));
+            }
             String memberId = request.memberId();
             if (memberId.isEmpty()) {
                 memberId = request.clientId() + "-" + UUID.randomUUID();
                 if (request.groupInstanceId() != null) {
                     String previous = group.staticMembers.get(request.groupInstanceId());
-                    if (previous != null) {
-                        // A static member restarted: it takes over its old membership; the old id is fenced.
-                        Member old = group.members.remove(previous);
-                        if (old != null) {
-                            cancel(old);
-                            if (old.join != null) {
-                                old.join.complete(joinError(Errors.FENCED_INSTANCE_ID, previous));
-                            }
-                            if (old.sync != null) {
-                                old.sync.complete(new SyncResult(Errors.FENCED_INSTANCE_ID.code(), null, null, new byte[0]));
-                            }
-                        }
+                    if (previous != null && group.members.containsKey(previous)) {
+                        return replaceStaticMember(group, previous, memberId, request);
                     }
                     group.staticMembers.put(request.groupInstanceId(), memberId);
                 } else if (request.requireKnownMemberId()) {
@@ -107,16 +101,21 @@ public final class GroupCoordinator implements AutoCloseable {
             if (group.pendingMemberIds.remove(memberId)) {
                 return addMemberAndRebalance(group, memberId, request);
             }
+            Errors identity = identityError(group, memberId, request.groupInstanceId());
+            if (identity != Errors.NONE) {
+                return CompletableFuture.completedFuture(joinError(identity, memberId));
+            }
             Member member = group.members.get(memberId);
-            if (member == null) {
-                return CompletableFuture.completedFuture(joinError(Errors.UNKNOWN_MEMBER_ID, memberId));
-            }
-            if (request.groupInstanceId() != null && !memberId.equals(group.staticMembers.get(request.groupInstanceId()))) {
-                return CompletableFuture.completedFuture(joinError(Errors.FENCED_INSTANCE_ID, memberId));
-            }
+            boolean unchanged = sameProtocols(member.protocols, request.protocols());
             member.protocols = request.protocols();
             member.sessionTimeoutMs = request.sessionTimeoutMs();
             member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
+            if (unchanged && member.join == null && (group.state == State.COMPLETING_REBALANCE
+                    || (group.state == State.STABLE && !memberId.equals(group.leaderId)))) {
+                // As in Kafka: a member rejoining with the same metadata gets the current generation back, no rebalance.
+                scheduleSession(group, member);
+                return CompletableFuture.completedFuture(currentGeneration(group, member));
+            }
             CompletableFuture<JoinResult> result = new CompletableFuture<>();
             if (member.join != null) {
                 member.join.complete(joinError(Errors.REBALANCE_IN_PROGRESS, memberId));
@@ -129,6 +128,74 @@ public final class GroupCoordinator implements AutoCloseable {
             maybeCompleteJoin(group);
             return result;
         }
+    }
+
+    /**
+     * A static member rejoined with an empty member id (it restarted): the new id takes over the membership and its
+     * assignment and the old id is fenced. A stable group whose follower comes back with the same metadata does not
+     * rebalance; otherwise the group rebalances (as Kafka does for older JoinGroup versions).
+     */
+    private CompletableFuture<JoinResult> replaceStaticMember(ClassicGroup group, String previous, String memberId, Join request) {
+        Member old = group.members.remove(previous);
+        cancel(old);
+        if (old.join != null) {
+            old.join.complete(joinError(Errors.FENCED_INSTANCE_ID, previous));
+        }
+        if (old.sync != null) {
+            old.sync.complete(syncError(Errors.FENCED_INSTANCE_ID));
+        }
+        Member member = new Member(memberId, request.groupInstanceId(), request.clientId(), request.clientHost());
+        member.protocolType = request.protocolType();
+        member.protocols = request.protocols();
+        member.sessionTimeoutMs = request.sessionTimeoutMs();
+        member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
+        member.assignment = old.assignment;
+        group.members.put(memberId, member);
+        group.staticMembers.put(request.groupInstanceId(), memberId);
+        boolean wasLeader = previous.equals(group.leaderId);
+        if (wasLeader) {
+            group.leaderId = memberId;
+        }
+        if (group.state == State.STABLE && !wasLeader && sameProtocols(old.protocols, request.protocols())) {
+            scheduleSession(group, member);
+            return CompletableFuture.completedFuture(currentGeneration(group, member));
+        }
+        CompletableFuture<JoinResult> result = new CompletableFuture<>();
+        member.join = result;
+        scheduleSession(group, member);
+        prepareRebalance(group);
+        maybeCompleteJoin(group);
+        return result;
+    }
+
+    private static JoinResult currentGeneration(ClassicGroup group, Member member) {
+        boolean leader = member.memberId.equals(group.leaderId);
+        return new JoinResult(Errors.NONE.code(), group.generation, group.protocolType, group.protocolName, group.leaderId,
+                member.memberId, leader ? group.memberMetadata() : List.of());
+    }
+
+    private static boolean sameProtocols(List<Protocol> a, List<Protocol> b) {
+        if (a == null || b == null || a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (!a.get(i).name().equals(b.get(i).name()) || !java.util.Arrays.equals(a.get(i).metadata(), b.get(i).metadata())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether at least one of a joining member's protocols is supported by every current member. */
+    private static boolean supportedByAll(ClassicGroup group, String memberId, List<Protocol> protocols) {
+        for (Protocol candidate : protocols) {
+            boolean everyone = group.members.values().stream().filter(m -> !m.memberId.equals(memberId))
+                    .allMatch(m -> m.protocols.stream().anyMatch(p -> p.name().equals(candidate.name())));
+            if (everyone) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private CompletableFuture<JoinResult> addMemberAndRebalance(ClassicGroup group, String memberId, Join request) {
@@ -226,6 +293,30 @@ public final class GroupCoordinator implements AutoCloseable {
             scheduleSession(group, m);
             join.complete(result);
         }
+        // As in Kafka: members that have not sent SyncGroup within the rebalance timeout are removed (and the group
+        // rebalances without them), so a leader that never assigns cannot hold the group forever.
+        int generation = group.generation;
+        int timeout = group.members.values().stream().mapToInt(m -> m.rebalanceTimeoutMs).max().orElse(30_000);
+        group.rebalanceTimer = timers.schedule(() -> onSyncDeadline(group, generation), timeout, TimeUnit.MILLISECONDS);
+    }
+
+    private void onSyncDeadline(ClassicGroup group, int generation) {
+        synchronized (group) {
+            if (group.state != State.COMPLETING_REBALANCE || group.generation != generation) {
+                return;
+            }
+            List<String> late = new ArrayList<>();
+            group.members.forEach((id, m) -> {
+                if (m.sync == null) {
+                    late.add(id);
+                }
+            });
+            log.debug("Group {} generation {}: members {} did not sync in time", group.groupId, generation, late);
+            late.forEach(id -> removeMember(group, id));
+            if (!late.isEmpty()) {
+                afterMembershipChange(group);
+            }
+        }
     }
 
     // ---- SyncGroup, Heartbeat, LeaveGroup -----------------------------------------------------------------
@@ -261,6 +352,10 @@ public final class GroupCoordinator implements AutoCloseable {
                     m.assignment = assignment == null ? new byte[0] : assignment;
                 }
                 group.state = State.STABLE;
+                if (group.rebalanceTimer != null) {
+                    group.rebalanceTimer.cancel(false);
+                    group.rebalanceTimer = null;
+                }
                 for (Member m : group.members.values()) {
                     if (m.sync != null) {
                         CompletableFuture<SyncResult> waiting = m.sync;
@@ -372,7 +467,10 @@ public final class GroupCoordinator implements AutoCloseable {
         cancel(member);
         member.sessionTimer = timers.schedule(() -> {
             synchronized (group) {
-                if (group.members.get(member.memberId) == member) {
+                if (group.members.get(member.memberId) == member && member.join != null) {
+                    // Awaiting the rebalance: the rebalance deadline bounds it, as in Kafka.
+                    scheduleSession(group, member);
+                } else if (group.members.get(member.memberId) == member) {
                     log.debug("Member {} of group {} missed its session timeout", member.memberId, group.groupId);
                     removeMember(group, member.memberId);
                     afterMembershipChange(group);
@@ -405,7 +503,14 @@ public final class GroupCoordinator implements AutoCloseable {
         ClassicGroup group = groups.get(groupId);
         if (generation < 0 && (memberId == null || memberId.isEmpty())) {
             // A commit from outside any group generation: allowed while the group has no members (Kafka's rule).
-            return group == null || group.members.isEmpty() ? Errors.NONE.code() : Errors.ILLEGAL_GENERATION.code();
+            if (group == null) {
+                return Errors.NONE.code();
+            }
+            synchronized (group) {
+                // Kafka's rule: without a member id, commits are accepted only while the group has no members.
+                return group.state == State.DEAD ? Errors.COORDINATOR_NOT_AVAILABLE.code()
+                        : group.members.isEmpty() ? Errors.NONE.code() : Errors.UNKNOWN_MEMBER_ID.code();
+            }
         }
         if (group == null) {
             return Errors.ILLEGAL_GENERATION.code();
@@ -432,18 +537,37 @@ public final class GroupCoordinator implements AutoCloseable {
     /** Offsets of groups that have been empty longer than the retention expire. */
     private void expireOffsets() {
         long now = System.currentTimeMillis();
-        for (String groupId : offsets.groups()) {
+        java.util.Set<String> ids = new java.util.HashSet<>(offsets.groups());
+        ids.addAll(groups.keySet());
+        for (String groupId : ids) {
             ClassicGroup group = groups.get(groupId);
-            boolean empty = group == null || group.members.isEmpty();
-            long since = group == null ? newestCommit(groupId) : Math.max(group.emptySince, newestCommit(groupId));
-            if (empty && now - since > offsetsRetentionMs) {
-                try {
-                    offsets.deleteGroup(groupId);
-                } catch (RuntimeException e) {
-                    log.warn("Could not expire offsets of group {}: {}", groupId, e.toString());
+            long newest = newestCommit(groupId);
+            if (group == null) {
+                if (now - newest > offsetsRetentionMs) {
+                    expire(groupId);
+                }
+                continue;
+            }
+            synchronized (group) {
+                if (group.members.isEmpty() && group.state == State.EMPTY && now - Math.max(group.emptySince, newest) > offsetsRetentionMs) {
+                    // The group is gone with its offsets, as in Kafka (it becomes Dead).
+                    group.state = State.DEAD;
+                    groups.remove(groupId, group);
+                    expire(groupId);
                 }
             }
         }
+    }
+
+    private void expire(String groupId) {
+        if (offsets.offsets(groupId).isEmpty()) {
+            return;
+        }
+        log.info("Offsets of group {} expired (empty for longer than the retention)", groupId);
+        offsets.deleteGroup(groupId).exceptionally(e -> {
+            log.warn("Could not expire offsets of group {}: {}", groupId, e.toString());
+            return null;
+        });
     }
 
     private long newestCommit(String groupId) {
@@ -487,22 +611,21 @@ public final class GroupCoordinator implements AutoCloseable {
         return views;
     }
 
-    /** Deletes an empty group and its offsets: NONE, NON_EMPTY_GROUP or GROUP_ID_NOT_FOUND. */
-    public short deleteGroup(String groupId) {
+    /** Deletes an empty group and its offsets: NONE, NON_EMPTY_GROUP or GROUP_ID_NOT_FOUND once durable. */
+    public CompletableFuture<Short> deleteGroup(String groupId) {
         ClassicGroup group = groups.get(groupId);
         if (group != null) {
             synchronized (group) {
                 if (!group.members.isEmpty()) {
-                    return Errors.NON_EMPTY_GROUP.code();
+                    return CompletableFuture.completedFuture(Errors.NON_EMPTY_GROUP.code());
                 }
                 group.state = State.DEAD;
                 groups.remove(groupId, group);
             }
         } else if (offsets.offsets(groupId).isEmpty()) {
-            return Errors.GROUP_ID_NOT_FOUND.code();
+            return CompletableFuture.completedFuture(Errors.GROUP_ID_NOT_FOUND.code());
         }
-        offsets.deleteGroup(groupId);
-        return Errors.NONE.code();
+        return offsets.deleteGroup(groupId).handle((ok, e) -> e == null ? Errors.NONE.code() : Errors.KAFKA_STORAGE_ERROR.code());
     }
 
     public boolean hasMembers(String groupId) {
@@ -517,13 +640,17 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /** Whether the caller is a current member, and (for static members) the current holder of its instance id. */
     private static Errors identityError(ClassicGroup group, String memberId, String groupInstanceId) {
-        if (!group.members.containsKey(memberId)) {
-            return Errors.UNKNOWN_MEMBER_ID;
+        // Kafka's order: a known instance id with another member id is fenced, before the member id is looked at.
+        if (groupInstanceId != null) {
+            String current = group.staticMembers.get(groupInstanceId);
+            if (current == null) {
+                return Errors.UNKNOWN_MEMBER_ID;
+            }
+            if (!current.equals(memberId)) {
+                return Errors.FENCED_INSTANCE_ID;
+            }
         }
-        if (groupInstanceId != null && !memberId.equals(group.staticMembers.get(groupInstanceId))) {
-            return Errors.FENCED_INSTANCE_ID;
-        }
-        return Errors.NONE;
+        return group.members.containsKey(memberId) ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
     }
 
     private static JoinResult joinError(Errors error, String memberId) {

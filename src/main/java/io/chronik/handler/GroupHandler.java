@@ -32,6 +32,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The classic group protocol's APIs: FindCoordinator (this broker coordinates every group), JoinGroup, SyncGroup,
@@ -67,8 +68,8 @@ public final class GroupHandler implements RequestHandler {
             case LEAVE_GROUP -> Mono.just(leave(request.body(), request.version()));
             case LIST_GROUPS -> Mono.just(list(request.body()));
             case DESCRIBE_GROUPS -> Mono.just(describe(request.body(), request.version()));
-            // Deleting a group deletes its committed offsets on disk.
-            case DELETE_GROUPS -> Mono.fromCallable(() -> delete(request.body())).subscribeOn(io);
+            // Deleting a group deletes its committed offsets on disk: answered once that is durable.
+            case DELETE_GROUPS -> delete(request.body());
             default -> Mono.error(new IllegalArgumentException("not a group API: " + request.api()));
         };
     }
@@ -181,12 +182,14 @@ public final class GroupHandler implements RequestHandler {
         return response;
     }
 
-    private DeleteGroupsResponseData delete(DeleteGroupsRequestData body) {
+    private Mono<DeleteGroupsResponseData> delete(DeleteGroupsRequestData body) {
         DeleteGroupsResponseData response = new DeleteGroupsResponseData();
+        List<CompletableFuture<Void>> done = new ArrayList<>();
         for (String groupId : body.groupsNames()) {
-            response.results().add(new DeleteGroupsResponseData.DeletableGroupResult().setGroupId(groupId)
-                    .setErrorCode(coordinator.deleteGroup(groupId)));
+            DeleteGroupsResponseData.DeletableGroupResult result = new DeleteGroupsResponseData.DeletableGroupResult().setGroupId(groupId);
+            response.results().add(result);
+            done.add(coordinator.deleteGroup(groupId).thenAccept(result::setErrorCode));
         }
-        return response;
+        return Mono.fromFuture(CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)), true).thenReturn(response);
     }
 }

@@ -5,8 +5,10 @@ import io.chronik.group.OffsetStore;
 import io.chronik.group.OffsetStore.Committed;
 import io.chronik.group.OffsetStore.TopicPartition;
 import io.chronik.log.LogManager;
+import io.chronik.log.TopicInfo;
 import io.chronik.protocol.Api;
 import io.chronik.protocol.KafkaRequest;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetCommitResponseData;
 import org.apache.kafka.common.message.OffsetDeleteRequestData;
@@ -16,18 +18,20 @@ import org.apache.kafka.common.message.OffsetFetchResponseData;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Scheduler;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * OffsetCommit, OffsetFetch (one group, or several from v8) and OffsetDelete. Commits are answered only once
- * they are durable in the offset store; all file work runs on the io scheduler.
+ * OffsetCommit, OffsetFetch (one group, or several from v8; topics by id from v10) and OffsetDelete. Everything
+ * but the write is in memory and done on the event loop; commits and deletions are answered only once the offset
+ * store's writer thread has made them durable.
  */
 public final class OffsetsHandler implements RequestHandler {
     private static final int MAX_METADATA_BYTES = 4096;
@@ -35,13 +39,11 @@ public final class OffsetsHandler implements RequestHandler {
     private final GroupCoordinator coordinator;
     private final OffsetStore store;
     private final LogManager logs;
-    private final Scheduler io;
 
-    public OffsetsHandler(GroupCoordinator coordinator, LogManager logs, Scheduler io) {
+    public OffsetsHandler(GroupCoordinator coordinator, LogManager logs) {
         this.coordinator = coordinator;
         this.store = coordinator.offsets();
         this.logs = logs;
-        this.io = io;
     }
 
     @Override
@@ -50,16 +52,21 @@ public final class OffsetsHandler implements RequestHandler {
     }
 
     @Override
-    public Mono<ApiMessage> handle(KafkaRequest request) {
-        return Mono.fromCallable(() -> switch (request.api()) {
-            case OFFSET_COMMIT -> commit(request.body());
-            case OFFSET_FETCH -> fetch(request.body(), request.version());
+    public Mono<? extends ApiMessage> handle(KafkaRequest request) {
+        return switch (request.api()) {
+            case OFFSET_COMMIT -> commit(request.body(), request.version());
+            case OFFSET_FETCH -> Mono.just(fetch(request.body(), request.version()));
             case OFFSET_DELETE -> delete(request.body());
-            default -> throw new IllegalArgumentException("not an offsets API: " + request.api());
-        }).subscribeOn(io);
+            default -> Mono.error(new IllegalArgumentException("not an offsets API: " + request.api()));
+        };
     }
 
-    private OffsetCommitResponseData commit(OffsetCommitRequestData body) {
+    private Optional<TopicInfo> topic(String name, Uuid id, boolean byId) {
+        return byId ? logs.topic(TopicIds.toUuid(id)) : logs.topic(name);
+    }
+
+    private Mono<OffsetCommitResponseData> commit(OffsetCommitRequestData body, short version) {
+        boolean byId = version >= 10;
         short groupError = coordinator.validateCommit(body.groupId(), body.generationIdOrMemberEpoch(), body.memberId(),
                 body.groupInstanceId());
         OffsetCommitResponseData response = new OffsetCommitResponseData();
@@ -67,10 +74,14 @@ public final class OffsetsHandler implements RequestHandler {
         List<OffsetCommitResponseData.OffsetCommitResponsePartition> acceptedResults = new ArrayList<>();
         long now = System.currentTimeMillis();
         for (OffsetCommitRequestData.OffsetCommitRequestTopic topic : body.topics()) {
-            OffsetCommitResponseData.OffsetCommitResponseTopic topicResult =
-                    new OffsetCommitResponseData.OffsetCommitResponseTopic().setName(topic.name());
+            OffsetCommitResponseData.OffsetCommitResponseTopic topicResult = new OffsetCommitResponseData.OffsetCommitResponseTopic();
+            if (byId) {
+                topicResult.setTopicId(topic.topicId());
+            } else {
+                topicResult.setName(topic.name());
+            }
             response.topics().add(topicResult);
-            boolean known = logs.topic(topic.name()).isPresent();
+            Optional<TopicInfo> known = topic(topic.name(), topic.topicId(), byId);
             for (OffsetCommitRequestData.OffsetCommitRequestPartition p : topic.partitions()) {
                 OffsetCommitResponseData.OffsetCommitResponsePartition result =
                         new OffsetCommitResponseData.OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex());
@@ -78,52 +89,72 @@ public final class OffsetsHandler implements RequestHandler {
                 String metadata = p.committedMetadata();
                 if (groupError != Errors.NONE.code()) {
                     result.setErrorCode(groupError);
-                } else if (!known) {
-                    result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
-                } else if (metadata != null && metadata.length() > MAX_METADATA_BYTES) {
+                } else if (known.isEmpty()) {
+                    result.setErrorCode(byId ? Errors.UNKNOWN_TOPIC_ID.code() : Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                } else if (metadata != null && metadata.getBytes(StandardCharsets.UTF_8).length > MAX_METADATA_BYTES) {
                     result.setErrorCode(Errors.OFFSET_METADATA_TOO_LARGE.code());
                 } else {
-                    accepted.put(new TopicPartition(topic.name(), p.partitionIndex()),
+                    accepted.put(new TopicPartition(known.get().name(), p.partitionIndex()),
                             new Committed(p.committedOffset(), p.committedLeaderEpoch(), metadata, now));
                     acceptedResults.add(result);
                 }
             }
         }
-        if (!accepted.isEmpty()) {
-            short error = Errors.NONE.code();
-            try {
-                store.commit(body.groupId(), accepted);
-            } catch (RuntimeException e) {
-                error = Errors.KAFKA_STORAGE_ERROR.code();
-            }
-            for (var result : acceptedResults) {
-                result.setErrorCode(error);
-            }
+        if (accepted.isEmpty()) {
+            return Mono.just(response);
         }
-        return response;
+        return Mono.fromFuture(store.commit(body.groupId(), accepted)
+                .handle((ok, failure) -> {
+                    short error = failure == null ? Errors.NONE.code() : Errors.KAFKA_STORAGE_ERROR.code();
+                    acceptedResults.forEach(r -> r.setErrorCode(error));
+                    return response;
+                }), true);
     }
 
     private OffsetFetchResponseData fetch(OffsetFetchRequestData body, short version) {
         OffsetFetchResponseData response = new OffsetFetchResponseData();
         if (version >= 8) {
+            boolean byId = version >= 10;
             for (OffsetFetchRequestData.OffsetFetchRequestGroup group : body.groups()) {
                 OffsetFetchResponseData.OffsetFetchResponseGroup out =
                         new OffsetFetchResponseData.OffsetFetchResponseGroup().setGroupId(group.groupId());
-                Map<String, List<Integer>> wanted = null;
-                if (group.topics() != null) {
-                    wanted = new TreeMap<>();
-                    for (var t : group.topics()) {
-                        wanted.put(t.name(), t.partitionIndexes());
-                    }
-                }
-                collect(group.groupId(), wanted).forEach((topic, partitions) -> {
-                    var t = new OffsetFetchResponseData.OffsetFetchResponseTopics().setName(topic);
-                    partitions.forEach((partition, c) -> t.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartitions()
-                            .setPartitionIndex(partition).setCommittedOffset(c.offset()).setCommittedLeaderEpoch(c.leaderEpoch())
-                            .setMetadata(c.metadata())));
-                    out.topics().add(t);
-                });
                 response.groups().add(out);
+                if (group.topics() == null) {
+                    collect(group.groupId(), null).forEach((topic, partitions) -> {
+                        var t = new OffsetFetchResponseData.OffsetFetchResponseTopics();
+                        if (byId) {
+                            Optional<TopicInfo> info = logs.topic(topic);
+                            if (info.isEmpty()) {
+                                return; // a deleted topic has no id to report
+                            }
+                            t.setTopicId(TopicIds.toKafka(info.get().id()));
+                        } else {
+                            t.setName(topic);
+                        }
+                        partitions.forEach((partition, c) -> t.partitions().add(partitionV8(partition, c)));
+                        out.topics().add(t);
+                    });
+                    continue;
+                }
+                Map<TopicPartition, Committed> committed = store.offsets(group.groupId());
+                for (OffsetFetchRequestData.OffsetFetchRequestTopics requested : group.topics()) {
+                    var t = new OffsetFetchResponseData.OffsetFetchResponseTopics();
+                    String name = requested.name();
+                    short error = Errors.NONE.code();
+                    if (byId) {
+                        t.setTopicId(requested.topicId());
+                        Optional<TopicInfo> info = logs.topic(TopicIds.toUuid(requested.topicId()));
+                        name = info.map(TopicInfo::name).orElse(null);
+                        error = info.isEmpty() ? Errors.UNKNOWN_TOPIC_ID.code() : error;
+                    } else {
+                        t.setName(name);
+                    }
+                    for (int partition : requested.partitionIndexes()) {
+                        Committed c = name == null ? null : committed.get(new TopicPartition(name, partition));
+                        t.partitions().add(partitionV8(partition, c == null ? NONE : c).setErrorCode(error));
+                    }
+                    out.topics().add(t);
+                }
             }
             return response;
         }
@@ -144,6 +175,13 @@ public final class OffsetsHandler implements RequestHandler {
         return response;
     }
 
+    private static final Committed NONE = new Committed(-1, -1, "", -1);
+
+    private static OffsetFetchResponseData.OffsetFetchResponsePartitions partitionV8(int partition, Committed c) {
+        return new OffsetFetchResponseData.OffsetFetchResponsePartitions().setPartitionIndex(partition)
+                .setCommittedOffset(c.offset()).setCommittedLeaderEpoch(c.leaderEpoch()).setMetadata(c.metadata());
+    }
+
     /** Committed offsets by topic and partition; partitions asked for but never committed get offset -1. */
     private Map<String, Map<Integer, Committed>> collect(String groupId, Map<String, List<Integer>> wanted) {
         Map<TopicPartition, Committed> committed = store.offsets(groupId);
@@ -152,39 +190,47 @@ public final class OffsetsHandler implements RequestHandler {
             committed.forEach((tp, c) -> result.computeIfAbsent(tp.topic(), t -> new TreeMap<>()).put(tp.partition(), c));
             return result;
         }
-        Committed none = new Committed(-1, -1, "", -1);
         wanted.forEach((topic, partitions) -> {
             Map<Integer, Committed> byPartition = result.computeIfAbsent(topic, t -> new TreeMap<>());
             for (int partition : partitions) {
-                byPartition.put(partition, committed.getOrDefault(new TopicPartition(topic, partition), none));
+                byPartition.put(partition, committed.getOrDefault(new TopicPartition(topic, partition), NONE));
             }
         });
         return result;
     }
 
-    private OffsetDeleteResponseData delete(OffsetDeleteRequestData body) {
+    private Mono<OffsetDeleteResponseData> delete(OffsetDeleteRequestData body) {
         OffsetDeleteResponseData response = new OffsetDeleteResponseData();
         boolean active = coordinator.hasMembers(body.groupId());
         if (store.offsets(body.groupId()).isEmpty() && !active) {
-            return response.setErrorCode(Errors.GROUP_ID_NOT_FOUND.code());
+            return Mono.just(response.setErrorCode(Errors.GROUP_ID_NOT_FOUND.code()));
         }
         List<TopicPartition> deletions = new ArrayList<>();
+        List<OffsetDeleteResponseData.OffsetDeleteResponsePartition> deleted = new ArrayList<>();
         for (OffsetDeleteRequestData.OffsetDeleteRequestTopic topic : body.topics()) {
             var out = new OffsetDeleteResponseData.OffsetDeleteResponseTopic().setName(topic.name());
             for (OffsetDeleteRequestData.OffsetDeleteRequestPartition p : topic.partitions()) {
                 // A group with live members may still be consuming the topic; Kafka refuses then as well.
                 short error = active ? Errors.GROUP_SUBSCRIBED_TO_TOPIC.code() : Errors.NONE.code();
-                out.partitions().add(new OffsetDeleteResponseData.OffsetDeleteResponsePartition()
-                        .setPartitionIndex(p.partitionIndex()).setErrorCode(error));
+                var result = new OffsetDeleteResponseData.OffsetDeleteResponsePartition().setPartitionIndex(p.partitionIndex())
+                        .setErrorCode(error);
+                out.partitions().add(result);
                 if (!active) {
                     deletions.add(new TopicPartition(topic.name(), p.partitionIndex()));
+                    deleted.add(result);
                 }
             }
             response.topics().add(out);
         }
-        if (!deletions.isEmpty()) {
-            store.delete(body.groupId(), deletions);
+        response.setErrorCode(Errors.NONE.code());
+        if (deletions.isEmpty()) {
+            return Mono.just(response);
         }
-        return response.setErrorCode(Errors.NONE.code());
+        return Mono.fromFuture(store.delete(body.groupId(), deletions).handle((ok, failure) -> {
+            if (failure != null) {
+                deleted.forEach(r -> r.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()));
+            }
+            return response;
+        }), true);
     }
 }

@@ -26,9 +26,9 @@ public enum Api {
     SYNC_GROUP(ApiKeys.SYNC_GROUP, 0, 5),
     HEARTBEAT(ApiKeys.HEARTBEAT, 0, 4),
     LEAVE_GROUP(ApiKeys.LEAVE_GROUP, 0, 5),
-    // Version 10 of the offset APIs addresses topics by id; 9 is what every client negotiates down to.
-    OFFSET_COMMIT(ApiKeys.OFFSET_COMMIT, 2, 9),
-    OFFSET_FETCH(ApiKeys.OFFSET_FETCH, 1, 9),
+    // Version 10 of the offset APIs addresses topics by id.
+    OFFSET_COMMIT(ApiKeys.OFFSET_COMMIT, 2, 10),
+    OFFSET_FETCH(ApiKeys.OFFSET_FETCH, 1, 10),
     LIST_GROUPS(ApiKeys.LIST_GROUPS, 0, 5),
     DESCRIBE_GROUPS(ApiKeys.DESCRIBE_GROUPS, 0, 6),
     DELETE_GROUPS(ApiKeys.DELETE_GROUPS, 0, 2),

@@ -247,7 +247,8 @@ class ApiVersionMatrixTest {
                 // A standalone commit (no generation), as admin tools send.
                 OffsetCommitRequestData d = new OffsetCommitRequestData().setGroupId("matrix-group").setGenerationIdOrMemberEpoch(-1)
                         .setMemberId("");
-                OffsetCommitRequestData.OffsetCommitRequestTopic t = new OffsetCommitRequestData.OffsetCommitRequestTopic().setName(topic);
+                OffsetCommitRequestData.OffsetCommitRequestTopic t = new OffsetCommitRequestData.OffsetCommitRequestTopic().setName(topic)
+                        .setTopicId(v >= 10 ? topicId : Uuid.ZERO_UUID);
                 t.partitions().add(new OffsetCommitRequestData.OffsetCommitRequestPartition().setPartitionIndex(0)
                         .setCommittedOffset(0).setCommittedMetadata("m"));
                 d.topics().add(t);
