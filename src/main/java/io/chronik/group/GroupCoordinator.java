@@ -16,8 +16,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,7 +29,8 @@ public final class GroupCoordinator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCoordinator.class);
 
     private final Map<String, ClassicGroup> groups = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+    /** Every session, rebalance and sync deadline; a heartbeat cancels and reschedules its member's deadline. */
+    private final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "chronik-group-timers");
         t.setDaemon(true);
         return t;
@@ -43,6 +43,8 @@ public final class GroupCoordinator implements AutoCloseable {
         this.offsets = offsets;
         this.initialRebalanceDelayMs = initialRebalanceDelayMs;
         this.offsetsRetentionMs = offsetsRetentionMs;
+        // Cancelled deadlines leave the queue at once instead of piling up until they would have fired.
+        timers.setRemoveOnCancelPolicy(true);
         // One periodic expiry check (not per group): often enough relative to the retention, at most every second.
         long sweep = Math.max(1_000, Math.min(offsetsRetentionMs / 4, 600_000));
         timers.scheduleWithFixedDelay(this::expireOffsets, sweep, sweep, TimeUnit.MILLISECONDS);
