@@ -1,15 +1,20 @@
 package io.chronik.bench;
 
-import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
-import java.util.HashMap;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -17,19 +22,46 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * chronik-bench: a load generator for any Kafka-compatible broker. Exit codes: 0 clean, 1 failed messages,
- * 2 bad arguments, 3 STALL (outstanding work and no acknowledgement for a whole second).
+ * chronik-bench: a load generator for any Kafka-compatible broker, built on the real Kafka Java client. Exit
+ * codes: 0 clean, 1 failed messages (or a run that could not start), 2 bad arguments, 3 STALL (work outstanding
+ * and no acknowledgement or consumed record for a whole second). Deliberately independent of the broker's code and
+ * of Spring: it measures Chronik from the outside, exactly as any client sees it.
  */
-@Command(name = "chronik-bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Load generator for Kafka-compatible brokers: throughput, latency percentiles and stall detection.")
+@Command(name = "chronik-bench", mixinStandardHelpOptions = true, sortOptions = false, versionProvider = ChronikBench.Version.class,
+        description = "Load generator for Kafka-compatible brokers: throughput, latency percentiles and stall detection.",
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:clean run", "1:failed messages, or the run could not start", "2:invalid arguments",
+                "3:STALL: work outstanding and nothing answered for a whole second"})
 public final class ChronikBench implements Callable<Integer> {
-    static final int EXIT_FAILED_MESSAGES = 1;
+    static final int EXIT_OK = 0;
+    static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
     static final int EXIT_STALL = 3;
-    private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    static final Duration STALL_THRESHOLD = Duration.ofSeconds(1);
+    private static final long TICK_MILLIS = 50;
+    private static final long DRAIN_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(30);
+    private static final long LAG_SETTLE_NANOS = TimeUnit.MILLISECONDS.toNanos(600);
+
+    /** What -V prints: the client is what the numbers depend on. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties p = new java.util.Properties();
+            // The resource kafka-clients itself reads its version from.
+            try (java.io.InputStream in = Admin.class.getResourceAsStream("/kafka/kafka-version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[]{"chronik-bench (kafka-clients " + p.getProperty("version", "unknown") + ")"};
+        }
+    }
 
     @Mixin
     BenchOptions options = new BenchOptions();
+
+    @Spec
+    CommandSpec spec;
 
     private final PrintStream out;
 
@@ -42,140 +74,185 @@ public final class ChronikBench implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        // Before any logger exists: the bench's own quiet configuration, not the broker's.
-        System.setProperty("logback.configurationFile", "chronik-bench-logback.xml");
-        System.exit(run(System.out, args));
+        // Before any logger exists: the bench's own quiet logging (client warnings), not the broker's configuration.
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "chronik-bench-logback.xml");
+        }
+        System.exit(run(System.out, System.err, args));
     }
 
-    /** Runs with these arguments and returns the exit code. */
-    static int run(PrintStream out, String... args) {
+    /** Runs with these arguments and returns the exit code instead of exiting. */
+    static int run(PrintStream out, PrintStream err, String... args) {
         CommandLine cli = new CommandLine(new ChronikBench(out));
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof IllegalArgumentException) {
-                cmd.getErr().println(e.getMessage());
-                return EXIT_USAGE;
-            }
-            throw e;
+            cmd.getErr().println("chronik-bench: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return EXIT_FAILED;
         });
         return cli.execute(args);
     }
 
     @Override
     public Integer call() throws Exception {
-        options.validate();
+        options.validate(spec.commandLine());
         if (options.createTopic) {
             createTopic();
         }
-        boolean produce = options.mode != BenchOptions.Mode.consume;
-        boolean consume = options.mode != BenchOptions.Mode.produce;
+        BenchOptions.Mode mode = options.mode;
         LatencyStats produced = new LatencyStats();
-        LatencyStats consumedStats = new LatencyStats();
-        if (!options.warmup.isZero()) {
-            produced.pauseCounting();
-            consumedStats.pauseCounting();
-        }
-        long produceRate = options.mode == BenchOptions.Mode.mixed ? options.produceRate : options.rate;
-        long consumeRate = options.mode == BenchOptions.Mode.mixed ? options.consumeRate : 0;
-        ProduceWorkload producer = produce ? new ProduceWorkload(options, produced, produceRate) : null;
-        ConsumeWorkload consumer = consume ? new ConsumeWorkload(options, consumedStats, consumeRate) : null;
-        Reporter reporter = new Reporter(out, options);
-        StallDetector produceStall = new StallDetector(STALL_NANOS);
-        StallDetector consumeStall = new StallDetector(STALL_NANOS);
+        LatencyStats consumed = new LatencyStats();
+        ProduceWorkload producer = mode.produces() ? new ProduceWorkload(options, produced, options.effectiveProduceRate()) : null;
+        ConsumeWorkload consumer = mode.consumes() ? new ConsumeWorkload(options, consumed, options.consumeRate) : null;
+        Reporter reporter = new Reporter(out);
         boolean stalled = false;
+        List<Reporter.Summary> summaries = new ArrayList<>();
         try {
             if (consumer != null) {
-                consumer.start();
+                // Beside producers, consumers start at the end and are positioned before the first send.
+                consumer.start(mode != BenchOptions.Mode.consume);
             }
             if (producer != null) {
                 producer.start();
             }
+            StallDetector produceStall = new StallDetector(STALL_THRESHOLD, System::nanoTime);
+            StallDetector consumeStall = new StallDetector(consumerStallThreshold(consumer), System::nanoTime);
             long start = System.nanoTime();
             long measureFrom = start + options.warmup.toNanos();
             long end = measureFrom + options.duration.toNanos();
-            long nextReport = start + options.reportInterval.toNanos();
+            long interval = options.reportInterval.toNanos();
+            long nextReport = start + interval;
             boolean measuring = options.warmup.isZero();
-            while (System.nanoTime() < end) {
-                Thread.sleep(50);
-                long now = System.nanoTime();
+            long drainStart = 0;
+            long producerDrainedAt = 0;
+            long now = start;
+            while (true) {
+                Thread.sleep(TICK_MILLIS);
+                now = System.nanoTime();
                 if (!measuring && now >= measureFrom) {
                     measuring = true;
-                    produced.startCounting();
-                    consumedStats.startCounting();
+                    produced.startMeasuring();
+                    consumed.startMeasuring();
                 }
-                if (producer != null && produceStall.check(now, producer.outstanding(), producer.answered())) {
-                    out.printf("STALL at %.1fs: %d messages outstanding and no acknowledgement for %.1fs%n",
-                            (now - start) / 1e9, producer.outstanding(), produceStall.secondsWithoutProgress(now));
+                if (producer != null && produceStall.tick(producer.outstanding(), producer.answered())) {
+                    out.printf("STALL at %.1fs: produce: %d messages outstanding and no acknowledgement for %.1fs%n",
+                            (now - start) / 1e9, producer.outstanding(), produceStall.secondsWithoutProgress());
                     stalled = true;
                     break;
                 }
-                // A throttled consumer is allowed to fall behind, but never to stop.
-                if (consumer != null && consumeStall.check(now, consumer.lag(), consumer.consumed())) {
-                    out.printf("STALL at %.1fs: consumer %d records behind and nothing consumed for %.1fs%n",
-                            (now - start) / 1e9, consumer.lag(), consumeStall.secondsWithoutProgress(now));
+                // A throttled consumer may fall behind, but never stop.
+                if (consumer != null && consumeStall.tick(consumer.lag(), consumer.consumed())) {
+                    out.printf("STALL at %.1fs: consume: %d records behind the end offsets and none consumed for %.1fs%n",
+                            (now - start) / 1e9, consumer.lag(), consumeStall.secondsWithoutProgress());
                     stalled = true;
                     break;
                 }
                 if (now >= nextReport) {
-                    nextReport += options.reportInterval.toNanos();
-                    reporter.progress((now - start) / 1e9, measuring, producer == null ? null : produced,
-                            producer == null ? 0 : producer.outstanding(), consumer == null ? null : consumedStats,
-                            consumer == null ? 0 : consumer.lag());
+                    reporter.progress((now - start) / 1e9, !measuring, sides(producer, produced, consumer, consumed));
+                    while (nextReport <= now) {
+                        nextReport += interval;
+                    }
+                }
+                if (drainStart == 0 && now >= end) {
+                    // Time is up: stop sending, then wait (still watching for stalls) for what is owed.
+                    drainStart = now;
+                    if (producer != null) {
+                        producer.stopSending();
+                    }
+                }
+                if (drainStart != 0) {
+                    boolean producerDone = producer == null || producer.outstanding() <= 0;
+                    if (producerDone && producerDrainedAt == 0) {
+                        producerDrainedAt = now;
+                    }
+                    // Round-trip waits for the consumers to catch up (a fresh lag refresh after the last ack).
+                    boolean consumerDone = mode != BenchOptions.Mode.round_trip || options.consumeRate > 0
+                            || (producerDrainedAt != 0 && now - producerDrainedAt >= LAG_SETTLE_NANOS && consumer.lag() == 0);
+                    if ((producerDone && consumerDone) || now - drainStart >= DRAIN_LIMIT_NANOS) {
+                        break;
+                    }
                 }
             }
-            if (producer != null && !stalled) {
-                producer.stop(30_000);
+            // Rates are over the measured window plus the time the broker took to acknowledge what was sent in it,
+            // but not the wait for round-trip consumers to see a fresh lag figure.
+            // A run that ended (stalled) during the warmup reports the warmup, whose samples are still recorded.
+            long measuredEnd = producerDrainedAt != 0 ? producerDrainedAt : now;
+            double measuredSeconds = Math.max(0, measuredEnd - (measuring ? measureFrom : start)) / 1e9;
+            if (producer != null) {
+                summaries.add(reporter.summary("produce", produced, measuredSeconds));
+            }
+            if (consumer != null) {
+                summaries.add(reporter.summary("consume", consumed, measuredSeconds));
             }
         } finally {
             if (producer != null) {
-                producer.close();
+                // After a stall nothing more will be answered: do not wait for it.
+                producer.close(stalled ? Duration.ZERO : Duration.ofSeconds(5));
             }
             if (consumer != null) {
                 consumer.close();
             }
         }
-        double seconds = options.duration.toNanos() / 1e9;
-        Map<String, Reporter.Summary> summaries = new HashMap<>();
+        long errors = summaries.stream().mapToLong(Reporter.Summary::errors).sum();
+        int exitCode = stalled ? EXIT_STALL : errors > 0 ? EXIT_FAILED : EXIT_OK;
+        if (options.jsonOutput != null) {
+            Reporter.writeJson(options.jsonOutput, Reporter.json(options, summaries, stalled, exitCode));
+        }
+        return exitCode;
+    }
+
+    private static List<Reporter.Side> sides(ProduceWorkload producer, LatencyStats produced,
+                                             ConsumeWorkload consumer, LatencyStats consumed) {
+        List<Reporter.Side> sides = new ArrayList<>(2);
         if (producer != null) {
-            produced.rollInterval();
-            summaries.put("produce", reporter.summary("produce", produced, seconds));
+            sides.add(new Reporter.Side("produce", produced, producer.outstanding(), "outstanding"));
         }
         if (consumer != null) {
-            consumedStats.rollInterval();
-            summaries.put("consume", reporter.summary("consume", consumedStats, seconds));
+            sides.add(new Reporter.Side("consume", consumed, consumer.lag(), "lag"));
         }
-        if (options.jsonOutput != null) {
-            reporter.writeJson(options.jsonOutput, summaries, stalled);
+        return sides;
+    }
+
+    /**
+     * One second, unless consumers are throttled so slowly that waiting for their own rate takes longer: then three
+     * of their intervals, so a consumer told to read 1 msg/s is not called stalled for obeying.
+     */
+    private Duration consumerStallThreshold(ConsumeWorkload consumer) {
+        if (consumer == null || options.consumeRate <= 0) {
+            return STALL_THRESHOLD;
         }
-        if (stalled) {
-            return EXIT_STALL;
+        long perThreadGapNanos = TimeUnit.SECONDS.toNanos(1) * consumer.consumerCount() / options.consumeRate;
+        return Duration.ofNanos(Math.max(STALL_THRESHOLD.toNanos(), 3 * perThreadGapNanos));
+    }
+
+    /** Topic settings for --create-topic: bounded disk use always, larger limits for large messages. */
+    Map<String, String> topicConfigs() {
+        Map<String, String> configs = new LinkedHashMap<>();
+        // A benchmark must not fill the disk: about 1 GiB retained per partition, in 256 MiB segments.
+        configs.put("retention.bytes", Long.toString(1L << 30));
+        configs.put("segment.bytes", Long.toString(Math.max(256L << 20, 2L * (options.messageSize + 64 * 1024))));
+        if (options.largeMessages()) {
+            configs.put("max.message.bytes", Integer.toString(options.messageSize + 1024));
         }
-        long errors = produced.errors() + consumedStats.errors();
-        return errors > 0 ? EXIT_FAILED_MESSAGES : 0;
+        return configs;
     }
 
     private void createTopic() throws Exception {
-        Map<String, String> configs = new HashMap<>();
-        // A benchmark must not fill the disk: keep about 1 GiB per partition (whole segments of 256 MiB).
-        configs.put("retention.bytes", Long.toString(1L << 30));
-        configs.put("segment.bytes", Integer.toString(Math.max(256 << 20, 2 * (options.messageSize + 64 * 1024))));
-        if (options.messageSize + 1024 > 1024 * 1024) {
-            // Large messages: let them in.
-            configs.put("max.message.bytes", Integer.toString(options.messageSize + 64 * 1024));
-        }
-        Map<String, Object> adminConfig = Map.of("bootstrap.servers", options.bootstrapServers);
+        Map<String, String> configs = topicConfigs();
+        Map<String, Object> adminConfig = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers,
+                AdminClientConfig.CLIENT_ID_CONFIG, "chronik-bench-admin");
         try (Admin admin = Admin.create(adminConfig)) {
             admin.createTopics(List.of(new NewTopic(options.topic, options.partitions, (short) 1).configs(configs)))
                     .all().get(30, TimeUnit.SECONDS);
-            out.printf("created topic %s with %d partitions%s%n", options.topic, options.partitions,
-                    configs.isEmpty() ? "" : " " + configs);
+            out.printf("created topic %s with %d partitions %s%n", options.topic, options.partitions, configs);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
-                throw e;
+                throw new IllegalStateException("could not create topic " + options.topic + ": " + e.getCause(), e);
             }
+            out.printf("topic %s exists; using it as it is%n", options.topic);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("could not create topic " + options.topic + " within 30s (is "
+                    + options.bootstrapServers + " reachable?)", e);
         }
-    }
-
-    static double millis(Histogram h, double percentile) {
-        return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(percentile) / 1000.0;
     }
 }

@@ -6,69 +6,135 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.StringJoiner;
 
-/** Progress lines while running and the final summary (text and JSON). */
+/** Progress lines while running, and the final summary as text and as a flat JSON object. */
 final class Reporter {
-    private final PrintStream out;
-    private final BenchOptions options;
-    private long lastProduced;
-    private long lastConsumed;
-    private double lastSeconds;
-
-    Reporter(PrintStream out, BenchOptions options) {
-        this.out = out;
-        this.options = options;
+    /** One side of the run as the progress line shows it: "outstanding" is unacknowledged sends or consumer lag. */
+    record Side(String name, LatencyStats stats, long outstanding, String outstandingLabel) {
     }
 
-    void progress(double seconds, boolean measuring, LatencyStats produced, long outstanding, LatencyStats consumed, long lag) {
-        double dt = Math.max(0.001, seconds - lastSeconds);
-        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "[%6.1fs]%s", seconds, measuring ? "" : " warmup"));
-        if (produced != null) {
-            Histogram h = produced.rollInterval();
-            long n = produced.messages();
-            line.append(String.format(Locale.ROOT, " produce %,.0f msg/s %.1f MB/s p99 %.2f ms errors %d outstanding %d",
-                    (n - lastProduced) / dt, (n - lastProduced) * (double) options.messageSize / dt / 1e6,
-                    ChronikBench.millis(h, 99), produced.errors(), outstanding));
-            lastProduced = n;
+    record Summary(String side, long messages, long bytes, double seconds, double messagesPerSecond,
+                   double megabytesPerSecond, double p50, double p90, double p99, double p999, double max, long errors) {
+    }
+
+    private final PrintStream out;
+    private final Map<String, long[]> last = new HashMap<>();
+    private double lastSeconds;
+
+    Reporter(PrintStream out) {
+        this.out = out;
+    }
+
+    void progress(double elapsedSeconds, boolean warmup, List<Side> sides) {
+        double dt = Math.max(0.001, elapsedSeconds - lastSeconds);
+        lastSeconds = elapsedSeconds;
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "[%6.1fs]%s", elapsedSeconds, warmup ? " warmup" : ""));
+        String separator = " ";
+        for (Side side : sides) {
+            LatencyStats s = side.stats();
+            long ok = s.progress() - s.errors();
+            long bytes = s.progressBytes();
+            long[] before = last.getOrDefault(side.name(), new long[2]);
+            last.put(side.name(), new long[]{ok, bytes});
+            s.roll();
+            line.append(String.format(Locale.ROOT, "%s%s %,.0f msg/s %.1f MB/s p99 %.2f ms errors %d %s %d",
+                    separator, side.name(), (ok - before[0]) / dt, (bytes - before[1]) / dt / 1e6,
+                    s.percentileMillis(99), s.errors(), side.outstandingLabel(), side.outstanding()));
+            separator = " | ";
         }
-        if (consumed != null) {
-            Histogram h = consumed.rollInterval();
-            long n = consumed.messages();
-            line.append(String.format(Locale.ROOT, " | consume %,.0f msg/s p99 %.2f ms lag %d",
-                    (n - lastConsumed) / dt, ChronikBench.millis(h, 99), lag));
-            lastConsumed = n;
-        }
-        lastSeconds = seconds;
         out.println(line);
     }
 
+    /** The measured totals of one side; {@code seconds} is the measured wall time. */
     Summary summary(String side, LatencyStats stats, double seconds) {
+        stats.roll();
         Histogram h = stats.total();
-        Summary s = new Summary(stats.messages(), stats.bytes(), stats.messages() / seconds, stats.bytes() / seconds / 1e6,
-                ChronikBench.millis(h, 50), ChronikBench.millis(h, 90), ChronikBench.millis(h, 99), ChronikBench.millis(h, 99.9),
-                h.getTotalCount() == 0 ? 0 : h.getMaxValue() / 1000.0, stats.errors());
-        out.printf(Locale.ROOT, "%s: %,d messages, %,d bytes, %,.0f msg/s, %.2f MB/s, latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f, errors %d%n",
-                side, s.messages, s.bytes, s.messagesPerSecond, s.megabytesPerSecond, s.p50, s.p90, s.p99, s.p999, s.max, s.errors);
-        return s;
+        double s = Math.max(seconds, 0.001);
+        Summary summary = new Summary(side, h.getTotalCount(), stats.bytes(), seconds, h.getTotalCount() / s,
+                stats.bytes() / s / 1e6, LatencyStats.millis(h, 50), LatencyStats.millis(h, 90), LatencyStats.millis(h, 99),
+                LatencyStats.millis(h, 99.9), h.getTotalCount() == 0 ? 0 : h.getMaxValue() / 1000.0, stats.errors());
+        out.printf(Locale.ROOT, "%s: %,d messages, %,d bytes in %.1fs, %,.0f msg/s, %.2f MB/s, "
+                        + "latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f, errors %d%n",
+                side, summary.messages, summary.bytes, seconds, summary.messagesPerSecond, summary.megabytesPerSecond,
+                summary.p50, summary.p90, summary.p99, summary.p999, summary.max, summary.errors);
+        if (stats.firstError() != null) {
+            out.println(side + ": first error: " + stats.firstError());
+        }
+        return summary;
     }
 
-    void writeJson(Path file, Map<String, Summary> summaries, boolean stalled) throws IOException {
-        StringJoiner sides = new StringJoiner(",");
-        summaries.forEach((side, s) -> sides.add(String.format(Locale.ROOT,
-                "\"%s\":{\"messages\":%d,\"bytes\":%d,\"messagesPerSecond\":%.1f,\"megabytesPerSecond\":%.3f,"
-                        + "\"latencyMs\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},\"errors\":%d}",
-                side, s.messages, s.bytes, s.messagesPerSecond, s.megabytesPerSecond, s.p50, s.p90, s.p99, s.p999, s.max, s.errors)));
-        String json = String.format(Locale.ROOT, "{\"mode\":\"%s\",\"topic\":\"%s\",\"concurrency\":%d,\"messageSize\":%d,"
-                        + "\"durationSeconds\":%.1f,\"acks\":\"%s\",\"compression\":\"%s\",\"stall\":%b,%s}%n",
-                options.mode.name().replace('_', '-'), options.topic.replace("\"", "\\\""), options.concurrency, options.messageSize,
-                options.duration.toMillis() / 1000.0, options.acks, options.compression, stalled, sides);
+    /** A small flat JSON object: run settings, outcome, then side_field for each side. */
+    static String json(BenchOptions options, List<Summary> summaries, boolean stalled, int exitCode) {
+        StringBuilder json = new StringBuilder("{");
+        field(json, "mode", quote(options.mode.label()));
+        field(json, "bootstrapServers", quote(options.bootstrapServers));
+        field(json, "topic", quote(options.topic));
+        field(json, "concurrency", Integer.toString(options.concurrency));
+        field(json, "messageSize", Integer.toString(options.messageSize));
+        field(json, "acks", quote(options.acks));
+        field(json, "compression", quote(options.compression));
+        field(json, "durationSeconds", number(options.duration.toMillis() / 1000.0));
+        field(json, "warmupSeconds", number(options.warmup.toMillis() / 1000.0));
+        field(json, "stall", Boolean.toString(stalled));
+        field(json, "exitCode", Integer.toString(exitCode));
+        for (Summary s : summaries) {
+            String p = s.side() + "_";
+            field(json, p + "messages", Long.toString(s.messages()));
+            field(json, p + "bytes", Long.toString(s.bytes()));
+            field(json, p + "seconds", number(s.seconds()));
+            field(json, p + "msgPerSec", number(s.messagesPerSecond()));
+            field(json, p + "mbPerSec", number(s.megabytesPerSecond()));
+            field(json, p + "p50Ms", number(s.p50()));
+            field(json, p + "p90Ms", number(s.p90()));
+            field(json, p + "p99Ms", number(s.p99()));
+            field(json, p + "p999Ms", number(s.p999()));
+            field(json, p + "maxMs", number(s.max()));
+            field(json, p + "errors", Long.toString(s.errors()));
+        }
+        return json.append("}\n").toString();
+    }
+
+    static void writeJson(Path file, String json) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
         Files.writeString(file, json);
     }
 
-    record Summary(long messages, long bytes, double messagesPerSecond, double megabytesPerSecond, double p50, double p90,
-                   double p99, double p999, double max, long errors) {
+    private static void field(StringBuilder json, String name, String value) {
+        if (json.length() > 1) {
+            json.append(',');
+        }
+        json.append(quote(name)).append(':').append(value);
+    }
+
+    private static String number(double value) {
+        return Double.isFinite(value) ? String.format(Locale.ROOT, "%.3f", value) : "null";
+    }
+
+    static String quote(String value) {
+        StringBuilder s = new StringBuilder("\"");
+        for (char c : value.toCharArray()) {
+            switch (c) {
+                case '"' -> s.append("\\\"");
+                case '\\' -> s.append("\\\\");
+                case '\n' -> s.append("\\n");
+                case '\r' -> s.append("\\r");
+                case '\t' -> s.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        s.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        s.append(c);
+                    }
+                }
+            }
+        }
+        return s.append('"').toString();
     }
 }

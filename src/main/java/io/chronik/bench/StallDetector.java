@@ -1,35 +1,49 @@
 package io.chronik.bench;
 
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
 /**
- * Detects the failure Chronik was designed against: work is outstanding, yet a whole second passes without a
- * single acknowledgement (or consumed record). Fed once per tick; pure logic, so it is tested with a fake clock.
+ * Detects the failure Chronik was designed against (a broker that deadlocked once its TCP buffers filled): work
+ * is outstanding, yet a whole threshold (one second) passes without a single acknowledgement or consumed record.
+ * Pure logic fed once per tick; the clock is injected so tests drive it by hand.
  */
 public final class StallDetector {
     private final long thresholdNanos;
-    private long lastProgressCount = -1;
+    private final LongSupplier nanoClock;
+    private long lastProgress;
     private long lastProgressNanos;
+    private long lastTickNanos;
+    private boolean started;
 
-    public StallDetector(long thresholdNanos) {
-        this.thresholdNanos = thresholdNanos;
+    public StallDetector(Duration threshold, LongSupplier nanoClock) {
+        this.thresholdNanos = threshold.toNanos();
+        this.nanoClock = nanoClock;
     }
 
     /**
-     * @param nowNanos    the current time
-     * @param outstanding work waiting for an answer (sent but unacknowledged, or unconsumed records)
+     * @param outstanding work waiting for an answer (sent but unacknowledged, or records behind the end offset)
      * @param progress    acknowledgements (or records consumed) so far, monotonic
-     * @return true if a stall is detected: outstanding work and no progress for the whole threshold
+     * @return true if work was outstanding and nothing progressed for the whole threshold
      */
-    public boolean check(long nowNanos, long outstanding, long progress) {
-        if (progress != lastProgressCount || outstanding <= 0) {
-            lastProgressCount = progress;
-            lastProgressNanos = nowNanos;
+    public boolean tick(long outstanding, long progress) {
+        long now = nanoClock.getAsLong();
+        // A late tick means the bench itself was paused (GC, CPU starved): callbacks were paused too, so that
+        // time proves nothing about the broker. Idle time is not stall time either: the clock only runs while
+        // something is owed.
+        boolean late = started && now - lastTickNanos > thresholdNanos / 2;
+        lastTickNanos = now;
+        if (!started || late || progress != lastProgress || outstanding <= 0) {
+            started = true;
+            lastProgress = progress;
+            lastProgressNanos = now;
             return false;
         }
-        return nowNanos - lastProgressNanos >= thresholdNanos;
+        return now - lastProgressNanos >= thresholdNanos;
     }
 
-    /** Seconds since the last progress, for the report. */
-    public double secondsWithoutProgress(long nowNanos) {
-        return (nowNanos - lastProgressNanos) / 1e9;
+    /** Seconds since the last progress (or idle tick), for the STALL line. */
+    public double secondsWithoutProgress() {
+        return (nanoClock.getAsLong() - lastProgressNanos) / 1e9;
     }
 }

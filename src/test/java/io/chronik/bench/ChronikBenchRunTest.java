@@ -26,10 +26,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** chronik-bench against a broker that stops answering, and against a real Chronik broker. */
+/** chronik-bench end to end: against a fake broker that stops answering, and against a real Chronik broker. */
 class ChronikBenchRunTest {
     @TempDir
     Path dir;
@@ -38,37 +40,74 @@ class ChronikBenchRunTest {
     void brokerThatStopsAnsweringProducesIsReportedAsStallWithANonZeroExit() throws Exception {
         try (SilentBroker broker = new SilentBroker()) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
+            Path json = dir.resolve("stall.json");
             long start = System.nanoTime();
-            int exit = ChronikBench.run(new PrintStream(out, true, StandardCharsets.UTF_8), "-b", "127.0.0.1:" + broker.port(),
-                    "-t", "silent", "--acks", "1", "-d", "20s", "-c", "2");
+            int exit = ChronikBench.run(new PrintStream(out, true, StandardCharsets.UTF_8), System.err,
+                    "-b", "127.0.0.1:" + broker.port(), "-t", "silent", "--acks", "1", "-d", "20s", "-c", "2",
+                    "--json-output", json.toString());
             double seconds = (System.nanoTime() - start) / 1e9;
             assertThat(exit).as("output:\n%s", out).isEqualTo(ChronikBench.EXIT_STALL);
-            assertThat(out.toString()).contains("STALL at");
-            assertThat(seconds).as("stall detected well before the 20 s run ends").isLessThan(15);
+            assertThat(out.toString(StandardCharsets.UTF_8)).contains("STALL at").contains("produce:");
+            assertThat(seconds).as("stall detected well before the 20 s run ends").isLessThan(12);
             assertThat(broker.producesSwallowed).isPositive();
+            assertThat(Files.readString(json)).contains("\"stall\":true", "\"exitCode\":3");
         }
     }
 
     @Test
-    void shortProduceAndRoundTripRunsAgainstChronikExitCleanly() throws Exception {
-        try (TestBroker broker = TestBroker.start(dir)) {
+    void shortProduceRunAgainstChronikExitsCleanly() throws Exception {
+        try (TestBroker broker = TestBroker.start(dir.resolve("data"))) {
+            Path json = dir.resolve("produce.json");
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            int exit = ChronikBench.run(new PrintStream(out, true, StandardCharsets.UTF_8), System.err,
+                    "-b", broker.bootstrapServers(), "-t", "bench-produce", "--create-topic", "-p", "3", "-c", "2",
+                    "-s", "128", "-d", "2s", "--rate", "20000", "--json-output", json.toString());
+            assertThat(exit).as("output:\n%s", out).isZero();
+            assertThat(out.toString(StandardCharsets.UTF_8)).contains("produce:").doesNotContain("STALL");
+            String summary = Files.readString(json);
+            assertThat(summary).contains("\"mode\":\"produce\"", "\"stall\":false", "\"exitCode\":0", "\"produce_errors\":0");
+            assertThat(number(summary, "produce_messages")).isPositive();
+
+            // The same topic read back from the earliest offset: everything produced is there.
+            ByteArrayOutputStream consumeOut = new ByteArrayOutputStream();
+            Path consumeJson = dir.resolve("consume.json");
+            int consumeExit = ChronikBench.run(new PrintStream(consumeOut, true, StandardCharsets.UTF_8), System.err,
+                    "-b", broker.bootstrapServers(), "-t", "bench-produce", "-m", "consume", "-c", "2", "-d", "2s",
+                    "--json-output", consumeJson.toString());
+            assertThat(consumeExit).as("output:\n%s", consumeOut).isZero();
+            assertThat(number(Files.readString(consumeJson), "consume_messages")).isEqualTo(number(summary, "produce_messages"));
+        }
+    }
+
+    @Test
+    void shortRoundTripAgainstChronikExitsCleanly() throws Exception {
+        try (TestBroker broker = TestBroker.start(dir.resolve("data"))) {
             Path json = dir.resolve("summary.json");
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            int exit = ChronikBench.run(new PrintStream(out, true, StandardCharsets.UTF_8), "-b", broker.bootstrapServers(),
-                    "-t", "bench-rt", "--create-topic", "-p", "3", "-c", "4", "-s", "128", "-d", "3s", "-m", "round-trip",
-                    "--acks", "all", "--json-output", json.toString());
+            int exit = ChronikBench.run(new PrintStream(out, true, StandardCharsets.UTF_8), System.err,
+                    "-b", broker.bootstrapServers(), "-t", "bench-rt", "--create-topic", "-p", "3", "-c", "2", "-s", "128",
+                    "-d", "2s", "-m", "round-trip", "--acks", "all", "--rate", "2000", "--json-output", json.toString());
             assertThat(exit).as("output:\n%s", out).isZero();
-            assertThat(out.toString()).contains("produce:", "consume:").doesNotContain("STALL");
+            assertThat(out.toString(StandardCharsets.UTF_8)).contains("produce:", "consume:").doesNotContain("STALL");
             String summary = Files.readString(json);
-            assertThat(summary).contains("\"mode\":\"round-trip\"", "\"stall\":false", "\"produce\":{\"messages\":", "\"consume\":{");
-            long produced = Long.parseLong(summary.replaceAll(".*\"produce\":\\{\"messages\":(\\d+).*", "$1").trim());
+            assertThat(summary).contains("\"mode\":\"round-trip\"", "\"stall\":false");
+            long produced = number(summary, "produce_messages");
             assertThat(produced).isPositive();
+            assertThat(number(summary, "consume_messages")).as("round trip waits for the consumers").isEqualTo(produced);
         }
+    }
+
+    private static long number(String json, String field) {
+        Matcher m = Pattern.compile("\"" + field + "\":(\\d+)").matcher(json);
+        assertThat(m.find()).as("%s in %s", field, json).isTrue();
+        return Long.parseLong(m.group(1));
     }
 
     /** Answers ApiVersions and Metadata like a one-broker cluster, then reads produce requests and never answers. */
     static final class SilentBroker implements AutoCloseable {
         private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final Uuid topicId = Uuid.randomUuid();
+        private final List<Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
         volatile int producesSwallowed;
 
         SilentBroker() throws Exception {
@@ -76,6 +115,7 @@ class ChronikBenchRunTest {
                 while (!server.isClosed()) {
                     try {
                         Socket socket = server.accept();
+                        sockets.add(socket);
                         Thread t = new Thread(() -> serve(socket), "silent-broker-conn");
                         t.setDaemon(true);
                         t.start();
@@ -117,7 +157,7 @@ class ChronikBenchRunTest {
                         if (request.topics() != null) {
                             for (MetadataRequestData.MetadataRequestTopic t : request.topics()) {
                                 MetadataResponseData.MetadataResponseTopic topic = new MetadataResponseData.MetadataResponseTopic()
-                                        .setName(t.name()).setTopicId(Uuid.randomUuid());
+                                        .setName(t.name()).setTopicId(topicId);
                                 topic.partitions().add(new MetadataResponseData.MetadataResponsePartition().setPartitionIndex(0)
                                         .setLeaderId(0).setReplicaNodes(List.of(0)).setIsrNodes(List.of(0)));
                                 response.topics().add(topic);
@@ -149,6 +189,9 @@ class ChronikBenchRunTest {
         @Override
         public void close() throws Exception {
             server.close();
+            for (Socket socket : sockets) {
+                socket.close();
+            }
         }
     }
 }
