@@ -5,6 +5,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import org.hibernate.validator.constraints.time.DurationMax;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.convert.DataSizeUnit;
@@ -193,9 +194,24 @@ public class ChronikProperties {
         @DurationMin(millis = 1)
         private Duration offsetsRetention = Duration.ofDays(7);
 
+        /** Consumer protocol (KIP-848, group.protocol=consumer): a member silent this long is removed (Kafka's default 45 s). */
+        @NotNull
+        @DurationMin(seconds = 1)
+        @DurationMax(minutes = 30)
+        private Duration consumerSessionTimeout = Duration.ofSeconds(45);
+        /** Consumer protocol: how often members heartbeat (Kafka's default 5 s). */
+        @NotNull
+        @DurationMin(millis = 100)
+        @DurationMax(minutes = 5)
+        private Duration consumerHeartbeatInterval = Duration.ofSeconds(5);
+
         public Duration getInitialRebalanceDelay() { return initialRebalanceDelay; }
         public void setInitialRebalanceDelay(Duration v) { this.initialRebalanceDelay = v; }
         public Duration getOffsetsRetention() { return offsetsRetention; }
         public void setOffsetsRetention(Duration v) { this.offsetsRetention = v; }
+        public Duration getConsumerSessionTimeout() { return consumerSessionTimeout; }
+        public void setConsumerSessionTimeout(Duration v) { this.consumerSessionTimeout = v; }
+        public Duration getConsumerHeartbeatInterval() { return consumerHeartbeatInterval; }
+        public void setConsumerHeartbeatInterval(Duration v) { this.consumerHeartbeatInterval = v; }
     }
 }

@@ -3,6 +3,7 @@ package io.chronik.config;
 import io.chronik.group.GroupCoordinator;
 import io.chronik.group.OffsetStore;
 import io.chronik.handler.BrokerIdentity;
+import io.chronik.handler.ConsumerGroupHeartbeatHandler;
 import io.chronik.handler.GroupHandler;
 import io.chronik.handler.OffsetsHandler;
 import io.chronik.log.LogManager;
@@ -21,12 +22,18 @@ public class GroupConfiguration {
         ChronikProperties.Group group = props.getGroup();
         // After storage (LogManager is a dependency), so the data directory has been checked and recovered first.
         OffsetStore offsets = new OffsetStore(props.getDataDir());
-        return new GroupCoordinator(offsets, group.getInitialRebalanceDelay().toMillis(), group.getOffsetsRetention().toMillis());
+        return new GroupCoordinator(offsets, group.getInitialRebalanceDelay().toMillis(), group.getOffsetsRetention().toMillis(),
+                (int) group.getConsumerSessionTimeout().toMillis(), (int) group.getConsumerHeartbeatInterval().toMillis());
     }
 
     @Bean
     GroupHandler groupHandler(GroupCoordinator coordinator, BrokerIdentity broker, Scheduler ioScheduler) {
         return new GroupHandler(coordinator, broker, ioScheduler);
+    }
+
+    @Bean
+    ConsumerGroupHeartbeatHandler consumerGroupHeartbeatHandler(GroupCoordinator coordinator, LogManager logs) {
+        return new ConsumerGroupHeartbeatHandler(coordinator.consumerGroups(), logs);
     }
 
     @Bean

@@ -39,7 +39,16 @@ public final class GroupCoordinator implements AutoCloseable {
     private final OffsetStore offsets;
     private final long offsetsRetentionMs;
 
+    private final ConsumerGroupCoordinator consumerGroups;
+
     public GroupCoordinator(OffsetStore offsets, long initialRebalanceDelayMs, long offsetsRetentionMs) {
+        this(offsets, initialRebalanceDelayMs, offsetsRetentionMs, 45_000, 5_000);
+    }
+
+    /** The last two are the consumer protocol's (KIP-848) session timeout and heartbeat interval, set by the broker. */
+    public GroupCoordinator(OffsetStore offsets, long initialRebalanceDelayMs, long offsetsRetentionMs, int consumerSessionTimeoutMs,
+                            int consumerHeartbeatIntervalMs) {
+        this.consumerGroups = new ConsumerGroupCoordinator(timers, this::classicHasMembers, consumerSessionTimeoutMs, consumerHeartbeatIntervalMs);
         this.offsets = offsets;
         this.initialRebalanceDelayMs = initialRebalanceDelayMs;
         this.offsetsRetentionMs = offsetsRetentionMs;
@@ -52,6 +61,11 @@ public final class GroupCoordinator implements AutoCloseable {
 
     public OffsetStore offsets() {
         return offsets;
+    }
+
+    /** The KIP-848 consumer groups, which share the group id space and the committed offsets with classic groups. */
+    public ConsumerGroupCoordinator consumerGroups() {
+        return consumerGroups;
     }
 
     private ClassicGroup group(String groupId) {
@@ -72,6 +86,9 @@ public final class GroupCoordinator implements AutoCloseable {
         }
         if (request.sessionTimeoutMs() < 1000 || request.sessionTimeoutMs() > 1_800_000) {
             return CompletableFuture.completedFuture(joinError(Errors.INVALID_SESSION_TIMEOUT, request.memberId()));
+        }
+        if (consumerGroups.hasMembers(request.groupId())) {
+            return CompletableFuture.completedFuture(joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, request.memberId()));
         }
         ClassicGroup group = group(request.groupId());
         synchronized (group) {
@@ -503,6 +520,9 @@ public final class GroupCoordinator implements AutoCloseable {
     /** Checks that a commit comes from a current member (or is a standalone commit); NONE when allowed. */
     public short validateCommit(String groupId, int generation, String memberId, String groupInstanceId) {
         ClassicGroup group = groups.get(groupId);
+        if (consumerGroups.exists(groupId) && !classicHasMembers(groupId)) {
+            return consumerGroups.validateCommit(groupId, generation, memberId).code();
+        }
         if (generation < 0 && (memberId == null || memberId.isEmpty())) {
             // A commit from outside any group generation: allowed while the group has no members (Kafka's rule).
             if (group == null) {
@@ -538,6 +558,7 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /** Offsets of groups that have been empty longer than the retention expire. */
     private void expireOffsets() {
+        forgetEmptyConsumerGroups();
         long now = System.currentTimeMillis();
         java.util.Set<String> ids = new java.util.HashSet<>(offsets.groups());
         ids.addAll(groups.keySet());
@@ -545,7 +566,7 @@ public final class GroupCoordinator implements AutoCloseable {
             ClassicGroup group = groups.get(groupId);
             long newest = newestCommit(groupId);
             if (group == null) {
-                if (now - newest > offsetsRetentionMs) {
+                if (now - newest > offsetsRetentionMs && !consumerGroups.hasMembers(groupId)) {
                     expire(groupId);
                 }
                 continue;
@@ -557,6 +578,15 @@ public final class GroupCoordinator implements AutoCloseable {
                     groups.remove(groupId, group);
                     expire(groupId);
                 }
+            }
+        }
+    }
+
+    /** Empty consumer-protocol groups without offsets are forgotten. */
+    private void forgetEmptyConsumerGroups() {
+        for (String groupId : consumerGroups.groupIds()) {
+            if (!consumerGroups.hasMembers(groupId) && offsets.offsets(groupId).isEmpty()) {
+                consumerGroups.delete(groupId);
             }
         }
     }
@@ -607,6 +637,7 @@ public final class GroupCoordinator implements AutoCloseable {
         java.util.Set<String> ids = new java.util.TreeSet<>(groups.keySet());
         ids.addAll(offsets.groups());
         List<GroupView> views = new ArrayList<>();
+        ids.removeAll(consumerGroups.groupIds());
         for (String id : ids) {
             describe(id).filter(v -> !"Dead".equals(v.state())).ifPresent(views::add);
         }
@@ -616,6 +647,13 @@ public final class GroupCoordinator implements AutoCloseable {
     /** Deletes an empty group and its offsets: NONE, NON_EMPTY_GROUP or GROUP_ID_NOT_FOUND once durable. */
     public CompletableFuture<Short> deleteGroup(String groupId) {
         ClassicGroup group = groups.get(groupId);
+        Optional<Errors> consumerGroup = consumerGroups.delete(groupId);
+        if (consumerGroup.isPresent() && consumerGroup.get() != Errors.NONE) {
+            return CompletableFuture.completedFuture(consumerGroup.get().code());
+        }
+        if (consumerGroup.isPresent() && group == null) {
+            return offsets.deleteGroup(groupId).handle((ok, e) -> e == null ? Errors.NONE.code() : Errors.KAFKA_STORAGE_ERROR.code());
+        }
         if (group != null) {
             synchronized (group) {
                 if (!group.members.isEmpty()) {
@@ -630,7 +668,12 @@ public final class GroupCoordinator implements AutoCloseable {
         return offsets.deleteGroup(groupId).handle((ok, e) -> e == null ? Errors.NONE.code() : Errors.KAFKA_STORAGE_ERROR.code());
     }
 
+    /** Whether a classic or a consumer group by this id has members. */
     public boolean hasMembers(String groupId) {
+        return classicHasMembers(groupId) || consumerGroups.hasMembers(groupId);
+    }
+
+    private boolean classicHasMembers(String groupId) {
         ClassicGroup group = groups.get(groupId);
         if (group == null) {
             return false;

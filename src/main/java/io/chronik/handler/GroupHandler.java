@@ -153,6 +153,17 @@ public final class GroupHandler implements RequestHandler {
                         .setProtocolType(group.protocolType()).setGroupState(group.state()).setGroupType("classic"));
             }
         }
+        // KIP-848 consumer groups (group.protocol=consumer).
+        for (String groupId : coordinator.consumerGroups().groupIds()) {
+            coordinator.consumerGroups().describe(groupId).ifPresent(group -> {
+                boolean stateOk = body.statesFilter().isEmpty() || body.statesFilter().stream().anyMatch(s -> s.equalsIgnoreCase(group.state()));
+                boolean typeOk = body.typesFilter().isEmpty() || body.typesFilter().stream().anyMatch(t -> t.equalsIgnoreCase("consumer"));
+                if (stateOk && typeOk) {
+                    response.groups().add(new ListGroupsResponseData.ListedGroup().setGroupId(groupId).setProtocolType("consumer")
+                            .setGroupState(group.state()).setGroupType("consumer"));
+                }
+            });
+        }
         return response;
     }
 

@@ -67,7 +67,8 @@ class ApiVersionMatrixTest {
 
     /** Group APIs whose answer depends on membership; they are exercised through real consumers in ConsumerGroupTest. */
     static final java.util.Set<Api> STATEFUL_GROUP_APIS = java.util.EnumSet.of(Api.JOIN_GROUP, Api.SYNC_GROUP, Api.HEARTBEAT,
-            Api.LEAVE_GROUP, Api.DESCRIBE_GROUPS, Api.DELETE_GROUPS, Api.OFFSET_DELETE);
+            Api.LEAVE_GROUP, Api.DESCRIBE_GROUPS, Api.DELETE_GROUPS, Api.OFFSET_DELETE, Api.CONSUMER_GROUP_HEARTBEAT,
+            Api.CONSUMER_GROUP_DESCRIBE);
 
     @ParameterizedTest(name = "{0} v{1}")
     @MethodSource("everyVersion")

@@ -1,0 +1,422 @@
+package io.chronik.group;
+
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.protocol.Errors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * The KIP-848 consumer group protocol (ConsumerGroupHeartbeat): the coordinator computes a target assignment with
+ * a server-side assignor ({@code uniform} or {@code range}) whenever the group epoch moves (a member joins, leaves,
+ * changes its subscription, or a subscribed topic's partition count changes), and hands each member its share
+ * incrementally: partitions leaving a member are first revoked (its epoch stays until it reports them released),
+ * and a partition is only given to its new owner once no other member holds or is still revoking it. Sessions and
+ * revocations have deadlines on the coordinator's timer thread. Each group is guarded by its own monitor.
+ */
+public final class ConsumerGroupCoordinator {
+    private static final Logger log = LoggerFactory.getLogger(ConsumerGroupCoordinator.class);
+    public static final Set<String> ASSIGNORS = Set.of("uniform", "range");
+
+    /** A topic as the assignors see it. */
+    public record TopicMeta(String name, Uuid id, int partitions) {
+    }
+
+    /** A partition, keyed by topic id as the protocol addresses it. */
+    public record Tp(Uuid topicId, int partition) {
+    }
+
+    /** A heartbeat; null fields mean "unchanged since the last heartbeat". */
+    public record Heartbeat(String groupId, String memberId, int memberEpoch, String instanceId, String rackId, int rebalanceTimeoutMs,
+                            List<String> subscribedTopicNames, String subscribedTopicRegex, String serverAssignor,
+                            Set<Tp> ownedPartitions, String clientId, String clientHost) {
+    }
+
+    /** The answer: the assignment is null when it did not change since the member last got it. */
+    public record HeartbeatResult(short error, String message, String memberId, int memberEpoch, int heartbeatIntervalMs,
+                                  Set<Tp> assignment) {
+    }
+
+    static final class Member {
+        final String memberId;
+        String instanceId;
+        String rackId;
+        String clientId;
+        String clientHost;
+        int epoch;
+        int previousEpoch = -1;
+        int rebalanceTimeoutMs = 300_000;
+        List<String> topics = List.of();
+        String regex;
+        String assignor;
+        Set<Tp> assigned = new HashSet<>();
+        Set<Tp> pendingRevocation = new HashSet<>();
+        Set<Tp> owned = Set.of();
+        boolean sendAssignment = true;
+        ScheduledFuture<?> session;
+        ScheduledFuture<?> revocation;
+
+        Member(String memberId) {
+            this.memberId = memberId;
+        }
+    }
+
+    static final class Group {
+        final String groupId;
+        int epoch;
+        int assignmentEpoch;
+        String assignor = "uniform";
+        String fingerprint = "";
+        final Map<String, Member> members = new TreeMap<>();
+        Map<String, Set<Tp>> target = new HashMap<>();
+
+        Group(String groupId) {
+            this.groupId = groupId;
+        }
+
+        String state() {
+            if (members.isEmpty()) {
+                return "Empty";
+            }
+            for (Member m : members.values()) {
+                if (m.epoch != assignmentEpoch || !m.pendingRevocation.isEmpty()
+                        || !m.assigned.equals(target.getOrDefault(m.memberId, Set.of()))) {
+                    return "Reconciling";
+                }
+            }
+            return "Stable";
+        }
+    }
+
+    private final Map<String, Group> groups = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timers;
+    private final Predicate<String> classicGroupInUse;
+    private final int sessionTimeoutMs;
+    private final int heartbeatIntervalMs;
+
+    ConsumerGroupCoordinator(ScheduledExecutorService timers, Predicate<String> classicGroupInUse, int sessionTimeoutMs,
+                             int heartbeatIntervalMs) {
+        this.timers = timers;
+        this.classicGroupInUse = classicGroupInUse;
+        this.sessionTimeoutMs = sessionTimeoutMs;
+        this.heartbeatIntervalMs = heartbeatIntervalMs;
+    }
+
+    private HeartbeatResult error(Errors error, String message, Heartbeat request) {
+        return new HeartbeatResult(error.code(), message, request.memberId(), request.memberEpoch(), 0, null);
+    }
+
+    public HeartbeatResult heartbeat(Heartbeat request, Map<String, TopicMeta> topics) {
+        if (request.groupId() == null || request.groupId().isEmpty()) {
+            return error(Errors.INVALID_REQUEST, "GroupId can't be empty.", request);
+        }
+        if (request.serverAssignor() != null && !ASSIGNORS.contains(request.serverAssignor())) {
+            return error(Errors.UNSUPPORTED_ASSIGNOR, "Assignor " + request.serverAssignor() + " is not supported; use uniform or range.",
+                    request);
+        }
+        if (request.subscribedTopicRegex() != null) {
+            try {
+                Pattern.compile(request.subscribedTopicRegex());
+            } catch (PatternSyntaxException e) {
+                return error(Errors.INVALID_REGULAR_EXPRESSION, e.getMessage(), request);
+            }
+        }
+        if (request.memberEpoch() == 0 && request.subscribedTopicNames() == null && request.subscribedTopicRegex() == null) {
+            return error(Errors.INVALID_REQUEST, "SubscribedTopicNames or SubscribedTopicRegex must be set when joining.", request);
+        }
+        if (!groups.containsKey(request.groupId()) && classicGroupInUse.test(request.groupId())) {
+            return error(Errors.GROUP_ID_NOT_FOUND, "Group " + request.groupId() + " is a classic group with members.", request);
+        }
+        Group group = groups.computeIfAbsent(request.groupId(), Group::new);
+        synchronized (group) {
+            if (groups.get(request.groupId()) != group) {
+                return error(Errors.COORDINATOR_NOT_AVAILABLE, "Group was deleted.", request);
+            }
+            Member member = group.members.get(request.memberId());
+            if (request.memberEpoch() < 0) {
+                // -1 leaves; -2 is a static member's temporary leave, which Chronik treats as leaving.
+                if (member != null) {
+                    remove(group, member, topics);
+                }
+                return new HeartbeatResult(Errors.NONE.code(), null, request.memberId(), request.memberEpoch(), heartbeatIntervalMs, null);
+            }
+            boolean bump = false;
+            if (request.memberEpoch() == 0) {
+                String memberId = request.memberId() == null || request.memberId().isEmpty() ? Uuid.randomUuid().toString()
+                        : request.memberId();
+                member = group.members.get(memberId);
+                if (member == null) {
+                    member = new Member(memberId);
+                    group.members.put(memberId, member);
+                } else {
+                    // A member rejoining from scratch (after being fenced) has released everything.
+                    member.assigned.clear();
+                    member.pendingRevocation.clear();
+                    member.epoch = 0;
+                    cancel(member.revocation);
+                }
+                member.sendAssignment = true;
+                bump = true;
+            } else {
+                if (member == null) {
+                    return error(Errors.UNKNOWN_MEMBER_ID, "Member " + request.memberId() + " is not in group " + request.groupId() + ".",
+                            request);
+                }
+                if (request.memberEpoch() != member.epoch) {
+                    boolean lostResponse = request.memberEpoch() == member.previousEpoch && request.ownedPartitions() != null
+                            && member.assigned.containsAll(request.ownedPartitions());
+                    if (!lostResponse) {
+                        return error(Errors.FENCED_MEMBER_EPOCH, "The member epoch " + request.memberEpoch() + " is fenced; current is "
+                                + member.epoch + ".", request);
+                    }
+                    member.sendAssignment = true;
+                }
+            }
+            if (request.instanceId() != null) {
+                member.instanceId = request.instanceId();
+            }
+            if (request.rackId() != null) {
+                member.rackId = request.rackId();
+            }
+            if (request.clientId() != null) {
+                member.clientId = request.clientId();
+                member.clientHost = request.clientHost();
+            }
+            if (request.rebalanceTimeoutMs() > 0) {
+                member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
+            }
+            if (request.subscribedTopicNames() != null && !new TreeSet<>(request.subscribedTopicNames()).equals(new TreeSet<>(member.topics))) {
+                member.topics = List.copyOf(new TreeSet<>(request.subscribedTopicNames()));
+                bump = true;
+            }
+            if (request.subscribedTopicRegex() != null && !request.subscribedTopicRegex().equals(Objects.toString(member.regex, ""))) {
+                member.regex = request.subscribedTopicRegex().isEmpty() ? null : request.subscribedTopicRegex();
+                bump = true;
+            }
+            if (request.serverAssignor() != null && !request.serverAssignor().equals(member.assignor)) {
+                member.assignor = request.serverAssignor();
+                bump = true;
+            }
+            if (request.ownedPartitions() != null) {
+                member.owned = Set.copyOf(request.ownedPartitions());
+            }
+            scheduleSession(group, member, topics);
+            String fingerprint = fingerprint(group, topics);
+            if (bump || !fingerprint.equals(group.fingerprint)) {
+                group.fingerprint = fingerprint;
+                newTarget(group, topics);
+            }
+            reconcile(group, member, topics);
+            Set<Tp> assignment = null;
+            if (member.sendAssignment) {
+                member.sendAssignment = false;
+                assignment = Set.copyOf(member.assigned);
+            }
+            return new HeartbeatResult(Errors.NONE.code(), null, member.memberId, member.epoch, heartbeatIntervalMs, assignment);
+        }
+    }
+
+    /** The group epoch moves and the target assignment is computed again. */
+    private void newTarget(Group group, Map<String, TopicMeta> topics) {
+        group.epoch++;
+        group.assignor = group.members.values().stream().map(m -> m.assignor).filter(Objects::nonNull).findFirst().orElse("uniform");
+        Map<String, Set<String>> subscriptions = new TreeMap<>();
+        group.members.values().forEach(m -> subscriptions.put(m.memberId, subscribed(m, topics)));
+        group.target = "range".equals(group.assignor) ? Assignors.range(subscriptions, topics)
+                : Assignors.uniform(subscriptions, topics, group.target);
+        group.assignmentEpoch = group.epoch;
+    }
+
+    private static Set<String> subscribed(Member m, Map<String, TopicMeta> topics) {
+        Set<String> names = new TreeSet<>();
+        for (String t : m.topics) {
+            if (topics.containsKey(t)) {
+                names.add(t);
+            }
+        }
+        if (m.regex != null) {
+            Pattern p = Pattern.compile(m.regex);
+            topics.keySet().stream().filter(t -> p.matcher(t).matches()).forEach(names::add);
+        }
+        return names;
+    }
+
+    /** What the assignment depends on besides membership: the subscribed topics, their ids and partition counts. */
+    private static String fingerprint(Group group, Map<String, TopicMeta> topics) {
+        Set<String> names = new TreeSet<>();
+        group.members.values().forEach(m -> names.addAll(subscribed(m, topics)));
+        StringBuilder b = new StringBuilder();
+        for (String name : names) {
+            TopicMeta t = topics.get(name);
+            b.append(name).append(':').append(t.id()).append(':').append(t.partitions()).append(';');
+        }
+        return b.toString();
+    }
+
+    /** Moves a member one step towards its target: revoke first, then take what nobody else holds. */
+    private void reconcile(Group group, Member member, Map<String, TopicMeta> topics) {
+        Set<Tp> target = group.target.getOrDefault(member.memberId, Set.of());
+        if (!member.pendingRevocation.isEmpty()) {
+            boolean stillOwned = member.owned.stream().anyMatch(member.pendingRevocation::contains);
+            if (stillOwned) {
+                return;
+            }
+            member.pendingRevocation.clear();
+            cancel(member.revocation);
+        }
+        Set<Tp> revoke = new HashSet<>(member.assigned);
+        revoke.removeAll(target);
+        if (!revoke.isEmpty()) {
+            member.assigned.removeAll(revoke);
+            member.pendingRevocation = revoke;
+            member.sendAssignment = true;
+            int epoch = member.epoch;
+            member.revocation = timers.schedule(() -> {
+                synchronized (group) {
+                    if (group.members.get(member.memberId) == member && member.epoch == epoch && !member.pendingRevocation.isEmpty()) {
+                        log.info("Member {} of group {} did not revoke {} within its rebalance timeout; it is removed", member.memberId,
+                                group.groupId, member.pendingRevocation);
+                        remove(group, member, topics);
+                    }
+                }
+            }, member.rebalanceTimeoutMs, TimeUnit.MILLISECONDS);
+            return;
+        }
+        Set<Tp> heldByOthers = new HashSet<>();
+        for (Member other : group.members.values()) {
+            if (other != member) {
+                heldByOthers.addAll(other.assigned);
+                heldByOthers.addAll(other.pendingRevocation);
+            }
+        }
+        for (Tp tp : target) {
+            if (!member.assigned.contains(tp) && !heldByOthers.contains(tp)) {
+                member.assigned.add(tp);
+                member.sendAssignment = true;
+            }
+        }
+        if (member.epoch != group.assignmentEpoch) {
+            member.previousEpoch = member.epoch;
+            member.epoch = group.assignmentEpoch;
+        }
+    }
+
+    private void remove(Group group, Member member, Map<String, TopicMeta> topics) {
+        group.members.remove(member.memberId);
+        cancel(member.session);
+        cancel(member.revocation);
+        group.fingerprint = fingerprint(group, topics);
+        newTarget(group, topics);
+    }
+
+    private void scheduleSession(Group group, Member member, Map<String, TopicMeta> topics) {
+        cancel(member.session);
+        member.session = timers.schedule(() -> {
+            synchronized (group) {
+                if (group.members.get(member.memberId) == member) {
+                    log.debug("Member {} of consumer group {} missed its session timeout", member.memberId, group.groupId);
+                    remove(group, member, topics);
+                }
+            }
+        }, sessionTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    private static void cancel(ScheduledFuture<?> timer) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+
+    // ---- Used by offsets, listing, describing and deleting ------------------------------------------------
+
+    public boolean exists(String groupId) {
+        return groups.containsKey(groupId);
+    }
+
+    public boolean hasMembers(String groupId) {
+        Group group = groups.get(groupId);
+        if (group == null) {
+            return false;
+        }
+        synchronized (group) {
+            return !group.members.isEmpty();
+        }
+    }
+
+    /** NONE when the commit (or fetch) comes from a current member at its current epoch, or from outside while empty. */
+    public Errors validateCommit(String groupId, int memberEpoch, String memberId) {
+        Group group = groups.get(groupId);
+        if (group == null) {
+            return Errors.NONE;
+        }
+        synchronized (group) {
+            if (memberEpoch < 0 && (memberId == null || memberId.isEmpty())) {
+                return group.members.isEmpty() ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
+            }
+            Member member = group.members.get(memberId);
+            if (member == null) {
+                return Errors.UNKNOWN_MEMBER_ID;
+            }
+            return memberEpoch == member.epoch ? Errors.NONE : Errors.STALE_MEMBER_EPOCH;
+        }
+    }
+
+    /** Deletes an empty group: NONE, NON_EMPTY_GROUP, or empty when there is no such consumer group. */
+    public Optional<Errors> delete(String groupId) {
+        Group group = groups.get(groupId);
+        if (group == null) {
+            return Optional.empty();
+        }
+        synchronized (group) {
+            if (!group.members.isEmpty()) {
+                return Optional.of(Errors.NON_EMPTY_GROUP);
+            }
+            groups.remove(groupId, group);
+            return Optional.of(Errors.NONE);
+        }
+    }
+
+    public List<String> groupIds() {
+        return new ArrayList<>(groups.keySet());
+    }
+
+    /** A snapshot for ConsumerGroupDescribe and ListGroups. */
+    public record GroupView(String groupId, String state, int epoch, int assignmentEpoch, String assignor, List<MemberView> members) {
+    }
+
+    public record MemberView(String memberId, String instanceId, String rackId, int epoch, String clientId, String clientHost,
+                             List<String> topics, String regex, Set<Tp> assigned, Set<Tp> target) {
+    }
+
+    public Optional<GroupView> describe(String groupId) {
+        Group group = groups.get(groupId);
+        if (group == null) {
+            return Optional.empty();
+        }
+        synchronized (group) {
+            List<MemberView> members = new ArrayList<>();
+            group.members.values().stream().sorted(Comparator.comparing(m -> m.memberId)).forEach(m -> members.add(new MemberView(
+                    m.memberId, m.instanceId, m.rackId, m.epoch, m.clientId, m.clientHost, m.topics, m.regex, Set.copyOf(m.assigned),
+                    Set.copyOf(group.target.getOrDefault(m.memberId, Set.of())))));
+            return Optional.of(new GroupView(groupId, group.state(), group.epoch, group.assignmentEpoch, group.assignor, members));
+        }
+    }
+}
