@@ -652,7 +652,7 @@ public final class GroupCoordinator implements AutoCloseable {
             return CompletableFuture.completedFuture(consumerGroup.get().code());
         }
         if (consumerGroup.isPresent() && group == null) {
-            return offsets.deleteGroup(groupId).handle((ok, e) -> e == null ? Errors.NONE.code() : Errors.KAFKA_STORAGE_ERROR.code());
+            return offsets.deleteGroup(groupId).handle((ok, e) -> OffsetStore.errorCode(e));
         }
         if (group != null) {
             synchronized (group) {
@@ -665,7 +665,7 @@ public final class GroupCoordinator implements AutoCloseable {
         } else if (offsets.offsets(groupId).isEmpty()) {
             return CompletableFuture.completedFuture(Errors.GROUP_ID_NOT_FOUND.code());
         }
-        return offsets.deleteGroup(groupId).handle((ok, e) -> e == null ? Errors.NONE.code() : Errors.KAFKA_STORAGE_ERROR.code());
+        return offsets.deleteGroup(groupId).handle((ok, e) -> OffsetStore.errorCode(e));
     }
 
     /** Whether a classic or a consumer group by this id has members. */

@@ -1,5 +1,6 @@
 package io.chronik.group;
 
+import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +42,8 @@ public final class OffsetStore implements AutoCloseable {
     private static final byte COMMIT = 1;
     private static final byte DELETE = 2;
     static final long DEFAULT_COMPACT_AFTER_BYTES = 16L << 20;
+    /** Changes waiting for the writer; more than this and commits are refused with a retriable error. */
+    static final int MAX_PENDING_CHANGES = 16_384;
 
     /** One committed offset, with the metadata string returned unchanged (null stays null). */
     public record Committed(long offset, int leaderEpoch, String metadata, long commitTimestamp) {
@@ -58,7 +62,7 @@ public final class OffsetStore implements AutoCloseable {
     private final Path file;
     private final long compactAfterBytes;
     private final Map<String, Map<TopicPartition, Committed>> offsets = new ConcurrentHashMap<>();
-    private final LinkedBlockingQueue<Change> pending = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Change> pending = new LinkedBlockingQueue<>(MAX_PENDING_CHANGES);
     private final Thread writer;
     private volatile boolean closed;
     private FileChannel channel;
@@ -179,8 +183,31 @@ public final class OffsetStore implements AutoCloseable {
         if (closed) {
             return CompletableFuture.failedFuture(new IllegalStateException("offset store is closed"));
         }
-        pending.add(change);
+        if (!pending.offer(change)) {
+            return CompletableFuture.failedFuture(new BusyException());
+        }
         return change.done();
+    }
+
+    /** The writer is too far behind to take another change; the client should retry. */
+    public static final class BusyException extends RuntimeException {
+        BusyException() {
+            super("offset store writer is busy", null, false, false);
+        }
+    }
+
+    /**
+     * The error code a failed write is answered with, as Kafka's coordinator answers: a busy writer is
+     * COORDINATOR_NOT_AVAILABLE, a storage failure NOT_COORDINATOR; both make clients find the coordinator and retry.
+     */
+    public static short errorCode(Throwable failure) {
+        if (failure == null) {
+            return Errors.NONE.code();
+        }
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        return cause instanceof BusyException ? Errors.COORDINATOR_NOT_AVAILABLE.code()
+                : Errors.NOT_COORDINATOR.code();
     }
 
     private static int utf8Length(String s) {

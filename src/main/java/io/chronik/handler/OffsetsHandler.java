@@ -105,7 +105,7 @@ public final class OffsetsHandler implements RequestHandler {
         }
         return Mono.fromFuture(store.commit(body.groupId(), accepted)
                 .handle((ok, failure) -> {
-                    short error = failure == null ? Errors.NONE.code() : Errors.KAFKA_STORAGE_ERROR.code();
+                    short error = OffsetStore.errorCode(failure);
                     acceptedResults.forEach(r -> r.setErrorCode(error));
                     return response;
                 }), true);
@@ -228,7 +228,7 @@ public final class OffsetsHandler implements RequestHandler {
         }
         return Mono.fromFuture(store.delete(body.groupId(), deletions).handle((ok, failure) -> {
             if (failure != null) {
-                deleted.forEach(r -> r.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()));
+                deleted.forEach(r -> r.setErrorCode(OffsetStore.errorCode(failure)));
             }
             return response;
         }), true);

@@ -124,7 +124,7 @@ class PipeliningTest {
             assertThat(data.apiKeys().find(ApiKeys.API_VERSIONS.id)).isNotNull();
             assertThat(data.apiKeys().find(ApiKeys.PRODUCE.id)).isNotNull();
             assertThat(data.apiKeys().find(ApiKeys.ADD_PARTITIONS_TO_TXN.id)).as("unimplemented APIs are not advertised").isNull();
-            assertThat(data.apiKeys().find(ApiKeys.CONSUMER_GROUP_HEARTBEAT.id)).as("unimplemented APIs are not advertised").isNull();
+            assertThat(data.apiKeys().find(ApiKeys.END_TXN.id)).as("unimplemented APIs are not advertised").isNull();
         }
     }
 

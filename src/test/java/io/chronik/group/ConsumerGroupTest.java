@@ -98,13 +98,17 @@ class ConsumerGroupTest {
         }
     }
 
-    @Test
-    void aMemberKilledWithoutLeavingIsEvictedAfterItsSessionTimeout() throws Exception {
-        try (TestBroker broker = TestBroker.start(dataDir, FAST_GROUPS)) {
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void aMemberKilledWithoutLeavingIsEvictedAfterItsSessionTimeout(String protocol) throws Exception {
+        Map<String, String> settings = new HashMap<>(FAST_GROUPS);
+        settings.put("chronik.group.consumer-session-timeout", "6s");
+        settings.put("chronik.group.consumer-heartbeat-interval", "500ms");
+        try (TestBroker broker = TestBroker.start(dataDir, settings)) {
             Clients.createTopic(broker, "evict", 4);
             Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                     "-cp", System.getProperty("java.class.path"), GroupMemberProcess.class.getName(),
-                    broker.bootstrapServers(), "g-evict", "evict").redirectErrorStream(true).start();
+                    broker.bootstrapServers(), "g-evict-" + protocol, "evict", protocol).redirectErrorStream(true).start();
             java.util.concurrent.atomic.AtomicInteger childAssigned = new java.util.concurrent.atomic.AtomicInteger(-1);
             Thread reader = new Thread(() -> {
                 try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream()))) {
@@ -120,7 +124,9 @@ class ConsumerGroupTest {
             });
             reader.setDaemon(true);
             reader.start();
-            try (KafkaConsumer<String, String> survivor = Clients.consumer(broker, groupConfig("g-evict", Map.of()))) {
+            Map<String, Object> survivorConfig = protocol.equals("consumer")
+                    ? Map.of("group.id", "g-evict-consumer", "group.protocol", "consumer") : groupConfig("g-evict-classic", Map.of());
+            try (KafkaConsumer<String, String> survivor = Clients.consumer(broker, survivorConfig)) {
                 survivor.subscribe(List.of("evict"));
                 pollUntil(List.of(survivor), () -> survivor.assignment().size() == 2 && childAssigned.get() == 2,
                         "the survivor and the child member sharing 4 partitions");
