@@ -53,7 +53,7 @@ public final class LogManager implements AutoCloseable {
     /** Serializes topic administration, startup and close. */
     private final Object adminLock = new Object();
     private final Set<LogSegment> pendingSegmentDeletes = ConcurrentHashMap.newKeySet();
-    private final Map<String, Runnable> pendingTopicDeletes = new ConcurrentHashMap<>();
+    private final Map<String, PendingDelete> pendingTopicDeletes = new ConcurrentHashMap<>();
 
     private TopicMetadataStore store;
     private ProducerIdAllocator producerIds;
@@ -299,26 +299,45 @@ public final class LogManager implements AutoCloseable {
             List<Log> logs = new ArrayList<>(state.logs.values());
             logs.forEach(Log::markDeleted);
             // Files stay for file.delete.delay so fetches holding a slice can still send it.
-            Runnable deletion = () -> {
-                for (Log log : logs) {
-                    log.close();
-                    AtomicFiles.deleteTree(log.dir());
-                }
-            };
+            PendingDelete deletion = new PendingDelete(logs);
             pendingTopicDeletes.put(name, deletion);
             schedule(() -> runPendingDelete(name, deletion), config.fileDeleteDelayMs());
         }
     }
 
-    private void runPendingDelete(String name, Runnable deletion) {
-        if (pendingTopicDeletes.remove(name, deletion)) {
-            deletion.run();
+    /**
+     * The files of a deleted topic, removed once: by the delayed task, or earlier by a topic re-created under the
+     * same name. Whoever comes second waits until the first has finished, so nobody sees half-deleted files.
+     */
+    private static final class PendingDelete implements Runnable {
+        private final List<Log> logs;
+        private boolean done;
+
+        PendingDelete(List<Log> logs) {
+            this.logs = logs;
         }
+
+        @Override
+        public synchronized void run() {
+            if (done) {
+                return;
+            }
+            done = true;
+            for (Log log : logs) {
+                log.close();
+                AtomicFiles.deleteTree(log.dir());
+            }
+        }
+    }
+
+    private void runPendingDelete(String name, PendingDelete deletion) {
+        deletion.run();
+        pendingTopicDeletes.remove(name, deletion);
     }
 
     /** A topic re-created under a deleted one's name must not find the old files: delete them now. */
     private void finishPendingDelete(String name) {
-        Runnable deletion = pendingTopicDeletes.get(name);
+        PendingDelete deletion = pendingTopicDeletes.get(name);
         if (deletion != null) {
             runPendingDelete(name, deletion);
         }
