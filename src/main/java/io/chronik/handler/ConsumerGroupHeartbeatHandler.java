@@ -49,7 +49,7 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
     @Override
     public Mono<? extends ApiMessage> handle(KafkaRequest request) {
         return switch (request.api()) {
-            case CONSUMER_GROUP_HEARTBEAT -> Mono.just(heartbeat(request.body(), request.version(), request.clientId()));
+            case CONSUMER_GROUP_HEARTBEAT -> Mono.just(heartbeat(request.body(), request.version(), request.clientId(), request.clientHost()));
             case CONSUMER_GROUP_DESCRIBE -> Mono.just(describe(request.body()));
             default -> Mono.error(new IllegalArgumentException("not a consumer group API: " + request.api()));
         };
@@ -63,7 +63,8 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
         return topics;
     }
 
-    private ConsumerGroupHeartbeatResponseData heartbeat(ConsumerGroupHeartbeatRequestData body, short version, String clientId) {
+    private ConsumerGroupHeartbeatResponseData heartbeat(ConsumerGroupHeartbeatRequestData body, short version, String clientId,
+                                                         String clientHost) {
         if (version >= 1 && body.memberEpoch() == 0 && (body.memberId() == null || body.memberId().isEmpty())) {
             return new ConsumerGroupHeartbeatResponseData().setErrorCode(Errors.INVALID_REQUEST.code())
                     .setErrorMessage("MemberId can't be empty.");
@@ -80,7 +81,7 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
         String regex = version >= 1 ? body.subscribedTopicRegex() : null;
         HeartbeatResult result = groups.heartbeat(new Heartbeat(body.groupId(), body.memberId(), body.memberEpoch(), body.instanceId(),
                 body.rackId(), body.rebalanceTimeoutMs(), body.subscribedTopicNames(), regex, body.serverAssignor(), owned,
-                clientId == null ? "" : clientId, ""), topics());
+                clientId == null ? "" : clientId, clientHost), topics());
         ConsumerGroupHeartbeatResponseData response = new ConsumerGroupHeartbeatResponseData().setErrorCode(result.error())
                 .setErrorMessage(result.message()).setMemberId(result.memberId()).setMemberEpoch(result.memberEpoch())
                 .setHeartbeatIntervalMs(result.heartbeatIntervalMs());

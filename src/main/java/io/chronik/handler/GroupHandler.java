@@ -62,7 +62,7 @@ public final class GroupHandler implements RequestHandler {
     public Mono<? extends ApiMessage> handle(KafkaRequest request) {
         return switch (request.api()) {
             case FIND_COORDINATOR -> Mono.just(findCoordinator(request.body(), request.version()));
-            case JOIN_GROUP -> join(request.body(), request.version(), request.clientId());
+            case JOIN_GROUP -> join(request.body(), request.version(), request.clientId(), request.clientHost());
             case SYNC_GROUP -> sync(request.body());
             case HEARTBEAT -> Mono.just(heartbeat(request.body()));
             case LEAVE_GROUP -> Mono.just(leave(request.body(), request.version()));
@@ -90,12 +90,12 @@ public final class GroupHandler implements RequestHandler {
                 .setHost(supported ? broker.host() : "").setPort(supported ? broker.port() : -1);
     }
 
-    private Mono<JoinGroupResponseData> join(JoinGroupRequestData body, short version, String clientId) {
+    private Mono<JoinGroupResponseData> join(JoinGroupRequestData body, short version, String clientId, String clientHost) {
         List<ClassicGroup.Protocol> protocols = new ArrayList<>();
         body.protocols().forEach(p -> protocols.add(new ClassicGroup.Protocol(p.name(), p.metadata())));
         // Version 0 has no rebalance timeout: the session timeout stands in for it, as in Kafka.
         int rebalanceTimeout = version >= 1 ? body.rebalanceTimeoutMs() : body.sessionTimeoutMs();
-        Join join = new Join(body.groupId(), body.memberId(), body.groupInstanceId(), clientId == null ? "" : clientId, "",
+        Join join = new Join(body.groupId(), body.memberId(), body.groupInstanceId(), clientId == null ? "" : clientId, clientHost,
                 body.sessionTimeoutMs(), rebalanceTimeout, body.protocolType(),
                 protocols, version >= 4);
         return Mono.fromFuture(coordinator.join(join), true).map(result -> {

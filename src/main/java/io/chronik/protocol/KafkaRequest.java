@@ -19,9 +19,11 @@ public final class KafkaRequest extends AbstractReferenceCounted {
     private final AbstractRequest request;
     private final ByteBuf frame;
     private final boolean unsupportedVersion;
+    private final String clientHost;
 
     KafkaRequest(Api api, short version, int correlationId, String clientId, AbstractRequest request, ByteBuf frame,
-                 boolean unsupportedVersion) {
+                 boolean unsupportedVersion, String clientHost) {
+        this.clientHost = clientHost;
         this.api = api;
         this.version = version;
         this.correlationId = correlationId;
@@ -41,6 +43,11 @@ public final class KafkaRequest extends AbstractReferenceCounted {
 
     public int correlationId() {
         return correlationId;
+    }
+
+    /** The peer's address as Kafka reports it in group descriptions ("/127.0.0.1"); empty when unknown. */
+    public String clientHost() {
+        return clientHost;
     }
 
     public String clientId() {

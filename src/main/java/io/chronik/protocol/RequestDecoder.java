@@ -22,6 +22,11 @@ public final class RequestDecoder {
      * @throws MalformedRequestException for an unknown or unserved API key or version, or a body that does not parse
      */
     public KafkaRequest decode(ByteBuf frame) {
+        return decode(frame, "");
+    }
+
+    /** As {@link #decode(ByteBuf)}, for a request that came from {@code clientHost}. */
+    public KafkaRequest decode(ByteBuf frame, String clientHost) {
         try {
             if (frame.readableBytes() < 8) {
                 throw new MalformedRequestException("frame of " + frame.readableBytes() + " bytes is too short for a request header");
@@ -41,13 +46,13 @@ public final class RequestDecoder {
             }
             if (!api.supports(version)) {
                 if (api == Api.API_VERSIONS && version > api.maxVersion()) {
-                    return new KafkaRequest(api, version, header.correlationId(), header.clientId(), null, frame, true);
+                    return new KafkaRequest(api, version, header.correlationId(), header.clientId(), null, frame, true, clientHost);
                 }
                 throw new MalformedRequestException(api + " version " + version + " is not supported (supported "
                         + api.minVersion() + ".." + api.maxVersion() + ")");
             }
             AbstractRequest request = parseBody(api, version, buffer);
-            return new KafkaRequest(api, version, header.correlationId(), header.clientId(), request, frame, false);
+            return new KafkaRequest(api, version, header.correlationId(), header.clientId(), request, frame, false, clientHost);
         } catch (RuntimeException e) {
             frame.release();
             throw e instanceof MalformedRequestException ? e : new MalformedRequestException("request does not parse: " + e, e);

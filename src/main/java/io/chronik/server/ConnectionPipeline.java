@@ -46,15 +46,24 @@ final class ConnectionPipeline {
         this.metrics = metrics;
     }
 
+    /** "/127.0.0.1", as Kafka shows a member's host. */
+    static String clientHost(java.net.SocketAddress address) {
+        if (address instanceof java.net.InetSocketAddress inet && inet.getAddress() != null) {
+            return "/" + inet.getAddress().getHostAddress();
+        }
+        return address == null ? "" : address.toString();
+    }
+
     Mono<Void> serve(NettyInbound inbound, NettyOutbound outbound, Connection connection) {
         ResponseEncoder encoder = new ResponseEncoder(outbound.alloc());
         ReadDemand demand = new ReadDemand(metrics);
+        String clientHost = clientHost(connection.channel().remoteAddress());
         Flux<Object> responses = inbound.receiveObject()
                 .doOnRequest(demand::requested)
                 .doOnNext(frame -> demand.delivered())
                 .doFinally(signal -> demand.closed())
                 // Reactor Netty releases each received message after onNext; the request keeps the frame.
-                .map(frame -> decoder.decode(((ByteBuf) frame).retain()))
+                .map(frame -> decoder.decode(((ByteBuf) frame).retain(), clientHost))
                 .flatMapSequential(this::handle, maxInFlight, 1)
                 // Encoded only once in order: until here a response is plain heap objects, so a response that
                 // completes after its connection went away holds no buffer or open file.

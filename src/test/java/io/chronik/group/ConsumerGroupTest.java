@@ -186,6 +186,7 @@ class ConsumerGroupTest {
                 ConsumerGroupDescription described = admin.describeConsumerGroups(List.of("g-admin")).all()
                         .get(30, TimeUnit.SECONDS).get("g-admin");
                 assertThat(described.members()).hasSize(1);
+                assertThat(described.members().iterator().next().host()).isEqualTo("/127.0.0.1");
                 assertThat(described.members().iterator().next().assignment().topicPartitions()).containsExactlyInAnyOrder(p0, p1);
                 assertThat(described.groupState().toString()).isEqualToIgnoringCase("stable");
             }
