@@ -74,6 +74,10 @@ public final class ClassicGroup {
     long emptySince = System.currentTimeMillis();
     /** The delay before the first rebalance of an empty group completes, letting more members join. */
     boolean initialDelayPending;
+    /** A new member joined during the initial delay: the delay is extended once more, as in Kafka. */
+    boolean newMemberDuringDelay;
+    /** How much longer the initial delay may still be extended (bounded by the rebalance timeout). */
+    long initialDelayRemainingMs;
 
     ClassicGroup(String groupId) {
         this.groupId = groupId;

@@ -35,6 +35,8 @@ import java.util.regex.PatternSyntaxException;
 public final class ConsumerGroupCoordinator {
     private static final Logger log = LoggerFactory.getLogger(ConsumerGroupCoordinator.class);
     public static final Set<String> ASSIGNORS = Set.of("uniform", "range");
+    /** The member epoch a static member sends when it leaves for a while (it may return under the same instance id). */
+    static final int LEAVE_STATIC = -2;
 
     /** A topic as the assignors see it. */
     public record TopicMeta(String name, Uuid id, int partitions) {
@@ -71,6 +73,8 @@ public final class ConsumerGroupCoordinator {
         Set<Tp> pendingRevocation = new HashSet<>();
         Set<Tp> owned = Set.of();
         boolean sendAssignment = true;
+        /** A static member that left with epoch -2 and may come back under a new member id. */
+        boolean departed;
         ScheduledFuture<?> session;
         ScheduledFuture<?> revocation;
 
@@ -151,8 +155,18 @@ public final class ConsumerGroupCoordinator {
                 return error(Errors.COORDINATOR_NOT_AVAILABLE, "Group was deleted.", request);
             }
             Member member = group.members.get(request.memberId());
+            if (request.memberEpoch() == LEAVE_STATIC) {
+                // A static member leaving for a while: it keeps its partitions until its session times out, so a
+                // restarted instance with the same group.instance.id takes them over without a rebalance.
+                if (member != null && member.instanceId != null) {
+                    member.departed = true;
+                    scheduleSession(group, member, topics);
+                } else if (member != null) {
+                    remove(group, member, topics);
+                }
+                return new HeartbeatResult(Errors.NONE.code(), null, request.memberId(), request.memberEpoch(), heartbeatIntervalMs, null);
+            }
             if (request.memberEpoch() < 0) {
-                // -1 leaves; -2 is a static member's temporary leave, which Chronik treats as leaving.
                 if (member != null) {
                     remove(group, member, topics);
                 }
@@ -163,7 +177,21 @@ public final class ConsumerGroupCoordinator {
                 String memberId = request.memberId() == null || request.memberId().isEmpty() ? Uuid.randomUuid().toString()
                         : request.memberId();
                 member = group.members.get(memberId);
-                if (member == null) {
+                Member previous = request.instanceId() == null ? null : group.members.values().stream()
+                        .filter(m -> request.instanceId().equals(m.instanceId) && !m.memberId.equals(memberId)).findFirst().orElse(null);
+                if (previous != null && !previous.departed) {
+                    return error(Errors.UNRELEASED_INSTANCE_ID, "Static member " + request.instanceId() + " of group "
+                            + request.groupId() + " is still in use by member " + previous.memberId + ".", request);
+                }
+                boolean returning = false;
+                if (previous != null && member == null) {
+                    member = takeOver(group, previous, memberId);
+                    returning = true;
+                } else if (member != null && member.departed) {
+                    // The same static member back under its old member id: it still holds its partitions.
+                    member.departed = false;
+                    returning = true;
+                } else if (member == null) {
                     member = new Member(memberId);
                     group.members.put(memberId, member);
                 } else {
@@ -174,8 +202,11 @@ public final class ConsumerGroupCoordinator {
                     cancel(member.revocation);
                 }
                 member.sendAssignment = true;
-                bump = true;
+                bump = !returning;
             } else {
+                if (member != null && member.departed) {
+                    return error(Errors.FENCED_INSTANCE_ID, "Static member " + member.instanceId + " has left the group.", request);
+                }
                 if (member == null) {
                     return error(Errors.UNKNOWN_MEMBER_ID, "Member " + request.memberId() + " is not in group " + request.groupId() + ".",
                             request);
@@ -232,6 +263,34 @@ public final class ConsumerGroupCoordinator {
             }
             return new HeartbeatResult(Errors.NONE.code(), null, member.memberId, member.epoch, heartbeatIntervalMs, assignment);
         }
+    }
+
+    /**
+     * A restarted static member (same group.instance.id, new member id) replaces the one that left with epoch -2:
+     * it inherits the subscription, the partitions and the epoch, and nobody else's assignment moves.
+     */
+    private Member takeOver(Group group, Member previous, String memberId) {
+        group.members.remove(previous.memberId);
+        cancel(previous.session);
+        cancel(previous.revocation);
+        Member member = new Member(memberId);
+        member.instanceId = previous.instanceId;
+        member.rackId = previous.rackId;
+        member.epoch = previous.epoch;
+        member.previousEpoch = previous.previousEpoch;
+        member.rebalanceTimeoutMs = previous.rebalanceTimeoutMs;
+        member.topics = previous.topics;
+        member.regex = previous.regex;
+        member.assignor = previous.assignor;
+        member.assigned = previous.assigned;
+        member.pendingRevocation = previous.pendingRevocation;
+        group.members.put(memberId, member);
+        Set<Tp> target = group.target.remove(previous.memberId);
+        if (target != null) {
+            group.target.put(memberId, target);
+        }
+        log.debug("Static member {} of consumer group {} rejoined as {}", member.instanceId, group.groupId, memberId);
+        return member;
     }
 
     /** The group epoch moves and the target assignment is computed again. */

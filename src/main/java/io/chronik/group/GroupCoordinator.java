@@ -229,6 +229,9 @@ public final class GroupCoordinator implements AutoCloseable {
         group.members.put(memberId, member);
         group.protocolType = request.protocolType();
         scheduleSession(group, member);
+        if (group.initialDelayPending) {
+            group.newMemberDuringDelay = true;
+        }
         prepareRebalance(group);
         maybeCompleteJoin(group);
         return result;
@@ -256,12 +259,23 @@ public final class GroupCoordinator implements AutoCloseable {
         group.rebalanceTimer = timers.schedule(() -> onRebalanceDeadline(group), delay, TimeUnit.MILLISECONDS);
         if (initial && initialRebalanceDelayMs > 0) {
             group.initialDelayPending = true;
+            group.newMemberDuringDelay = false;
+            group.initialDelayRemainingMs = Math.max(rebalanceTimeout - delay, 0);
         }
     }
 
     private void onRebalanceDeadline(ClassicGroup group) {
         synchronized (group) {
             if (group.state != State.PREPARING_REBALANCE) {
+                return;
+            }
+            if (group.initialDelayPending && group.newMemberDuringDelay && group.initialDelayRemainingMs > 0) {
+                // Members are still arriving (a whole application starting): wait one more delay, within the
+                // rebalance timeout, so they all land in the first generation instead of one rebalance each.
+                group.newMemberDuringDelay = false;
+                long delay = Math.min(initialRebalanceDelayMs, group.initialDelayRemainingMs);
+                group.initialDelayRemainingMs -= delay;
+                group.rebalanceTimer = timers.schedule(() -> onRebalanceDeadline(group), delay, TimeUnit.MILLISECONDS);
                 return;
             }
             group.initialDelayPending = false;

@@ -125,7 +125,10 @@ class ConsumerProtocolTest {
                         .all().get(30, TimeUnit.SECONDS);
                 assertThat(described.get("g848-resume").type()).isEqualTo(GroupType.CONSUMER);
                 assertThat(described.get("g848-resume").members()).singleElement()
-                        .satisfies(m -> assertThat(m.assignment().topicPartitions()).containsExactlyInAnyOrder(p0, p1));
+                        .satisfies(m -> {
+                            assertThat(m.assignment().topicPartitions()).containsExactlyInAnyOrder(p0, p1);
+                            assertThat(m.host()).isEqualTo("/127.0.0.1");
+                        });
                 assertThat(described.get("g-classic-side").type()).isEqualTo(GroupType.CLASSIC);
                 assertThat(described.get("g-classic-side").members()).hasSize(1);
             }
@@ -141,6 +144,40 @@ class ConsumerProtocolTest {
                 records.forEach(r -> first.putIfAbsent(r.partition(), r.offset()));
                 assertThat(first).containsEntry(0, 5L).containsEntry(1, 7L);
                 assertThat(c.committed(Set.of(p0, p1))).containsEntry(p0, new OffsetAndMetadata(5, "m0"));
+            }
+        }
+    }
+
+    @Test
+    void aRestartedStaticMemberGetsItsPartitionsBackWithoutARebalance() throws Exception {
+        try (TestBroker broker = TestBroker.start(dataDir, FAST); Admin admin = Clients.admin(broker)) {
+            Clients.createTopic(broker, "static848", 4);
+            Map<String, Object> a = new HashMap<>(config("g848-static", null));
+            a.put("group.instance.id", "instance-a");
+            Map<String, Object> b = new HashMap<>(config("g848-static", null));
+            b.put("group.instance.id", "instance-b");
+            KafkaConsumer<String, String> first = Clients.consumer(broker, a);
+            try (KafkaConsumer<String, String> other = Clients.consumer(broker, b)) {
+                first.subscribe(List.of("static848"));
+                other.subscribe(List.of("static848"));
+                pollUntil(List.of(first, other), () -> disjointAndComplete(List.of(first, other), 4, 2), "two partitions each");
+                Set<TopicPartition> firstOwned = Set.copyOf(first.assignment());
+                Set<TopicPartition> otherOwned = Set.copyOf(other.assignment());
+                int epoch = admin.describeConsumerGroups(List.of("g848-static")).all().get(30, TimeUnit.SECONDS)
+                        .get("g848-static").groupEpoch().orElseThrow();
+                first.close(Duration.ofSeconds(10));
+
+                try (KafkaConsumer<String, String> restarted = Clients.consumer(broker, a)) {
+                    restarted.subscribe(List.of("static848"));
+                    pollUntil(List.of(restarted, other), () -> restarted.assignment().size() == 2, "the restarted instance's partitions");
+                    assertThat(restarted.assignment()).isEqualTo(firstOwned);
+                    assertThat(other.assignment()).isEqualTo(otherOwned);
+                    ConsumerGroupDescription group = admin.describeConsumerGroups(List.of("g848-static")).all().get(30, TimeUnit.SECONDS)
+                            .get("g848-static");
+                    assertThat(group.groupEpoch()).as("no rebalance: the group epoch did not move").contains(epoch);
+                    assertThat(group.members()).extracting(m -> m.groupInstanceId().orElse(null))
+                            .containsExactlyInAnyOrder("instance-a", "instance-b");
+                }
             }
         }
     }
@@ -166,6 +203,14 @@ class ConsumerProtocolTest {
                 ConsumerGroupHeartbeatResponseData unknown = GroupProtocolMatrixTest.call(client, new ConsumerGroupHeartbeatRequestData()
                         .setGroupId(group).setMemberId("nobody").setMemberEpoch(1), v);
                 assertThat(unknown.errorCode()).isEqualTo(Errors.UNKNOWN_MEMBER_ID.code());
+                ConsumerGroupHeartbeatResponseData staticJoin = GroupProtocolMatrixTest.call(client, new ConsumerGroupHeartbeatRequestData()
+                        .setGroupId(group).setMemberId(v >= 1 ? "static-" + v : "").setMemberEpoch(0).setInstanceId("instance")
+                        .setRebalanceTimeoutMs(10_000).setSubscribedTopicNames(List.of("raw848")).setTopicPartitions(List.of()), v);
+                assertThat(staticJoin.errorCode()).isZero();
+                ConsumerGroupHeartbeatResponseData duplicate = GroupProtocolMatrixTest.call(client, new ConsumerGroupHeartbeatRequestData()
+                        .setGroupId(group).setMemberId(v >= 1 ? "impostor-" + v : "").setMemberEpoch(0).setInstanceId("instance")
+                        .setRebalanceTimeoutMs(10_000).setSubscribedTopicNames(List.of("raw848")).setTopicPartitions(List.of()), v);
+                assertThat(duplicate.errorCode()).as("an instance id in use").isEqualTo(Errors.UNRELEASED_INSTANCE_ID.code());
                 ConsumerGroupHeartbeatResponseData left = GroupProtocolMatrixTest.call(client, new ConsumerGroupHeartbeatRequestData()
                         .setGroupId(group).setMemberId(joined.memberId()).setMemberEpoch(-1), v);
                 assertThat(left.errorCode()).isZero();
