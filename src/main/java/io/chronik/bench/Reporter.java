@@ -1,12 +1,14 @@
 package io.chronik.bench;
 
 import org.HdrHistogram.Histogram;
+import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -67,35 +69,37 @@ final class Reporter {
         return summary;
     }
 
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
     /** A small flat JSON object: run settings, outcome, then side_field for each side. */
     static String json(BenchOptions options, List<Summary> summaries, boolean stalled, int exitCode) {
-        StringBuilder json = new StringBuilder("{");
-        field(json, "mode", quote(options.mode.label()));
-        field(json, "bootstrapServers", quote(options.bootstrapServers));
-        field(json, "topic", quote(options.topic));
-        field(json, "concurrency", Integer.toString(options.concurrency));
-        field(json, "messageSize", Integer.toString(options.messageSize));
-        field(json, "acks", quote(options.acks));
-        field(json, "compression", quote(options.compression));
-        field(json, "durationSeconds", number(options.duration.toMillis() / 1000.0));
-        field(json, "warmupSeconds", number(options.warmup.toMillis() / 1000.0));
-        field(json, "stall", Boolean.toString(stalled));
-        field(json, "exitCode", Integer.toString(exitCode));
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("mode", options.mode.label());
+        json.put("bootstrapServers", options.bootstrapServers);
+        json.put("topic", options.topic);
+        json.put("concurrency", options.concurrency);
+        json.put("messageSize", options.messageSize);
+        json.put("acks", options.acks);
+        json.put("compression", options.compression);
+        json.put("durationSeconds", number(options.duration.toMillis() / 1000.0));
+        json.put("warmupSeconds", number(options.warmup.toMillis() / 1000.0));
+        json.put("stall", stalled);
+        json.put("exitCode", exitCode);
         for (Summary s : summaries) {
             String p = s.side() + "_";
-            field(json, p + "messages", Long.toString(s.messages()));
-            field(json, p + "bytes", Long.toString(s.bytes()));
-            field(json, p + "seconds", number(s.seconds()));
-            field(json, p + "msgPerSec", number(s.messagesPerSecond()));
-            field(json, p + "mbPerSec", number(s.megabytesPerSecond()));
-            field(json, p + "p50Ms", number(s.p50()));
-            field(json, p + "p90Ms", number(s.p90()));
-            field(json, p + "p99Ms", number(s.p99()));
-            field(json, p + "p999Ms", number(s.p999()));
-            field(json, p + "maxMs", number(s.max()));
-            field(json, p + "errors", Long.toString(s.errors()));
+            json.put(p + "messages", s.messages());
+            json.put(p + "bytes", s.bytes());
+            json.put(p + "seconds", number(s.seconds()));
+            json.put(p + "msgPerSec", number(s.messagesPerSecond()));
+            json.put(p + "mbPerSec", number(s.megabytesPerSecond()));
+            json.put(p + "p50Ms", number(s.p50()));
+            json.put(p + "p90Ms", number(s.p90()));
+            json.put(p + "p99Ms", number(s.p99()));
+            json.put(p + "p999Ms", number(s.p999()));
+            json.put(p + "maxMs", number(s.max()));
+            json.put(p + "errors", s.errors());
         }
-        return json.append("}\n").toString();
+        return JSON.writeValueAsString(json) + "\n";
     }
 
     static void writeJson(Path file, String json) throws IOException {
@@ -106,35 +110,8 @@ final class Reporter {
         Files.writeString(file, json);
     }
 
-    private static void field(StringBuilder json, String name, String value) {
-        if (json.length() > 1) {
-            json.append(',');
-        }
-        json.append(quote(name)).append(':').append(value);
-    }
-
-    private static String number(double value) {
-        return Double.isFinite(value) ? String.format(Locale.ROOT, "%.3f", value) : "null";
-    }
-
-    static String quote(String value) {
-        StringBuilder s = new StringBuilder("\"");
-        for (char c : value.toCharArray()) {
-            switch (c) {
-                case '"' -> s.append("\\\"");
-                case '\\' -> s.append("\\\\");
-                case '\n' -> s.append("\\n");
-                case '\r' -> s.append("\\r");
-                case '\t' -> s.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        s.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        s.append(c);
-                    }
-                }
-            }
-        }
-        return s.append('"').toString();
+    /** Three decimals are plenty for rates and milliseconds; no figure (NaN) is null. */
+    private static Double number(double value) {
+        return Double.isFinite(value) ? Math.round(value * 1000.0) / 1000.0 : null;
     }
 }
