@@ -194,6 +194,17 @@ public class ChronikProperties {
         @DurationMin(millis = 1)
         private Duration offsetsRetention = Duration.ofDays(7);
 
+        /** Classic groups: the shortest session timeout a member may ask for (Kafka's group.min.session.timeout.ms). */
+        @NotNull
+        @DurationMin(millis = 1)
+        @DurationMax(minutes = 30)
+        private Duration minSessionTimeout = Duration.ofSeconds(6);
+        /** Classic groups: the longest session timeout a member may ask for (Kafka's group.max.session.timeout.ms). */
+        @NotNull
+        @DurationMin(millis = 1)
+        @DurationMax(minutes = 30)
+        private Duration maxSessionTimeout = Duration.ofMinutes(30);
+
         /** Consumer protocol (KIP-848, group.protocol=consumer): a member silent this long is removed (Kafka's default 45 s). */
         @NotNull
         @DurationMin(seconds = 1)
@@ -209,6 +220,10 @@ public class ChronikProperties {
         public void setInitialRebalanceDelay(Duration v) { this.initialRebalanceDelay = v; }
         public Duration getOffsetsRetention() { return offsetsRetention; }
         public void setOffsetsRetention(Duration v) { this.offsetsRetention = v; }
+        public Duration getMinSessionTimeout() { return minSessionTimeout; }
+        public void setMinSessionTimeout(Duration v) { this.minSessionTimeout = v; }
+        public Duration getMaxSessionTimeout() { return maxSessionTimeout; }
+        public void setMaxSessionTimeout(Duration v) { this.maxSessionTimeout = v; }
         public Duration getConsumerSessionTimeout() { return consumerSessionTimeout; }
         public void setConsumerSessionTimeout(Duration v) { this.consumerSessionTimeout = v; }
         public Duration getConsumerHeartbeatInterval() { return consumerHeartbeatInterval; }

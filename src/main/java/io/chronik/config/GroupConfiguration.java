@@ -22,8 +22,14 @@ public class GroupConfiguration {
         ChronikProperties.Group group = props.getGroup();
         // After storage (LogManager is a dependency), so the data directory has been checked and recovered first.
         OffsetStore offsets = new OffsetStore(props.getDataDir());
-        return new GroupCoordinator(offsets, group.getInitialRebalanceDelay().toMillis(), group.getOffsetsRetention().toMillis(),
-                (int) group.getConsumerSessionTimeout().toMillis(), (int) group.getConsumerHeartbeatInterval().toMillis());
+        if (group.getMinSessionTimeout().compareTo(group.getMaxSessionTimeout()) > 0) {
+            throw new InvalidConfigurationException("chronik.group.min-session-timeout", group.getMinSessionTimeout().toString(),
+                    "must not be greater than chronik.group.max-session-timeout (" + group.getMaxSessionTimeout() + ")");
+        }
+        return new GroupCoordinator(offsets, new GroupCoordinator.Settings(group.getInitialRebalanceDelay().toMillis(),
+                group.getOffsetsRetention().toMillis(), (int) group.getMinSessionTimeout().toMillis(),
+                (int) group.getMaxSessionTimeout().toMillis(), (int) group.getConsumerSessionTimeout().toMillis(),
+                (int) group.getConsumerHeartbeatInterval().toMillis()));
     }
 
     @Bean

@@ -38,16 +38,31 @@ public final class GroupCoordinator implements AutoCloseable {
     private final long initialRebalanceDelayMs;
     private final OffsetStore offsets;
     private final long offsetsRetentionMs;
+    private final int minSessionTimeoutMs;
+    private final int maxSessionTimeoutMs;
 
     private final ConsumerGroupCoordinator consumerGroups;
 
-    public GroupCoordinator(OffsetStore offsets, long initialRebalanceDelayMs, long offsetsRetentionMs) {
-        this(offsets, initialRebalanceDelayMs, offsetsRetentionMs, 45_000, 5_000);
+    /**
+     * The coordinator's settings: classic session timeouts outside [min, max] are refused with
+     * INVALID_SESSION_TIMEOUT (Kafka's group.min/max.session.timeout.ms); the consumer protocol's (KIP-848) session
+     * timeout and heartbeat interval are set by the broker.
+     */
+    public record Settings(long initialRebalanceDelayMs, long offsetsRetentionMs, int minSessionTimeoutMs, int maxSessionTimeoutMs,
+                           int consumerSessionTimeoutMs, int consumerHeartbeatIntervalMs) {
     }
 
-    /** The last two are the consumer protocol's (KIP-848) session timeout and heartbeat interval, set by the broker. */
-    public GroupCoordinator(OffsetStore offsets, long initialRebalanceDelayMs, long offsetsRetentionMs, int consumerSessionTimeoutMs,
-                            int consumerHeartbeatIntervalMs) {
+    public GroupCoordinator(OffsetStore offsets, long initialRebalanceDelayMs, long offsetsRetentionMs) {
+        this(offsets, new Settings(initialRebalanceDelayMs, offsetsRetentionMs, 6_000, 1_800_000, 45_000, 5_000));
+    }
+
+    public GroupCoordinator(OffsetStore offsets, Settings settings) {
+        long initialRebalanceDelayMs = settings.initialRebalanceDelayMs();
+        long offsetsRetentionMs = settings.offsetsRetentionMs();
+        int consumerSessionTimeoutMs = settings.consumerSessionTimeoutMs();
+        int consumerHeartbeatIntervalMs = settings.consumerHeartbeatIntervalMs();
+        this.minSessionTimeoutMs = settings.minSessionTimeoutMs();
+        this.maxSessionTimeoutMs = settings.maxSessionTimeoutMs();
         this.consumerGroups = new ConsumerGroupCoordinator(timers, this::classicHasMembers, consumerSessionTimeoutMs, consumerHeartbeatIntervalMs);
         this.offsets = offsets;
         this.initialRebalanceDelayMs = initialRebalanceDelayMs;
@@ -84,7 +99,7 @@ public final class GroupCoordinator implements AutoCloseable {
         if (request.groupId() == null || request.groupId().isEmpty()) {
             return CompletableFuture.completedFuture(joinError(Errors.INVALID_GROUP_ID, request.memberId()));
         }
-        if (request.sessionTimeoutMs() < 1000 || request.sessionTimeoutMs() > 1_800_000) {
+        if (request.sessionTimeoutMs() < minSessionTimeoutMs || request.sessionTimeoutMs() > maxSessionTimeoutMs) {
             return CompletableFuture.completedFuture(joinError(Errors.INVALID_SESSION_TIMEOUT, request.memberId()));
         }
         if (consumerGroups.hasMembers(request.groupId())) {

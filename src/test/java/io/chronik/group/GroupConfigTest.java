@@ -19,12 +19,23 @@ class GroupConfigTest {
     Path dataDir;
 
     @ParameterizedTest
-    @CsvSource({"chronik.group.initial-rebalance-delay,-1s,initialRebalanceDelay", "chronik.group.offsets-retention,0s,offsetsRetention"})
+    @CsvSource({"chronik.group.initial-rebalance-delay,-1s,initialRebalanceDelay", "chronik.group.offsets-retention,0s,offsetsRetention",
+            "chronik.group.max-session-timeout,31m,maxSessionTimeout", "chronik.group.min-session-timeout,31m,minSessionTimeout"})
     void invalidGroupSettingsStopStartup(String key, String value, String field) {
         Throwable failure = catchThrowable(() -> TestBroker.start(dataDir, Map.of(key, value)).close());
         assertThat(failure).isNotNull();
         StringWriter trace = new StringWriter();
         failure.printStackTrace(new PrintWriter(trace));
         assertThat(trace.toString()).contains(field);
+    }
+
+    @org.junit.jupiter.api.Test
+    void aMinimumSessionTimeoutAboveTheMaximumStopsStartup() {
+        Throwable failure = catchThrowable(() -> TestBroker.start(dataDir,
+                Map.of("chronik.group.min-session-timeout", "10m", "chronik.group.max-session-timeout", "5m")).close());
+        assertThat(failure).isNotNull();
+        StringWriter trace = new StringWriter();
+        failure.printStackTrace(new PrintWriter(trace));
+        assertThat(trace.toString()).contains("chronik.group.min-session-timeout", "chronik.group.max-session-timeout");
     }
 }

@@ -240,6 +240,20 @@ class GroupProtocolMatrixTest {
     }
 
     @Test
+    void sessionTimeoutsOutsideTheBrokersBoundsAreRefused() throws Exception {
+        short jv = Api.JOIN_GROUP.maxVersion();
+        try (RawKafkaClient client = new RawKafkaClient(broker.port())) {
+            // Kafka's defaults: group.min.session.timeout.ms 6 s, group.max.session.timeout.ms 30 min.
+            for (int timeout : new int[]{5_999, 1_800_001}) {
+                JoinGroupResponseData refused = call(client, joinRequest("bounds", "", null, jv).setSessionTimeoutMs(timeout), jv);
+                assertThat(refused.errorCode()).as("session timeout %d", timeout).isEqualTo(Errors.INVALID_SESSION_TIMEOUT.code());
+            }
+            JoinGroupResponseData accepted = call(client, joinRequest("bounds", "", null, jv).setSessionTimeoutMs(6_000), jv);
+            assertThat(accepted.errorCode()).isEqualTo(Errors.MEMBER_ID_REQUIRED.code());
+        }
+    }
+
+    @Test
     void aRestartedStaticMemberFencesItsOldMemberIdAndKeepsItsAssignment() throws Exception {
         String group = "static-fence";
         short jv = Api.JOIN_GROUP.maxVersion();
