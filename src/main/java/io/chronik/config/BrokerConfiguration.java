@@ -5,6 +5,7 @@ import io.chronik.handler.BrokerIdentity;
 import io.chronik.handler.ConfigsHandler;
 import io.chronik.handler.DeleteRecordsHandler;
 import io.chronik.handler.DescribeClusterHandler;
+import io.chronik.handler.DescribeLogDirsHandler;
 import io.chronik.handler.FetchHandler;
 import io.chronik.handler.InitProducerIdHandler;
 import io.chronik.handler.ListOffsetsHandler;
@@ -47,6 +48,11 @@ public class BrokerConfiguration {
     @Bean
     DescribeClusterHandler describeClusterHandler(BrokerIdentity broker) {
         return new DescribeClusterHandler(broker);
+    }
+
+    @Bean
+    DescribeLogDirsHandler describeLogDirsHandler(LogManager logs, Scheduler ioScheduler) {
+        return new DescribeLogDirsHandler(logs, ioScheduler);
     }
 
     @Bean

@@ -209,6 +209,11 @@ public final class LogManager implements AutoCloseable {
     }
 
     /** True once startup (recovery) has finished. */
+    /** The directory every partition lives in (Chronik has one log directory). */
+    public Path dataDir() {
+        return config.dataDir();
+    }
+
     public boolean isReady() {
         return ready;
     }

@@ -153,6 +153,35 @@ class AdminTest {
     }
 
     @Test
+    void describeLogDirsReportsTheDataDirectoryAndPartitionSizes() throws Exception {
+        admin.createTopics(List.of(new NewTopic("admin-sizes", 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        try (KafkaProducer<String, String> producer = Clients.producer(broker, Map.of())) {
+            for (int i = 0; i < 50; i++) {
+                producer.send(new ProducerRecord<>("admin-sizes", 1, "k", "v".repeat(100)));
+            }
+            producer.flush();
+        }
+        Map<String, org.apache.kafka.clients.admin.LogDirDescription> dirs = admin.describeLogDirs(List.of(0)).allDescriptions()
+                .get(30, TimeUnit.SECONDS).get(0);
+        assertThat(dirs).containsOnlyKeys(dataDir.toAbsolutePath().toString());
+        org.apache.kafka.clients.admin.LogDirDescription dir = dirs.values().iterator().next();
+        assertThat(dir.error()).isNull();
+        assertThat(dir.totalBytes().orElseThrow()).isPositive();
+        assertThat(dir.usableBytes().orElseThrow()).isPositive();
+        var empty = dir.replicaInfos().get(new TopicPartition("admin-sizes", 0));
+        var written = dir.replicaInfos().get(new TopicPartition("admin-sizes", 1));
+        assertThat(empty.size()).isZero();
+        long onDisk = broker.bean(io.chronik.log.LogManager.class).log("admin-sizes", 1).orElseThrow().sizeInBytes();
+        assertThat(written.size()).isEqualTo(onDisk).isGreaterThan(50 * 100);
+        assertThat(written.offsetLag()).isZero();
+        assertThat(written.isFuture()).isFalse();
+
+        var only = admin.describeReplicaLogDirs(List.of(new org.apache.kafka.common.TopicPartitionReplica("admin-sizes", 1, 0)))
+                .all().get(30, TimeUnit.SECONDS).values().iterator().next();
+        assertThat(only.getCurrentReplicaLogDir()).isEqualTo(dataDir.toAbsolutePath().toString());
+    }
+
+    @Test
     void createPartitionsGrowsATopicThatThenAcceptsRecords() throws Exception {
         admin.createTopics(List.of(new NewTopic("admin-grow", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
         admin.createPartitions(Map.of("admin-grow", NewPartitions.increaseTo(3))).all().get(30, TimeUnit.SECONDS);

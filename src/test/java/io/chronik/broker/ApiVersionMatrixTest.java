@@ -241,6 +241,12 @@ class ApiVersionMatrixTest {
                 yield d;
             }
             case DESCRIBE_CLUSTER -> new DescribeClusterRequestData();
+            case DESCRIBE_LOG_DIRS -> {
+                org.apache.kafka.common.message.DescribeLogDirsRequestData d = new org.apache.kafka.common.message.DescribeLogDirsRequestData();
+                d.topics().add(new org.apache.kafka.common.message.DescribeLogDirsRequestData.DescribableLogDirTopic()
+                        .setTopic("matrix").setPartitions(List.of(0)));
+                yield d;
+            }
             case FIND_COORDINATOR -> v >= 4 ? new FindCoordinatorRequestData().setCoordinatorKeys(List.of("matrix-group"))
                     : new FindCoordinatorRequestData().setKey("matrix-group");
             case LIST_GROUPS -> new ListGroupsRequestData();
