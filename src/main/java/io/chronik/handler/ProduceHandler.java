@@ -7,6 +7,7 @@ import io.chronik.log.LogError;
 import io.chronik.log.LogManager;
 import io.chronik.log.TopicInfo;
 import io.chronik.protocol.Api;
+import io.chronik.protocol.CloseConnectionException;
 import io.chronik.protocol.KafkaRequest;
 import io.chronik.protocol.Records;
 import org.apache.kafka.common.message.ProduceRequestData;
@@ -89,9 +90,25 @@ public final class ProduceHandler implements RequestHandler {
         }
         Mono<Void> done = Mono.fromFuture(CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)), true);
         if (acks == 0) {
-            return done.then(Mono.empty());
+            // No response, but a failure must not go unnoticed: Kafka closes the connection.
+            return done.then(Mono.defer(() -> {
+                String failed = failures(response);
+                return failed == null ? Mono.empty() : Mono.error(new CloseConnectionException("acks=0 produce failed: " + failed));
+            }));
         }
         return done.thenReturn(response);
+    }
+
+    /** "topic-partition: ERROR" for the first failed partition, or null when every partition succeeded. */
+    private static String failures(ProduceResponseData response) {
+        for (TopicProduceResponse topic : response.responses()) {
+            for (PartitionProduceResponse partition : topic.partitionResponses()) {
+                if (partition.errorCode() != Errors.NONE.code()) {
+                    return topic.name() + "-" + partition.index() + ": " + Errors.forCode(partition.errorCode()).name();
+                }
+            }
+        }
+        return null;
     }
 
     private static void record(PartitionProduceResponse response, AppendResult result, Throwable error) {

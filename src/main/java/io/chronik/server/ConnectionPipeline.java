@@ -1,6 +1,7 @@
 package io.chronik.server;
 
 import io.chronik.metrics.BrokerMetrics;
+import io.chronik.protocol.CloseConnectionException;
 import io.chronik.protocol.KafkaRequest;
 import io.chronik.protocol.MalformedRequestException;
 import io.chronik.protocol.RequestDecoder;
@@ -67,7 +68,14 @@ final class ConnectionPipeline {
                 .flatMapSequential(this::handle, maxInFlight, 1)
                 // Encoded only once in order: until here a response is plain heap objects, so a response that
                 // completes after its connection went away holds no buffer or open file.
-                .map(ready -> encoder.encode(ready.request(), ready.body()))
+                .<EncodedResponse>handle((ready, sink) -> {
+                    if (ready.close() != null) {
+                        // Every earlier response has gone out before this point: now the connection closes.
+                        sink.error(ready.close());
+                    } else {
+                        sink.next(encoder.encode(ready.request(), ready.body()));
+                    }
+                })
                 .concatMapIterable(EncodedResponse::parts, 32)
                 // Responses still queued when a connection goes away are freed, whole or as parts.
                 .doOnDiscard(EncodedResponse.class, EncodedResponse::release)
@@ -84,7 +92,8 @@ final class ConnectionPipeline {
         inFlight.incrementAndGet();
         long start = System.nanoTime();
         return dispatcher.dispatch(request)
-                .map(body -> new Ready(request, body))
+                .map(body -> new Ready(request, body, null))
+                .onErrorResume(CloseConnectionException.class, e -> Mono.just(new Ready(request, null, e)))
                 .doFinally(signal -> {
                     inFlight.decrementAndGet();
                     metrics.requestCompleted(request.api(), System.nanoTime() - start);
@@ -92,16 +101,19 @@ final class ConnectionPipeline {
                 });
     }
 
-    /** A handled request and its response body, not yet encoded. */
-    private record Ready(KafkaRequest request, ApiMessage body) {
+    /** A handled request and its response body, not yet encoded; or the signal to close the connection here. */
+    private record Ready(KafkaRequest request, ApiMessage body, CloseConnectionException close) {
     }
 
     private static void closeWithWarning(Connection connection, Throwable e) {
         Throwable cause = e;
-        while (cause.getCause() != null && !(cause instanceof MalformedRequestException)) {
+        while (cause.getCause() != null && !(cause instanceof MalformedRequestException) && !(cause instanceof CloseConnectionException)) {
             cause = cause.getCause();
         }
-        if (cause instanceof MalformedRequestException) {
+        if (cause instanceof CloseConnectionException) {
+            // As frequent as failing requests: not logged above DEBUG.
+            log.debug("Closing connection from {}: {}", connection.channel().remoteAddress(), cause.getMessage());
+        } else if (cause instanceof MalformedRequestException) {
             log.warn("Closing connection from {}: {}", connection.channel().remoteAddress(), cause.getMessage());
         } else if (cause instanceof java.io.IOException) {
             log.debug("Connection from {} ended: {}", connection.channel().remoteAddress(), cause.toString());

@@ -3,6 +3,7 @@ package io.chronik.server;
 import io.chronik.handler.RequestHandler;
 import io.chronik.protocol.Api;
 import io.chronik.protocol.ApiTable;
+import io.chronik.protocol.CloseConnectionException;
 import io.chronik.protocol.KafkaRequest;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.slf4j.Logger;
@@ -37,11 +38,14 @@ public final class RequestDispatcher {
         return apiTable;
     }
 
-    /** The handler's response; an unexpected failure becomes the API's error response (UNKNOWN_SERVER_ERROR). */
+    /**
+     * The handler's response; an unexpected failure becomes the API's error response (UNKNOWN_SERVER_ERROR). A
+     * {@link CloseConnectionException} passes through, for the connection to close in order.
+     */
     Mono<ApiMessage> dispatch(KafkaRequest request) {
         RequestHandler handler = handlers.get(request.api());
         return Mono.defer(() -> handler.handle(request)).map(ApiMessage.class::cast)
-                .onErrorResume(e -> {
+                .onErrorResume(e -> !(e instanceof CloseConnectionException), e -> {
                     log.warn("{} failed: {}", request, e.toString(), e);
                     return Mono.fromCallable(() -> request.errorResponse(e));
                 });

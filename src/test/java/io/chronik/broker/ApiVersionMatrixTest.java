@@ -86,6 +86,33 @@ class ApiVersionMatrixTest {
         }
     }
 
+    /** As in Kafka: an acks=0 produce has no response, so a failed one closes the connection after earlier responses. */
+    @org.junit.jupiter.api.Test
+    void aFailedAcksZeroProduceClosesTheConnectionAfterTheResponsesBeforeIt() throws Exception {
+        short pv = 12;
+        ProduceRequestData good = (ProduceRequestData) request(Api.PRODUCE, pv);
+        good.setAcks((short) 0);
+        ProduceRequestData bad = (ProduceRequestData) request(Api.PRODUCE, pv);
+        bad.setAcks((short) 0);
+        bad.topicData().iterator().next().setName("no-such-topic");
+        short av = 3;
+        try (RawKafkaClient client = new RawKafkaClient(broker.port())) {
+            // A successful acks=0 produce gets no response and leaves the connection open.
+            client.send(good, pv, 1);
+            client.send(request(Api.API_VERSIONS, av), av, 2);
+            assertThat(client.receive(ApiKeys.API_VERSIONS.responseHeaderVersion(av)).correlationId()).isEqualTo(2);
+            // A failed one: the response pipelined before it still arrives, then the broker closes.
+            client.send(request(Api.API_VERSIONS, av), av, 3);
+            client.send(bad, pv, 4);
+            assertThat(client.receive(ApiKeys.API_VERSIONS.responseHeaderVersion(av)).correlationId()).isEqualTo(3);
+            assertThat(client.closedByBroker()).isTrue();
+        }
+        try (RawKafkaClient other = new RawKafkaClient(broker.port())) {
+            other.send(request(Api.API_VERSIONS, av), av, 5);
+            assertThat(other.receive(ApiKeys.API_VERSIONS.responseHeaderVersion(av)).correlationId()).as("other connections").isEqualTo(5);
+        }
+    }
+
     static Stream<Arguments> errorCases() {
         List<Arguments> cases = new ArrayList<>();
         for (Api api : List.of(Api.PRODUCE, Api.DELETE_TOPICS, Api.LIST_OFFSETS, Api.CREATE_PARTITIONS)) {
