@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -41,16 +40,6 @@ class ConsumerGroupTest {
                 "heartbeat.interval.ms", "500", "max.poll.interval.ms", "60000"));
         config.putAll(extra);
         return config;
-    }
-
-    private static void pollUntil(List<KafkaConsumer<String, String>> consumers, BooleanSupplier done, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!done.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("timed out waiting for: " + what).isLessThan(deadline);
-            for (KafkaConsumer<String, String> c : consumers) {
-                c.poll(Duration.ofMillis(50));
-            }
-        }
     }
 
     private static boolean disjointAndComplete(List<KafkaConsumer<String, String>> consumers, int partitions) {
@@ -85,13 +74,13 @@ class ConsumerGroupTest {
                 consumers.add(c);
             }
             try {
-                pollUntil(consumers, () -> disjointAndComplete(consumers, 6), "three disjoint assignments covering 6 partitions");
+                Clients.pollUntil(consumers, () -> disjointAndComplete(consumers, 6), "three disjoint assignments covering 6 partitions");
                 for (KafkaConsumer<String, String> c : consumers) {
                     assertThat(c.assignment()).hasSize(2);
                 }
                 KafkaConsumer<String, String> leaving = consumers.remove(2);
                 leaving.close(Duration.ofSeconds(10));
-                pollUntil(consumers, () -> disjointAndComplete(consumers, 6), "two consumers covering 6 partitions after a close");
+                Clients.pollUntil(consumers, () -> disjointAndComplete(consumers, 6), "two consumers covering 6 partitions after a close");
             } finally {
                 consumers.forEach(c -> c.close(Duration.ofSeconds(5)));
             }
@@ -128,11 +117,11 @@ class ConsumerGroupTest {
                     ? Map.of("group.id", "g-evict-consumer", "group.protocol", "consumer") : groupConfig("g-evict-classic", Map.of());
             try (KafkaConsumer<String, String> survivor = Clients.consumer(broker, survivorConfig)) {
                 survivor.subscribe(List.of("evict"));
-                pollUntil(List.of(survivor), () -> survivor.assignment().size() == 2 && childAssigned.get() == 2,
+                Clients.pollUntil(List.of(survivor), () -> survivor.assignment().size() == 2 && childAssigned.get() == 2,
                         "the survivor and the child member sharing 4 partitions");
                 child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 // No LeaveGroup was sent: only the session timeout can hand the child's partitions over.
-                pollUntil(List.of(survivor), () -> survivor.assignment().size() == 4, "the survivor owning all 4 partitions");
+                Clients.pollUntil(List.of(survivor), () -> survivor.assignment().size() == 4, "the survivor owning all 4 partitions");
             } finally {
                 child.destroyForcibly();
             }
@@ -153,7 +142,7 @@ class ConsumerGroupTest {
                     new TopicPartition("resume", 1), new OffsetAndMetadata(30, "meta-1"));
             try (KafkaConsumer<String, String> c = Clients.consumer(broker, groupConfig("g-resume", Map.of()))) {
                 c.subscribe(List.of("resume"));
-                pollUntil(List.of(c), () -> c.assignment().size() == 2, "assignment");
+                Clients.pollUntil(List.of(c), () -> c.assignment().size() == 2, "assignment");
                 c.commitSync(commit);
             }
             broker.restart();
@@ -181,7 +170,7 @@ class ConsumerGroupTest {
             TopicPartition p1 = new TopicPartition("adm", 1);
             try (KafkaConsumer<String, String> c = Clients.consumer(broker, groupConfig("g-admin", Map.of()))) {
                 c.subscribe(List.of("adm"));
-                pollUntil(List.of(c), () -> c.assignment().size() == 2, "assignment");
+                Clients.pollUntil(List.of(c), () -> c.assignment().size() == 2, "assignment");
                 c.commitSync(Map.of(p0, new OffsetAndMetadata(0), p1, new OffsetAndMetadata(0)));
                 ConsumerGroupDescription described = admin.describeConsumerGroups(List.of("g-admin")).all()
                         .get(30, TimeUnit.SECONDS).get("g-admin");

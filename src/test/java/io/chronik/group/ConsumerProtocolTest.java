@@ -31,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -49,16 +48,6 @@ class ConsumerProtocolTest {
             config.put("group.remote.assignor", assignor);
         }
         return config;
-    }
-
-    private static void pollUntil(List<KafkaConsumer<String, String>> consumers, BooleanSupplier done, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!done.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("timed out waiting for: " + what).isLessThan(deadline);
-            for (KafkaConsumer<String, String> c : consumers) {
-                c.poll(Duration.ofMillis(50));
-            }
-        }
     }
 
     private static boolean disjointAndComplete(List<KafkaConsumer<String, String>> consumers, int partitions, int each) {
@@ -86,9 +75,9 @@ class ConsumerProtocolTest {
                     c.subscribe(List.of("kip848"));
                     consumers.add(c);
                 }
-                pollUntil(consumers, () -> disjointAndComplete(consumers, 6, 2), "three members with two partitions each");
+                Clients.pollUntil(consumers, () -> disjointAndComplete(consumers, 6, 2), "three members with two partitions each");
                 consumers.remove(2).close(Duration.ofSeconds(10));
-                pollUntil(consumers, () -> disjointAndComplete(consumers, 6, 3), "two members with three partitions each");
+                Clients.pollUntil(consumers, () -> disjointAndComplete(consumers, 6, 3), "two members with three partitions each");
             } finally {
                 consumers.forEach(c -> c.close(Duration.ofSeconds(5)));
             }
@@ -113,7 +102,7 @@ class ConsumerProtocolTest {
                  Admin admin = Clients.admin(broker)) {
                 modern.subscribe(List.of("resume848"));
                 classic.subscribe(List.of("resume848"));
-                pollUntil(List.of(modern, classic), () -> modern.assignment().size() == 2 && classic.assignment().size() == 2,
+                Clients.pollUntil(List.of(modern, classic), () -> modern.assignment().size() == 2 && classic.assignment().size() == 2,
                         "both groups own both partitions");
                 modern.commitSync(Map.of(p0, new OffsetAndMetadata(5, "m0"), p1, new OffsetAndMetadata(7, "m1")));
 
@@ -160,7 +149,7 @@ class ConsumerProtocolTest {
             try (KafkaConsumer<String, String> other = Clients.consumer(broker, b)) {
                 first.subscribe(List.of("static848"));
                 other.subscribe(List.of("static848"));
-                pollUntil(List.of(first, other), () -> disjointAndComplete(List.of(first, other), 4, 2), "two partitions each");
+                Clients.pollUntil(List.of(first, other), () -> disjointAndComplete(List.of(first, other), 4, 2), "two partitions each");
                 Set<TopicPartition> firstOwned = Set.copyOf(first.assignment());
                 Set<TopicPartition> otherOwned = Set.copyOf(other.assignment());
                 int epoch = admin.describeConsumerGroups(List.of("g848-static")).all().get(30, TimeUnit.SECONDS)
@@ -169,7 +158,7 @@ class ConsumerProtocolTest {
 
                 try (KafkaConsumer<String, String> restarted = Clients.consumer(broker, a)) {
                     restarted.subscribe(List.of("static848"));
-                    pollUntil(List.of(restarted, other), () -> restarted.assignment().size() == 2, "the restarted instance's partitions");
+                    Clients.pollUntil(List.of(restarted, other), () -> restarted.assignment().size() == 2, "the restarted instance's partitions");
                     assertThat(restarted.assignment()).isEqualTo(firstOwned);
                     assertThat(other.assignment()).isEqualTo(otherOwned);
                     ConsumerGroupDescription group = admin.describeConsumerGroups(List.of("g848-static")).all().get(30, TimeUnit.SECONDS)

@@ -72,6 +72,17 @@ public final class Clients {
         }
     }
 
+    /** Polls every consumer (driving their group membership) until {@code done} holds; fails after 60 s. */
+    public static void pollUntil(List<? extends KafkaConsumer<?, ?>> consumers, java.util.function.BooleanSupplier done, String what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!done.getAsBoolean()) {
+            org.assertj.core.api.Assertions.assertThat(System.nanoTime()).as("timed out waiting for: " + what).isLessThan(deadline);
+            for (KafkaConsumer<?, ?> c : consumers) {
+                c.poll(Duration.ofMillis(50));
+            }
+        }
+    }
+
     /** Reads from the assigned partitions from the beginning until {@code expected} records arrived or the time is up. */
     public static <K, V> List<ConsumerRecord<K, V>> readAll(KafkaConsumer<K, V> consumer, List<TopicPartition> partitions,
                                                             int expected, Duration timeout) {
