@@ -17,15 +17,11 @@ public final class RequestDecoder {
     }
 
     /**
-     * Takes ownership of {@code frame}: it is released here on failure, or by the returned request.
+     * Takes ownership of {@code frame}: it is released here on failure, or by the returned request. {@code clientHost}
+     * is the peer the request came from, as group descriptions show it.
      *
      * @throws MalformedRequestException for an unknown or unserved API key or version, or a body that does not parse
      */
-    public KafkaRequest decode(ByteBuf frame) {
-        return decode(frame, "");
-    }
-
-    /** As {@link #decode(ByteBuf)}, for a request that came from {@code clientHost}. */
     public KafkaRequest decode(ByteBuf frame, String clientHost) {
         try {
             if (frame.readableBytes() < 8) {
