@@ -67,7 +67,8 @@ public final class ConsumerGroupCoordinator {
         int previousEpoch = -1;
         int rebalanceTimeoutMs = 300_000;
         List<String> topics = List.of();
-        String regex;
+        /** The subscribed topic pattern, compiled once when the member sends it. */
+        Pattern regex;
         String assignor;
         Set<Tp> assigned = new HashSet<>();
         Set<Tp> pendingRevocation = new HashSet<>();
@@ -238,8 +239,9 @@ public final class ConsumerGroupCoordinator {
                 member.topics = List.copyOf(new TreeSet<>(request.subscribedTopicNames()));
                 bump = true;
             }
-            if (request.subscribedTopicRegex() != null && !request.subscribedTopicRegex().equals(Objects.toString(member.regex, ""))) {
-                member.regex = request.subscribedTopicRegex().isEmpty() ? null : request.subscribedTopicRegex();
+            if (request.subscribedTopicRegex() != null
+                    && !request.subscribedTopicRegex().equals(member.regex == null ? "" : member.regex.pattern())) {
+                member.regex = request.subscribedTopicRegex().isEmpty() ? null : Pattern.compile(request.subscribedTopicRegex());
                 bump = true;
             }
             if (request.serverAssignor() != null && !request.serverAssignor().equals(member.assignor)) {
@@ -312,8 +314,7 @@ public final class ConsumerGroupCoordinator {
             }
         }
         if (m.regex != null) {
-            Pattern p = Pattern.compile(m.regex);
-            topics.keySet().stream().filter(t -> p.matcher(t).matches()).forEach(names::add);
+            topics.keySet().stream().filter(t -> m.regex.matcher(t).matches()).forEach(names::add);
         }
         return names;
     }
@@ -473,7 +474,7 @@ public final class ConsumerGroupCoordinator {
         synchronized (group) {
             List<MemberView> members = new ArrayList<>();
             group.members.values().stream().sorted(Comparator.comparing(m -> m.memberId)).forEach(m -> members.add(new MemberView(
-                    m.memberId, m.instanceId, m.rackId, m.epoch, m.clientId, m.clientHost, m.topics, m.regex, Set.copyOf(m.assigned),
+                    m.memberId, m.instanceId, m.rackId, m.epoch, m.clientId, m.clientHost, m.topics, m.regex == null ? null : m.regex.pattern(), Set.copyOf(m.assigned),
                     Set.copyOf(group.target.getOrDefault(m.memberId, Set.of())))));
             return Optional.of(new GroupView(groupId, group.state(), group.epoch, group.assignmentEpoch, group.assignor, members));
         }
