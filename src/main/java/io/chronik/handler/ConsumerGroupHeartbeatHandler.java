@@ -91,14 +91,18 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
         return response;
     }
 
-    private static List<ConsumerGroupHeartbeatResponseData.TopicPartitions> byTopic(Set<Tp> partitions) {
+    /** Partitions grouped by topic id, topics and partitions in order, as both responses list them. */
+    private static Map<Uuid, List<Integer>> byTopicId(Set<Tp> partitions) {
         Map<Uuid, List<Integer>> grouped = new TreeMap<>();
         partitions.forEach(tp -> grouped.computeIfAbsent(tp.topicId(), x -> new ArrayList<>()).add(tp.partition()));
+        grouped.values().forEach(ps -> ps.sort(Integer::compare));
+        return grouped;
+    }
+
+    private static List<ConsumerGroupHeartbeatResponseData.TopicPartitions> byTopic(Set<Tp> partitions) {
         List<ConsumerGroupHeartbeatResponseData.TopicPartitions> out = new ArrayList<>();
-        grouped.forEach((id, ps) -> {
-            ps.sort(Integer::compare);
-            out.add(new ConsumerGroupHeartbeatResponseData.TopicPartitions().setTopicId(id).setPartitions(ps));
-        });
+        byTopicId(partitions).forEach((id, ps) ->
+                out.add(new ConsumerGroupHeartbeatResponseData.TopicPartitions().setTopicId(id).setPartitions(ps)));
         return out;
     }
 
@@ -129,14 +133,9 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
     }
 
     private static ConsumerGroupDescribeResponseData.Assignment assignment(Set<Tp> partitions, Map<Uuid, String> names) {
-        Map<Uuid, List<Integer>> grouped = new TreeMap<>();
-        partitions.forEach(tp -> grouped.computeIfAbsent(tp.topicId(), x -> new ArrayList<>()).add(tp.partition()));
         var out = new ConsumerGroupDescribeResponseData.Assignment();
-        grouped.forEach((id, ps) -> {
-            ps.sort(Integer::compare);
-            out.topicPartitions().add(new ConsumerGroupDescribeResponseData.TopicPartitions().setTopicId(id)
-                    .setTopicName(names.getOrDefault(id, "")).setPartitions(ps));
-        });
+        byTopicId(partitions).forEach((id, ps) -> out.topicPartitions().add(new ConsumerGroupDescribeResponseData.TopicPartitions()
+                .setTopicId(id).setTopicName(names.getOrDefault(id, "")).setPartitions(ps)));
         return out;
     }
 }
