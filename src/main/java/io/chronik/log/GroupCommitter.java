@@ -6,126 +6,132 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * Group commit for acks=all appends: one background thread takes every append waiting for durability (across all
- * partitions), fsyncs each segment they wrote to once (the segments of a round side by side, on a few fsync
- * threads), then completes them all. Under load one round covers many appends, so durability costs little more
- * than the page-cache write.
+ * Group commit for acks=all appends, one chain of fsyncs per segment. The first append that waits for a segment to
+ * become durable starts an fsync of it on one of a few fsync threads; appends to that segment that arrive while the
+ * fsync runs wait for the next one, which the same thread starts as soon as the first returns, and so on until
+ * nobody waits. Under load one fsync covers many appends, so durability costs little more than the page-cache
+ * write, and the segments of different partitions are fsynced side by side without waiting for each other.
  */
 final class GroupCommitter implements AutoCloseable {
 
-    private record Request(LogSegment segment, int records, Runnable onDurable, Consumer<IOException> onFailure) {
+    /** What is fsynced: a segment's log file. */
+    interface Syncable {
+        void forceLog() throws IOException;
     }
 
-    /** fsyncs in flight at once within one round (one per segment, up to this many). */
+    private record Waiter(int records, Runnable onDurable, Consumer<IOException> onFailure) {
+    }
+
+    /** The appends waiting for one segment's next fsync; present in {@code chains} while its fsyncs run. */
+    private static final class Chain {
+        final Syncable segment;
+        List<Waiter> waiting = new ArrayList<>();
+
+        Chain(Syncable segment) {
+            this.segment = segment;
+        }
+    }
+
+    /** Segments fsynced at once (one chain per thread). */
     static final int DEFAULT_SYNC_THREADS = 8;
 
     private final LogMetrics metrics;
     private final ThreadPoolExecutor syncers;
-    private final Thread thread;
-    private List<Request> pending = new ArrayList<>();
-    private boolean closing;
+    /** Guarded by this. */
+    private final Map<Syncable, Chain> chains = new IdentityHashMap<>();
+    /** Guarded by this. */
+    private boolean closed;
 
     GroupCommitter(LogMetrics metrics) {
         this(metrics, DEFAULT_SYNC_THREADS);
     }
 
-    /** {@code syncThreads} fsyncs run at once in a round; 1 fsyncs the round's segments one after the other. */
     GroupCommitter(LogMetrics metrics, int syncThreads) {
         this.metrics = metrics;
-        if (syncThreads > 1) {
-            AtomicInteger ids = new AtomicInteger();
-            // A round waits for its fsyncs before taking the next, so at most one round's segments are queued;
-            // the bound is a backstop, and past it the committer thread fsyncs the segment itself.
-            this.syncers = new ThreadPoolExecutor(syncThreads, syncThreads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096),
-                    runnable -> {
-                        Thread t = new Thread(runnable, "chronik-fsync-" + ids.incrementAndGet());
-                        t.setDaemon(true);
-                        return t;
-                    }, new ThreadPoolExecutor.CallerRunsPolicy());
-            this.syncers.allowCoreThreadTimeOut(true);
-        } else {
-            this.syncers = null;
-        }
-        this.thread = new Thread(this::run, "chronik-group-commit");
-        thread.setDaemon(true);
-        thread.start();
+        AtomicInteger ids = new AtomicInteger();
+        // At most one task per segment with waiters is queued. Past the bound, or once closed, the submitting
+        // thread runs the chain itself rather than dropping it.
+        this.syncers = new ThreadPoolExecutor(syncThreads, syncThreads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096),
+                runnable -> {
+                    Thread t = new Thread(runnable, "chronik-fsync-" + ids.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }, (task, executor) -> task.run());
+        this.syncers.allowCoreThreadTimeOut(true);
     }
 
     /** Calls {@code onDurable} once {@code segment} has been fsynced after this call, or {@code onFailure}. */
-    void submit(LogSegment segment, int records, Runnable onDurable, Consumer<IOException> onFailure) {
-        Request request = new Request(segment, records, onDurable, onFailure);
+    void submit(Syncable segment, int records, Runnable onDurable, Consumer<IOException> onFailure) {
+        Waiter waiter = new Waiter(records, onDurable, onFailure);
+        Chain start;
         synchronized (this) {
-            if (!closing) {
-                pending.add(request);
-                notifyAll();
+            if (closed) {
+                start = null;
+            } else {
+                Chain chain = chains.get(segment);
+                if (chain != null) {
+                    chain.waiting.add(waiter);
+                    return;
+                }
+                start = new Chain(segment);
+                start.waiting.add(waiter);
+                chains.put(segment, start);
+            }
+        }
+        if (start == null) {
+            // Closed: make it durable on the caller's thread rather than never.
+            sync(segment, List.of(waiter));
+            return;
+        }
+        syncers.execute(() -> run(start));
+    }
+
+    /** fsyncs the chain's segment until nobody waits for it; yields the thread when other chains are queued. */
+    private void run(Chain chain) {
+        while (true) {
+            List<Waiter> batch;
+            synchronized (this) {
+                batch = chain.waiting;
+                if (batch.isEmpty()) {
+                    chains.remove(chain.segment);
+                    return;
+                }
+                chain.waiting = new ArrayList<>();
+            }
+            sync(chain.segment, batch);
+            if (!syncers.getQueue().isEmpty() && !syncers.isShutdown()) {
+                // Other segments wait for a thread: go to the back of the queue instead of keeping this one.
+                syncers.execute(() -> run(chain));
                 return;
             }
         }
-        // Shutting down: make it durable on the caller's thread rather than never.
-        commit(List.of(request));
     }
 
-    private void run() {
-        while (true) {
-            List<Request> round;
-            synchronized (this) {
-                while (pending.isEmpty() && !closing) {
-                    try {
-                        wait();
-                    } catch (InterruptedException e) {
-                        closing = true;
-                    }
-                }
-                if (pending.isEmpty()) {
-                    return;
-                }
-                round = pending;
-                pending = new ArrayList<>();
-            }
-            commit(round);
-        }
-    }
-
-    private void commit(List<Request> round) {
+    private void sync(Syncable segment, List<Waiter> batch) {
         long start = System.nanoTime();
-        long records = 0;
-        Map<LogSegment, IOException> outcome = new IdentityHashMap<>();
-        for (Request r : round) {
-            records += r.records();
-            outcome.put(r.segment(), null);
+        IOException failure = null;
+        try {
+            segment.forceLog();
+        } catch (IOException e) {
+            failure = e;
         }
-        List<LogSegment> segments = new ArrayList<>(outcome.keySet());
-        if (segments.size() == 1 || syncers == null) {
-            for (LogSegment segment : segments) {
-                outcome.put(segment, force(segment));
-            }
-        } else {
-            // The segments of one round are fsynced side by side: the device and the file system's journal
-            // take them together, so a round costs about one fsync instead of one per partition.
-            List<Future<IOException>> running = new ArrayList<>(segments.size());
-            for (LogSegment segment : segments) {
-                running.add(syncers.submit(() -> force(segment)));
-            }
-            for (int i = 0; i < segments.size(); i++) {
-                outcome.put(segments.get(i), await(running.get(i)));
-            }
+        long records = 0;
+        for (Waiter w : batch) {
+            records += w.records();
         }
         metrics.fsyncCompleted(System.nanoTime() - start, records);
-        for (Request r : round) {
-            IOException failure = outcome.get(r.segment());
+        for (Waiter w : batch) {
             try {
                 if (failure == null) {
-                    r.onDurable().run();
+                    w.onDurable().run();
                 } else {
-                    r.onFailure().accept(failure);
+                    w.onFailure().accept(failure);
                 }
             } catch (RuntimeException ignored) {
                 // a callback's failure must not stop the other completions
@@ -133,48 +139,17 @@ final class GroupCommitter implements AutoCloseable {
         }
     }
 
-    private static IOException force(LogSegment segment) {
-        try {
-            segment.forceLog();
-            return null;
-        } catch (IOException e) {
-            return e;
-        }
-    }
-
-    private static IOException await(Future<IOException> fsync) {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return fsync.get();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    return e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    /** Completes what is pending, then stops the thread. */
+    /** Completes every append already submitted (their fsyncs run to the end), then stops the fsync threads. */
     @Override
     public void close() {
         synchronized (this) {
-            closing = true;
-            notifyAll();
+            closed = true;
         }
+        syncers.shutdown();
         try {
-            thread.join(30_000);
+            syncers.awaitTermination(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-        if (syncers != null) {
-            syncers.shutdown();
         }
     }
 }

@@ -9,7 +9,7 @@ public interface LogMetrics {
     default void appendCompleted(String topic, long nanos, int records, int bytes) {
     }
 
-    /** One group-commit round: how long the fsyncs took and how many records they made durable. */
+    /** One group-commit fsync of a segment: how long it took and how many records it made durable. */
     default void fsyncCompleted(long nanos, long records) {
     }
 }

@@ -14,7 +14,7 @@ import java.nio.file.StandardOpenOption;
  * One segment of a partition: {@code <baseOffset>.log} with its offset and time indexes. Only the partition's lane
  * thread writes to it; any thread may read whole batches below the position the log has published.
  */
-final class LogSegment {
+final class LogSegment implements GroupCommitter.Syncable {
     /** Smallest batchLength a v2 batch can carry (header without records). */
     private static final int MIN_BATCH_LENGTH = RecordBatchHeader.HEADER_SIZE - RecordBatchHeader.LOG_OVERHEAD;
 
@@ -408,7 +408,8 @@ final class LogSegment {
     }
 
     /** Makes the .log durable (group commit). */
-    void forceLog() throws IOException {
+    @Override
+    public void forceLog() throws IOException {
         channel.force(false);
     }
 

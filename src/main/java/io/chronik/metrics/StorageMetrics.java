@@ -18,11 +18,11 @@ public final class StorageMetrics implements LogMetrics {
         append = Timer.builder("chronik.log.append.duration").description("Validating and writing one partition's batches")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(10))
                 .register(registry);
-        fsync = Timer.builder("chronik.fsync.duration").description("One group-commit round of fsyncs")
+        fsync = Timer.builder("chronik.fsync.duration").description("One fsync of a segment for the acks=all appends waiting on it")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(10))
                 .register(registry);
         fsyncBatch = DistributionSummary.builder("chronik.fsync.batch.records")
-                .description("Records made durable by one group-commit fsync round").publishPercentileHistogram()
+                .description("Records made durable by one fsync (group commit)").publishPercentileHistogram()
                 .minimumExpectedValue(1.0).maximumExpectedValue(1_000_000.0).register(registry);
     }
 
