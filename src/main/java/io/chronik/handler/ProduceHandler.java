@@ -1,5 +1,6 @@
 package io.chronik.handler;
 
+import io.chronik.log.AppendBatch;
 import io.chronik.log.AppendResult;
 import io.chronik.metrics.BrokerMetrics;
 import io.chronik.log.Log;
@@ -19,6 +20,7 @@ import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
 import org.apache.kafka.common.protocol.Errors;
 import reactor.core.publisher.Mono;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -27,7 +29,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Produce: hands each partition's record batches, as slices of the request frame, to the partition's append
- * lane. The appends are enqueued before {@link #handle} returns, so requests are appended in arrival order.
+ * lane, one task per lane for the whole request. The appends are enqueued before {@link #handle} returns, so
+ * requests are appended in arrival order.
  */
 public final class ProduceHandler implements RequestHandler {
     private final LogManager logs;
@@ -47,9 +50,32 @@ public final class ProduceHandler implements RequestHandler {
     public Mono<ProduceResponseData> handle(KafkaRequest request) {
         ProduceRequestData body = request.body();
         short acks = body.acks();
-        boolean byId = request.version() >= 13;
         List<CompletableFuture<?>> pending = new ArrayList<>();
+        AppendBatch appends = new AppendBatch();
         ProduceResponseData response = new ProduceResponseData();
+        try {
+            addAppends(request, appends, pending, response);
+        } finally {
+            // Whatever was added is queued, so every retained frame is released when its append completes.
+            appends.submit();
+        }
+        Mono<Void> done = Mono.fromFuture(CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)), true);
+        if (acks == 0) {
+            // No response, but a failure must not go unnoticed: Kafka closes the connection.
+            return done.then(Mono.defer(() -> {
+                String failed = failures(response);
+                return failed == null ? Mono.empty() : Mono.error(new CloseConnectionException("acks=0 produce failed: " + failed));
+            }));
+        }
+        return done.thenReturn(response);
+    }
+
+    /** Looks up each partition's log and adds its append to {@code appends}; a partition that fails now gets its error. */
+    private void addAppends(KafkaRequest request, AppendBatch appends, List<CompletableFuture<?>> pending,
+                            ProduceResponseData response) {
+        ProduceRequestData body = request.body();
+        short acks = body.acks();
+        boolean byId = request.version() >= 13;
         for (TopicProduceData topicData : body.topicData()) {
             TopicProduceResponse topicResponse = new TopicProduceResponse().setName(topicData.name())
                     .setTopicId(topicData.topicId());
@@ -67,18 +93,12 @@ public final class ProduceHandler implements RequestHandler {
                     fail(partitionResponse, byId && topic.isEmpty() ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION, null);
                     continue;
                 }
+                String topicName = topic.get().name();
+                ByteBuffer batches = Records.bytes(partitionData.records());
+                int bytes = batches.remaining();
                 // The batches are a view of the frame: keep it alive until the append is done.
                 request.retain();
-                CompletableFuture<AppendResult> append;
-                String topicName = topic.get().name();
-                java.nio.ByteBuffer batches = Records.bytes(partitionData.records());
-                int bytes = batches.remaining();
-                try {
-                    append = log.get().append(batches, acks == -1);
-                } catch (RuntimeException e) {
-                    request.release();
-                    throw e;
-                }
+                CompletableFuture<AppendResult> append = appends.add(log.get(), batches, acks == -1);
                 pending.add(append.whenComplete((result, error) -> {
                     request.release();
                     record(partitionResponse, result, error);
@@ -88,15 +108,6 @@ public final class ProduceHandler implements RequestHandler {
                 }));
             }
         }
-        Mono<Void> done = Mono.fromFuture(CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)), true);
-        if (acks == 0) {
-            // No response, but a failure must not go unnoticed: Kafka closes the connection.
-            return done.then(Mono.defer(() -> {
-                String failed = failures(response);
-                return failed == null ? Mono.empty() : Mono.error(new CloseConnectionException("acks=0 produce failed: " + failed));
-            }));
-        }
-        return done.thenReturn(response);
     }
 
     /** "topic-partition: ERROR" for the first failed partition, or null when every partition succeeded. */

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
@@ -104,13 +105,9 @@ public final class Log {
      *                   when {@code StorageConfig.fsyncOnAcksAll} is on
      */
     public CompletableFuture<AppendResult> append(ByteBuffer records, boolean awaitFsync) {
-        CompletableFuture<AppendResult> result = new CompletableFuture<>();
-        if (deleted) {
-            result.complete(AppendResult.failed(LogError.UNKNOWN_TOPIC_OR_PARTITION, logStartOffset,
-                    "partition was deleted"));
-        } else if (!runOnLane(() -> appendOnLane(records, awaitFsync, result))) {
-            result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, laneRejection()));
-        }
+        AppendBatch batch = new AppendBatch();
+        CompletableFuture<AppendResult> result = batch.add(this, records, awaitFsync);
+        batch.submit();
         return result;
     }
 
@@ -302,6 +299,23 @@ public final class Log {
         return services.lane().isShutdown() ? "log is closed" : "append queue full";
     }
 
+    Executor lane() {
+        return services.lane();
+    }
+
+    boolean isDeleted() {
+        return deleted;
+    }
+
+    static AppendResult deletedResult(Log log) {
+        return AppendResult.failed(LogError.UNKNOWN_TOPIC_OR_PARTITION, log.logStartOffset, "partition was deleted");
+    }
+
+    /** The result of an append its lane refused. */
+    AppendResult laneRejected() {
+        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, laneRejection());
+    }
+
     /**
      * A failing disk fails every append: log the first failure in full, then at most one line per interval with
      * the number of failures in between, so the log is not flooded. Runs on this partition's lane only.
@@ -322,7 +336,8 @@ public final class Log {
         return segments.lastEntry().getValue();
     }
 
-    private void appendOnLane(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
+    /** Runs on this log's lane (see {@link AppendBatch}). */
+    void appendOnLane(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
         try {
             AppendResult done = doAppend(records, awaitFsync, result);
             if (done != null) {
@@ -337,7 +352,7 @@ public final class Log {
     /** The append's result, or null when the group committer completes {@code result} after the fsync. */
     private AppendResult doAppend(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
         if (deleted) {
-            return AppendResult.failed(LogError.UNKNOWN_TOPIC_OR_PARTITION, logStartOffset, "partition was deleted");
+            return deletedResult(this);
         }
         if (closed) {
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "log is closed");

@@ -94,6 +94,46 @@ class ConcurrencyTest extends LogTestSupport {
     }
 
     @Test
+    void aBatchQueuesOneTaskPerLaneAndIsRefusedWhole() throws Exception {
+        StorageConfig config = new StorageConfig(dir, SMALL, false, 1, 1, 3_600_000, 0);
+        try (LogManager manager = start(config)) {
+            Log a = createLog(manager, "batch-a", Map.of());
+            Log b = createLog(manager, "batch-b", Map.of());
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            a.onAppend().thenRun(() -> {
+                entered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            CompletableFuture<AppendResult> holding = a.append(TestBatches.batch(1, 1), false);
+            entered.await();
+            // Three appends on the one lane take the single queue slot together.
+            AppendBatch queued = new AppendBatch();
+            CompletableFuture<AppendResult> a1 = queued.add(a, TestBatches.batch(2, 2), false);
+            CompletableFuture<AppendResult> b1 = queued.add(b, TestBatches.batch(3, 3), false);
+            CompletableFuture<AppendResult> a2 = queued.add(a, TestBatches.batch(1, 4), false);
+            queued.submit();
+            AppendBatch refused = new AppendBatch();
+            CompletableFuture<AppendResult> r1 = refused.add(a, TestBatches.batch(1, 5), false);
+            CompletableFuture<AppendResult> r2 = refused.add(b, TestBatches.batch(1, 6), false);
+            refused.submit();
+            assertThat(await(r1).error()).isEqualTo(LogError.KAFKA_STORAGE_ERROR);
+            assertThat(await(r2).message()).isEqualTo("append queue full");
+            release.countDown();
+            assertThat(await(holding).baseOffset()).isZero();
+            // Appended in the order they were added.
+            assertThat(await(a1).baseOffset()).isEqualTo(1);
+            assertThat(await(a2).baseOffset()).isEqualTo(3);
+            assertThat(await(b1).baseOffset()).isZero();
+            assertThat(await(b1).recordCount()).isEqualTo(3);
+        }
+    }
+
+    @Test
     void anInterruptedReaderDoesNotBreakTheSegment() throws Exception {
         try (LogManager manager = start(dir)) {
             Log log = createLog(manager, "interrupt", Map.of());

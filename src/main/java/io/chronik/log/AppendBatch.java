@@ -1,0 +1,65 @@
+package io.chronik.log;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * The appends of one produce request, queued together: {@link #add} collects each partition's append, and
+ * {@link #submit} hands each lane a single task that appends its partitions one after the other, in the order they
+ * were added. A request that touches several partitions of one lane then wakes that lane once, not once per
+ * partition. Not thread-safe: one request, one thread.
+ */
+public final class AppendBatch {
+
+    private record Pending(Log log, ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
+    }
+
+    /** Per lane, in the order lanes were first seen (a request touches few lanes). */
+    private final List<Executor> lanes = new ArrayList<>(2);
+    private final List<List<Pending>> appends = new ArrayList<>(2);
+
+    /**
+     * Adds an append of {@code records} to {@code log}, as {@link Log#append} does; it is queued by {@link #submit}.
+     * The buffer must stay valid until the future completes.
+     */
+    public CompletableFuture<AppendResult> add(Log log, ByteBuffer records, boolean awaitFsync) {
+        CompletableFuture<AppendResult> result = new CompletableFuture<>();
+        if (log.isDeleted()) {
+            result.complete(Log.deletedResult(log));
+            return result;
+        }
+        Executor lane = log.lane();
+        int i = lanes.indexOf(lane);
+        if (i < 0) {
+            lanes.add(lane);
+            appends.add(new ArrayList<>(4));
+            i = lanes.size() - 1;
+        }
+        appends.get(i).add(new Pending(log, records, awaitFsync, result));
+        return result;
+    }
+
+    /** Queues one task per lane. A lane that refuses (queue full, or closed) fails its appends at once. */
+    public void submit() {
+        for (int i = 0; i < lanes.size(); i++) {
+            List<Pending> batch = appends.get(i);
+            try {
+                lanes.get(i).execute(() -> {
+                    for (Pending p : batch) {
+                        p.log().appendOnLane(p.records(), p.awaitFsync(), p.result());
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                for (Pending p : batch) {
+                    p.result().complete(p.log().laneRejected());
+                }
+            }
+        }
+        lanes.clear();
+        appends.clear();
+    }
+}
