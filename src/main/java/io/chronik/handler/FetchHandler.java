@@ -80,7 +80,7 @@ public final class FetchHandler implements RequestHandler {
         List<CompletableFuture<Void>> signals = new ArrayList<>();
         Map<String, Integer> bytesByTopic = new HashMap<>();
         for (FetchTopic topicRequest : body.topics()) {
-            Optional<TopicInfo> topic = byId ? logs.topic(TopicIds.toUuid(topicRequest.topicId())) : logs.topic(topicRequest.topic());
+            Optional<TopicInfo> topic = TopicIds.lookup(logs, byId, topicRequest.topicId(), topicRequest.topic());
             FetchableTopicResponse topicResponse = new FetchableTopicResponse().setTopic(topicRequest.topic())
                     .setTopicId(topicRequest.topicId());
             response.responses().add(topicResponse);

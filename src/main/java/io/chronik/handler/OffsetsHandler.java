@@ -8,7 +8,6 @@ import io.chronik.log.LogManager;
 import io.chronik.log.TopicInfo;
 import io.chronik.protocol.Api;
 import io.chronik.protocol.KafkaRequest;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetCommitResponseData;
 import org.apache.kafka.common.message.OffsetDeleteRequestData;
@@ -61,10 +60,6 @@ public final class OffsetsHandler implements RequestHandler {
         };
     }
 
-    private Optional<TopicInfo> topic(String name, Uuid id, boolean byId) {
-        return byId ? logs.topic(TopicIds.toUuid(id)) : logs.topic(name);
-    }
-
     private Mono<OffsetCommitResponseData> commit(OffsetCommitRequestData body, short version) {
         boolean byId = version >= 10;
         short groupError = coordinator.validateCommit(body.groupId(), body.generationIdOrMemberEpoch(), body.memberId(),
@@ -81,7 +76,7 @@ public final class OffsetsHandler implements RequestHandler {
                 topicResult.setName(topic.name());
             }
             response.topics().add(topicResult);
-            Optional<TopicInfo> known = topic(topic.name(), topic.topicId(), byId);
+            Optional<TopicInfo> known = TopicIds.lookup(logs, byId, topic.topicId(), topic.name());
             for (OffsetCommitRequestData.OffsetCommitRequestPartition p : topic.partitions()) {
                 OffsetCommitResponseData.OffsetCommitResponsePartition result =
                         new OffsetCommitResponseData.OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex());

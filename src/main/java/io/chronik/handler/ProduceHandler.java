@@ -80,7 +80,7 @@ public final class ProduceHandler implements RequestHandler {
             TopicProduceResponse topicResponse = new TopicProduceResponse().setName(topicData.name())
                     .setTopicId(topicData.topicId());
             response.responses().add(topicResponse);
-            Optional<TopicInfo> topic = byId ? logs.topic(TopicIds.toUuid(topicData.topicId())) : logs.topic(topicData.name());
+            Optional<TopicInfo> topic = TopicIds.lookup(logs, byId, topicData.topicId(), topicData.name());
             for (PartitionProduceData partitionData : topicData.partitionData()) {
                 PartitionProduceResponse partitionResponse = new PartitionProduceResponse().setIndex(partitionData.index());
                 topicResponse.partitionResponses().add(partitionResponse);
