@@ -65,30 +65,40 @@ class ConcurrencyTest extends LogTestSupport {
         }
     }
 
+    /** An append whose completion holds its lane until {@code release} is counted down. */
+    private record HeldLane(CompletableFuture<AppendResult> append, CountDownLatch release) {
+    }
+
+    /** Appends one record to {@code log} and keeps its lane busy afterwards; returns once the lane is held. */
+    private static HeldLane holdLane(Log log) throws InterruptedException {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        // The append signal completes on the lane thread: blocking in its callback holds the lane.
+        log.onAppend().thenRun(() -> {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        CompletableFuture<AppendResult> append = log.append(TestBatches.batch(1, 1), false);
+        entered.await();
+        return new HeldLane(append, release);
+    }
+
     @Test
     void aFullLaneRefusesAppendsWithAStorageError() throws Exception {
         StorageConfig config = new StorageConfig(dir, SMALL, false, 1, 1, 3_600_000, 0);
         try (LogManager manager = start(config)) {
             Log log = createLog(manager, "full", Map.of());
-            CountDownLatch entered = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            // The append signal completes on the lane thread: blocking in its callback holds the lane.
-            log.onAppend().thenRun(() -> {
-                entered.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            CompletableFuture<AppendResult> first = log.append(TestBatches.batch(1, 1), false);
-            entered.await();
+            HeldLane held = holdLane(log);
             CompletableFuture<AppendResult> queued = log.append(TestBatches.batch(1, 1), false);
             AppendResult refused = await(log.append(TestBatches.batch(1, 1), false));
             assertThat(refused.error()).isEqualTo(LogError.KAFKA_STORAGE_ERROR);
             assertThat(refused.message()).isEqualTo("append queue full");
-            release.countDown();
-            assertThat(await(first).baseOffset()).isZero();
+            held.release().countDown();
+            assertThat(await(held.append()).baseOffset()).isZero();
             assertThat(await(queued).baseOffset()).isEqualTo(1);
         }
     }
@@ -99,18 +109,7 @@ class ConcurrencyTest extends LogTestSupport {
         try (LogManager manager = start(config)) {
             Log a = createLog(manager, "batch-a", Map.of());
             Log b = createLog(manager, "batch-b", Map.of());
-            CountDownLatch entered = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            a.onAppend().thenRun(() -> {
-                entered.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            CompletableFuture<AppendResult> holding = a.append(TestBatches.batch(1, 1), false);
-            entered.await();
+            HeldLane held = holdLane(a);
             // Three appends on the one lane take the single queue slot together.
             AppendBatch queued = new AppendBatch();
             CompletableFuture<AppendResult> a1 = queued.add(a, TestBatches.batch(2, 2), false);
@@ -123,8 +122,8 @@ class ConcurrencyTest extends LogTestSupport {
             refused.submit();
             assertThat(await(r1).error()).isEqualTo(LogError.KAFKA_STORAGE_ERROR);
             assertThat(await(r2).message()).isEqualTo("append queue full");
-            release.countDown();
-            assertThat(await(holding).baseOffset()).isZero();
+            held.release().countDown();
+            assertThat(await(held.append()).baseOffset()).isZero();
             // Appended in the order they were added.
             assertThat(await(a1).baseOffset()).isEqualTo(1);
             assertThat(await(a2).baseOffset()).isEqualTo(3);
