@@ -29,7 +29,7 @@ public final class AppendBatch {
     public CompletableFuture<AppendResult> add(Log log, ByteBuffer records, boolean awaitFsync) {
         CompletableFuture<AppendResult> result = new CompletableFuture<>();
         if (log.isDeleted()) {
-            result.complete(Log.deletedResult(log));
+            result.complete(log.deletedResult());
             return result;
         }
         Executor lane = log.lane();

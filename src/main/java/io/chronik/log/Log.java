@@ -307,8 +307,9 @@ public final class Log {
         return deleted;
     }
 
-    static AppendResult deletedResult(Log log) {
-        return AppendResult.failed(LogError.UNKNOWN_TOPIC_OR_PARTITION, log.logStartOffset, "partition was deleted");
+    /** The result of an append to a deleted partition. */
+    AppendResult deletedResult() {
+        return AppendResult.failed(LogError.UNKNOWN_TOPIC_OR_PARTITION, logStartOffset, "partition was deleted");
     }
 
     /** The result of an append its lane refused. */
@@ -352,7 +353,7 @@ public final class Log {
     /** The append's result, or null when the group committer completes {@code result} after the fsync. */
     private AppendResult doAppend(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
         if (deleted) {
-            return deletedResult(this);
+            return deletedResult();
         }
         if (closed) {
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "log is closed");
