@@ -6,6 +6,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,11 +54,18 @@ final class GroupCommitter implements AutoCloseable {
     }
 
     GroupCommitter(LogMetrics metrics, int syncThreads) {
+        this(metrics, syncThreads, 4096);
+    }
+
+    /**
+     * @param maxQueuedSegments segments waiting for a free fsync thread. At most one task per segment with waiters
+     *                          is queued; past the bound, or once closed, the submitting thread runs the chain itself
+     *                          rather than dropping it.
+     */
+    GroupCommitter(LogMetrics metrics, int syncThreads, int maxQueuedSegments) {
         this.metrics = metrics;
         AtomicInteger ids = new AtomicInteger();
-        // At most one task per segment with waiters is queued. Past the bound, or once closed, the submitting
-        // thread runs the chain itself rather than dropping it.
-        this.syncers = new ThreadPoolExecutor(syncThreads, syncThreads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096),
+        this.syncers = new ThreadPoolExecutor(syncThreads, syncThreads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(maxQueuedSegments),
                 runnable -> {
                     Thread t = new Thread(runnable, "chronik-fsync-" + ids.incrementAndGet());
                     t.setDaemon(true);
@@ -105,8 +113,10 @@ final class GroupCommitter implements AutoCloseable {
                 chain.waiting = new ArrayList<>();
             }
             sync(chain.segment, batch);
-            if (!syncers.getQueue().isEmpty() && !syncers.isShutdown()) {
-                // Other segments wait for a thread: go to the back of the queue instead of keeping this one.
+            BlockingQueue<Runnable> queued = syncers.getQueue();
+            if (!queued.isEmpty() && queued.remainingCapacity() > 0 && !syncers.isShutdown()) {
+                // Other segments wait for a thread: go to the back of the queue instead of keeping this one. When
+                // the queue is full this thread keeps the chain, rather than running it again from here.
                 syncers.execute(() -> run(chain));
                 return;
             }

@@ -29,9 +29,11 @@ class GroupCommitterTest {
         final Semaphore permits = new Semaphore(0);
         final CountDownLatch firstStarted = new CountDownLatch(1);
         volatile IOException failure;
+        volatile Thread lastThread;
 
         @Override
         public void forceLog() throws IOException {
+            lastThread = Thread.currentThread();
             started.incrementAndGet();
             firstStarted.countDown();
             permits.acquireUninterruptibly();
@@ -43,6 +45,10 @@ class GroupCommitterTest {
 
     /** Completes with the number of fsyncs the segment had started when the waiter was called. */
     private CompletableFuture<Integer> submit(GatedSegment segment) {
+        return submit(committer, segment);
+    }
+
+    private static CompletableFuture<Integer> submit(GroupCommitter committer, GatedSegment segment) {
         CompletableFuture<Integer> done = new CompletableFuture<>();
         committer.submit(segment, 1, () -> done.complete(segment.started.get()), done::completeExceptionally);
         return done;
@@ -89,6 +95,30 @@ class GroupCommitterTest {
         segment.failure = null;
         segment.permits.release();
         assertThat(submit(segment).get(10, TimeUnit.SECONDS)).isEqualTo(2);
+    }
+
+    @Test
+    void whenEveryThreadIsBusyAndTheQueueIsFullTheSubmitterFsyncsItself() throws Exception {
+        GroupCommitter small = new GroupCommitter(new LogMetrics() { }, 1, 1);
+        try {
+            GatedSegment running = new GatedSegment();
+            GatedSegment queued = new GatedSegment();
+            GatedSegment overflow = new GatedSegment();
+            CompletableFuture<Integer> first = submit(small, running);
+            assertThat(running.firstStarted.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Integer> second = submit(small, queued);
+            overflow.permits.release();
+            // The one thread is busy and the one queue slot is taken: the caller fsyncs, and is done on return.
+            assertThat(submit(small, overflow)).isCompletedWithValue(1);
+            assertThat(overflow.lastThread).isSameAs(Thread.currentThread());
+            running.permits.release();
+            queued.permits.release();
+            assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(queued.lastThread).isNotSameAs(Thread.currentThread());
+        } finally {
+            small.close();
+        }
     }
 
     @Test
