@@ -54,11 +54,18 @@ class GroupCommitterTest {
         return done;
     }
 
+    /** Submits to a segment no fsync has started on yet, and returns once its first fsync is running. */
+    private static CompletableFuture<Integer> submitAndAwaitFsync(GroupCommitter committer, GatedSegment segment)
+            throws InterruptedException {
+        CompletableFuture<Integer> done = submit(committer, segment);
+        assertThat(segment.firstStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        return done;
+    }
+
     @Test
     void anAppendArrivingDuringAnFsyncWaitsForTheNextOne() throws Exception {
         GatedSegment segment = new GatedSegment();
-        CompletableFuture<Integer> first = submit(segment);
-        assertThat(segment.firstStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<Integer> first = submitAndAwaitFsync(committer, segment);
         // Written after the running fsync began: that fsync does not cover it.
         CompletableFuture<Integer> second = submit(segment);
         CompletableFuture<Integer> third = submit(segment);
@@ -76,8 +83,7 @@ class GroupCommitterTest {
     void segmentsAreFsyncedIndependently() throws Exception {
         GatedSegment slow = new GatedSegment();
         GatedSegment fast = new GatedSegment();
-        CompletableFuture<Integer> waitingOnSlow = submit(slow);
-        assertThat(slow.firstStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<Integer> waitingOnSlow = submitAndAwaitFsync(committer, slow);
         fast.permits.release();
         assertThat(submit(fast).get(10, TimeUnit.SECONDS)).isEqualTo(1);
         assertThat(waitingOnSlow).isNotDone();
@@ -104,8 +110,7 @@ class GroupCommitterTest {
             GatedSegment running = new GatedSegment();
             GatedSegment queued = new GatedSegment();
             GatedSegment overflow = new GatedSegment();
-            CompletableFuture<Integer> first = submit(small, running);
-            assertThat(running.firstStarted.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Integer> first = submitAndAwaitFsync(small, running);
             CompletableFuture<Integer> second = submit(small, queued);
             overflow.permits.release();
             // The one thread is busy and the one queue slot is taken: the caller fsyncs, and is done on return.
@@ -124,8 +129,7 @@ class GroupCommitterTest {
     @Test
     void closeCompletesWhatWasSubmittedAndLaterSubmissionsSyncOnTheCallersThread() throws Exception {
         GatedSegment segment = new GatedSegment();
-        CompletableFuture<Integer> pending = submit(segment);
-        assertThat(segment.firstStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<Integer> pending = submitAndAwaitFsync(committer, segment);
         CompletableFuture<Integer> queued = submit(segment);
         segment.permits.release(3);
         committer.close();
