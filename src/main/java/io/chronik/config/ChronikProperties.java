@@ -30,6 +30,8 @@ public class ChronikProperties {
     private final Storage storage = new Storage();
     @Valid
     private final Group group = new Group();
+    @Valid
+    private final LogSettings log = new LogSettings();
 
     /** Host name Metadata responses tell clients to connect to. */
     @NotBlank
@@ -62,6 +64,7 @@ public class ChronikProperties {
     public Listener getListener() { return listener; }
     public Storage getStorage() { return storage; }
     public Group getGroup() { return group; }
+    public LogSettings getLog() { return log; }
     public String getAdvertisedHost() { return advertisedHost; }
     public void setAdvertisedHost(String advertisedHost) { this.advertisedHost = advertisedHost; }
     public Integer getAdvertisedPort() { return advertisedPort; }
@@ -181,6 +184,42 @@ public class ChronikProperties {
         public void setRetentionBytes(DataSize v) { this.retentionBytes = v; }
         public DataSize getMaxMessageBytes() { return maxMessageBytes; }
         public void setMaxMessageBytes(DataSize v) { this.maxMessageBytes = v; }
+    }
+
+    /** Log settings ({@code chronik.log.*}). */
+    public static class LogSettings {
+        @Valid
+        private final Cleaner cleaner = new Cleaner();
+
+        public Cleaner getCleaner() { return cleaner; }
+    }
+
+    /** The log cleaner, which compacts cleanup.policy=compact topics ({@code chronik.log.cleaner.*}). */
+    public static class Cleaner {
+        /** Cleaner threads (Kafka's log.cleaner.threads); 0 turns compaction off. */
+        @Min(0)
+        @Max(64)
+        private int threads = 1;
+        /** Read plus write rate of all cleaner threads together; unset means unlimited. */
+        @DataSizeUnit(DataUnit.BYTES)
+        private DataSize ioMaxBytesPerSecond;
+        /** Memory of the key-to-offset maps of all cleaner threads together (Kafka's log.cleaner.dedupe.buffer.size). */
+        @NotNull
+        @DataSizeUnit(DataUnit.BYTES)
+        private DataSize dedupeBufferSize = DataSize.ofBytes(io.chronik.log.LogCleanerConfig.DEFAULT_DEDUPE_BUFFER_SIZE);
+        /** How long a cleaner thread sleeps when no log needs cleaning (Kafka's log.cleaner.backoff.ms). */
+        @NotNull
+        @DurationMin(millis = 1)
+        private Duration backoff = Duration.ofSeconds(15);
+
+        public int getThreads() { return threads; }
+        public void setThreads(int v) { this.threads = v; }
+        public DataSize getIoMaxBytesPerSecond() { return ioMaxBytesPerSecond; }
+        public void setIoMaxBytesPerSecond(DataSize v) { this.ioMaxBytesPerSecond = v; }
+        public DataSize getDedupeBufferSize() { return dedupeBufferSize; }
+        public void setDedupeBufferSize(DataSize v) { this.dedupeBufferSize = v; }
+        public Duration getBackoff() { return backoff; }
+        public void setBackoff(Duration v) { this.backoff = v; }
     }
 
     /** Consumer group settings ({@code chronik.group.*}). */

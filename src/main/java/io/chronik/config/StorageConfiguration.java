@@ -1,5 +1,6 @@
 package io.chronik.config;
 
+import io.chronik.log.LogCleanerConfig;
 import io.chronik.log.LogConfig;
 import io.chronik.log.LogManager;
 import io.chronik.log.LogMetrics;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 /** Creates the storage engine: checks the data directory, then recovers every log before any port opens. */
 @Configuration(proxyBeanMethods = false)
 public class StorageConfiguration {
+    private static final long MIN_DEDUPE_BYTES_PER_THREAD = 1 << 20;
 
     /** Broker-wide topic defaults (Kafka's log.* settings), from chronik.storage.*. */
     @Bean
@@ -39,7 +41,8 @@ public class StorageConfiguration {
         ChronikProperties.Storage s = props.getStorage();
         StorageConfig config = new StorageConfig(dataDir, defaults, s.isFsyncOnAcksAll(), s.getAppendThreads(),
                 s.getMaxPendingAppendsPerLane(), positiveMillis("chronik.storage.retention-check-interval",
-                s.getRetentionCheckInterval().toMillis()), Math.max(0, s.getFileDeleteDelay().toMillis()));
+                s.getRetentionCheckInterval().toMillis()), Math.max(0, s.getFileDeleteDelay().toMillis()),
+                cleanerConfig(props.getLog().getCleaner(), Runtime.getRuntime().maxMemory()));
         LogManager manager = new LogManager(config, metrics.getIfAvailable(() -> LogMetrics.NOOP));
         try {
             manager.startup();
@@ -54,6 +57,31 @@ public class StorageConfiguration {
     @Bean(destroyMethod = "dispose")
     Scheduler ioScheduler(ChronikProperties props) {
         return Schedulers.newBoundedElastic(props.getStorage().getIoThreads(), 100_000, "chronik-io");
+    }
+
+    /** The log cleaner's settings, checked against each other and the heap. */
+    static LogCleanerConfig cleanerConfig(ChronikProperties.Cleaner c, long maxHeapBytes) {
+        String prefix = "chronik.log.cleaner.";
+        double rate = Double.MAX_VALUE;
+        if (c.getIoMaxBytesPerSecond() != null) {
+            long bytes = c.getIoMaxBytesPerSecond().toBytes();
+            if (bytes <= 0) {
+                throw new InvalidConfigurationException(prefix + "io-max-bytes-per-second", c.getIoMaxBytesPerSecond(),
+                        "must be positive (leave it unset for no limit)");
+            }
+            rate = bytes;
+        }
+        long dedupe = c.getDedupeBufferSize().toBytes();
+        int threads = Math.max(1, c.getThreads());
+        if (dedupe / threads < MIN_DEDUPE_BYTES_PER_THREAD) {
+            throw new InvalidConfigurationException(prefix + "dedupe-buffer-size", c.getDedupeBufferSize(),
+                    "must be at least 1MB per cleaner thread (" + c.getThreads() + " threads)");
+        }
+        if (dedupe > maxHeapBytes / 2) {
+            throw new InvalidConfigurationException(prefix + "dedupe-buffer-size", c.getDedupeBufferSize(),
+                    "must be at most half the maximum heap (" + maxHeapBytes / 2 / (1 << 20) + "MB)");
+        }
+        return new LogCleanerConfig(c.getThreads(), rate, dedupe, c.getBackoff().toMillis());
     }
 
     static Path checkDataDir(Path dir) {

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
@@ -24,6 +25,8 @@ import java.util.function.Predicate;
 public final class Log {
     private static final System.Logger LOGGER = System.getLogger(Log.class.getName());
     private static final long FAILURE_LOG_INTERVAL_NANOS = 10_000_000_000L;
+    /** How often one read looks its offset up again after the cleaner replaced the segment it was reading. */
+    private static final int MAX_SEGMENT_LOOKUPS = 4;
     private long lastFailureLogged;
     private long suppressedFailures;
 
@@ -42,6 +45,8 @@ public final class Log {
     private final ProducerStateManager producers;
     private final AtomicReference<CompletableFuture<Void>> appendSignal =
             new AtomicReference<>(new CompletableFuture<>());
+    /** Next generation for the file names of a cleaned segment (see {@link SegmentName}). */
+    private final AtomicLong segmentGenerations = new AtomicLong();
     private volatile LogConfig config;
     private volatile Committed committed;
     private volatile long logStartOffset;
@@ -59,6 +64,7 @@ public final class Log {
         this.logStartOffset = loaded.logStartOffset();
         LogSegment active = segments.lastEntry().getValue();
         this.committed = new Committed(active.nextOffset(), active, active.size());
+        segmentGenerations.set(1 + segments.values().stream().mapToLong(seg -> seg.name().generation()).max().orElse(0));
     }
 
     public String topic() {
@@ -128,6 +134,7 @@ public final class Log {
         if (fetchOffset == end.offset()) {
             return new ReadResult(LogError.NONE, FileSlice.EMPTY, end.offset(), start, end.offset());
         }
+        int lookups = 0;
         try {
             Map.Entry<Long, LogSegment> entry = segments.floorEntry(fetchOffset);
             if (entry == null) {
@@ -143,7 +150,14 @@ public final class Log {
                 if (slice != null) {
                     return new ReadResult(LogError.NONE, slice, end.offset(), start, end.offset());
                 }
-                entry = segments.higherEntry(entry.getKey());
+                Map.Entry<Long, LogSegment> next = segments.higherEntry(entry.getKey());
+                if (segments.get(entry.getKey()) != segment && lookups++ < MAX_SEGMENT_LOOKUPS) {
+                    // The cleaner replaced this segment meanwhile (and perhaps the ones after it): the records after
+                    // fetchOffset are in the cleaned segment now, so look again instead of skipping past it.
+                    Map.Entry<Long, LogSegment> again = segments.floorEntry(fetchOffset);
+                    next = again != null ? again : next;
+                }
+                entry = next;
             }
             return new ReadResult(LogError.NONE, FileSlice.EMPTY, end.offset(), start, end.offset());
         } catch (ClosedByInterruptException e) {
@@ -371,6 +385,12 @@ public final class Log {
         if (valid.error() != LogError.NONE) {
             return AppendResult.failed(valid.error(), logStartOffset, valid.message());
         }
+        if (cfg.compaction().compact()) {
+            String missingKey = CompactedTopicValidator.missingKey(buf, valid.positions(), valid.sizes(), toString());
+            if (missingKey != null) {
+                return AppendResult.failed(LogError.INVALID_RECORD, logStartOffset, missingKey);
+            }
+        }
         int n = valid.count();
         long now = System.currentTimeMillis();
         long[] bases = new long[n];
@@ -455,7 +475,7 @@ public final class Log {
             throws IOException {
         LogSegment active = activeSegment();
         if (active.size() > 0 && (active.size() + (long) bytes > cfg.segmentBytes()
-                || active.timeWaitedForRoll(now, appendMaxTimestamp) > cfg.segmentMs()
+                || active.timeWaitedForRoll(now, appendMaxTimestamp) > cfg.rollMs()
                 || lastOffset - active.baseOffset() > Integer.MAX_VALUE)) {
             return roll(now);
         }
@@ -509,6 +529,9 @@ public final class Log {
             return;
         }
         LogConfig cfg = config;
+        if (!cfg.compaction().delete()) {
+            return; // compact only: the cleaner removes records, retention never does (DeleteRecords still can)
+        }
         long now = System.currentTimeMillis();
         try {
             if (cfg.retentionMs() >= 0) {
@@ -586,6 +609,72 @@ public final class Log {
             segments.remove(segment.baseOffset(), segment);
             services.deleteLater().accept(segment);
         }
+    }
+
+    // ---- log cleaner side ----
+
+    /** The segments in offset order, the active one last (a snapshot: the cleaner works on it off the lane). */
+    List<LogSegment> segmentsSnapshot() {
+        return new ArrayList<>(segments.values());
+    }
+
+    /** A generation no file of this log uses, for the names of a cleaned segment. */
+    long nextSegmentGeneration() {
+        return segmentGenerations.getAndIncrement();
+    }
+
+    /**
+     * Serves {@code cleaned} instead of {@code old} (consecutive non-active segments in offset order; cleaned has the
+     * first one's base offset). Runs on the lane, so appends, retention and DeleteRecords see the log before or after,
+     * never in between. Completes with false, changing nothing, when one of them is no longer served (retention,
+     * DeleteRecords or deletion got there first) or the lane refused the task.
+     */
+    CompletableFuture<Boolean> replaceSegments(LogSegment cleaned, List<LogSegment> old) {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        if (!runOnLane(() -> {
+            try {
+                done.complete(replaceSegmentsOnLane(cleaned, old));
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        })) {
+            done.complete(false);
+        }
+        return done;
+    }
+
+    private boolean replaceSegmentsOnLane(LogSegment cleaned, List<LogSegment> old) {
+        if (deleted || closed || old.isEmpty() || cleaned.baseOffset() != old.get(0).baseOffset()) {
+            return false;
+        }
+        LogSegment active = activeSegment();
+        for (LogSegment segment : old) {
+            if (segment == active || segments.get(segment.baseOffset()) != segment) {
+                return false;
+            }
+        }
+        // The first one is replaced in place, then the rest removed in order: a reader that finds the segment it
+        // was reading gone looks its offset up again (see read).
+        segments.put(cleaned.baseOffset(), cleaned);
+        for (int i = 1; i < old.size(); i++) {
+            segments.remove(old.get(i).baseOffset(), old.get(i));
+        }
+        old.forEach(services.deleteLater());
+        return true;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Whether {@code segment} is the one this log serves at its base offset. */
+    boolean serves(LogSegment segment) {
+        return segments.get(segment.baseOffset()) == segment;
+    }
+
+    /** True once this log's lane has stopped for good: a task queued on it will never run. */
+    boolean laneTerminated() {
+        return services.lane().isTerminated();
     }
 
     void updateConfig(LogConfig newConfig) {

@@ -13,9 +13,23 @@ import java.util.Map;
  * @param maxMessageBytes    max.message.bytes: largest record batch accepted
  * @param indexIntervalBytes index.interval.bytes: bytes between offset/time index entries
  * @param logAppendTime      message.timestamp.type=LogAppendTime: the broker stamps batches with its clock
+ * @param compaction         cleanup.policy and the log cleaner's topic settings
  */
 public record LogConfig(int segmentBytes, long segmentMs, long retentionMs, long retentionBytes,
-                        int maxMessageBytes, int indexIntervalBytes, boolean logAppendTime) {
+                        int maxMessageBytes, int indexIntervalBytes, boolean logAppendTime,
+                        CompactionConfig compaction) {
+
+    /** A delete-only topic (cleanup.policy=delete) with Kafka's cleaner defaults. */
+    public LogConfig(int segmentBytes, long segmentMs, long retentionMs, long retentionBytes, int maxMessageBytes,
+                     int indexIntervalBytes, boolean logAppendTime) {
+        this(segmentBytes, segmentMs, retentionMs, retentionBytes, maxMessageBytes, indexIntervalBytes, logAppendTime,
+                CompactionConfig.DEFAULTS);
+    }
+
+    /** How long the active segment may fill: a compacted topic also rolls within max.compaction.lag.ms, as in Kafka. */
+    long rollMs() {
+        return compaction.compact() ? Math.min(segmentMs, compaction.maxCompactionLagMs()) : segmentMs;
+    }
 
     /** Kafka's broker defaults. */
     public static final LogConfig KAFKA_DEFAULTS = new LogConfig(1 << 30, 7L * 24 * 3600 * 1000,

@@ -35,6 +35,7 @@ public final class LogManager implements AutoCloseable {
     private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
     private static final Pattern PARTITION_DIR = Pattern.compile("(.+)-(\\d+)");
     private static final long LANE_DRAIN_TIMEOUT_MS = 30_000;
+    private static final long CLEANER_STOP_TIMEOUT_MS = 10_000;
 
     /** A topic's metadata and its partition logs; {@code info} is swapped whole on every change. */
     private static final class TopicState {
@@ -59,14 +60,21 @@ public final class LogManager implements AutoCloseable {
     private ProducerIdAllocator producerIds;
     private AppendLanes lanes;
     private GroupCommitter committer;
+    private LogCleaner cleaner;
+    private final CleanerHook cleanerHook;
     private ScheduledExecutorService scheduler;
     private volatile boolean ready;
     private boolean started;
     private boolean closed;
 
     public LogManager(StorageConfig config, LogMetrics metrics) {
+        this(config, metrics, CleanerHook.fromSystemProperty());
+    }
+
+    LogManager(StorageConfig config, LogMetrics metrics, CleanerHook cleanerHook) {
         this.config = config;
         this.metrics = metrics == null ? LogMetrics.NOOP : metrics;
+        this.cleanerHook = cleanerHook;
     }
 
     /** Loads topic metadata and recovers every partition log; then starts retention. */
@@ -100,6 +108,8 @@ public final class LogManager implements AutoCloseable {
             List<TopicMetadataStore.StoredTopic> stored = store.loadAll();
             deleteOrphanDirectories(stored);
             recoverAll(stored, clean);
+            cleaner = new LogCleaner(config.cleaner(), metrics, dataDir, this::allLogs, cleanerHook);
+            cleaner.startup();
             scheduler.scheduleWithFixedDelay(this::runRetention, config.retentionCheckIntervalMs(),
                     config.retentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
             ready = true;
@@ -202,6 +212,7 @@ public final class LogManager implements AutoCloseable {
             return files.allMatch(f -> {
                 String n = f.getFileName().toString();
                 return n.endsWith(".log") || n.endsWith(".index") || n.endsWith(".timeindex")
+                        || n.endsWith(SegmentName.CLEANED) || n.endsWith(SegmentName.SWAP) || n.endsWith(SegmentName.DELETED)
                         || n.endsWith(ProducerStateManager.SNAPSHOT_SUFFIX) || n.endsWith(AtomicFiles.TMP_SUFFIX)
                         || n.equals(LogRecovery.LOG_START_FILE);
             });
@@ -303,6 +314,7 @@ public final class LogManager implements AutoCloseable {
             topicsById.remove(state.info.id());
             List<Log> logs = new ArrayList<>(state.logs.values());
             logs.forEach(Log::markDeleted);
+            cleaner.forget(logs);
             // Files stay for file.delete.delay so fetches holding a slice can still send it.
             PendingDelete deletion = new PendingDelete(logs);
             pendingTopicDeletes.put(name, deletion);
@@ -446,6 +458,7 @@ public final class LogManager implements AutoCloseable {
             if (lanes == null) {
                 return;
             }
+            stopCleaner();
             scheduler.shutdownNow();
             lanes.shutdown(LANE_DRAIN_TIMEOUT_MS);
             committer.close();
@@ -487,10 +500,30 @@ public final class LogManager implements AutoCloseable {
             if (lanes == null) {
                 return;
             }
+            stopCleaner();
             scheduler.shutdownNow();
             lanes.halt();
             committer.close();
             topics.values().forEach(s -> s.logs.values().forEach(Log::halt));
+        }
+    }
+
+    /** The log cleaner (compaction). */
+    LogCleaner cleaner() {
+        return cleaner;
+    }
+
+    /** Every partition log of every topic. */
+    private List<Log> allLogs() {
+        List<Log> all = new ArrayList<>();
+        topics.values().forEach(s -> all.addAll(s.logs.values()));
+        return all;
+    }
+
+    /** Before the lanes stop: a cleaner waiting for its swap on a lane gets its answer. */
+    private void stopCleaner() {
+        if (cleaner != null) {
+            cleaner.shutdown(CLEANER_STOP_TIMEOUT_MS);
         }
     }
 

@@ -12,4 +12,8 @@ public interface LogMetrics {
     /** One group-commit fsync of a segment: how long it took and how many records it made durable. */
     default void fsyncCompleted(long nanos, long records) {
     }
+
+    /** One log cleaner round on a partition of {@code topic}: how long, bytes read and bytes written back. */
+    default void cleanerRoundCompleted(String topic, long nanos, long bytesRead, long bytesWritten) {
+    }
 }

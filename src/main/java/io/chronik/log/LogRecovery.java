@@ -29,28 +29,28 @@ final class LogRecovery {
 
     static Loaded load(Path dir, LogConfig config, boolean cleanShutdown, long nowMs) throws IOException {
         Files.createDirectories(dir);
-        List<Long> bases = new ArrayList<>();
+        SegmentSwap.recover(dir); // an interrupted log cleaner: finish or roll back its segment replacement
+        List<SegmentName> names = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path p : (Iterable<Path>) files::iterator) {
                 String name = p.getFileName().toString();
                 if (name.endsWith(AtomicFiles.TMP_SUFFIX)) {
                     Files.deleteIfExists(p); // an interrupted write-then-rename
-                } else if (name.endsWith(".log")) {
-                    try {
-                        bases.add(Long.parseLong(name.substring(0, name.length() - 4)));
-                    } catch (NumberFormatException ignored) {
-                        // not a segment
+                } else {
+                    SegmentName segment = SegmentName.parse(name, SegmentName.LOG, "");
+                    if (segment != null) {
+                        names.add(segment);
                     }
                 }
             }
         }
-        bases.sort(null);
+        names.sort(java.util.Comparator.comparingLong(SegmentName::baseOffset));
         long storedStart = readLogStartOffset(dir);
         ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
         try {
-            for (int i = 0; i < bases.size(); i++) {
-                boolean last = i == bases.size() - 1;
-                LogSegment segment = LogSegment.open(dir, bases.get(i), config.indexIntervalBytes(),
+            for (int i = 0; i < names.size(); i++) {
+                boolean last = i == names.size() - 1;
+                LogSegment segment = LogSegment.open(dir, names.get(i), config.indexIntervalBytes(),
                         last && !cleanShutdown, nowMs);
                 segments.put(segment.baseOffset(), segment);
             }

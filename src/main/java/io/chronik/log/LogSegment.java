@@ -24,6 +24,7 @@ final class LogSegment implements GroupCommitter.Syncable {
     }
 
     private final long baseOffset;
+    private final SegmentName name;
     private final Path logFile;
     /** Writes, fsync and the lane's own reads (recovery, loading). Never used by threads that may be interrupted. */
     private final FileChannel channel;
@@ -45,9 +46,10 @@ final class LogSegment implements GroupCommitter.Syncable {
     private long rollingBaseTimestamp = -1;
     private int bytesSinceLastIndexEntry;
 
-    private LogSegment(long baseOffset, Path logFile, FileChannel channel, OffsetIndex offsetIndex, TimeIndex timeIndex,
+    private LogSegment(SegmentName name, Path logFile, FileChannel channel, OffsetIndex offsetIndex, TimeIndex timeIndex,
                        int size, long createdMs) {
-        this.baseOffset = baseOffset;
+        this.baseOffset = name.baseOffset();
+        this.name = name;
         this.logFile = logFile;
         this.channel = channel;
         this.offsetIndex = offsetIndex;
@@ -62,26 +64,26 @@ final class LogSegment implements GroupCommitter.Syncable {
     }
 
     static Path logPath(Path dir, long baseOffset) {
-        return dir.resolve(fileName(baseOffset, ".log"));
-    }
-
-    private static Path indexPath(Path dir, long baseOffset) {
-        return dir.resolve(fileName(baseOffset, ".index"));
-    }
-
-    private static Path timeIndexPath(Path dir, long baseOffset) {
-        return dir.resolve(fileName(baseOffset, ".timeindex"));
+        return SegmentName.of(baseOffset).log(dir, "");
     }
 
     /** A new empty segment; any old files with the same base offset are replaced. */
     static LogSegment create(Path dir, long baseOffset, long nowMs) throws IOException {
-        FileChannel channel = FileChannel.open(logPath(dir, baseOffset), StandardOpenOption.CREATE,
+        return create(dir, SegmentName.of(baseOffset), "", nowMs);
+    }
+
+    /**
+     * A new empty segment whose files carry {@code suffix} (the cleaner writes {@code .cleaned} files); any old files
+     * with the same names are replaced.
+     */
+    static LogSegment create(Path dir, SegmentName name, String suffix, long nowMs) throws IOException {
+        Path log = name.log(dir, suffix);
+        FileChannel channel = FileChannel.open(log, StandardOpenOption.CREATE,
                 StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-        Files.deleteIfExists(indexPath(dir, baseOffset));
-        Files.deleteIfExists(timeIndexPath(dir, baseOffset));
-        return new LogSegment(baseOffset, logPath(dir, baseOffset), channel,
-                OffsetIndex.empty(indexPath(dir, baseOffset), baseOffset),
-                TimeIndex.empty(timeIndexPath(dir, baseOffset), baseOffset), 0, nowMs);
+        Files.deleteIfExists(name.index(dir, suffix));
+        Files.deleteIfExists(name.timeIndex(dir, suffix));
+        return new LogSegment(name, log, channel, OffsetIndex.empty(name.index(dir, suffix), name.baseOffset()),
+                TimeIndex.empty(name.timeIndex(dir, suffix), name.baseOffset()), 0, nowMs);
     }
 
     /**
@@ -91,7 +93,13 @@ final class LogSegment implements GroupCommitter.Syncable {
      */
     static LogSegment open(Path dir, long baseOffset, int indexIntervalBytes, boolean recover, long nowMs)
             throws IOException {
-        Path log = logPath(dir, baseOffset);
+        return open(dir, SegmentName.of(baseOffset), indexIntervalBytes, recover, nowMs);
+    }
+
+    static LogSegment open(Path dir, SegmentName name, int indexIntervalBytes, boolean recover, long nowMs)
+            throws IOException {
+        long baseOffset = name.baseOffset();
+        Path log = name.log(dir, "");
         FileChannel channel = FileChannel.open(log, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             long fileSize = channel.size();
@@ -99,14 +107,14 @@ final class LogSegment implements GroupCommitter.Syncable {
                 throw new IOException(log + " is larger than 2 GiB");
             }
             if (!recover) {
-                LogSegment loaded = tryLoadIndexes(dir, baseOffset, channel, (int) fileSize, nowMs);
+                LogSegment loaded = tryLoadIndexes(dir, name, channel, (int) fileSize, nowMs);
                 if (loaded != null) {
                     return loaded;
                 }
             }
-            LogSegment segment = new LogSegment(baseOffset, log, channel,
-                    OffsetIndex.empty(indexPath(dir, baseOffset), baseOffset),
-                    TimeIndex.empty(timeIndexPath(dir, baseOffset), baseOffset), (int) fileSize, nowMs);
+            LogSegment segment = new LogSegment(name, log, channel,
+                    OffsetIndex.empty(name.index(dir, ""), baseOffset),
+                    TimeIndex.empty(name.timeIndex(dir, ""), baseOffset), (int) fileSize, nowMs);
             segment.rebuild(indexIntervalBytes, recover);
             return segment;
         } catch (IOException | RuntimeException e) {
@@ -116,14 +124,15 @@ final class LogSegment implements GroupCommitter.Syncable {
     }
 
     /** The segment with its stored indexes, or null when they do not match the .log (or the .log tail is torn). */
-    private static LogSegment tryLoadIndexes(Path dir, long baseOffset, FileChannel channel, int fileSize, long nowMs)
+    private static LogSegment tryLoadIndexes(Path dir, SegmentName name, FileChannel channel, int fileSize, long nowMs)
             throws IOException {
-        OffsetIndex offsetIndex = OffsetIndex.load(indexPath(dir, baseOffset), baseOffset, fileSize);
+        long baseOffset = name.baseOffset();
+        OffsetIndex offsetIndex = OffsetIndex.load(name.index(dir, ""), baseOffset, fileSize);
         if (offsetIndex == null) {
             return null;
         }
-        LogSegment segment = new LogSegment(baseOffset, logPath(dir, baseOffset), channel, offsetIndex,
-                TimeIndex.empty(timeIndexPath(dir, baseOffset), baseOffset), fileSize, nowMs);
+        LogSegment segment = new LogSegment(name, name.log(dir, ""), channel, offsetIndex,
+                TimeIndex.empty(name.timeIndex(dir, ""), baseOffset), fileSize, nowMs);
         int from = 0;
         long expectedOffset = baseOffset;
         int n = offsetIndex.entries();
@@ -152,12 +161,11 @@ final class LogSegment implements GroupCommitter.Syncable {
             next = last + 1;
             position += (int) RecordBatchHeader.totalSize(h, 0);
         }
-        TimeIndex timeIndex = TimeIndex.load(timeIndexPath(dir, baseOffset), baseOffset, next);
+        TimeIndex timeIndex = TimeIndex.load(name.timeIndex(dir, ""), baseOffset, next);
         if (timeIndex == null) {
             return null;
         }
-        LogSegment loaded = new LogSegment(baseOffset, logPath(dir, baseOffset), channel, offsetIndex, timeIndex,
-                fileSize, nowMs);
+        LogSegment loaded = new LogSegment(name, name.log(dir, ""), channel, offsetIndex, timeIndex, fileSize, nowMs);
         loaded.nextOffset = next;
         TimestampOffset indexed = timeIndex.entries() == 0 ? TimestampOffset.NONE
                 : new TimestampOffset(timeIndex.lastTimestamp(), timeIndex.lastOffset());
@@ -237,6 +245,15 @@ final class LogSegment implements GroupCommitter.Syncable {
 
     long baseOffset() {
         return baseOffset;
+    }
+
+    SegmentName name() {
+        return name;
+    }
+
+    /** The max timestamp of the first batch, or -1 (Kafka's first batch timestamp, for max.compaction.lag.ms). */
+    long firstBatchTimestamp() {
+        return size == 0 ? -1 : rollingBaseTimestamp;
     }
 
     Path file() {
@@ -452,6 +469,8 @@ final class LogSegment implements GroupCommitter.Syncable {
         timeIndex.deleteFile();
         try {
             Files.deleteIfExists(logFile);
+            // A segment replaced by the cleaner carries a marker; it goes last, once nothing is left to mark.
+            Files.deleteIfExists(logFile.resolveSibling(logFile.getFileName() + SegmentName.DELETED));
         } catch (IOException ignored) {
             // a leftover segment below the log start offset is deleted again at the next startup
         }

@@ -117,6 +117,20 @@ final class ProducerStateManager {
         producers.putAll(updates);
     }
 
+    /**
+     * The last offset of each known producer's newest batch: the log cleaner keeps those batches (emptied if need
+     * be), so their sequence numbers survive compaction.
+     */
+    synchronized Map<Long, Long> lastBatchOffsets() {
+        Map<Long, Long> last = new HashMap<>();
+        producers.forEach((id, entry) -> {
+            if (!entry.batches().isEmpty()) {
+                last.put(id, entry.batches().get(entry.batches().size() - 1).lastOffset());
+            }
+        });
+        return last;
+    }
+
     /** Replays one batch found in the log at recovery; no validation, the log is the truth. */
     synchronized void replay(IdempotentBatch b) {
         int lastSeq = RecordBatchHeader.incrementSequence(b.baseSequence(), b.lastOffsetDelta());

@@ -12,7 +12,16 @@ import java.nio.file.Path;
  * @param maxPendingAppendsPerLane   bound on each lane's task queue
  * @param retentionCheckIntervalMs   how often retention runs
  * @param fileDeleteDelayMs          how long a deleted segment's files stay on disk for readers that hold a slice
+ * @param cleaner                    the log cleaner (compaction of cleanup.policy=compact topics)
  */
 public record StorageConfig(Path dataDir, LogConfig defaults, boolean fsyncOnAcksAll, int appendThreads,
-                            int maxPendingAppendsPerLane, long retentionCheckIntervalMs, long fileDeleteDelayMs) {
+                            int maxPendingAppendsPerLane, long retentionCheckIntervalMs, long fileDeleteDelayMs,
+                            LogCleanerConfig cleaner) {
+
+    /** With the log cleaner's defaults. */
+    public StorageConfig(Path dataDir, LogConfig defaults, boolean fsyncOnAcksAll, int appendThreads,
+                         int maxPendingAppendsPerLane, long retentionCheckIntervalMs, long fileDeleteDelayMs) {
+        this(dataDir, defaults, fsyncOnAcksAll, appendThreads, maxPendingAppendsPerLane, retentionCheckIntervalMs,
+                fileDeleteDelayMs, LogCleanerConfig.DEFAULTS);
+    }
 }

@@ -15,6 +15,10 @@ import java.util.function.Function;
  */
 public final class TopicConfigs {
     public static final String CLEANUP_POLICY = "cleanup.policy";
+    public static final String DELETE_RETENTION_MS = "delete.retention.ms";
+    public static final String MIN_CLEANABLE_DIRTY_RATIO = "min.cleanable.dirty.ratio";
+    public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
+    public static final String MAX_COMPACTION_LAG_MS = "max.compaction.lag.ms";
     public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
     public static final String MAX_MESSAGE_BYTES = "max.message.bytes";
     public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
@@ -39,20 +43,20 @@ public final class TopicConfigs {
             }),
             new Key("compression.lz4.level", "9", intBetween(1, 17)),
             new Key("compression.zstd.level", "3", intBetween(-131072, 22)),
-            new Key("delete.retention.ms", "86400000", longAtLeast(0)),
+            new Key(DELETE_RETENTION_MS, "86400000", longAtLeast(0)),
             new Key("file.delete.delay.ms", "60000", longAtLeast(0)),
             new Key("flush.messages", LONG_MAX, longAtLeast(1)),
             new Key("flush.ms", LONG_MAX, longAtLeast(0)),
             new Key(INDEX_INTERVAL_BYTES, "4096", intBetween(0, Integer.MAX_VALUE)),
             new Key("local.retention.bytes", "-2", longAtLeast(-2)),
             new Key("local.retention.ms", "-2", longAtLeast(-2)),
-            new Key("max.compaction.lag.ms", LONG_MAX, longAtLeast(1)),
+            new Key(MAX_COMPACTION_LAG_MS, LONG_MAX, longAtLeast(1)),
             new Key(MAX_MESSAGE_BYTES, "1048588", intBetween(0, Integer.MAX_VALUE)),
             new Key("message.timestamp.after.max.ms", "3600000", longAtLeast(0)),
             new Key("message.timestamp.before.max.ms", LONG_MAX, longAtLeast(0)),
             new Key(MESSAGE_TIMESTAMP_TYPE, "CreateTime", oneOf("CreateTime", "LogAppendTime")),
-            new Key("min.cleanable.dirty.ratio", "0.5", TopicConfigs::ratio),
-            new Key("min.compaction.lag.ms", "0", longAtLeast(0)),
+            new Key(MIN_CLEANABLE_DIRTY_RATIO, "0.5", TopicConfigs::ratio),
+            new Key(MIN_COMPACTION_LAG_MS, "0", longAtLeast(0)),
             new Key("min.insync.replicas", "1", intBetween(1, Integer.MAX_VALUE)),
             new Key("preallocate", "false", TopicConfigs::bool),
             new Key("remote.log.copy.disable", "false", TopicConfigs::bool),
@@ -127,7 +131,27 @@ public final class TopicConfigs {
                 intOr(overrides.get(MAX_MESSAGE_BYTES), base.maxMessageBytes()),
                 intOr(overrides.get(INDEX_INTERVAL_BYTES), base.indexIntervalBytes()),
                 overrides.containsKey(MESSAGE_TIMESTAMP_TYPE)
-                        ? overrides.get(MESSAGE_TIMESTAMP_TYPE).trim().equals("LogAppendTime") : base.logAppendTime());
+                        ? overrides.get(MESSAGE_TIMESTAMP_TYPE).trim().equals("LogAppendTime") : base.logAppendTime(),
+                compaction(base.compaction(), overrides));
+    }
+
+    private static CompactionConfig compaction(CompactionConfig base, Map<String, String> overrides) {
+        CompactionConfig c = new CompactionConfig(base.compact(), base.delete(),
+                longOr(overrides.get(DELETE_RETENTION_MS), base.deleteRetentionMs()),
+                overrides.containsKey(MIN_CLEANABLE_DIRTY_RATIO)
+                        ? Double.parseDouble(overrides.get(MIN_CLEANABLE_DIRTY_RATIO).trim()) : base.minCleanableRatio(),
+                longOr(overrides.get(MIN_COMPACTION_LAG_MS), base.minCompactionLagMs()),
+                longOr(overrides.get(MAX_COMPACTION_LAG_MS), base.maxCompactionLagMs()));
+        if (overrides.containsKey(CLEANUP_POLICY)) {
+            c = c.withPolicy(overrides.get(CLEANUP_POLICY));
+        }
+        if (c.maxCompactionLagMs() < c.minCompactionLagMs()) {
+            // Kafka refuses the same combination.
+            throw new TopicException(TopicException.Reason.INVALID_CONFIG, "conflict topic config setting "
+                    + MAX_COMPACTION_LAG_MS + " (" + c.maxCompactionLagMs() + ") < " + MIN_COMPACTION_LAG_MS + " ("
+                    + c.minCompactionLagMs() + ")");
+        }
+        return c;
     }
 
     // ---- validators ----

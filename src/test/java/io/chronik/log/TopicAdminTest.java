@@ -29,7 +29,8 @@ class TopicAdminTest extends LogTestSupport {
             manager.createPartitions("orders", 3, false);
             manager.createTopic("gone", 1, Map.of(), false);
             appendOk(manager.log("gone", 0).orElseThrow(), TestBatches.batch(1, 1));
-            appendOk(manager.log("orders", 2).orElseThrow(), TestBatches.batch(4, 1));
+            // A compacted topic now: its records need keys.
+            appendOk(manager.log("orders", 2).orElseThrow(), KeyedRecords.batch(1, "a", "1", "b", "2", "c", "3", "d", "4"));
             manager.deleteTopic("gone");
             assertThat(manager.topic("gone")).isEmpty();
             assertThat(manager.log("gone", 0)).isEmpty();
