@@ -32,9 +32,12 @@ final class Cleaner {
     static final double LOAD_FACTOR = 0.9;
     static final int IO_BUFFER_SIZE = 256 * 1024;
 
-    /** How a round ended: where the next one starts, what it read and wrote, when its kept tombstones expire. */
-    record Result(long endOffset, long bytesRead, long bytesWritten, long recordsRead, long recordsKept,
-                  int segmentsBefore, int segmentsAfter, long nextTombstoneExpiryMs) {
+    /**
+     * How a round ended: where the next one starts, the bytes read to build the offset map, the bytes read and written
+     * back by the copy (written / read is Kafka's recopy ratio), and when its kept tombstones expire.
+     */
+    record Result(long endOffset, long mapBytesRead, long bytesRead, long bytesWritten, long recordsRead,
+                  long recordsKept, int segmentsBefore, int segmentsAfter, long nextTombstoneExpiryMs) {
     }
 
     /** Cleaning of a log stopped early (shutdown, deleted partition, segments gone); the log is unchanged. */
@@ -50,6 +53,7 @@ final class Cleaner {
     private final CleanerHook hook;
     private final BufferSupplier decompression = BufferSupplier.create();
 
+    private long mapBytesRead;
     private long bytesRead;
     private long bytesWritten;
     private long recordsRead;
@@ -68,6 +72,7 @@ final class Cleaner {
 
     Result clean(LogToClean cleanable, long now) throws IOException {
         Log log = cleanable.log();
+        mapBytesRead = 0;
         bytesRead = 0;
         bytesWritten = 0;
         recordsRead = 0;
@@ -92,7 +97,8 @@ final class Cleaner {
             nextExpiry = Math.min(nextExpiry, filter.nextTombstoneExpiryMs());
             after++;
         }
-        return new Result(endOffset, bytesRead, bytesWritten, recordsRead, recordsKept, count, after, nextExpiry);
+        return new Result(endOffset, mapBytesRead, bytesRead, bytesWritten, recordsRead, recordsKept, count, after,
+                nextExpiry);
     }
 
     // ---- offset map ----
@@ -124,6 +130,7 @@ final class Cleaner {
         while (position < segment.size()) {
             checkDone(log);
             ByteBuffer chunk = readChunk(segment, position);
+            mapBytesRead += chunk.remaining();
             int consumed = 0;
             for (MutableRecordBatch batch : MemoryRecords.readableRecords(chunk).batches()) {
                 consumed += batch.sizeInBytes();
@@ -236,6 +243,7 @@ final class Cleaner {
         while (position < source.size()) {
             checkDone(log);
             ByteBuffer chunk = readChunk(source, position);
+            bytesRead += chunk.remaining();
             ByteBuffer out = ByteBuffer.allocate(chunk.remaining());
             MemoryRecords.FilterResult result = MemoryRecords.readableRecords(chunk).filterTo(filter, out,
                     decompression, Records.SOFT_MAX_ARRAY_LENGTH);
@@ -292,7 +300,6 @@ final class Cleaner {
                 chunk = segment.readShared(position, (int) first);
             }
         }
-        bytesRead += chunk.remaining();
         throttler.maybeThrottle(chunk.remaining(), stopping);
         return chunk;
     }

@@ -162,10 +162,10 @@ public final class LogCleaner {
         long nanos = System.nanoTime() - start;
         metrics.cleanerRoundCompleted(log.topic(), nanos, result.bytesRead(), result.bytesWritten());
         LOGGER.log(System.Logger.Level.INFO, "Cleaned {0} up to offset {1} in {2} ms: {3} segments into {4}, "
-                        + "{5} of {6} records kept, {7} bytes read, {8} written (dirty ratio was {9})", log,
-                result.endOffset(), TimeUnit.NANOSECONDS.toMillis(nanos), result.segmentsBefore(),
-                result.segmentsAfter(), result.recordsKept(), result.recordsRead(), result.bytesRead(),
-                result.bytesWritten(), String.format("%.2f", cleanable.cleanableRatio()));
+                        + "{5} of {6} records kept, {7} bytes mapped, {8} copied into {9} (dirty ratio was {10})", log,
+                Long.toString(result.endOffset()), TimeUnit.NANOSECONDS.toMillis(nanos), result.segmentsBefore(),
+                result.segmentsAfter(), result.recordsKept(), result.recordsRead(), result.mapBytesRead(),
+                result.bytesRead(), result.bytesWritten(), String.format("%.2f", cleanable.cleanableRatio()));
         return true;
     }
 

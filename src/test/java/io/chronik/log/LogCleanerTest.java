@@ -88,6 +88,37 @@ class LogCleanerTest extends LogTestSupport {
     }
 
     @Test
+    void aSmallDedupeBufferCleansALargeDirtyPartInSeveralRounds() throws Exception {
+        StorageConfig cfg = new StorageConfig(dir, SMALL, false, 1, 1000, 3_600_000, 0,
+                new LogCleanerConfig(0, Double.MAX_VALUE, OffsetMap.BYTES_PER_SLOT * 101, 15_000));
+        manager = new LogManager(cfg, LogMetrics.NOOP, CleanerHook.NONE);
+        manager.startup();
+        Log log = createLog(manager, "bounded", compact("segment.bytes", "3000"));
+        long ts = System.currentTimeMillis() - HOUR;
+        for (int round = 0; round < 2; round++) {
+            for (int k = 0; k < 300; k++) {
+                appendOk(log, batch(ts, "k" + k, "v" + round));
+            }
+        }
+        appendOk(log, batch(ts, "end", "end"));
+        long activeBase = log.segmentsSnapshot().get(log.segmentCount() - 1).baseOffset();
+        // 101 slots hold at most 90 keys: the first round stops where the map is full.
+        assertThat(manager.cleaner().cleanOnce(System.currentTimeMillis())).isTrue();
+        assertThat(manager.cleaner().manager().checkpoint(log)).isLessThan(activeBase).isLessThan(150);
+        int rounds = 1;
+        while (manager.cleaner().cleanOnce(System.currentTimeMillis())) {
+            assertThat(++rounds).isLessThan(50);
+        }
+        assertThat(rounds).isGreaterThan(5);
+        List<Rec> after = read(log);
+        assertThat(after.stream().filter(r -> r.offset() < activeBase).map(Rec::key)).doesNotHaveDuplicates();
+        Map<String, String> latest = KeyedRecords.latest(after);
+        for (int k = 0; k < 300; k++) {
+            assertThat(latest).containsEntry("k" + k, "v1");
+        }
+    }
+
+    @Test
     void tombstonesSurviveDeleteRetentionMsAfterTheirFirstCleaningAndGoAfterwards() throws Exception {
         startManual();
         Log log = createLog(manager, "t", compact("delete.retention.ms", "60000"));

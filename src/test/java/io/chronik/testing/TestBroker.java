@@ -35,7 +35,9 @@ public final class TestBroker implements AutoCloseable {
 
     private void startContext() {
         List<String> args = new ArrayList<>();
-        args.add("--chronik.listener.port=0");
+        if (!overrides.containsKey("chronik.listener.port")) {
+            args.add("--chronik.listener.port=0");
+        }
         args.add("--chronik.listener.host=127.0.0.1");
         args.add("--chronik.advertised-host=127.0.0.1");
         args.add("--chronik.data-dir=" + dataDir);
