@@ -43,9 +43,15 @@ public final class ChildBroker implements AutoCloseable {
     }
 
     public static ChildBroker start(Path dataDir, String... extraArgs) throws IOException {
+        return start(dataDir, List.of(), extraArgs);
+    }
+
+    /** With extra JVM options (system properties, test hooks) before the main class. */
+    public static ChildBroker start(Path dataDir, List<String> jvmOptions, String... extraArgs) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx512m");
+        command.addAll(jvmOptions);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("io.chronik.ChronikApplication");
@@ -81,6 +87,12 @@ public final class ChildBroker implements AutoCloseable {
 
     public String output() {
         return String.join("\n", output);
+    }
+
+    /** Kills the process as kill -9 does (no shutdown hooks, nothing flushed) and waits for it to be gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
     }
 
     @Override
