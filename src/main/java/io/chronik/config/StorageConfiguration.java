@@ -75,7 +75,7 @@ public class StorageConfiguration {
         int threads = Math.max(1, c.getThreads());
         if (dedupe / threads < MIN_DEDUPE_BYTES_PER_THREAD) {
             throw new InvalidConfigurationException(prefix + "dedupe-buffer-size", c.getDedupeBufferSize(),
-                    "must be at least 1MB per cleaner thread (" + c.getThreads() + " threads)");
+                    "must be at least 1MB per cleaner thread (" + prefix + "threads=" + c.getThreads() + ")");
         }
         if (dedupe > maxHeapBytes / 2) {
             throw new InvalidConfigurationException(prefix + "dedupe-buffer-size", c.getDedupeBufferSize(),
