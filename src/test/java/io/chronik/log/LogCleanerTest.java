@@ -16,6 +16,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import static io.chronik.log.KeyedRecords.batch;
@@ -115,6 +118,57 @@ class LogCleanerTest extends LogTestSupport {
         Map<String, String> latest = KeyedRecords.latest(after);
         for (int k = 0; k < 300; k++) {
             assertThat(latest).containsEntry("k" + k, "v1");
+        }
+    }
+
+    @Test
+    void appendsAndReadsGoOnWhileTheCleanerReplacesSegments() throws Exception {
+        // Replaced files stay for file.delete.delay, as fetches hold slices of them by path.
+        StorageConfig cfg = new StorageConfig(dir, SMALL, false, 1, 1000, 3_600_000, 600_000,
+                new LogCleanerConfig(0, Double.MAX_VALUE, 4 << 20, 15_000));
+        manager = new LogManager(cfg, LogMetrics.NOOP, CleanerHook.NONE);
+        manager.startup();
+        Log log = createLog(manager, "busy", compact("segment.bytes", "1200"));
+        long ts = System.currentTimeMillis() - HOUR;
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicInteger passes = new AtomicInteger();
+        // Values carry a global sequence: in offset order it must only grow, whatever was cleaned away.
+        Thread reader = new Thread(() -> {
+            try {
+                while (!done.get()) {
+                    long lastSeq = -1;
+                    long lastOffset = -1;
+                    for (Rec r : read(log)) {
+                        long seq = Long.parseLong(r.value().substring(r.value().indexOf(':') + 1));
+                        assertThat(r.offset()).isGreaterThan(lastOffset);
+                        assertThat(seq).isGreaterThan(lastSeq);
+                        assertThat(r.value()).startsWith(r.key() + ":");
+                        lastOffset = r.offset();
+                        lastSeq = seq;
+                    }
+                    passes.incrementAndGet();
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        }, "reader");
+        reader.start();
+        int seq = 0;
+        for (int round = 0; round < 15; round++) {
+            for (int i = 0; i < 60; i++, seq++) {
+                appendOk(log, batch(ts, "k" + (seq % 9), "k" + (seq % 9) + ":" + seq));
+            }
+            manager.cleaner().cleanOnce(System.currentTimeMillis());
+        }
+        done.set(true);
+        reader.join(30_000);
+        assertThat(failure.get()).isNull();
+        assertThat(passes.get()).isPositive();
+        Map<String, String> latest = KeyedRecords.latest(read(log));
+        for (int k = 0; k < 9; k++) {
+            int last = seq - 1 - Math.floorMod(seq - 1 - k, 9);
+            assertThat(latest).containsEntry("k" + k, "k" + k + ":" + last);
         }
     }
 
