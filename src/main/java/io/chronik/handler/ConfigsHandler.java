@@ -100,6 +100,16 @@ public final class ConfigsHandler implements RequestHandler {
         entries.add(new Entry("message.max.bytes", String.valueOf(brokerDefaults.maxMessageBytes()), SOURCE_STATIC_BROKER));
         entries.add(new Entry("socket.request.max.bytes", String.valueOf(props.getMaxRequestBytes().toBytes()), SOURCE_STATIC_BROKER));
         entries.add(new Entry("min.insync.replicas", "1", SOURCE_STATIC_BROKER));
+        ChronikProperties.Cleaner cleaner = props.getLog().getCleaner();
+        entries.add(new Entry("log.cleanup.policy", "delete", SOURCE_STATIC_BROKER));
+        entries.add(new Entry("log.cleaner.enable", String.valueOf(cleaner.getThreads() > 0), SOURCE_STATIC_BROKER));
+        entries.add(new Entry("log.cleaner.threads", String.valueOf(cleaner.getThreads()), SOURCE_STATIC_BROKER));
+        entries.add(new Entry("log.cleaner.dedupe.buffer.size", String.valueOf(cleaner.getDedupeBufferSize().toBytes()),
+                SOURCE_STATIC_BROKER));
+        entries.add(new Entry("log.cleaner.io.max.bytes.per.second", cleaner.getIoMaxBytesPerSecond() == null
+                ? String.valueOf(Double.MAX_VALUE) : String.valueOf((double) cleaner.getIoMaxBytesPerSecond().toBytes()),
+                SOURCE_STATIC_BROKER));
+        entries.add(new Entry("log.cleaner.backoff.ms", String.valueOf(cleaner.getBackoff().toMillis()), SOURCE_STATIC_BROKER));
         return entries;
     }
 

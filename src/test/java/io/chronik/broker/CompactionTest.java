@@ -3,6 +3,7 @@ package io.chronik.broker;
 import io.chronik.testing.Clients;
 import io.chronik.testing.TestBroker;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -10,6 +11,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.InvalidRecordException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -238,6 +240,24 @@ class CompactionTest {
         latest.forEach(s -> assertThat(lastRead.get(s.key())).as(s.key()).isEqualTo(s.value()));
         assertThat(lastRead.get("key-0")).isEqualTo("after restart");
         read.forEach(s -> assertThat(placed.get(s.offset())).isEqualTo(s));
+    }
+
+    @Test
+    void theBrokerDescribesItsCleanerSettingsAndTheTopicItsPolicy() throws Exception {
+        createTopic("described", compacted("cleanup.policy", "compact,delete"));
+        ConfigResource brokerResource = new ConfigResource(ConfigResource.Type.BROKER, "0");
+        ConfigResource topicResource = new ConfigResource(ConfigResource.Type.TOPIC, "described");
+        try (Admin admin = Clients.admin(broker)) {
+            Map<ConfigResource, Config> configs = admin.describeConfigs(List.of(brokerResource, topicResource)).all()
+                    .get(30, TimeUnit.SECONDS);
+            Config brokerConfig = configs.get(brokerResource);
+            assertThat(brokerConfig.get("log.cleaner.enable").value()).isEqualTo("true");
+            assertThat(brokerConfig.get("log.cleaner.threads").value()).isEqualTo("1");
+            assertThat(brokerConfig.get("log.cleaner.backoff.ms").value()).isEqualTo("100");
+            assertThat(brokerConfig.get("log.cleaner.dedupe.buffer.size").value()).isEqualTo(Long.toString(32L << 20));
+            assertThat(configs.get(topicResource).get("cleanup.policy").value()).isEqualTo("compact,delete");
+            assertThat(configs.get(topicResource).get("delete.retention.ms").value()).isEqualTo("1000");
+        }
     }
 
     @Test
