@@ -13,8 +13,8 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.InvalidRecordException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,31 +41,30 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @Timeout(120)
 class CompactionTest {
     @TempDir
-    Path dataDir;
-    private TestBroker broker;
+    static Path dataDir;
+    /** One broker for all tests (distinct topics), on a fixed port so a producer finds it again after a restart. */
+    private static TestBroker broker;
 
     /** A record as consumed: offset, key, value (null for a tombstone). */
     private record Seen(long offset, String key, String value) {
     }
 
-    @BeforeEach
-    void start() {
-        broker = TestBroker.start(dataDir, settings(Map.of()));
+    @BeforeAll
+    static void start() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        broker = TestBroker.start(dataDir, Map.of("chronik.log.cleaner.backoff", "100ms",
+                "chronik.storage.retention-check-interval", "200ms", "chronik.listener.port", Integer.toString(port)));
     }
 
-    private static Map<String, String> settings(Map<String, String> more) {
-        Map<String, String> settings = new HashMap<>(Map.of("chronik.log.cleaner.backoff", "100ms",
-                "chronik.storage.retention-check-interval", "200ms"));
-        settings.putAll(more);
-        return settings;
-    }
-
-    @AfterEach
-    void stop() {
+    @AfterAll
+    static void stop() {
         broker.close();
     }
 
-    private void createTopic(String name, Map<String, String> configs) throws Exception {
+    private static void createTopic(String name, Map<String, String> configs) throws Exception {
         try (Admin admin = Clients.admin(broker)) {
             admin.createTopics(List.of(new NewTopic(name, 1, (short) 1).configs(configs))).all().get(30, TimeUnit.SECONDS);
         }
@@ -81,7 +80,7 @@ class CompactionTest {
     }
 
     /** Every record from the beginning to the current end offset. */
-    private List<Seen> readAll(String topic) {
+    private static List<Seen> readAll(String topic) {
         TopicPartition tp = new TopicPartition(topic, 0);
         try (KafkaConsumer<String, String> consumer = Clients.consumer(broker, Map.of("max.poll.records", "2000"))) {
             consumer.assign(List.of(tp));
@@ -100,7 +99,7 @@ class CompactionTest {
     }
 
     /** Reads the topic until {@code done} holds for what was read (bounded in time). */
-    private List<Seen> readUntil(String topic, Predicate<List<Seen>> done, String what) throws InterruptedException {
+    private static List<Seen> readUntil(String topic, Predicate<List<Seen>> done, String what) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             List<Seen> seen = readAll(topic);
@@ -205,13 +204,6 @@ class CompactionTest {
 
     @Test
     void anIdempotentProducerKeepsProducingAcrossCleaningsAndARestart() throws Exception {
-        // A fixed port, so the producer finds the broker again after the restart.
-        broker.close();
-        int port;
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
-        broker = TestBroker.start(dataDir, settings(Map.of("chronik.listener.port", Integer.toString(port))));
         createTopic("idem", compacted());
         Map<String, Object> idempotent = Map.of("enable.idempotence", "true", "acks", "all",
                 "max.in.flight.requests.per.connection", "5");
