@@ -147,7 +147,7 @@ class KafkaConnectTest {
         }, WAIT, name + " and its task RUNNING");
     }
 
-    /** Every record of the topic: the count up to its end offsets, and the keys still there. */
+    /** The keys of every record the topic holds, read to its end offsets. */
     private static Set<String> keys(TestBroker broker, String topic, int partitions) {
         List<TopicPartition> tps = IntStream.range(0, partitions).mapToObj(p -> new TopicPartition(topic, p)).toList();
         try (KafkaConsumer<String, String> consumer = Clients.consumer(broker, Map.of())) {
