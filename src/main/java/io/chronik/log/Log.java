@@ -401,15 +401,16 @@ public final class Log {
         }
         ProducerStateManager.Check check = null;
         if (idempotent != null) {
-            check = producers.check(idempotent);
+            check = producers.check(idempotent, now);
             if (check.error() != LogError.NONE) {
                 return AppendResult.failed(check.error(), logStartOffset, check.message());
             }
             if (check.duplicate() != null) {
                 // A retry of a batch already in the log: answer as the first time, write nothing.
                 ProducerStateManager.BatchMetadata dup = check.duplicate();
-                return new AppendResult(LogError.NONE, dup.firstOffset(), cfg.logAppendTime() ? dup.timestamp() : -1,
-                        logStartOffset, 0, null);
+                AppendResult same = new AppendResult(LogError.NONE, dup.firstOffset(),
+                        cfg.logAppendTime() ? dup.timestamp() : -1, logStartOffset, 0, null);
+                return same;
             }
         }
         for (int i = 0; i < n; i++) {
@@ -470,12 +471,8 @@ public final class Log {
         LogSegment next = LogSegment.create(dir, base, now);
         segments.put(base, next);
         committed = new Committed(base, next, 0);
-        try {
-            producers.writeSnapshot(dir, base);
-        } catch (IOException e) {
-            // Only makes the next recovery replay more of the log.
-            LOGGER.log(System.Logger.Level.WARNING, "producer state snapshot of " + this + " failed", e);
-        }
+        // Copied here, written and fsynced on the snapshot writer's thread: the lane does not wait for the disk.
+        services.snapshots().schedule(dir, base, producers.copy(), () -> !deleted);
         return next;
     }
 
@@ -489,6 +486,7 @@ public final class Log {
         if (target > logStartOffset) {
             LogRecovery.writeLogStartOffset(dir, target);
             logStartOffset = target;
+            producers.truncateHead(target);
         }
         long start = logStartOffset;
         List<LogSegment> below = new ArrayList<>();
@@ -582,10 +580,29 @@ public final class Log {
             throw new IllegalStateException("cannot delete the active segment of " + this);
         }
         logStartOffset = Math.max(logStartOffset, nextBase);
+        producers.truncateHead(logStartOffset);
         for (LogSegment segment : victims) {
             segments.remove(segment.baseOffset(), segment);
             services.deleteLater().accept(segment);
         }
+    }
+
+    /** Queues the check for idle idempotent producers on this log's lane; skipped when the lane is saturated. */
+    void scheduleProducerExpiration() {
+        runOnLane(() -> removeExpiredProducers(System.currentTimeMillis()));
+    }
+
+    /** Forgets the producers idle for producer.id.expiration.ms at {@code nowMs}; runs on the lane. */
+    int removeExpiredProducers(long nowMs) {
+        if (deleted || closed) {
+            return 0;
+        }
+        return producers.removeExpired(nowMs, config.producerIdExpirationMs());
+    }
+
+    /** Idempotent producers whose state this partition keeps. */
+    public int producerIdCount() {
+        return producers.size();
     }
 
     void updateConfig(LogConfig newConfig) {
@@ -624,6 +641,7 @@ public final class Log {
         }
         closed = true;
         boolean ok = true;
+        services.snapshots().cancel(dir);
         if (!deleted) {
             try {
                 activeSegment().onBecomeInactive();
@@ -632,7 +650,7 @@ public final class Log {
                 LOGGER.log(System.Logger.Level.ERROR, "flush of " + this + " at close failed", e);
             }
             try {
-                producers.writeSnapshot(dir, committed.offset());
+                ProducerSnapshots.write(dir, committed.offset(), producers.copy());
             } catch (IOException e) {
                 LOGGER.log(System.Logger.Level.WARNING, "producer state snapshot of " + this + " failed", e);
             }
