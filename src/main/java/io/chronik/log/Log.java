@@ -410,7 +410,7 @@ public final class Log {
                 ProducerStateManager.BatchMetadata dup = check.duplicate();
                 AppendResult same = new AppendResult(LogError.NONE, dup.firstOffset(),
                         cfg.logAppendTime() ? dup.timestamp() : -1, logStartOffset, 0, null);
-                return same;
+                return awaitFsync && services.storage().fsyncOnAcksAll() ? whenDurable(dup, same, result) : same;
             }
         }
         for (int i = 0; i < n; i++) {
@@ -449,6 +449,33 @@ public final class Log {
             return null;
         }
         return ok;
+    }
+
+    /**
+     * An acks=all retry is answered as its original would be: only once the original's bytes are fsynced, and never
+     * when their fsync failed. Returns the result now, or null when the group committer completes {@code result}
+     * after the segment's next fsync.
+     */
+    private AppendResult whenDurable(ProducerStateManager.BatchMetadata original, AppendResult same,
+                                     CompletableFuture<AppendResult> result) {
+        Map.Entry<Long, LogSegment> holder = segments.floorEntry(original.lastOffset());
+        if (holder == null) {
+            return same; // its segment was deleted: it had been rolled, and a roll fsyncs
+        }
+        LogSegment segment = holder.getValue();
+        long first = original.firstOffset();
+        long last = original.lastOffset();
+        AppendResult lost = AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
+                "the original of this retried batch failed to fsync");
+        LogSegment.Durability now = segment.durability(first, last);
+        if (now != LogSegment.Durability.PENDING) {
+            return now == LogSegment.Durability.DURABLE ? same : lost;
+        }
+        // Waits like an append would (no queue of its own): the segment's next fsync covers the original's bytes.
+        services.committer().submit(segment, 0,
+                () -> result.complete(segment.durability(first, last) == LogSegment.Durability.DURABLE ? same : lost),
+                e -> result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e)));
+        return null;
     }
 
     /** The segment to append to, rolling a new one as Kafka does (size, age, relative offset overflow). */
