@@ -190,6 +190,32 @@ class ProducerExpirationTest extends LogTestSupport {
     }
 
     @Test
+    void aSnapshotInTheFirstFormatStillLoads() throws Exception {
+        Path logDir;
+        try (LogManager manager = start(dir)) {
+            Log log = createLog(manager, "old", Map.of());
+            appendOk(log, TestBatches.idempotent(31, (short) 2, 0, 3));
+            logDir = log.dir();
+        }
+        // A snapshot at the log end in the format without append times, naming a producer only it knows (the
+        // log is not replayed before its offset).
+        ByteBuffer v1 = ByteBuffer.allocate(16 + 14 + 32 + 4);
+        v1.putInt(0x43505331).putLong(3).putInt(1);
+        v1.putLong(99).putShort((short) 5).putInt(1).putInt(0).putInt(2).putLong(0).putLong(2).putLong(1234);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(v1.array(), 0, v1.position());
+        v1.putInt((int) crc.getValue());
+        Files.write(ProducerSnapshots.path(logDir, 3), v1.array());
+        try (LogManager manager = start(dir)) {
+            Log log = manager.log("old", 0).orElseThrow();
+            assertThat(log.producerIdCount()).isEqualTo(1);
+            assertThat(append(log, TestBatches.idempotent(99, (short) 4, 0, 1)).error())
+                    .isEqualTo(LogError.INVALID_PRODUCER_EPOCH);
+            assertThat(appendOk(log, TestBatches.idempotent(99, (short) 5, 0, 3)).recordCount()).isZero();
+        }
+    }
+
+    @Test
     void aRollDoesNotWaitForTheSnapshotToBeWritten() throws Exception {
         ExecutorService lane = Executors.newSingleThreadExecutor();
         GroupCommitter committer = new GroupCommitter(LogMetrics.NOOP, 1, 16);
