@@ -158,6 +158,12 @@ public class ChronikProperties {
         @NotNull
         @DataSizeUnit(DataUnit.BYTES)
         private DataSize maxMessageBytes = DataSize.ofBytes(1024 * 1024 + 12);
+        /** Broker default for producer.id.expiration.ms: an idempotent producer idle this long is forgotten. */
+        @NotNull
+        private Duration producerIdExpiration = Duration.ofDays(1);
+        /** How often idle idempotent producers are looked for (Kafka's producer.id.expiration.check.interval.ms). */
+        @NotNull
+        private Duration producerIdExpirationCheckInterval = Duration.ofMinutes(10);
 
         public boolean isFsyncOnAcksAll() { return fsyncOnAcksAll; }
         public void setFsyncOnAcksAll(boolean v) { this.fsyncOnAcksAll = v; }
@@ -181,6 +187,10 @@ public class ChronikProperties {
         public void setRetentionBytes(DataSize v) { this.retentionBytes = v; }
         public DataSize getMaxMessageBytes() { return maxMessageBytes; }
         public void setMaxMessageBytes(DataSize v) { this.maxMessageBytes = v; }
+        public Duration getProducerIdExpiration() { return producerIdExpiration; }
+        public void setProducerIdExpiration(Duration v) { this.producerIdExpiration = v; }
+        public Duration getProducerIdExpirationCheckInterval() { return producerIdExpirationCheckInterval; }
+        public void setProducerIdExpirationCheckInterval(Duration v) { this.producerIdExpirationCheckInterval = v; }
     }
 
     /** Consumer group settings ({@code chronik.group.*}). */

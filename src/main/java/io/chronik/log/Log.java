@@ -401,15 +401,16 @@ public final class Log {
         }
         ProducerStateManager.Check check = null;
         if (idempotent != null) {
-            check = producers.check(idempotent);
+            check = producers.check(idempotent, now);
             if (check.error() != LogError.NONE) {
                 return AppendResult.failed(check.error(), logStartOffset, check.message());
             }
             if (check.duplicate() != null) {
                 // A retry of a batch already in the log: answer as the first time, write nothing.
                 ProducerStateManager.BatchMetadata dup = check.duplicate();
-                return new AppendResult(LogError.NONE, dup.firstOffset(), cfg.logAppendTime() ? dup.timestamp() : -1,
-                        logStartOffset, 0, null);
+                AppendResult same = new AppendResult(LogError.NONE, dup.firstOffset(),
+                        cfg.logAppendTime() ? dup.timestamp() : -1, logStartOffset, 0, null);
+                return awaitFsync && services.storage().fsyncOnAcksAll() ? whenDurable(dup, same, result) : same;
             }
         }
         for (int i = 0; i < n; i++) {
@@ -450,6 +451,33 @@ public final class Log {
         return ok;
     }
 
+    /**
+     * An acks=all retry is answered as its original would be: only once the original's bytes are fsynced, and never
+     * when their fsync failed. Returns the result now, or null when the group committer completes {@code result}
+     * after the segment's next fsync.
+     */
+    private AppendResult whenDurable(ProducerStateManager.BatchMetadata original, AppendResult same,
+                                     CompletableFuture<AppendResult> result) {
+        Map.Entry<Long, LogSegment> holder = segments.floorEntry(original.lastOffset());
+        if (holder == null) {
+            return same; // its segment was deleted: it had been rolled, and a roll fsyncs
+        }
+        LogSegment segment = holder.getValue();
+        long first = original.firstOffset();
+        long last = original.lastOffset();
+        AppendResult lost = AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
+                "the original of this retried batch failed to fsync");
+        LogSegment.Durability now = segment.durability(first, last);
+        if (now != LogSegment.Durability.PENDING) {
+            return now == LogSegment.Durability.DURABLE ? same : lost;
+        }
+        // Waits like an append would (no queue of its own): the segment's next fsync covers the original's bytes.
+        services.committer().submit(segment, 0,
+                () -> result.complete(segment.durability(first, last) == LogSegment.Durability.DURABLE ? same : lost),
+                e -> result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e)));
+        return null;
+    }
+
     /** The segment to append to, rolling a new one as Kafka does (size, age, relative offset overflow). */
     private LogSegment maybeRoll(LogConfig cfg, long now, long appendMaxTimestamp, long lastOffset, int bytes)
             throws IOException {
@@ -470,12 +498,8 @@ public final class Log {
         LogSegment next = LogSegment.create(dir, base, now);
         segments.put(base, next);
         committed = new Committed(base, next, 0);
-        try {
-            producers.writeSnapshot(dir, base);
-        } catch (IOException e) {
-            // Only makes the next recovery replay more of the log.
-            LOGGER.log(System.Logger.Level.WARNING, "producer state snapshot of " + this + " failed", e);
-        }
+        // Copied here, written and fsynced on the snapshot writer's thread: the lane does not wait for the disk.
+        services.snapshots().schedule(dir, base, producers.copy(), () -> !deleted);
         return next;
     }
 
@@ -489,6 +513,7 @@ public final class Log {
         if (target > logStartOffset) {
             LogRecovery.writeLogStartOffset(dir, target);
             logStartOffset = target;
+            producers.truncateHead(target);
         }
         long start = logStartOffset;
         List<LogSegment> below = new ArrayList<>();
@@ -582,10 +607,29 @@ public final class Log {
             throw new IllegalStateException("cannot delete the active segment of " + this);
         }
         logStartOffset = Math.max(logStartOffset, nextBase);
+        producers.truncateHead(logStartOffset);
         for (LogSegment segment : victims) {
             segments.remove(segment.baseOffset(), segment);
             services.deleteLater().accept(segment);
         }
+    }
+
+    /** Queues the check for idle idempotent producers on this log's lane; skipped when the lane is saturated. */
+    void scheduleProducerExpiration() {
+        runOnLane(() -> removeExpiredProducers(System.currentTimeMillis()));
+    }
+
+    /** Forgets the producers idle for producer.id.expiration.ms at {@code nowMs}; runs on the lane. */
+    int removeExpiredProducers(long nowMs) {
+        if (deleted || closed) {
+            return 0;
+        }
+        return producers.removeExpired(nowMs, config.producerIdExpirationMs());
+    }
+
+    /** Idempotent producers whose state this partition keeps. */
+    public int producerIdCount() {
+        return producers.size();
     }
 
     void updateConfig(LogConfig newConfig) {
@@ -624,6 +668,7 @@ public final class Log {
         }
         closed = true;
         boolean ok = true;
+        services.snapshots().cancel(dir);
         if (!deleted) {
             try {
                 activeSegment().onBecomeInactive();
@@ -632,7 +677,7 @@ public final class Log {
                 LOGGER.log(System.Logger.Level.ERROR, "flush of " + this + " at close failed", e);
             }
             try {
-                producers.writeSnapshot(dir, committed.offset());
+                ProducerSnapshots.write(dir, committed.offset(), producers.copy());
             } catch (IOException e) {
                 LOGGER.log(System.Logger.Level.WARNING, "producer state snapshot of " + this + " failed", e);
             }

@@ -13,9 +13,21 @@ import java.util.Map;
  * @param maxMessageBytes    max.message.bytes: largest record batch accepted
  * @param indexIntervalBytes index.interval.bytes: bytes between offset/time index entries
  * @param logAppendTime      message.timestamp.type=LogAppendTime: the broker stamps batches with its clock
+ * @param producerIdExpirationMs producer.id.expiration.ms: forget an idempotent producer idle this long
  */
 public record LogConfig(int segmentBytes, long segmentMs, long retentionMs, long retentionBytes,
-                        int maxMessageBytes, int indexIntervalBytes, boolean logAppendTime) {
+                        int maxMessageBytes, int indexIntervalBytes, boolean logAppendTime,
+                        long producerIdExpirationMs) {
+
+    /** Kafka's default producer.id.expiration.ms: one day. */
+    public static final long DEFAULT_PRODUCER_ID_EXPIRATION_MS = 24L * 3600 * 1000;
+
+    /** With Kafka's default producer id expiration. */
+    public LogConfig(int segmentBytes, long segmentMs, long retentionMs, long retentionBytes, int maxMessageBytes,
+                     int indexIntervalBytes, boolean logAppendTime) {
+        this(segmentBytes, segmentMs, retentionMs, retentionBytes, maxMessageBytes, indexIntervalBytes, logAppendTime,
+                DEFAULT_PRODUCER_ID_EXPIRATION_MS);
+    }
 
     /** Kafka's broker defaults. */
     public static final LogConfig KAFKA_DEFAULTS = new LogConfig(1 << 30, 7L * 24 * 3600 * 1000,

@@ -59,6 +59,7 @@ public final class LogManager implements AutoCloseable {
     private ProducerIdAllocator producerIds;
     private AppendLanes lanes;
     private GroupCommitter committer;
+    private ProducerSnapshotWriter snapshots;
     private ScheduledExecutorService scheduler;
     private volatile boolean ready;
     private boolean started;
@@ -92,6 +93,7 @@ public final class LogManager implements AutoCloseable {
             producerIds = new ProducerIdAllocator(dataDir);
             lanes = new AppendLanes(config.appendThreads(), config.maxPendingAppendsPerLane());
             committer = new GroupCommitter(metrics);
+            snapshots = new ProducerSnapshotWriter();
             scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "chronik-log-scheduler");
                 t.setDaemon(true);
@@ -102,6 +104,8 @@ public final class LogManager implements AutoCloseable {
             recoverAll(stored, clean);
             scheduler.scheduleWithFixedDelay(this::runRetention, config.retentionCheckIntervalMs(),
                     config.retentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
+            scheduler.scheduleWithFixedDelay(this::runProducerExpiration, config.producerIdExpirationCheckIntervalMs(),
+                    config.producerIdExpirationCheckIntervalMs(), TimeUnit.MILLISECONDS);
             ready = true;
             LOGGER.log(System.Logger.Level.INFO, "Loaded {0} topics from {1} ({2})", topics.size(), dataDir,
                     fresh ? "new data directory" : clean ? "after a clean shutdown" : "recovered after an unclean shutdown");
@@ -170,7 +174,7 @@ public final class LogManager implements AutoCloseable {
         Path dir = partitionDir(topic, partition);
         LogRecovery.Loaded loaded = LogRecovery.load(dir, cfg, clean, System.currentTimeMillis());
         return new Log(topic, partition, dir, cfg, loaded, new LogServices(config, metrics,
-                lanes.laneFor(topic, partition), committer, this::deleteSegmentLater));
+                lanes.laneFor(topic, partition), committer, this::deleteSegmentLater, snapshots));
     }
 
     private Path partitionDir(String topic, int partition) {
@@ -449,6 +453,7 @@ public final class LogManager implements AutoCloseable {
             scheduler.shutdownNow();
             lanes.shutdown(LANE_DRAIN_TIMEOUT_MS);
             committer.close();
+            snapshots.close();
             boolean ok = recovered;
             for (TopicState state : topics.values()) {
                 for (Log log : state.logs.values()) {
@@ -490,6 +495,7 @@ public final class LogManager implements AutoCloseable {
             scheduler.shutdownNow();
             lanes.halt();
             committer.close();
+            snapshots.halt();
             topics.values().forEach(s -> s.logs.values().forEach(Log::halt));
         }
     }
@@ -503,6 +509,16 @@ public final class LogManager implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOGGER.log(System.Logger.Level.WARNING, "retention check failed", e);
+        }
+    }
+
+    private void runProducerExpiration() {
+        try {
+            for (TopicState state : topics.values()) {
+                state.logs.values().forEach(Log::scheduleProducerExpiration);
+            }
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "producer id expiration check failed", e);
         }
     }
 

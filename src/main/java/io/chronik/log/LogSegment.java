@@ -18,6 +18,9 @@ final class LogSegment implements GroupCommitter.Syncable {
     /** Smallest batchLength a v2 batch can carry (header without records). */
     private static final int MIN_BATCH_LENGTH = RecordBatchHeader.HEADER_SIZE - RecordBatchHeader.LOG_OVERHEAD;
 
+    /** Whether a batch's bytes are known to be on disk, may still be only in the page cache, or failed to fsync. */
+    enum Durability { DURABLE, PENDING, LOST }
+
     /** The largest timestamp in the segment and the last offset of the batch carrying it, published together. */
     record TimestampOffset(long timestamp, long offset) {
         static final TimestampOffset NONE = new TimestampOffset(-1, -1);
@@ -44,6 +47,11 @@ final class LogSegment implements GroupCommitter.Syncable {
     /** Max timestamp of the first batch: segment.ms counts from it, as in Kafka. -1 until known. */
     private long rollingBaseTimestamp = -1;
     private int bytesSinceLastIndexEntry;
+    /** Batches below this offset are fsynced. Guarded by this. */
+    private long durableOffset;
+    /** Offsets written before an fsync that failed, [lostFrom, lostTo): never durable. Guarded by this. */
+    private long lostFrom = Long.MAX_VALUE;
+    private long lostTo = Long.MIN_VALUE;
 
     private LogSegment(long baseOffset, Path logFile, FileChannel channel, OffsetIndex offsetIndex, TimeIndex timeIndex,
                        int size, long createdMs) {
@@ -54,6 +62,7 @@ final class LogSegment implements GroupCommitter.Syncable {
         this.timeIndex = timeIndex;
         this.size = size;
         this.nextOffset = baseOffset;
+        this.durableOffset = baseOffset;
         this.createdMs = createdMs;
     }
 
@@ -101,6 +110,7 @@ final class LogSegment implements GroupCommitter.Syncable {
             if (!recover) {
                 LogSegment loaded = tryLoadIndexes(dir, baseOffset, channel, (int) fileSize, nowMs);
                 if (loaded != null) {
+                    loaded.onSynced(loaded.nextOffset); // fsynced at roll or clean shutdown
                     return loaded;
                 }
             }
@@ -108,6 +118,8 @@ final class LogSegment implements GroupCommitter.Syncable {
                     OffsetIndex.empty(indexPath(dir, baseOffset), baseOffset),
                     TimeIndex.empty(timeIndexPath(dir, baseOffset), baseOffset), (int) fileSize, nowMs);
             segment.rebuild(indexIntervalBytes, recover);
+            // After a crash the active segment's tail may never have reached the disk: it counts once fsynced again.
+            segment.onSynced(recover ? baseOffset : segment.nextOffset);
             return segment;
         } catch (IOException | RuntimeException e) {
             channel.close();
@@ -410,7 +422,39 @@ final class LogSegment implements GroupCommitter.Syncable {
     /** Makes the .log durable (group commit). */
     @Override
     public void forceLog() throws IOException {
-        channel.force(false);
+        force(false);
+    }
+
+    /** fsyncs the .log and records which batches that made durable, or which it may have lost. */
+    private void force(boolean metadata) throws IOException {
+        long upTo = nextOffset; // read before the fsync: every batch below it is written, so the fsync covers it
+        try {
+            channel.force(metadata);
+        } catch (IOException e) {
+            onSyncFailed(upTo);
+            throw e;
+        }
+        onSynced(upTo);
+    }
+
+    /** Whether the batch [{@code firstOffset}, {@code lastOffset}] of this segment is on disk. */
+    synchronized Durability durability(long firstOffset, long lastOffset) {
+        if (firstOffset < lostTo && lastOffset >= lostFrom) {
+            return Durability.LOST;
+        }
+        return lastOffset < durableOffset ? Durability.DURABLE : Durability.PENDING;
+    }
+
+    private synchronized void onSynced(long upTo) {
+        durableOffset = Math.max(durableOffset, upTo);
+    }
+
+    /** What was written but not yet fsynced may be lost, even if a later fsync succeeds. */
+    private synchronized void onSyncFailed(long upTo) {
+        if (upTo > durableOffset) {
+            lostFrom = Math.min(lostFrom, durableOffset);
+            lostTo = Math.max(lostTo, upTo);
+        }
     }
 
     /**
@@ -422,7 +466,7 @@ final class LogSegment implements GroupCommitter.Syncable {
         if (max.timestamp() >= 0) {
             timeIndex.maybeAppend(max.timestamp(), max.offset());
         }
-        channel.force(true);
+        force(true);
         offsetIndex.flush();
         timeIndex.flush();
     }

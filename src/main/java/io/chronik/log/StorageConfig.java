@@ -12,7 +12,19 @@ import java.nio.file.Path;
  * @param maxPendingAppendsPerLane   bound on each lane's task queue
  * @param retentionCheckIntervalMs   how often retention runs
  * @param fileDeleteDelayMs          how long a deleted segment's files stay on disk for readers that hold a slice
+ * @param producerIdExpirationCheckIntervalMs how often idle idempotent producers are looked for and forgotten
  */
 public record StorageConfig(Path dataDir, LogConfig defaults, boolean fsyncOnAcksAll, int appendThreads,
-                            int maxPendingAppendsPerLane, long retentionCheckIntervalMs, long fileDeleteDelayMs) {
+                            int maxPendingAppendsPerLane, long retentionCheckIntervalMs, long fileDeleteDelayMs,
+                            long producerIdExpirationCheckIntervalMs) {
+
+    /** Kafka's default producer.id.expiration.check.interval.ms: ten minutes. */
+    public static final long DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS = 600_000;
+
+    /** With Kafka's default producer id expiration check interval. */
+    public StorageConfig(Path dataDir, LogConfig defaults, boolean fsyncOnAcksAll, int appendThreads,
+                         int maxPendingAppendsPerLane, long retentionCheckIntervalMs, long fileDeleteDelayMs) {
+        this(dataDir, defaults, fsyncOnAcksAll, appendThreads, maxPendingAppendsPerLane, retentionCheckIntervalMs,
+                fileDeleteDelayMs, DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS);
+    }
 }

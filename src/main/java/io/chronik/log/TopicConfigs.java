@@ -18,6 +18,7 @@ public final class TopicConfigs {
     public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
     public static final String MAX_MESSAGE_BYTES = "max.message.bytes";
     public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
+    public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
     public static final String RETENTION_BYTES = "retention.bytes";
     public static final String RETENTION_MS = "retention.ms";
     public static final String SEGMENT_BYTES = "segment.bytes";
@@ -55,6 +56,7 @@ public final class TopicConfigs {
             new Key("min.compaction.lag.ms", "0", longAtLeast(0)),
             new Key("min.insync.replicas", "1", intBetween(1, Integer.MAX_VALUE)),
             new Key("preallocate", "false", TopicConfigs::bool),
+            new Key(PRODUCER_ID_EXPIRATION_MS, "86400000", intBetween(1, Integer.MAX_VALUE)),
             new Key("remote.log.copy.disable", "false", TopicConfigs::bool),
             new Key("remote.log.delete.on.disable", "false", TopicConfigs::bool),
             new Key("remote.storage.enable", "false", TopicConfigs::bool),
@@ -104,6 +106,7 @@ public final class TopicConfigs {
         result.put(MAX_MESSAGE_BYTES, Integer.toString(brokerDefaults.maxMessageBytes()));
         result.put(INDEX_INTERVAL_BYTES, Integer.toString(brokerDefaults.indexIntervalBytes()));
         result.put(MESSAGE_TIMESTAMP_TYPE, brokerDefaults.logAppendTime() ? "LogAppendTime" : "CreateTime");
+        result.put(PRODUCER_ID_EXPIRATION_MS, Long.toString(brokerDefaults.producerIdExpirationMs()));
         if (overrides != null) {
             overrides.forEach((key, value) -> {
                 if (KEYS.containsKey(key) && value != null) {
@@ -127,7 +130,8 @@ public final class TopicConfigs {
                 intOr(overrides.get(MAX_MESSAGE_BYTES), base.maxMessageBytes()),
                 intOr(overrides.get(INDEX_INTERVAL_BYTES), base.indexIntervalBytes()),
                 overrides.containsKey(MESSAGE_TIMESTAMP_TYPE)
-                        ? overrides.get(MESSAGE_TIMESTAMP_TYPE).trim().equals("LogAppendTime") : base.logAppendTime());
+                        ? overrides.get(MESSAGE_TIMESTAMP_TYPE).trim().equals("LogAppendTime") : base.logAppendTime(),
+                longOr(overrides.get(PRODUCER_ID_EXPIRATION_MS), base.producerIdExpirationMs()));
     }
 
     // ---- validators ----

@@ -29,6 +29,8 @@ class TopicConfigsTest {
         invalid("min.insync.replicas", "0");
         invalid("min.cleanable.dirty.ratio", "1.5");
         invalid("unclean.leader.election.enable", "yes");
+        invalid("producer.id.expiration.ms", "0");
+        invalid("producer.id.expiration.ms", "2147483648");
         assertThatThrownBy(() -> TopicConfigs.validate("message.downconversion.enable", "true"))
                 .isInstanceOf(TopicException.class).hasMessageContaining("message.downconversion.enable");
         assertThat(TopicConfigs.isKnown("retention.bytes")).isTrue();
@@ -42,10 +44,11 @@ class TopicConfigsTest {
         assertThat(effective).containsEntry("segment.bytes", "5000").containsEntry("retention.ms", "42")
                 .containsEntry("retention.bytes", "99").containsEntry("max.message.bytes", "777")
                 .containsEntry("cleanup.policy", "delete").containsEntry("compression.type", "producer")
-                .containsEntry("message.timestamp.type", "CreateTime").containsEntry("min.insync.replicas", "1");
+                .containsEntry("message.timestamp.type", "CreateTime").containsEntry("min.insync.replicas", "1")
+                .containsEntry("producer.id.expiration.ms", "86400000");
         LogConfig applied = broker.withOverrides(Map.of("segment.bytes", "100", "message.timestamp.type", "LogAppendTime",
-                "compression.type", "lz4"));
-        assertThat(applied).isEqualTo(new LogConfig(100, 60_000, 1234, 99, 777, 4096, true));
+                "compression.type", "lz4", "producer.id.expiration.ms", "5000"));
+        assertThat(applied).isEqualTo(new LogConfig(100, 60_000, 1234, 99, 777, 4096, true, 5000));
     }
 
     private static void invalid(String key, String value) {
