@@ -200,7 +200,10 @@ public final class Log {
         return null;
     }
 
-    /** The first offset whose batch max timestamp is >= timestamp (time index), or offset -1 if none. */
+    /**
+     * The first record at or after the log start whose timestamp is >= {@code timestamp}, with that timestamp (time
+     * index to the batch, then the batch's records), or (-1, -1) if none.
+     */
     public OffsetAndTimestamp offsetForTimestamp(long timestamp) {
         Committed end = committed;
         long start = logStartOffset;
@@ -215,19 +218,9 @@ public final class Log {
                 int limit = segment == end.segment() ? end.position() : segment.size();
                 long before = segment.timeIndex().offsetBefore(timestamp);
                 int position = before < 0 ? 0 : segment.offsetIndex().lookup(before);
-                while (position < limit) {
-                    ByteBuffer h = segment.readShared(position, RecordBatchHeader.TIMESTAMPS_SIZE);
-                    if (h.remaining() < RecordBatchHeader.TIMESTAMPS_SIZE) {
-                        break;
-                    }
-                    long base = RecordBatchHeader.baseOffset(h, 0);
-                    long last = base + RecordBatchHeader.lastOffsetDelta(h, 0);
-                    long maxTs = RecordBatchHeader.maxTimestamp(h, 0);
-                    if (maxTs >= timestamp && last >= start) {
-                        // Records are not decompressed: the batch's first offset stands for its first match.
-                        return new OffsetAndTimestamp(Math.max(base, start), maxTs);
-                    }
-                    position += (int) RecordBatchHeader.totalSize(h, 0);
+                OffsetAndTimestamp found = TimestampSearch.firstAtOrAfter(segment, position, limit, timestamp, start);
+                if (found != null) {
+                    return found;
                 }
             }
         } catch (ClosedChannelException e) {
@@ -238,16 +231,33 @@ public final class Log {
         return new OffsetAndTimestamp(-1, -1);
     }
 
-    /** The offset and timestamp of the record with the largest timestamp, or (-1, -1) for an empty log. */
+    /**
+     * The offset and timestamp of the record with the largest timestamp (the first such record when several carry
+     * it; the first record of its batch for LogAppendTime), or (-1, -1) for an empty log.
+     */
     public OffsetAndTimestamp maxTimestamp() {
+        Committed end = committed;
         LogSegment.TimestampOffset best = LogSegment.TimestampOffset.NONE;
+        LogSegment holder = null;
         for (LogSegment segment : segments.values()) {
             LogSegment.TimestampOffset max = segment.maxTimestamp();
             if (max.timestamp() > best.timestamp()) {
                 best = max;
+                holder = segment;
             }
         }
-        return new OffsetAndTimestamp(best.offset(), best.timestamp());
+        if (holder == null) {
+            return new OffsetAndTimestamp(-1, -1);
+        }
+        try {
+            int limit = holder == end.segment() ? end.position() : holder.size();
+            OffsetAndTimestamp found = TimestampSearch.maxTimestampRecord(holder, best, limit);
+            return found != null ? found : new OffsetAndTimestamp(best.offset(), best.timestamp());
+        } catch (ClosedChannelException e) {
+            return new OffsetAndTimestamp(-1, -1);
+        } catch (IOException e) {
+            throw new LogException(LogError.KAFKA_STORAGE_ERROR, "max timestamp lookup in " + this + " failed: " + e, e);
+        }
     }
 
     /**
