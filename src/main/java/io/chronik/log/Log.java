@@ -99,7 +99,8 @@ public final class Log {
      * partition, magic 2). Calls are queued on this partition's lane in call order, so two calls made one
      * after the other are appended in that order. The buffer must stay valid until the future completes.
      * Offsets and partition leader epoch are written into the batch headers; nothing else is changed
-     * (except the timestamp for LogAppendTime topics, with the CRC recomputed).
+     * (except the timestamp for LogAppendTime topics, with the CRC recomputed, and batches rewritten in the topic's
+     * compression.type, see {@link LogValidator}).
      *
      * @param awaitFsync complete only after the data is fsynced (acks=all), through group commit,
      *                   when {@code StorageConfig.fsyncOnAcksAll} is on
@@ -377,12 +378,13 @@ public final class Log {
             buf = copy;
         }
         LogConfig cfg = config;
-        BatchValidator.Result valid = BatchValidator.validate(buf, cfg.maxMessageBytes());
+        long now = System.currentTimeMillis();
+        LogValidator.Result valid = LogValidator.validate(buf, cfg, now);
         if (valid.error() != LogError.NONE) {
             return AppendResult.failed(valid.error(), logStartOffset, valid.message());
         }
+        buf = valid.records();
         int n = valid.count();
-        long now = System.currentTimeMillis();
         long[] bases = new long[n];
         long[] lasts = new long[n];
         long[] maxTimestamps = new long[n];

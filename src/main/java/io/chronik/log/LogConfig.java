@@ -6,20 +6,36 @@ import java.util.Map;
  * The topic configuration storage acts on, with Kafka's key names and defaults. Other known topic keys
  * (see {@link TopicConfigs}) are stored and described but do not change storage behaviour.
  *
- * @param segmentBytes       segment.bytes: roll the active segment past this size
- * @param segmentMs          segment.ms: roll the active segment past this age
- * @param retentionMs        retention.ms: delete whole segments whose newest record is older (-1: keep forever)
- * @param retentionBytes     retention.bytes: delete oldest whole segments while the partition is larger (-1: no limit)
- * @param maxMessageBytes    max.message.bytes: largest record batch accepted
- * @param indexIntervalBytes index.interval.bytes: bytes between offset/time index entries
- * @param logAppendTime      message.timestamp.type=LogAppendTime: the broker stamps batches with its clock
+ * @param segmentBytes          segment.bytes: roll the active segment past this size
+ * @param segmentMs             segment.ms: roll the active segment past this age
+ * @param retentionMs           retention.ms: delete whole segments whose newest record is older (-1: keep forever)
+ * @param retentionBytes        retention.bytes: delete oldest whole segments while the partition is larger (-1: no limit)
+ * @param maxMessageBytes       max.message.bytes: largest record batch accepted
+ * @param indexIntervalBytes    index.interval.bytes: bytes between offset/time index entries
+ * @param logAppendTime         message.timestamp.type=LogAppendTime: the broker stamps batches with its clock
+ * @param compressionType       compression.type: "producer" keeps each batch's codec; "uncompressed", "gzip", "snappy",
+ *                              "lz4" or "zstd" rewrites batches in another codec
+ * @param compressionGzipLevel  compression.gzip.level: level used when the broker writes gzip
+ * @param compressionLz4Level   compression.lz4.level: level used when the broker writes lz4
+ * @param compressionZstdLevel  compression.zstd.level: level used when the broker writes zstd
+ * @param timestampBeforeMaxMs  message.timestamp.before.max.ms: CreateTime records older than this are rejected
+ * @param timestampAfterMaxMs   message.timestamp.after.max.ms: CreateTime records further ahead than this are rejected
  */
 public record LogConfig(int segmentBytes, long segmentMs, long retentionMs, long retentionBytes,
-                        int maxMessageBytes, int indexIntervalBytes, boolean logAppendTime) {
+                        int maxMessageBytes, int indexIntervalBytes, boolean logAppendTime,
+                        String compressionType, int compressionGzipLevel, int compressionLz4Level,
+                        int compressionZstdLevel, long timestampBeforeMaxMs, long timestampAfterMaxMs) {
 
     /** Kafka's broker defaults. */
     public static final LogConfig KAFKA_DEFAULTS = new LogConfig(1 << 30, 7L * 24 * 3600 * 1000,
             7L * 24 * 3600 * 1000, -1, 1024 * 1024 + 12, 4096, false);
+
+    /** The storage settings with Kafka's defaults for everything else. */
+    public LogConfig(int segmentBytes, long segmentMs, long retentionMs, long retentionBytes, int maxMessageBytes,
+                     int indexIntervalBytes, boolean logAppendTime) {
+        this(segmentBytes, segmentMs, retentionMs, retentionBytes, maxMessageBytes, indexIntervalBytes, logAppendTime,
+                "producer", -1, 9, 3, Long.MAX_VALUE, 3_600_000L);
+    }
 
     /** This configuration with the given topic overrides applied; throws TopicException(INVALID_CONFIG) on a bad key or value. */
     public LogConfig withOverrides(Map<String, String> overrides) {

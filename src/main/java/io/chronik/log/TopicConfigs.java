@@ -15,9 +15,15 @@ import java.util.function.Function;
  */
 public final class TopicConfigs {
     public static final String CLEANUP_POLICY = "cleanup.policy";
+    public static final String COMPRESSION_TYPE = "compression.type";
+    public static final String COMPRESSION_GZIP_LEVEL = "compression.gzip.level";
+    public static final String COMPRESSION_LZ4_LEVEL = "compression.lz4.level";
+    public static final String COMPRESSION_ZSTD_LEVEL = "compression.zstd.level";
     public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
     public static final String MAX_MESSAGE_BYTES = "max.message.bytes";
     public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
+    public static final String MESSAGE_TIMESTAMP_BEFORE_MAX_MS = "message.timestamp.before.max.ms";
+    public static final String MESSAGE_TIMESTAMP_AFTER_MAX_MS = "message.timestamp.after.max.ms";
     public static final String RETENTION_BYTES = "retention.bytes";
     public static final String RETENTION_MS = "retention.ms";
     public static final String SEGMENT_BYTES = "segment.bytes";
@@ -31,14 +37,14 @@ public final class TopicConfigs {
 
     private static final Map<String, Key> KEYS = table(
             new Key(CLEANUP_POLICY, "delete", listOf("compact", "delete")),
-            new Key("compression.type", "producer",
+            new Key(COMPRESSION_TYPE, "producer",
                     oneOf("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer", "none")),
-            new Key("compression.gzip.level", "-1", v -> {
+            new Key(COMPRESSION_GZIP_LEVEL, "-1", v -> {
                 String bad = intBetween(-1, 9).apply(v);
                 return bad != null ? bad : Integer.parseInt(v.trim()) == 0 ? "must be -1 or between 1 and 9" : null;
             }),
-            new Key("compression.lz4.level", "9", intBetween(1, 17)),
-            new Key("compression.zstd.level", "3", intBetween(-131072, 22)),
+            new Key(COMPRESSION_LZ4_LEVEL, "9", intBetween(1, 17)),
+            new Key(COMPRESSION_ZSTD_LEVEL, "3", intBetween(-131072, 22)),
             new Key("delete.retention.ms", "86400000", longAtLeast(0)),
             new Key("file.delete.delay.ms", "60000", longAtLeast(0)),
             new Key("flush.messages", LONG_MAX, longAtLeast(1)),
@@ -48,8 +54,8 @@ public final class TopicConfigs {
             new Key("local.retention.ms", "-2", longAtLeast(-2)),
             new Key("max.compaction.lag.ms", LONG_MAX, longAtLeast(1)),
             new Key(MAX_MESSAGE_BYTES, "1048588", intBetween(0, Integer.MAX_VALUE)),
-            new Key("message.timestamp.after.max.ms", "3600000", longAtLeast(0)),
-            new Key("message.timestamp.before.max.ms", LONG_MAX, longAtLeast(0)),
+            new Key(MESSAGE_TIMESTAMP_AFTER_MAX_MS, "3600000", longAtLeast(0)),
+            new Key(MESSAGE_TIMESTAMP_BEFORE_MAX_MS, LONG_MAX, longAtLeast(0)),
             new Key(MESSAGE_TIMESTAMP_TYPE, "CreateTime", oneOf("CreateTime", "LogAppendTime")),
             new Key("min.cleanable.dirty.ratio", "0.5", TopicConfigs::ratio),
             new Key("min.compaction.lag.ms", "0", longAtLeast(0)),
@@ -104,6 +110,12 @@ public final class TopicConfigs {
         result.put(MAX_MESSAGE_BYTES, Integer.toString(brokerDefaults.maxMessageBytes()));
         result.put(INDEX_INTERVAL_BYTES, Integer.toString(brokerDefaults.indexIntervalBytes()));
         result.put(MESSAGE_TIMESTAMP_TYPE, brokerDefaults.logAppendTime() ? "LogAppendTime" : "CreateTime");
+        result.put(COMPRESSION_TYPE, brokerDefaults.compressionType());
+        result.put(COMPRESSION_GZIP_LEVEL, Integer.toString(brokerDefaults.compressionGzipLevel()));
+        result.put(COMPRESSION_LZ4_LEVEL, Integer.toString(brokerDefaults.compressionLz4Level()));
+        result.put(COMPRESSION_ZSTD_LEVEL, Integer.toString(brokerDefaults.compressionZstdLevel()));
+        result.put(MESSAGE_TIMESTAMP_BEFORE_MAX_MS, Long.toString(brokerDefaults.timestampBeforeMaxMs()));
+        result.put(MESSAGE_TIMESTAMP_AFTER_MAX_MS, Long.toString(brokerDefaults.timestampAfterMaxMs()));
         if (overrides != null) {
             overrides.forEach((key, value) -> {
                 if (KEYS.containsKey(key) && value != null) {
@@ -127,7 +139,13 @@ public final class TopicConfigs {
                 intOr(overrides.get(MAX_MESSAGE_BYTES), base.maxMessageBytes()),
                 intOr(overrides.get(INDEX_INTERVAL_BYTES), base.indexIntervalBytes()),
                 overrides.containsKey(MESSAGE_TIMESTAMP_TYPE)
-                        ? overrides.get(MESSAGE_TIMESTAMP_TYPE).trim().equals("LogAppendTime") : base.logAppendTime());
+                        ? overrides.get(MESSAGE_TIMESTAMP_TYPE).trim().equals("LogAppendTime") : base.logAppendTime(),
+                overrides.containsKey(COMPRESSION_TYPE) ? overrides.get(COMPRESSION_TYPE).trim() : base.compressionType(),
+                intOr(overrides.get(COMPRESSION_GZIP_LEVEL), base.compressionGzipLevel()),
+                intOr(overrides.get(COMPRESSION_LZ4_LEVEL), base.compressionLz4Level()),
+                intOr(overrides.get(COMPRESSION_ZSTD_LEVEL), base.compressionZstdLevel()),
+                longOr(overrides.get(MESSAGE_TIMESTAMP_BEFORE_MAX_MS), base.timestampBeforeMaxMs()),
+                longOr(overrides.get(MESSAGE_TIMESTAMP_AFTER_MAX_MS), base.timestampAfterMaxMs()));
     }
 
     // ---- validators ----

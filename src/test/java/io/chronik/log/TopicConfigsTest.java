@@ -45,7 +45,8 @@ class TopicConfigsTest {
                 .containsEntry("message.timestamp.type", "CreateTime").containsEntry("min.insync.replicas", "1");
         LogConfig applied = broker.withOverrides(Map.of("segment.bytes", "100", "message.timestamp.type", "LogAppendTime",
                 "compression.type", "lz4"));
-        assertThat(applied).isEqualTo(new LogConfig(100, 60_000, 1234, 99, 777, 4096, true));
+        assertThat(applied).isEqualTo(new LogConfig(100, 60_000, 1234, 99, 777, 4096, true, "lz4", -1, 9, 3,
+                Long.MAX_VALUE, 3_600_000L));
     }
 
     private static void invalid(String key, String value) {
