@@ -30,7 +30,7 @@ public class StorageConfiguration {
                 s.getRetentionBytes().toBytes() < 0 ? -1 : s.getRetentionBytes().toBytes(),
                 toInt("chronik.storage.max-message-bytes", s.getMaxMessageBytes().toBytes(), 0),
                 LogConfig.KAFKA_DEFAULTS.indexIntervalBytes(),
-                false);
+                false).withFileDeleteDelayMs(Math.max(0, s.getFileDeleteDelay().toMillis()));
     }
 
     @Bean(destroyMethod = "close")

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
@@ -47,6 +48,11 @@ public final class Log {
     private volatile long logStartOffset;
     private volatile boolean deleted;
     private volatile boolean closed;
+    /** segment.jitter.ms drawn for the active segment. Lane only. */
+    private long rollJitterMs;
+    /** Records appended since the last fsync, and when that fsync was asked for (flush.messages, flush.ms). Lane only. */
+    private long unflushedRecords;
+    private long lastFlushMs = System.currentTimeMillis();
 
     Log(String topic, int partition, Path dir, LogConfig config, LogRecovery.Loaded loaded, LogServices services) {
         this.topic = topic;
@@ -59,6 +65,7 @@ public final class Log {
         this.logStartOffset = loaded.logStartOffset();
         LogSegment active = segments.lastEntry().getValue();
         this.committed = new Committed(active.nextOffset(), active, active.size());
+        this.rollJitterMs = rollJitter(config);
     }
 
     public String topic() {
@@ -453,8 +460,9 @@ public final class Log {
         services.metrics().appendCompleted(topic, System.nanoTime() - startNanos, recordCount, bytes);
         AppendResult ok = new AppendResult(LogError.NONE, bases[0], cfg.logAppendTime() ? now : -1, logStartOffset,
                 recordCount, null);
-        if (awaitFsync && services.storage().fsyncOnAcksAll()) {
-            services.committer().submit(segment, recordCount, () -> result.complete(ok),
+        int flushed = flushAfterAppend(cfg, awaitFsync, recordCount, now);
+        if (flushed > 0) {
+            services.committer().submit(segment, flushed, () -> result.complete(ok),
                     e -> result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
                             "fsync failed: " + e)));
             return null;
@@ -462,16 +470,62 @@ public final class Log {
         return ok;
     }
 
-    /** The segment to append to, rolling a new one as Kafka does (size, age, relative offset overflow). */
+    /**
+     * How many records an fsync after this append makes durable, or 0 when the append is not answered after one. It
+     * is when acks=all (and fsync-on-acks-all is on), or when flush.messages records or flush.ms have passed since the
+     * last fsync (Kafka flushes in its append path then).
+     */
+    private int flushAfterAppend(LogConfig cfg, boolean awaitFsync, int records, long now) {
+        unflushedRecords += records;
+        boolean flush = (awaitFsync && services.storage().fsyncOnAcksAll()) || unflushedRecords >= cfg.flushMessages()
+                || (cfg.flushMs() != Long.MAX_VALUE && now - lastFlushMs >= cfg.flushMs());
+        if (!flush) {
+            return 0;
+        }
+        int flushed = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
+        unflushedRecords = 0;
+        lastFlushMs = now;
+        return flushed;
+    }
+
+    /** Queues an fsync of records older than flush.ms that no append has flushed yet (checked periodically). */
+    void scheduleTimedFlush() {
+        if (config.flushMs() == Long.MAX_VALUE || deleted || closed) {
+            return;
+        }
+        runOnLane(() -> {
+            long now = System.currentTimeMillis();
+            if (deleted || closed || unflushedRecords == 0 || now - lastFlushMs < config.flushMs()) {
+                return;
+            }
+            int records = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
+            unflushedRecords = 0;
+            lastFlushMs = now;
+            services.committer().submit(activeSegment(), records, () -> { },
+                    e -> LOGGER.log(System.Logger.Level.WARNING, "flush of " + this + " failed", e));
+        });
+    }
+
+    /**
+     * The segment to append to, rolling a new one as Kafka does: size, age (segment.ms less this segment's jitter),
+     * a full index (segment.index.bytes), relative offset overflow.
+     */
     private LogSegment maybeRoll(LogConfig cfg, long now, long appendMaxTimestamp, long lastOffset, int bytes)
             throws IOException {
         LogSegment active = activeSegment();
         if (active.size() > 0 && (active.size() + (long) bytes > cfg.segmentBytes()
-                || active.timeWaitedForRoll(now, appendMaxTimestamp) > cfg.segmentMs()
+                || active.timeWaitedForRoll(now, appendMaxTimestamp) > cfg.segmentMs() - rollJitterMs
+                || active.indexFull(cfg.segmentIndexBytes())
                 || lastOffset - active.baseOffset() > Integer.MAX_VALUE)) {
             return roll(now);
         }
         return active;
+    }
+
+    /** A random segment.jitter.ms for a new segment, below segment.ms, as Kafka draws it. */
+    private static long rollJitter(LogConfig cfg) {
+        return cfg.segmentJitterMs() <= 0 ? 0
+                : ThreadLocalRandom.current().nextLong(Math.min(cfg.segmentJitterMs(), cfg.segmentMs()));
     }
 
     /** Closes the active segment for writes (durably, with final index entries) and starts a new one. */
@@ -479,9 +533,13 @@ public final class Log {
         LogSegment old = activeSegment();
         long base = committed.offset();
         old.onBecomeInactive();
-        LogSegment next = LogSegment.create(dir, base, now);
+        LogConfig cfg = config;
+        LogSegment next = LogSegment.create(dir, base, now, cfg.preallocate() ? cfg.segmentBytes() : 0);
         segments.put(base, next);
         committed = new Committed(base, next, 0);
+        rollJitterMs = rollJitter(cfg);
+        unflushedRecords = 0; // the rolled segment was just made durable
+        lastFlushMs = now;
         try {
             producers.writeSnapshot(dir, base);
         } catch (IOException e) {

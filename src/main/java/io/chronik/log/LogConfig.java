@@ -20,11 +20,19 @@ import java.util.Map;
  * @param compressionZstdLevel  compression.zstd.level: level used when the broker writes zstd
  * @param timestampBeforeMaxMs  message.timestamp.before.max.ms: CreateTime records older than this are rejected
  * @param timestampAfterMaxMs   message.timestamp.after.max.ms: CreateTime records further ahead than this are rejected
+ * @param segmentJitterMs       segment.jitter.ms: each segment rolls up to this much (random) before segment.ms
+ * @param segmentIndexBytes     segment.index.bytes: a segment rolls once its offset or time index holds this many bytes
+ * @param fileDeleteDelayMs     file.delete.delay.ms: how long a deleted segment's files stay for readers still sending them
+ * @param flushMessages         flush.messages: fsync the log once this many records were appended since the last fsync
+ * @param flushMs               flush.ms: fsync the log once the last fsync is this old and records were appended since
+ * @param preallocate           preallocate: new segment files are created at segment.bytes and trimmed when they roll
  */
 public record LogConfig(int segmentBytes, long segmentMs, long retentionMs, long retentionBytes,
                         int maxMessageBytes, int indexIntervalBytes, boolean logAppendTime,
                         String compressionType, int compressionGzipLevel, int compressionLz4Level,
-                        int compressionZstdLevel, long timestampBeforeMaxMs, long timestampAfterMaxMs) {
+                        int compressionZstdLevel, long timestampBeforeMaxMs, long timestampAfterMaxMs,
+                        long segmentJitterMs, int segmentIndexBytes, long fileDeleteDelayMs, long flushMessages,
+                        long flushMs, boolean preallocate) {
 
     /** Kafka's broker defaults. */
     public static final LogConfig KAFKA_DEFAULTS = new LogConfig(1 << 30, 7L * 24 * 3600 * 1000,
@@ -34,7 +42,16 @@ public record LogConfig(int segmentBytes, long segmentMs, long retentionMs, long
     public LogConfig(int segmentBytes, long segmentMs, long retentionMs, long retentionBytes, int maxMessageBytes,
                      int indexIntervalBytes, boolean logAppendTime) {
         this(segmentBytes, segmentMs, retentionMs, retentionBytes, maxMessageBytes, indexIntervalBytes, logAppendTime,
-                "producer", -1, 9, 3, Long.MAX_VALUE, 3_600_000L);
+                "producer", -1, 9, 3, Long.MAX_VALUE, 3_600_000L, 0, 10 * 1024 * 1024, 60_000, Long.MAX_VALUE,
+                Long.MAX_VALUE, false);
+    }
+
+    /** This configuration with another file.delete.delay.ms (the broker's, for its defaults). */
+    public LogConfig withFileDeleteDelayMs(long delayMs) {
+        return new LogConfig(segmentBytes, segmentMs, retentionMs, retentionBytes, maxMessageBytes, indexIntervalBytes,
+                logAppendTime, compressionType, compressionGzipLevel, compressionLz4Level, compressionZstdLevel,
+                timestampBeforeMaxMs, timestampAfterMaxMs, segmentJitterMs, segmentIndexBytes, delayMs, flushMessages,
+                flushMs, preallocate);
     }
 
     /** This configuration with the given topic overrides applied; throws TopicException(INVALID_CONFIG) on a bad key or value. */

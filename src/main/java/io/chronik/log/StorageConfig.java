@@ -11,8 +11,13 @@ import java.nio.file.Path;
  * @param appendThreads              number of append lanes (threads); each partition is pinned to one lane
  * @param maxPendingAppendsPerLane   bound on each lane's task queue
  * @param retentionCheckIntervalMs   how often retention runs
- * @param fileDeleteDelayMs          how long a deleted segment's files stay on disk for readers that hold a slice
+ * @param fileDeleteDelayMs          how long a deleted segment's files stay on disk for readers that hold a slice (the
+ *                                   broker's file.delete.delay.ms: the default of every topic, and the delay for deleted
+ *                                   topics)
  */
 public record StorageConfig(Path dataDir, LogConfig defaults, boolean fsyncOnAcksAll, int appendThreads,
                             int maxPendingAppendsPerLane, long retentionCheckIntervalMs, long fileDeleteDelayMs) {
+    public StorageConfig {
+        defaults = defaults.withFileDeleteDelayMs(fileDeleteDelayMs);
+    }
 }
