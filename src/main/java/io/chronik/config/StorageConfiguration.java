@@ -30,8 +30,9 @@ public class StorageConfiguration {
                 s.getRetentionBytes().toBytes() < 0 ? -1 : s.getRetentionBytes().toBytes(),
                 toInt("chronik.storage.max-message-bytes", s.getMaxMessageBytes().toBytes(), 0),
                 LogConfig.KAFKA_DEFAULTS.indexIntervalBytes(),
-                false,
-                toIntMillis("chronik.storage.producer-id-expiration", s.getProducerIdExpiration().toMillis()));
+                false).withFileDeleteDelayMs(Math.max(0, s.getFileDeleteDelay().toMillis()))
+                .withProducerIdExpirationMs(
+                        toIntMillis("chronik.storage.producer-id-expiration", s.getProducerIdExpiration().toMillis()));
     }
 
     @Bean(destroyMethod = "close")

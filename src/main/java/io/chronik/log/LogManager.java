@@ -35,6 +35,8 @@ public final class LogManager implements AutoCloseable {
     private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
     private static final Pattern PARTITION_DIR = Pattern.compile("(.+)-(\\d+)");
     private static final long LANE_DRAIN_TIMEOUT_MS = 30_000;
+    /** How often logs with a flush.ms are checked for records waiting longer than that for an fsync. */
+    private static final long FLUSH_CHECK_INTERVAL_MS = 1000;
 
     /** A topic's metadata and its partition logs; {@code info} is swapped whole on every change. */
     private static final class TopicState {
@@ -106,6 +108,8 @@ public final class LogManager implements AutoCloseable {
                     config.retentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(this::runProducerExpiration, config.producerIdExpirationCheckIntervalMs(),
                     config.producerIdExpirationCheckIntervalMs(), TimeUnit.MILLISECONDS);
+            scheduler.scheduleWithFixedDelay(this::runTimedFlushes, FLUSH_CHECK_INTERVAL_MS, FLUSH_CHECK_INTERVAL_MS,
+                    TimeUnit.MILLISECONDS);
             ready = true;
             LOGGER.log(System.Logger.Level.INFO, "Loaded {0} topics from {1} ({2})", topics.size(), dataDir,
                     fresh ? "new data directory" : clean ? "after a clean shutdown" : "recovered after an unclean shutdown");
@@ -174,7 +178,7 @@ public final class LogManager implements AutoCloseable {
         Path dir = partitionDir(topic, partition);
         LogRecovery.Loaded loaded = LogRecovery.load(dir, cfg, clean, System.currentTimeMillis());
         return new Log(topic, partition, dir, cfg, loaded, new LogServices(config, metrics,
-                lanes.laneFor(topic, partition), committer, this::deleteSegmentLater, snapshots));
+                lanes.laneFor(topic, partition), committer, segment -> deleteSegmentLater(segment, topic), snapshots));
     }
 
     private Path partitionDir(String topic, int partition) {
@@ -522,14 +526,29 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
-    /** Removed segments stay on disk for file.delete.delay so that fetches holding a slice can still send it. */
-    private void deleteSegmentLater(LogSegment segment) {
+    /** Removed segments stay on disk for the topic's file.delete.delay.ms so fetches holding a slice can still send it. */
+    private void deleteSegmentLater(LogSegment segment, String topic) {
+        TopicState state = topics.get(topic);
+        long delayMs = state == null ? config.fileDeleteDelayMs() : state.info.config().fileDeleteDelayMs();
         pendingSegmentDeletes.add(segment);
         schedule(() -> {
             if (pendingSegmentDeletes.remove(segment)) {
                 segment.deleteFiles();
             }
-        }, config.fileDeleteDelayMs());
+        }, delayMs);
+    }
+
+    /** flush.ms for logs that stopped receiving appends: their last records are fsynced once they are old enough. */
+    private void runTimedFlushes() {
+        try {
+            for (TopicState state : topics.values()) {
+                if (state.info.config().flushMs() != Long.MAX_VALUE) {
+                    state.logs.values().forEach(Log::scheduleTimedFlush);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "flush check failed", e);
+        }
     }
 
     private void schedule(Runnable task, long delayMs) {

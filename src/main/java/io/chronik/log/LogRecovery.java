@@ -57,7 +57,7 @@ final class LogRecovery {
             }
             if (segments.isEmpty()) {
                 long base = Math.max(0, storedStart);
-                segments.put(base, LogSegment.create(dir, base, nowMs));
+                segments.put(base, LogSegment.create(dir, base, nowMs, config.preallocate() ? config.segmentBytes() : 0));
             }
             LogSegment active = segments.lastEntry().getValue();
             long logEnd = active.nextOffset();

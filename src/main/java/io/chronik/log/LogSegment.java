@@ -84,8 +84,24 @@ final class LogSegment implements GroupCommitter.Syncable {
 
     /** A new empty segment; any old files with the same base offset are replaced. */
     static LogSegment create(Path dir, long baseOffset, long nowMs) throws IOException {
+        return create(dir, baseOffset, nowMs, 0);
+    }
+
+    /**
+     * A new empty segment whose file is created {@code preallocateBytes} long when positive (preallocate), to be
+     * trimmed to its data when the segment stops being active. The size that counts is always the data's.
+     */
+    static LogSegment create(Path dir, long baseOffset, long nowMs, int preallocateBytes) throws IOException {
         FileChannel channel = FileChannel.open(logPath(dir, baseOffset), StandardOpenOption.CREATE,
                 StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        if (preallocateBytes > 0) {
+            try {
+                channel.write(ByteBuffer.allocate(1), preallocateBytes - 1L);
+            } catch (IOException e) {
+                channel.close();
+                throw e;
+            }
+        }
         Files.deleteIfExists(indexPath(dir, baseOffset));
         Files.deleteIfExists(timeIndexPath(dir, baseOffset));
         return new LogSegment(baseOffset, logPath(dir, baseOffset), channel,
@@ -277,6 +293,12 @@ final class LogSegment implements GroupCommitter.Syncable {
         return timeIndex;
     }
 
+    /** Whether the offset or the time index holds {@code maxIndexBytes} (segment.index.bytes) of entries. */
+    boolean indexFull(int maxIndexBytes) {
+        return offsetIndex.entries() >= maxIndexBytes / OffsetIndex.ENTRY_SIZE
+                || timeIndex.entries() >= maxIndexBytes / TimeIndex.ENTRY_SIZE;
+    }
+
     /** Kafka's largestTimestamp for retention: the max record timestamp, or the file's mtime without one. */
     long largestTimestamp() {
         long ts = maxTimestamp.timestamp();
@@ -458,13 +480,16 @@ final class LogSegment implements GroupCommitter.Syncable {
     }
 
     /**
-     * The segment stops being active (roll or close): record its max timestamp as the last time index entry, then
-     * make the log and both index files durable.
+     * The segment stops being active (roll or close): record its max timestamp as the last time index entry, cut a
+     * preallocated file to its data, then make the log and both index files durable.
      */
     void onBecomeInactive() throws IOException {
         TimestampOffset max = maxTimestamp;
         if (max.timestamp() >= 0) {
             timeIndex.maybeAppend(max.timestamp(), max.offset());
+        }
+        if (channel.size() > size) {
+            channel.truncate(size);
         }
         force(true);
         offsetIndex.flush();

@@ -11,7 +11,9 @@ import java.nio.file.Path;
  * @param appendThreads              number of append lanes (threads); each partition is pinned to one lane
  * @param maxPendingAppendsPerLane   bound on each lane's task queue
  * @param retentionCheckIntervalMs   how often retention runs
- * @param fileDeleteDelayMs          how long a deleted segment's files stay on disk for readers that hold a slice
+ * @param fileDeleteDelayMs          how long a deleted segment's files stay on disk for readers that hold a slice (the
+ *                                   broker's file.delete.delay.ms: the default of every topic, and the delay for deleted
+ *                                   topics)
  * @param producerIdExpirationCheckIntervalMs how often idle idempotent producers are looked for and forgotten
  */
 public record StorageConfig(Path dataDir, LogConfig defaults, boolean fsyncOnAcksAll, int appendThreads,
@@ -20,6 +22,10 @@ public record StorageConfig(Path dataDir, LogConfig defaults, boolean fsyncOnAck
 
     /** Kafka's default producer.id.expiration.check.interval.ms: ten minutes. */
     public static final long DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS = 600_000;
+
+    public StorageConfig {
+        defaults = defaults.withFileDeleteDelayMs(fileDeleteDelayMs);
+    }
 
     /** With Kafka's default producer id expiration check interval. */
     public StorageConfig(Path dataDir, LogConfig defaults, boolean fsyncOnAcksAll, int appendThreads,
