@@ -59,13 +59,14 @@ final class ConnectionPipeline {
         ResponseEncoder encoder = new ResponseEncoder(outbound.alloc());
         ReadDemand demand = new ReadDemand(metrics);
         String clientHost = clientHost(connection.channel().remoteAddress());
+        io.netty.channel.EventLoop loop = connection.channel().eventLoop();
         Flux<Object> responses = inbound.receiveObject()
                 .doOnRequest(demand::requested)
                 .doOnNext(frame -> demand.delivered())
                 .doFinally(signal -> demand.closed())
                 // Reactor Netty releases each received message after onNext; the request keeps the frame.
                 .map(frame -> decoder.decode(((ByteBuf) frame).retain(), clientHost))
-                .flatMapSequential(this::handle, maxInFlight, 1)
+                .flatMapSequential(request -> handle(request, loop), maxInFlight, 1)
                 // Encoded only once in order: until here a response is plain heap objects, so a response that
                 // completes after its connection went away holds no buffer or open file.
                 .<EncodedResponse>handle((ready, sink) -> {
@@ -73,6 +74,9 @@ final class ConnectionPipeline {
                         // Every earlier response has gone out before this point: now the connection closes.
                         sink.error(ready.close());
                     } else {
+                        if (!loop.inEventLoop()) {
+                            metrics.responseOffEventLoop();
+                        }
                         sink.next(encoder.encode(ready.request(), ready.body()));
                     }
                 })
@@ -88,10 +92,11 @@ final class ConnectionPipeline {
                 });
     }
 
-    private Mono<Ready> handle(KafkaRequest request) {
+    private Mono<Ready> handle(KafkaRequest request, io.netty.channel.EventLoop loop) {
         inFlight.incrementAndGet();
         long start = System.nanoTime();
-        return dispatcher.dispatch(request)
+        // Whichever thread completes the handling, the response continues on the connection's event loop.
+        return new OnEventLoop<>(dispatcher.dispatch(request), loop)
                 .map(body -> new Ready(request, body, null))
                 .onErrorResume(CloseConnectionException.class, e -> Mono.just(new Ready(request, null, e)))
                 .doFinally(signal -> {
