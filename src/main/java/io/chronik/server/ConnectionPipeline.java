@@ -8,6 +8,7 @@ import io.chronik.protocol.RequestDecoder;
 import io.chronik.protocol.ResponseEncoder;
 import io.chronik.protocol.ResponseEncoder.EncodedResponse;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
 import org.apache.kafka.common.protocol.ApiMessage;
 import io.netty.util.ReferenceCounted;
 import io.netty.util.ReferenceCountUtil;
@@ -19,6 +20,7 @@ import reactor.netty.Connection;
 import reactor.netty.NettyInbound;
 import reactor.netty.NettyOutbound;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -37,9 +39,11 @@ final class ConnectionPipeline {
     private final int maxInFlight;
     private final AtomicInteger inFlight;
     private final BrokerMetrics metrics;
+    private final RequestMemoryPool memory;
 
     ConnectionPipeline(RequestDecoder decoder, RequestDispatcher dispatcher, int maxInFlight, AtomicInteger inFlight,
-                       BrokerMetrics metrics) {
+                       BrokerMetrics metrics, RequestMemoryPool memory) {
+        this.memory = memory;
         this.decoder = decoder;
         this.dispatcher = dispatcher;
         this.maxInFlight = maxInFlight;
@@ -59,14 +63,14 @@ final class ConnectionPipeline {
         ResponseEncoder encoder = new ResponseEncoder(outbound.alloc());
         ReadDemand demand = new ReadDemand(metrics);
         String clientHost = clientHost(connection.channel().remoteAddress());
-        io.netty.channel.EventLoop loop = connection.channel().eventLoop();
-        Flux<Object> responses = inbound.receiveObject()
+        EventLoop loop = connection.channel().eventLoop();
+        ReadGate gate = new ReadGate(inbound.receiveObject(), loop, memory, metrics);
+        Flux<Object> responses = gate
                 .doOnRequest(demand::requested)
                 .doOnNext(frame -> demand.delivered())
                 .doFinally(signal -> demand.closed())
-                // Reactor Netty releases each received message after onNext; the request keeps the frame.
-                .map(frame -> decoder.decode(((ByteBuf) frame).retain(), clientHost))
-                .flatMapSequential(request -> handle(request, loop), maxInFlight, 1)
+                .map(frame -> admit((ByteBuf) frame, clientHost))
+                .flatMapSequential(request -> handle(request, loop, gate), maxInFlight, 1)
                 // Encoded only once in order: until here a response is plain heap objects, so a response that
                 // completes after its connection went away holds no buffer or open file.
                 .<EncodedResponse>handle((ready, sink) -> {
@@ -92,17 +96,43 @@ final class ConnectionPipeline {
                 });
     }
 
-    private Mono<Ready> handle(KafkaRequest request, io.netty.channel.EventLoop loop) {
+    /** Decodes a frame and charges it to the broker's request memory until the request is released. */
+    private KafkaRequest admit(ByteBuf frame, String clientHost) {
+        int bytes = frame.readableBytes();
+        memory.charge(bytes);
+        KafkaRequest request;
+        try {
+            // Reactor Netty releases each received message after onNext; the request keeps the frame.
+            request = decoder.decode(frame.retain(), clientHost);
+        } catch (RuntimeException e) {
+            memory.release(bytes);
+            throw e;
+        }
+        request.chargeTo(memory, bytes);
+        return request;
+    }
+
+    private Mono<Ready> handle(KafkaRequest request, EventLoop loop, ReadGate gate) {
         inFlight.incrementAndGet();
         long start = System.nanoTime();
+        Mono<ApiMessage> handled;
+        try {
+            handled = dispatcher.dispatch(request);
+        } finally {
+            CompletableFuture<?> hold = request.intakeHold();
+            if (hold != null) {
+                gate.holdUntil(hold);
+            }
+            // The handler has taken what it needs; one that still reads the frame (produce) has retained it.
+            request.release();
+        }
         // Whichever thread completes the handling, the response continues on the connection's event loop.
-        return new OnEventLoop<>(dispatcher.dispatch(request), loop)
+        return new OnEventLoop<>(handled, loop)
                 .map(body -> new Ready(request, body, null))
                 .onErrorResume(CloseConnectionException.class, e -> Mono.just(new Ready(request, null, e)))
                 .doFinally(signal -> {
                     inFlight.decrementAndGet();
                     metrics.requestCompleted(request.api(), System.nanoTime() - start);
-                    request.release();
                 });
     }
 

@@ -34,6 +34,7 @@ public final class KafkaServer implements SmartLifecycle {
     private final BrokerMetrics metrics;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
+    private final RequestMemoryPool requestMemory;
     private volatile DisposableServer server;
     private volatile LoopResources loops;
 
@@ -41,6 +42,9 @@ public final class KafkaServer implements SmartLifecycle {
         this.props = props;
         this.dispatcher = dispatcher;
         this.metrics = metrics;
+        this.requestMemory = new RequestMemoryPool(ListenerSettings.maxQueuedRequestBytes(props));
+        metrics.gauge("chronik.request.memory.bytes", "Bytes of requests being read or handled, all connections",
+                requestMemory, RequestMemoryPool::used);
         metrics.gauge("chronik.inflight.requests", "Requests being handled, all connections", inFlight, AtomicInteger::get);
         metrics.gauge("chronik.pending.response.bytes", "Response bytes written but not yet sent to the socket",
                 channels, KafkaServer::pendingBytes);
@@ -74,7 +78,7 @@ public final class KafkaServer implements SmartLifecycle {
         RequestDecoder decoder = new RequestDecoder(dispatcher.apiTable());
         int maxFrame = (int) Math.min(Integer.MAX_VALUE, props.getMaxRequestBytes().toBytes());
         ConnectionPipeline pipeline = new ConnectionPipeline(decoder, dispatcher, props.getMaxInFlightPerConnection(),
-                inFlight, metrics);
+                inFlight, metrics, requestMemory);
         TcpServer tcp = TcpServer.create()
                 .runOn(loops, nativeTransport)
                 .host(l.getHost())
