@@ -32,7 +32,7 @@ public final class BrokerMetrics {
     private final Counter responsesOffEventLoop;
     private final Counter connectionsIdleClosed;
     private final Counter connectionsRejected;
-    private final Counter connectionsWaited;
+    private final Counter acceptPaused;
     private final AtomicLong connections = new AtomicLong();
 
     public BrokerMetrics(MeterRegistry registry) {
@@ -67,8 +67,8 @@ public final class BrokerMetrics {
         connectionsRejected = Counter.builder("chronik.connections.rejected")
                 .description("Connections closed at once because their address had chronik.listener.max-connections-per-ip open")
                 .register(registry);
-        connectionsWaited = Counter.builder("chronik.connections.waited")
-                .description("Connections that waited to be served because chronik.listener.max-connections were open")
+        acceptPaused = Counter.builder("chronik.connections.accept.paused")
+                .description("Times the listener stopped accepting because chronik.listener.max-connections were open")
                 .register(registry);
         registry.gauge("chronik.connections", connections);
     }
@@ -137,8 +137,8 @@ public final class BrokerMetrics {
         connectionsRejected.increment();
     }
 
-    public void connectionWaited() {
-        connectionsWaited.increment();
+    public void acceptPaused() {
+        acceptPaused.increment();
     }
 
     /** Topics that were removed stop being reported. */

@@ -40,10 +40,13 @@ final class ConnectionPipeline {
     private final AtomicInteger inFlight;
     private final BrokerMetrics metrics;
     private final RequestMemoryPool memory;
+    private final long maxIdleNanos;
 
+    /** @param maxIdleNanos connections idle this long are closed; negative: never */
     ConnectionPipeline(RequestDecoder decoder, RequestDispatcher dispatcher, int maxInFlight, AtomicInteger inFlight,
-                       BrokerMetrics metrics, RequestMemoryPool memory) {
+                       BrokerMetrics metrics, RequestMemoryPool memory, long maxIdleNanos) {
         this.memory = memory;
+        this.maxIdleNanos = maxIdleNanos;
         this.decoder = decoder;
         this.dispatcher = dispatcher;
         this.maxInFlight = maxInFlight;
@@ -65,12 +68,17 @@ final class ConnectionPipeline {
         String clientHost = clientHost(connection.channel().remoteAddress());
         EventLoop loop = connection.channel().eventLoop();
         ReadGate gate = new ReadGate(inbound.receiveObject(), loop, memory, metrics);
+        AtomicInteger handling = new AtomicInteger();
+        if (maxIdleNanos > 0) {
+            connection.addHandlerLast("chronik-idle", new IdleConnectionCloser(maxIdleNanos,
+                    () -> handling.get() > 0 || gate.holding(), metrics));
+        }
         Flux<Object> responses = gate
                 .doOnRequest(demand::requested)
                 .doOnNext(frame -> demand.delivered())
                 .doFinally(signal -> demand.closed())
                 .map(frame -> admit((ByteBuf) frame, clientHost))
-                .flatMapSequential(request -> handle(request, loop, gate), maxInFlight, 1)
+                .flatMapSequential(request -> handle(request, loop, gate, handling), maxInFlight, 1)
                 // Encoded only once in order: until here a response is plain heap objects, so a response that
                 // completes after its connection went away holds no buffer or open file.
                 .<EncodedResponse>handle((ready, sink) -> {
@@ -112,8 +120,9 @@ final class ConnectionPipeline {
         return request;
     }
 
-    private Mono<Ready> handle(KafkaRequest request, EventLoop loop, ReadGate gate) {
+    private Mono<Ready> handle(KafkaRequest request, EventLoop loop, ReadGate gate, AtomicInteger handling) {
         inFlight.incrementAndGet();
+        handling.incrementAndGet();
         long start = System.nanoTime();
         Mono<ApiMessage> handled;
         try {
@@ -132,6 +141,7 @@ final class ConnectionPipeline {
                 .onErrorResume(CloseConnectionException.class, e -> Mono.just(new Ready(request, null, e)))
                 .doFinally(signal -> {
                     inFlight.decrementAndGet();
+                    handling.decrementAndGet();
                     metrics.requestCompleted(request.api(), System.nanoTime() - start);
                 });
     }
