@@ -25,11 +25,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One connection, read top to bottom: receive frames, decode, handle up to {@code maxInFlight} concurrently,
- * emit responses strictly in request order, send them (several per flush).
+ * emit responses strictly in request order, send them (several per flush). Handlers' results continue on the
+ * connection's event loop, so ordering and encoding always run there.
  *
  * <p>Backpressure: the send side requests responses only while the channel is writable; flatMapSequential
- * requests a new request only when fewer than maxInFlight are pending; with no demand, Reactor Netty turns
- * autoRead off, so a client that stops reading stops being read. Nothing on this path queues without bound.
+ * requests a new request only when fewer than maxInFlight are pending; the {@link ReadGate} passes that demand on
+ * only while the broker's request memory has room and no append of this connection waits for a full lane; with no
+ * demand, Reactor Netty turns autoRead off, so a client that stops reading stops being read. Nothing on this path
+ * queues without bound.
  */
 final class ConnectionPipeline {
     private static final Logger log = LoggerFactory.getLogger(ConnectionPipeline.class);
