@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Honours {@code chronik.listener.max-connections} and {@code max-connections-per-ip} where connections are accepted,
@@ -72,7 +73,13 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
             log.debug("{} connections open (chronik.listener.max-connections): not accepting more until one closes", open);
             ctx.channel().config().setAutoRead(false);
         }
-        child.closeFuture().addListener(closed -> ctx.executor().execute(() -> closed(address)));
+        child.closeFuture().addListener(closed -> {
+            try {
+                ctx.executor().execute(() -> closed(address));
+            } catch (RejectedExecutionException stopped) {
+                // the listener is gone: nothing left to count
+            }
+        });
         ctx.fireChannelRead(child);
     }
 

@@ -28,9 +28,10 @@ final class OnEventLoop<T> extends MonoOperator<T, T> {
         source.subscribe(new Handoff<>(actual, loop));
     }
 
-    private static final class Handoff<T> implements CoreSubscriber<T>, Runnable {
+    private static final class Handoff<T> implements CoreSubscriber<T>, Subscription, Runnable {
         private final CoreSubscriber<? super T> actual;
         private final EventLoop loop;
+        private Subscription upstream;
         private T value;
         private Throwable error;
 
@@ -46,7 +47,19 @@ final class OnEventLoop<T> extends MonoOperator<T, T> {
 
         @Override
         public void onSubscribe(Subscription s) {
-            actual.onSubscribe(s);
+            upstream = s;
+            // Its own subscription, never the source's: a fusing subscriber must not pull values past the handover.
+            actual.onSubscribe(this);
+        }
+
+        @Override
+        public void request(long n) {
+            upstream.request(n);
+        }
+
+        @Override
+        public void cancel() {
+            upstream.cancel();
         }
 
         @Override

@@ -8,6 +8,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Operators;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Passes one connection's demand for request frames to the socket, one frame at a time, and holds it back while the
@@ -64,7 +65,11 @@ final class ReadGate extends Flux<Object> implements CoreSubscriber<Object>, Sub
 
     /** The pool has room again; called from any thread. */
     void memoryAvailable() {
-        loop.execute(onMemoryAvailable);
+        try {
+            loop.execute(onMemoryAvailable);
+        } catch (RejectedExecutionException stopping) {
+            // the event loop is shutting down with this connection
+        }
     }
 
     @Override
