@@ -71,17 +71,16 @@ final class ConnectionPipeline {
         String clientHost = clientHost(connection.channel().remoteAddress());
         EventLoop loop = connection.channel().eventLoop();
         ReadGate gate = new ReadGate(inbound.receiveObject(), loop, memory, metrics);
-        AtomicInteger handling = new AtomicInteger();
-        if (maxIdleNanos > 0) {
-            connection.addHandlerLast("chronik-idle", new IdleConnectionCloser(maxIdleNanos,
-                    () -> handling.get() > 0 || gate.holding(), metrics));
+        IdleConnectionCloser idle = maxIdleNanos > 0 ? new IdleConnectionCloser(maxIdleNanos, gate::holding, metrics) : null;
+        if (idle != null) {
+            connection.addHandlerLast("chronik-idle", idle);
         }
         Flux<Object> responses = gate
                 .doOnRequest(demand::requested)
                 .doOnNext(frame -> demand.delivered())
                 .doFinally(signal -> demand.closed())
                 .map(frame -> admit((ByteBuf) frame, clientHost))
-                .flatMapSequential(request -> handle(request, loop, gate, handling), maxInFlight, 1)
+                .flatMapSequential(request -> handle(request, loop, gate, idle), maxInFlight, 1)
                 // Encoded only once in order: until here a response is plain heap objects, so a response that
                 // completes after its connection went away holds no buffer or open file.
                 .<EncodedResponse>handle((ready, sink) -> {
@@ -123,9 +122,11 @@ final class ConnectionPipeline {
         return request;
     }
 
-    private Mono<Ready> handle(KafkaRequest request, EventLoop loop, ReadGate gate, AtomicInteger handling) {
+    private Mono<Ready> handle(KafkaRequest request, EventLoop loop, ReadGate gate, IdleConnectionCloser idle) {
         inFlight.incrementAndGet();
-        handling.incrementAndGet();
+        if (idle != null) {
+            idle.requestStarted();
+        }
         long start = System.nanoTime();
         Mono<ApiMessage> handled;
         try {
@@ -144,7 +145,9 @@ final class ConnectionPipeline {
                 .onErrorResume(CloseConnectionException.class, e -> Mono.just(new Ready(request, null, e)))
                 .doFinally(signal -> {
                     inFlight.decrementAndGet();
-                    handling.decrementAndGet();
+                    if (idle != null) {
+                        idle.requestFinished();
+                    }
                     metrics.requestCompleted(request.api(), System.nanoTime() - start);
                 });
     }

@@ -11,19 +11,31 @@ import java.util.function.BooleanSupplier;
 /**
  * Closes a connection that has neither read nor written anything for {@code chronik.listener.connections-max-idle}
  * (Kafka's connections.max.idle.ms), unless it still has requests being handled or is held back from reading. One
- * timer per connection, re-armed at the next possible expiry; reads and flushes only record a timestamp.
+ * timer per connection, re-armed at the next possible expiry; reads, flushes and finished requests only record a
+ * timestamp. Confined to the connection's event loop.
  */
 final class IdleConnectionCloser extends ChannelDuplexHandler {
     private final long idleNanos;
-    private final BooleanSupplier busy;
+    private final BooleanSupplier heldBack;
     private final BrokerMetrics metrics;
     private long lastActivity;
+    private int handling;
     private ScheduledFuture<?> check;
 
-    IdleConnectionCloser(long idleNanos, BooleanSupplier busy, BrokerMetrics metrics) {
+    IdleConnectionCloser(long idleNanos, BooleanSupplier heldBack, BrokerMetrics metrics) {
         this.idleNanos = idleNanos;
-        this.busy = busy;
+        this.heldBack = heldBack;
         this.metrics = metrics;
+    }
+
+    void requestStarted() {
+        handling++;
+    }
+
+    /** A finished request counts as activity: its response is about to be written. */
+    void requestFinished() {
+        handling--;
+        lastActivity = System.nanoTime();
     }
 
     @Override
@@ -69,7 +81,7 @@ final class IdleConnectionCloser extends ChannelDuplexHandler {
         long idleFor = System.nanoTime() - lastActivity;
         if (idleFor < idleNanos) {
             arm(ctx, idleNanos - idleFor);
-        } else if (busy.getAsBoolean()) {
+        } else if (handling > 0 || heldBack.getAsBoolean()) {
             // A request is still being handled (a long rebalance, say): it is not idle, look again later.
             arm(ctx, idleNanos);
         } else {
