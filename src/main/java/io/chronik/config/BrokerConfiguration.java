@@ -1,6 +1,7 @@
 package io.chronik.config;
 
 import io.chronik.handler.ApiVersionsHandler;
+import io.chronik.handler.BrokerConfigs;
 import io.chronik.handler.BrokerIdentity;
 import io.chronik.handler.ConfigsHandler;
 import io.chronik.handler.DeleteRecordsHandler;
@@ -21,6 +22,7 @@ import io.chronik.server.RequestDispatcher;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import reactor.core.scheduler.Scheduler;
 
 import java.util.List;
@@ -81,8 +83,10 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    ConfigsHandler configsHandler(LogManager logs, LogConfig brokerTopicDefaults, ChronikProperties props, Scheduler ioScheduler) {
-        return new ConfigsHandler(logs, brokerTopicDefaults, props, ioScheduler);
+    ConfigsHandler configsHandler(LogManager logs, LogConfig brokerTopicDefaults, ChronikProperties props, Scheduler ioScheduler,
+                                  BrokerIdentity broker, Environment environment) {
+        return new ConfigsHandler(logs, brokerTopicDefaults, props, ioScheduler,
+                new BrokerConfigs(props, brokerTopicDefaults, broker, new ExplicitSettings(environment)));
     }
 
     @Bean

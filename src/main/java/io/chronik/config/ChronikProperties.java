@@ -60,6 +60,13 @@ public class ChronikProperties {
     @NotNull
     @DataSizeUnit(DataUnit.BYTES)
     private DataSize maxRequestBytes = DataSize.ofMegabytes(100);
+    /**
+     * Memory all connections together may hold in requests being read or handled (Kafka's queued.max.request.bytes);
+     * past it Chronik stops reading sockets until requests are done. -1 means unbounded.
+     */
+    @NotNull
+    @DataSizeUnit(DataUnit.BYTES)
+    private DataSize maxQueuedRequestBytes = DataSize.ofMegabytes(256);
 
     public Listener getListener() { return listener; }
     public Storage getStorage() { return storage; }
@@ -83,6 +90,8 @@ public class ChronikProperties {
     public void setMaxInFlightPerConnection(int v) { this.maxInFlightPerConnection = v; }
     public DataSize getMaxRequestBytes() { return maxRequestBytes; }
     public void setMaxRequestBytes(DataSize maxRequestBytes) { this.maxRequestBytes = maxRequestBytes; }
+    public DataSize getMaxQueuedRequestBytes() { return maxQueuedRequestBytes; }
+    public void setMaxQueuedRequestBytes(DataSize v) { this.maxQueuedRequestBytes = v; }
 
     /** Network transport for the Kafka listener. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -111,6 +120,15 @@ public class ChronikProperties {
         /** How long shutdown waits for in-flight requests before closing connections. */
         @NotNull
         private Duration shutdownGracePeriod = Duration.ofSeconds(5);
+        /** Connections without traffic this long are closed (Kafka's connections.max.idle.ms); negative: never. */
+        @NotNull
+        private Duration connectionsMaxIdle = Duration.ofMinutes(10);
+        /** Open connections at most; further ones wait to be accepted until one closes (Kafka's max.connections). */
+        @Min(1)
+        private int maxConnections = Integer.MAX_VALUE;
+        /** Open connections per client address at most; further ones are closed at once (max.connections.per.ip). */
+        @Min(1)
+        private int maxConnectionsPerIp = Integer.MAX_VALUE;
 
         public String getHost() { return host; }
         public void setHost(String host) { this.host = host; }
@@ -128,6 +146,12 @@ public class ChronikProperties {
         public void setReceiveBufferSize(DataSize v) { this.receiveBufferSize = v; }
         public Duration getShutdownGracePeriod() { return shutdownGracePeriod; }
         public void setShutdownGracePeriod(Duration v) { this.shutdownGracePeriod = v; }
+        public Duration getConnectionsMaxIdle() { return connectionsMaxIdle; }
+        public void setConnectionsMaxIdle(Duration v) { this.connectionsMaxIdle = v; }
+        public int getMaxConnections() { return maxConnections; }
+        public void setMaxConnections(int v) { this.maxConnections = v; }
+        public int getMaxConnectionsPerIp() { return maxConnectionsPerIp; }
+        public void setMaxConnectionsPerIp(int v) { this.maxConnectionsPerIp = v; }
     }
 
     public static class Storage {
@@ -161,6 +185,12 @@ public class ChronikProperties {
         @NotNull
         @DataSizeUnit(DataUnit.BYTES)
         private DataSize maxMessageBytes = DataSize.ofBytes(1024 * 1024 + 12);
+        /** Broker default for producer.id.expiration.ms: an idempotent producer idle this long is forgotten. */
+        @NotNull
+        private Duration producerIdExpiration = Duration.ofDays(1);
+        /** How often idle idempotent producers are looked for (Kafka's producer.id.expiration.check.interval.ms). */
+        @NotNull
+        private Duration producerIdExpirationCheckInterval = Duration.ofMinutes(10);
 
         public boolean isFsyncOnAcksAll() { return fsyncOnAcksAll; }
         public void setFsyncOnAcksAll(boolean v) { this.fsyncOnAcksAll = v; }
@@ -184,6 +214,10 @@ public class ChronikProperties {
         public void setRetentionBytes(DataSize v) { this.retentionBytes = v; }
         public DataSize getMaxMessageBytes() { return maxMessageBytes; }
         public void setMaxMessageBytes(DataSize v) { this.maxMessageBytes = v; }
+        public Duration getProducerIdExpiration() { return producerIdExpiration; }
+        public void setProducerIdExpiration(Duration v) { this.producerIdExpiration = v; }
+        public Duration getProducerIdExpirationCheckInterval() { return producerIdExpirationCheckInterval; }
+        public void setProducerIdExpirationCheckInterval(Duration v) { this.producerIdExpirationCheckInterval = v; }
     }
 
     /** Log settings ({@code chronik.log.*}). */

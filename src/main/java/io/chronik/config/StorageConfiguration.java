@@ -32,7 +32,9 @@ public class StorageConfiguration {
                 s.getRetentionBytes().toBytes() < 0 ? -1 : s.getRetentionBytes().toBytes(),
                 toInt("chronik.storage.max-message-bytes", s.getMaxMessageBytes().toBytes(), 0),
                 LogConfig.KAFKA_DEFAULTS.indexIntervalBytes(),
-                false);
+                false).withFileDeleteDelayMs(Math.max(0, s.getFileDeleteDelay().toMillis()))
+                .withProducerIdExpirationMs(
+                        toIntMillis("chronik.storage.producer-id-expiration", s.getProducerIdExpiration().toMillis()));
     }
 
     @Bean(destroyMethod = "close")
@@ -42,6 +44,8 @@ public class StorageConfiguration {
         StorageConfig config = new StorageConfig(dataDir, defaults, s.isFsyncOnAcksAll(), s.getAppendThreads(),
                 s.getMaxPendingAppendsPerLane(), positiveMillis("chronik.storage.retention-check-interval",
                 s.getRetentionCheckInterval().toMillis()), Math.max(0, s.getFileDeleteDelay().toMillis()),
+                positiveMillis("chronik.storage.producer-id-expiration-check-interval",
+                        s.getProducerIdExpirationCheckInterval().toMillis()),
                 cleanerConfig(props.getLog().getCleaner(), Runtime.getRuntime().maxMemory()));
         LogManager manager = new LogManager(config, metrics.getIfAvailable(() -> LogMetrics.NOOP));
         try {
@@ -110,6 +114,14 @@ public class StorageConfiguration {
             throw new InvalidConfigurationException(key, value, "must be between " + min + " and " + Integer.MAX_VALUE + " bytes");
         }
         return (int) value;
+    }
+
+    /** A positive duration that fits Kafka's int milliseconds. */
+    private static long toIntMillis(String key, long millis) {
+        if (millis > Integer.MAX_VALUE) {
+            throw new InvalidConfigurationException(key, millis + "ms", "must be at most " + Integer.MAX_VALUE + "ms");
+        }
+        return positiveMillis(key, millis);
     }
 
     private static long positiveMillis(String key, long millis) {

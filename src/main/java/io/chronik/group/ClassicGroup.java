@@ -79,8 +79,26 @@ public final class ClassicGroup {
     /** How much longer the initial delay may still be extended (bounded by the rebalance timeout). */
     long initialDelayRemainingMs;
 
+    /** Answers decided under this group's monitor, completed by the coordinator after it has released it. */
+    private List<Runnable> answers;
+
     ClassicGroup(String groupId) {
         this.groupId = groupId;
+    }
+
+    /** Completes {@code future} with {@code result} once the coordinator has left this group's monitor. */
+    <T> void answer(CompletableFuture<T> future, T result) {
+        if (answers == null) {
+            answers = new ArrayList<>(members.size());
+        }
+        answers.add(() -> future.complete(result));
+    }
+
+    /** The answers decided so far, in the order they were decided; the group keeps none. */
+    List<Runnable> takeAnswers() {
+        List<Runnable> taken = answers;
+        answers = null;
+        return taken == null ? List.of() : taken;
     }
 
     boolean allMembersJoined() {

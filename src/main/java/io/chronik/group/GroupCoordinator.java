@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The classic group protocol as Kafka runs it: Empty, PreparingRebalance, CompletingRebalance, Stable, Dead;
@@ -87,6 +88,32 @@ public final class GroupCoordinator implements AutoCloseable {
         return groups.computeIfAbsent(groupId, ClassicGroup::new);
     }
 
+    /**
+     * Runs {@code action} under the group's monitor, then completes the JoinGroup and SyncGroup answers it decided
+     * once the monitor is released: whatever those completions trigger never runs while the group is locked.
+     */
+    private static <T> T locked(ClassicGroup group, Supplier<T> action) {
+        List<Runnable> answers = List.of();
+        try {
+            synchronized (group) {
+                try {
+                    return action.get();
+                } finally {
+                    answers = group.takeAnswers();
+                }
+            }
+        } finally {
+            answers.forEach(Runnable::run);
+        }
+    }
+
+    private static void locked(ClassicGroup group, Runnable action) {
+        locked(group, () -> {
+            action.run();
+            return null;
+        });
+    }
+
     // ---- JoinGroup ----------------------------------------------------------------------------------------
 
     /** A join request; {@code requireKnownMemberId} is true from JoinGroup v4 (the member-id round trip). */
@@ -106,7 +133,7 @@ public final class GroupCoordinator implements AutoCloseable {
             return CompletableFuture.completedFuture(joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, request.memberId()));
         }
         ClassicGroup group = group(request.groupId());
-        synchronized (group) {
+        return locked(group, () -> {
             if (group.state == State.DEAD) {
                 return CompletableFuture.completedFuture(joinError(Errors.COORDINATOR_NOT_AVAILABLE, request.memberId()));
             }
@@ -152,7 +179,7 @@ public final class GroupCoordinator implements AutoCloseable {
             }
             CompletableFuture<JoinResult> result = new CompletableFuture<>();
             if (member.join != null) {
-                member.join.complete(joinError(Errors.REBALANCE_IN_PROGRESS, memberId));
+                group.answer(member.join, joinError(Errors.REBALANCE_IN_PROGRESS, memberId));
             }
             member.join = result;
             scheduleSession(group, member);
@@ -161,7 +188,7 @@ public final class GroupCoordinator implements AutoCloseable {
             }
             maybeCompleteJoin(group);
             return result;
-        }
+        });
     }
 
     /**
@@ -173,10 +200,10 @@ public final class GroupCoordinator implements AutoCloseable {
         Member old = group.members.remove(previous);
         cancel(old);
         if (old.join != null) {
-            old.join.complete(joinError(Errors.FENCED_INSTANCE_ID, previous));
+            group.answer(old.join, joinError(Errors.FENCED_INSTANCE_ID, previous));
         }
         if (old.sync != null) {
-            old.sync.complete(syncError(Errors.FENCED_INSTANCE_ID));
+            group.answer(old.sync, syncError(Errors.FENCED_INSTANCE_ID));
         }
         Member member = new Member(memberId, request.groupInstanceId(), request.clientId(), request.clientHost());
         member.protocolType = request.protocolType();
@@ -261,7 +288,7 @@ public final class GroupCoordinator implements AutoCloseable {
         // Members waiting in SyncGroup must rejoin.
         for (Member m : group.members.values()) {
             if (m.sync != null) {
-                m.sync.complete(new SyncResult(Errors.REBALANCE_IN_PROGRESS.code(), null, null, new byte[0]));
+                group.answer(m.sync, new SyncResult(Errors.REBALANCE_IN_PROGRESS.code(), null, null, new byte[0]));
                 m.sync = null;
             }
         }
@@ -280,7 +307,7 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     private void onRebalanceDeadline(ClassicGroup group) {
-        synchronized (group) {
+        locked(group, () -> {
             if (group.state != State.PREPARING_REBALANCE) {
                 return;
             }
@@ -304,7 +331,7 @@ public final class GroupCoordinator implements AutoCloseable {
             late.forEach(id -> removeMember(group, id));
             group.pendingMemberIds.clear();
             completeJoin(group);
-        }
+        });
     }
 
     private void maybeCompleteJoin(ClassicGroup group) {
@@ -339,7 +366,7 @@ public final class GroupCoordinator implements AutoCloseable {
             CompletableFuture<JoinResult> join = m.join;
             m.join = null;
             scheduleSession(group, m);
-            join.complete(result);
+            group.answer(join, result);
         }
         // As in Kafka: members that have not sent SyncGroup within the rebalance timeout are removed (and the group
         // rebalances without them), so a leader that never assigns cannot hold the group forever.
@@ -349,7 +376,7 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     private void onSyncDeadline(ClassicGroup group, int generation) {
-        synchronized (group) {
+        locked(group, () -> {
             if (group.state != State.COMPLETING_REBALANCE || group.generation != generation) {
                 return;
             }
@@ -364,7 +391,7 @@ public final class GroupCoordinator implements AutoCloseable {
             if (!late.isEmpty()) {
                 afterMembershipChange(group);
             }
-        }
+        });
     }
 
     // ---- SyncGroup, Heartbeat, LeaveGroup -----------------------------------------------------------------
@@ -375,7 +402,7 @@ public final class GroupCoordinator implements AutoCloseable {
         if (group == null) {
             return CompletableFuture.completedFuture(syncError(Errors.UNKNOWN_MEMBER_ID));
         }
-        synchronized (group) {
+        return locked(group, () -> {
             Errors identity = identityError(group, memberId, groupInstanceId);
             if (identity != Errors.NONE) {
                 return CompletableFuture.completedFuture(syncError(identity));
@@ -408,12 +435,12 @@ public final class GroupCoordinator implements AutoCloseable {
                     if (m.sync != null) {
                         CompletableFuture<SyncResult> waiting = m.sync;
                         m.sync = null;
-                        waiting.complete(new SyncResult(Errors.NONE.code(), group.protocolType, group.protocolName, m.assignment));
+                        group.answer(waiting, new SyncResult(Errors.NONE.code(), group.protocolType, group.protocolName, m.assignment));
                     }
                 }
             }
             return result;
-        }
+        });
     }
 
     public short heartbeat(String groupId, int generation, String memberId, String groupInstanceId) {
@@ -445,7 +472,7 @@ public final class GroupCoordinator implements AutoCloseable {
             memberIdAndInstanceIds.forEach(m -> results.add(Errors.UNKNOWN_MEMBER_ID.code()));
             return results;
         }
-        synchronized (group) {
+        locked(group, () -> {
             boolean removed = false;
             for (String[] member : memberIdAndInstanceIds) {
                 String memberId = member[0];
@@ -472,7 +499,7 @@ public final class GroupCoordinator implements AutoCloseable {
             if (removed) {
                 afterMembershipChange(group);
             }
-        }
+        });
         return results;
     }
 
@@ -483,10 +510,10 @@ public final class GroupCoordinator implements AutoCloseable {
         }
         cancel(member);
         if (member.join != null) {
-            member.join.complete(joinError(Errors.UNKNOWN_MEMBER_ID, memberId));
+            group.answer(member.join, joinError(Errors.UNKNOWN_MEMBER_ID, memberId));
         }
         if (member.sync != null) {
-            member.sync.complete(syncError(Errors.UNKNOWN_MEMBER_ID));
+            group.answer(member.sync, syncError(Errors.UNKNOWN_MEMBER_ID));
         }
         if (memberId.equals(group.leaderId)) {
             group.leaderId = null;
@@ -514,7 +541,7 @@ public final class GroupCoordinator implements AutoCloseable {
     private void scheduleSession(ClassicGroup group, Member member) {
         cancel(member);
         member.sessionTimer = timers.schedule(() -> {
-            synchronized (group) {
+            locked(group, () -> {
                 if (group.members.get(member.memberId) == member && member.join != null) {
                     // Awaiting the rebalance: the rebalance deadline bounds it, as in Kafka.
                     scheduleSession(group, member);
@@ -523,17 +550,17 @@ public final class GroupCoordinator implements AutoCloseable {
                     removeMember(group, member.memberId);
                     afterMembershipChange(group);
                 }
-            }
+            });
         }, member.sessionTimeoutMs, TimeUnit.MILLISECONDS);
     }
 
     private void schedulePendingExpiry(ClassicGroup group, String memberId, int sessionTimeoutMs) {
         timers.schedule(() -> {
-            synchronized (group) {
+            locked(group, () -> {
                 if (group.pendingMemberIds.remove(memberId)) {
                     maybeCompleteJoin(group);
                 }
-            }
+            });
         }, sessionTimeoutMs, TimeUnit.MILLISECONDS);
     }
 

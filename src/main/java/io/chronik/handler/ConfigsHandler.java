@@ -32,7 +32,8 @@ import java.util.Set;
 
 /**
  * DescribeConfigs, AlterConfigs (replaces a topic's overrides) and IncrementalAlterConfigs (set, delete, append,
- * subtract). Topic configs are dynamic; broker configs come from application.yml and are read-only.
+ * subtract). Topic configs are dynamic; broker configs come from Chronik's settings and are read-only. Descriptions
+ * carry sources, synonyms, types and documentation as Kafka's do (see {@link ConfigDescriber}).
  */
 public final class ConfigsHandler implements RequestHandler {
     static final byte TOPIC = 2;
@@ -50,12 +51,15 @@ public final class ConfigsHandler implements RequestHandler {
     private final LogConfig brokerDefaults;
     private final ChronikProperties props;
     private final Scheduler io;
+    private final ConfigDescriber describer;
 
-    public ConfigsHandler(LogManager logs, LogConfig brokerDefaults, ChronikProperties props, Scheduler io) {
+    public ConfigsHandler(LogManager logs, LogConfig brokerDefaults, ChronikProperties props, Scheduler io,
+                          BrokerConfigs brokerConfigs) {
         this.logs = logs;
         this.brokerDefaults = brokerDefaults;
         this.props = props;
         this.io = io;
+        this.describer = new ConfigDescriber(brokerConfigs);
     }
 
     @Override
@@ -66,7 +70,7 @@ public final class ConfigsHandler implements RequestHandler {
     @Override
     public Mono<ApiMessage> handle(KafkaRequest request) {
         return Mono.fromCallable(() -> switch (request.api()) {
-            case DESCRIBE_CONFIGS -> describe(request.body());
+            case DESCRIBE_CONFIGS -> describe(request.body(), request.version());
             case ALTER_CONFIGS -> alter(request.body());
             case INCREMENTAL_ALTER_CONFIGS -> incrementalAlter(request.body());
             default -> throw new IllegalArgumentException("not a configs API: " + request.api());
@@ -85,42 +89,16 @@ public final class ConfigsHandler implements RequestHandler {
         return entries;
     }
 
-    private List<Entry> brokerConfigs() {
-        List<Entry> entries = new ArrayList<>();
-        entries.add(new Entry("broker.id", String.valueOf(props.getNodeId()), SOURCE_STATIC_BROKER));
-        entries.add(new Entry("node.id", String.valueOf(props.getNodeId()), SOURCE_STATIC_BROKER));
-        entries.add(new Entry("auto.create.topics.enable", String.valueOf(props.isAutoCreateTopics()), SOURCE_STATIC_BROKER));
-        entries.add(new Entry("num.partitions", String.valueOf(props.getDefaultPartitions()), SOURCE_STATIC_BROKER));
-        entries.add(new Entry("default.replication.factor", "1", SOURCE_STATIC_BROKER));
-        entries.add(new Entry("log.dirs", String.valueOf(props.getDataDir()), SOURCE_STATIC_BROKER));
-        entries.add(new Entry("log.segment.bytes", String.valueOf(brokerDefaults.segmentBytes()), SOURCE_STATIC_BROKER));
-        entries.add(new Entry("log.roll.ms", String.valueOf(brokerDefaults.segmentMs()), SOURCE_STATIC_BROKER));
-        entries.add(new Entry("log.retention.ms", String.valueOf(brokerDefaults.retentionMs()), SOURCE_STATIC_BROKER));
-        entries.add(new Entry("log.retention.bytes", String.valueOf(brokerDefaults.retentionBytes()), SOURCE_STATIC_BROKER));
-        entries.add(new Entry("message.max.bytes", String.valueOf(brokerDefaults.maxMessageBytes()), SOURCE_STATIC_BROKER));
-        entries.add(new Entry("socket.request.max.bytes", String.valueOf(props.getMaxRequestBytes().toBytes()), SOURCE_STATIC_BROKER));
-        entries.add(new Entry("min.insync.replicas", "1", SOURCE_STATIC_BROKER));
-        ChronikProperties.Cleaner cleaner = props.getLog().getCleaner();
-        entries.add(new Entry("log.cleanup.policy", "delete", SOURCE_STATIC_BROKER));
-        entries.add(new Entry("log.cleaner.enable", String.valueOf(cleaner.getThreads() > 0), SOURCE_STATIC_BROKER));
-        entries.add(new Entry("log.cleaner.threads", String.valueOf(cleaner.getThreads()), SOURCE_STATIC_BROKER));
-        entries.add(new Entry("log.cleaner.dedupe.buffer.size", String.valueOf(cleaner.getDedupeBufferSize().toBytes()),
-                SOURCE_STATIC_BROKER));
-        entries.add(new Entry("log.cleaner.io.max.bytes.per.second", cleaner.getIoMaxBytesPerSecond() == null
-                ? String.valueOf(Double.MAX_VALUE) : String.valueOf((double) cleaner.getIoMaxBytesPerSecond().toBytes()),
-                SOURCE_STATIC_BROKER));
-        entries.add(new Entry("log.cleaner.backoff.ms", String.valueOf(cleaner.getBackoff().toMillis()), SOURCE_STATIC_BROKER));
-        return entries;
-    }
-
-    private DescribeConfigsResponseData describe(DescribeConfigsRequestData body) {
+    private DescribeConfigsResponseData describe(DescribeConfigsRequestData body, short version) {
         DescribeConfigsResponseData response = new DescribeConfigsResponseData();
+        boolean synonyms = body.includeSynonyms();
+        // Documentation exists from version 3 on.
+        boolean documentation = version >= 3 && body.includeDocumentation();
         for (DescribeConfigsResource resource : body.resources()) {
             DescribeConfigsResult result = new DescribeConfigsResult().setResourceType(resource.resourceType())
-                    .setResourceName(resource.resourceName());
+                    .setResourceName(resource.resourceName()).setErrorCode(Errors.NONE.code());
             response.results().add(result);
-            List<Entry> entries;
-            boolean readOnly;
+            Set<String> wanted = resource.configurationKeys() == null ? null : new LinkedHashSet<>(resource.configurationKeys());
             if (resource.resourceType() == TOPIC) {
                 TopicInfo topic = logs.topic(resource.resourceName()).orElse(null);
                 if (topic == null) {
@@ -128,35 +106,35 @@ public final class ConfigsHandler implements RequestHandler {
                             .setErrorMessage("Topic " + resource.resourceName() + " does not exist");
                     continue;
                 }
-                entries = effectiveConfigs(brokerDefaults, topic);
-                readOnly = false;
+                result.setConfigs(describer.topic(topic, brokerDefaults, wanted, synonyms, documentation));
             } else if (resource.resourceType() == BROKER) {
-                if (!isThisBroker(resource.resourceName())) {
-                    result.setErrorCode(Errors.INVALID_REQUEST.code())
-                            .setErrorMessage("Unknown broker " + resource.resourceName());
-                    continue;
+                String problem = brokerProblem(resource.resourceName());
+                if (problem != null) {
+                    result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage(problem);
+                } else if (!resource.resourceName().isEmpty()) {
+                    result.setConfigs(describer.broker(wanted, synonyms, documentation));
                 }
-                entries = brokerConfigs();
-                readOnly = true;
+                // The empty name stands for the cluster-wide dynamic defaults, which Chronik has none of.
             } else {
                 result.setErrorCode(Errors.INVALID_REQUEST.code())
                         .setErrorMessage("Unsupported resource type " + resource.resourceType());
-                continue;
-            }
-            Set<String> wanted = resource.configurationKeys() == null ? null : new LinkedHashSet<>(resource.configurationKeys());
-            result.setErrorCode(Errors.NONE.code());
-            for (Entry entry : entries) {
-                if (wanted == null || wanted.contains(entry.name())) {
-                    result.configs().add(new DescribeConfigsResourceResult().setName(entry.name()).setValue(entry.value())
-                            .setReadOnly(readOnly).setConfigSource(entry.source()).setIsSensitive(false));
-                }
             }
         }
         return response;
     }
 
-    private boolean isThisBroker(String name) {
-        return name.isEmpty() || name.equals(String.valueOf(props.getNodeId()));
+    /** Why a broker resource name is not this broker (null when it is, or is the empty default resource). */
+    private String brokerProblem(String name) {
+        if (name.isEmpty()) {
+            return null;
+        }
+        try {
+            int id = Integer.parseInt(name);
+            return id == props.getNodeId() ? null
+                    : "Unexpected broker id, expected " + props.getNodeId() + " or empty string, but received " + name;
+        } catch (NumberFormatException e) {
+            return "Broker id must be an integer, but it is: " + name;
+        }
     }
 
     private AlterConfigsResponseData alter(AlterConfigsRequestData body) {

@@ -32,8 +32,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Fetch: reads whole batches from the segment files (sent later with sendfile, never copied through the heap)
  * and long-polls: when fewer than min_bytes are available it parks until an append to one of the partitions or
- * until max_wait_ms, with no timer loop. Fetch sessions are not kept: a session id of 0 makes clients send full
- * fetch requests, as Kafka allows.
+ * until max_wait_ms, with no timer loop. A min_bytes of 0 is always satisfied: such a fetch answers at once.
+ * Fetch sessions are not kept: a session id of 0 makes clients send full fetch requests, as Kafka allows.
  */
 public final class FetchHandler implements RequestHandler {
     private final LogManager logs;
@@ -62,7 +62,8 @@ public final class FetchHandler implements RequestHandler {
     private Mono<FetchResponseData> poll(FetchRequestData body, boolean byId, long deadline) {
         return Mono.fromCallable(() -> read(body, byId)).subscribeOn(io).flatMap(attempt -> {
             long remaining = deadline - System.nanoTime();
-            if (attempt.bytes >= Math.max(1, body.minBytes()) || attempt.hasError || remaining <= 0
+            // As Kafka: enough bytes (min_bytes 0 or less is always enough), an error, or the wait is over.
+            if (attempt.bytes >= body.minBytes() || attempt.hasError || remaining <= 0
                     || attempt.signals.isEmpty()) {
                 attempt.bytesByTopic.forEach(metrics::fetched);
                 return Mono.just(attempt.response);

@@ -1,6 +1,7 @@
 package io.chronik.handler;
 
 import io.chronik.log.Log;
+import io.chronik.log.LogException;
 import io.chronik.log.LogManager;
 import io.chronik.log.OffsetAndTimestamp;
 import io.chronik.protocol.Api;
@@ -18,7 +19,10 @@ import reactor.core.scheduler.Scheduler;
 import java.util.Optional;
 import java.util.Set;
 
-/** ListOffsets: earliest, latest, max timestamp, and the first offset at or after a timestamp (time index). */
+/**
+ * ListOffsets: earliest, latest, the record with the max timestamp, and the first record with a timestamp at or after
+ * a target (time index, then the batch's records).
+ */
 public final class ListOffsetsHandler implements RequestHandler {
     static final long LATEST = -1;
     static final long EARLIEST = -2;
@@ -61,7 +65,13 @@ public final class ListOffsetsHandler implements RequestHandler {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
                     continue;
                 }
-                OffsetAndTimestamp found = lookup(log.get(), partition.timestamp());
+                OffsetAndTimestamp found;
+                try {
+                    found = lookup(log.get(), partition.timestamp());
+                } catch (LogException e) {
+                    result.setErrorCode(ErrorCodes.of(e.error()));
+                    continue;
+                }
                 result.setErrorCode(Errors.NONE.code()).setOffset(found.offset()).setTimestamp(found.timestamp());
                 if (version >= 4) {
                     // Versions before 4 (kafkajs uses 3) have no leader epoch field.

@@ -56,8 +56,12 @@ public final class ProduceHandler implements RequestHandler {
         try {
             addAppends(request, appends, pending, response);
         } finally {
-            // Whatever was added is queued, so every retained frame is released when its append completes.
-            appends.submit();
+            // Whatever was added is queued, so every retained frame is released when its append completes. A full
+            // lane takes the appends all the same, in order, and the connection reads nothing more until it has room.
+            CompletableFuture<?> admitted = appends.submit();
+            if (admitted != null) {
+                request.holdIntakeUntil(admitted);
+            }
         }
         Mono<Void> done = Mono.fromFuture(CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)), true);
         if (acks == 0) {

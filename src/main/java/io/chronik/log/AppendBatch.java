@@ -43,16 +43,31 @@ public final class AppendBatch {
         return result;
     }
 
-    /** Queues one task per lane. A lane that refuses (queue full, or closed) fails its appends at once. */
-    public void submit() {
+    /**
+     * Queues one task per lane. Returns null when every lane took its task at once; otherwise a future completed when
+     * the tasks that found their lane full have been admitted to it: until then the caller should take no new work.
+     * A lane that refuses (it is closed) fails its appends at once.
+     */
+    public CompletableFuture<?> submit() {
+        CompletableFuture<?> admitted = null;
         for (int i = 0; i < lanes.size(); i++) {
             List<Pending> batch = appends.get(i);
+            Runnable task = () -> {
+                for (Pending p : batch) {
+                    p.log().appendOnLane(p.records(), p.awaitFsync(), p.result());
+                }
+            };
             try {
-                lanes.get(i).execute(() -> {
-                    for (Pending p : batch) {
-                        p.log().appendOnLane(p.records(), p.awaitFsync(), p.result());
-                    }
-                });
+                Executor lane = lanes.get(i);
+                CompletableFuture<Void> waiting = null;
+                if (lane instanceof AppendLane appendLane) {
+                    waiting = appendLane.admit(task);
+                } else {
+                    lane.execute(task);
+                }
+                if (waiting != null) {
+                    admitted = admitted == null ? waiting : CompletableFuture.allOf(admitted, waiting);
+                }
             } catch (RejectedExecutionException e) {
                 for (Pending p : batch) {
                     p.result().complete(p.log().laneRejected());
@@ -61,5 +76,6 @@ public final class AppendBatch {
         }
         lanes.clear();
         appends.clear();
+        return admitted;
     }
 }

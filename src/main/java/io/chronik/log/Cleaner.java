@@ -196,7 +196,7 @@ final class Cleaner {
         LogConfig cfg = log.config();
         SegmentName name = new SegmentName(group.get(0).baseOffset(), log.nextSegmentGeneration());
         List<SegmentName> replaced = group.stream().map(LogSegment::name).toList();
-        LogSegment dest = LogSegment.create(dir, name, SegmentName.CLEANED, now);
+        LogSegment dest = LogSegment.create(dir, name, SegmentName.CLEANED, now, 0);
         LogSegment cleaned = null;
         boolean written = false;
         try {

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
@@ -52,6 +53,11 @@ public final class Log {
     private volatile long logStartOffset;
     private volatile boolean deleted;
     private volatile boolean closed;
+    /** segment.jitter.ms drawn for the active segment. Lane only. */
+    private long rollJitterMs;
+    /** Records appended since the last fsync, and when that fsync was asked for (flush.messages, flush.ms). Lane only. */
+    private long unflushedRecords;
+    private long lastFlushMs = System.currentTimeMillis();
 
     Log(String topic, int partition, Path dir, LogConfig config, LogRecovery.Loaded loaded, LogServices services) {
         this.topic = topic;
@@ -64,6 +70,7 @@ public final class Log {
         this.logStartOffset = loaded.logStartOffset();
         LogSegment active = segments.lastEntry().getValue();
         this.committed = new Committed(active.nextOffset(), active, active.size());
+        this.rollJitterMs = rollJitter(config);
         segmentGenerations.set(1 + segments.values().stream().mapToLong(seg -> seg.name().generation()).max().orElse(0));
     }
 
@@ -105,7 +112,8 @@ public final class Log {
      * partition, magic 2). Calls are queued on this partition's lane in call order, so two calls made one
      * after the other are appended in that order. The buffer must stay valid until the future completes.
      * Offsets and partition leader epoch are written into the batch headers; nothing else is changed
-     * (except the timestamp for LogAppendTime topics, with the CRC recomputed).
+     * (except the timestamp for LogAppendTime topics, with the CRC recomputed, and batches rewritten in the topic's
+     * compression.type, see {@link LogValidator}).
      *
      * @param awaitFsync complete only after the data is fsynced (acks=all), through group commit,
      *                   when {@code StorageConfig.fsyncOnAcksAll} is on
@@ -214,7 +222,10 @@ public final class Log {
         return null;
     }
 
-    /** The first offset whose batch max timestamp is >= timestamp (time index), or offset -1 if none. */
+    /**
+     * The first record at or after the log start whose timestamp is >= {@code timestamp}, with that timestamp (time
+     * index to the batch, then the batch's records), or (-1, -1) if none.
+     */
     public OffsetAndTimestamp offsetForTimestamp(long timestamp) {
         Committed end = committed;
         long start = logStartOffset;
@@ -229,19 +240,9 @@ public final class Log {
                 int limit = segment == end.segment() ? end.position() : segment.size();
                 long before = segment.timeIndex().offsetBefore(timestamp);
                 int position = before < 0 ? 0 : segment.offsetIndex().lookup(before);
-                while (position < limit) {
-                    ByteBuffer h = segment.readShared(position, RecordBatchHeader.TIMESTAMPS_SIZE);
-                    if (h.remaining() < RecordBatchHeader.TIMESTAMPS_SIZE) {
-                        break;
-                    }
-                    long base = RecordBatchHeader.baseOffset(h, 0);
-                    long last = base + RecordBatchHeader.lastOffsetDelta(h, 0);
-                    long maxTs = RecordBatchHeader.maxTimestamp(h, 0);
-                    if (maxTs >= timestamp && last >= start) {
-                        // Records are not decompressed: the batch's first offset stands for its first match.
-                        return new OffsetAndTimestamp(Math.max(base, start), maxTs);
-                    }
-                    position += (int) RecordBatchHeader.totalSize(h, 0);
+                OffsetAndTimestamp found = TimestampSearch.firstAtOrAfter(segment, position, limit, timestamp, start);
+                if (found != null) {
+                    return found;
                 }
             }
         } catch (ClosedChannelException e) {
@@ -252,16 +253,33 @@ public final class Log {
         return new OffsetAndTimestamp(-1, -1);
     }
 
-    /** The offset and timestamp of the record with the largest timestamp, or (-1, -1) for an empty log. */
+    /**
+     * The offset and timestamp of the record with the largest timestamp (the first such record when several carry
+     * it; the first record of its batch for LogAppendTime), or (-1, -1) for an empty log.
+     */
     public OffsetAndTimestamp maxTimestamp() {
+        Committed end = committed;
         LogSegment.TimestampOffset best = LogSegment.TimestampOffset.NONE;
+        LogSegment holder = null;
         for (LogSegment segment : segments.values()) {
             LogSegment.TimestampOffset max = segment.maxTimestamp();
             if (max.timestamp() > best.timestamp()) {
                 best = max;
+                holder = segment;
             }
         }
-        return new OffsetAndTimestamp(best.offset(), best.timestamp());
+        if (holder == null) {
+            return new OffsetAndTimestamp(-1, -1);
+        }
+        try {
+            int limit = holder == end.segment() ? end.position() : holder.size();
+            OffsetAndTimestamp found = TimestampSearch.maxTimestampRecord(holder, best, limit);
+            return found != null ? found : new OffsetAndTimestamp(best.offset(), best.timestamp());
+        } catch (ClosedChannelException e) {
+            return new OffsetAndTimestamp(-1, -1);
+        } catch (IOException e) {
+            throw new LogException(LogError.KAFKA_STORAGE_ERROR, "max timestamp lookup in " + this + " failed: " + e, e);
+        }
     }
 
     /**
@@ -381,10 +399,12 @@ public final class Log {
             buf = copy;
         }
         LogConfig cfg = config;
-        BatchValidator.Result valid = BatchValidator.validate(buf, cfg.maxMessageBytes());
+        long now = System.currentTimeMillis();
+        LogValidator.Result valid = LogValidator.validate(buf, cfg, now);
         if (valid.error() != LogError.NONE) {
             return AppendResult.failed(valid.error(), logStartOffset, valid.message());
         }
+        buf = valid.records();
         if (cfg.compaction().compact()) {
             String missingKey = CompactedTopicValidator.missingKey(buf, valid.positions(), valid.sizes(), toString());
             if (missingKey != null) {
@@ -392,7 +412,6 @@ public final class Log {
             }
         }
         int n = valid.count();
-        long now = System.currentTimeMillis();
         long[] bases = new long[n];
         long[] lasts = new long[n];
         long[] maxTimestamps = new long[n];
@@ -421,15 +440,16 @@ public final class Log {
         }
         ProducerStateManager.Check check = null;
         if (idempotent != null) {
-            check = producers.check(idempotent);
+            check = producers.check(idempotent, now);
             if (check.error() != LogError.NONE) {
                 return AppendResult.failed(check.error(), logStartOffset, check.message());
             }
             if (check.duplicate() != null) {
                 // A retry of a batch already in the log: answer as the first time, write nothing.
                 ProducerStateManager.BatchMetadata dup = check.duplicate();
-                return new AppendResult(LogError.NONE, dup.firstOffset(), cfg.logAppendTime() ? dup.timestamp() : -1,
-                        logStartOffset, 0, null);
+                AppendResult same = new AppendResult(LogError.NONE, dup.firstOffset(),
+                        cfg.logAppendTime() ? dup.timestamp() : -1, logStartOffset, 0, null);
+                return awaitFsync && services.storage().fsyncOnAcksAll() ? whenDurable(dup, same, result) : same;
             }
         }
         for (int i = 0; i < n; i++) {
@@ -461,8 +481,9 @@ public final class Log {
         services.metrics().appendCompleted(topic, System.nanoTime() - startNanos, recordCount, bytes);
         AppendResult ok = new AppendResult(LogError.NONE, bases[0], cfg.logAppendTime() ? now : -1, logStartOffset,
                 recordCount, null);
-        if (awaitFsync && services.storage().fsyncOnAcksAll()) {
-            services.committer().submit(segment, recordCount, () -> result.complete(ok),
+        int flushed = flushAfterAppend(cfg, awaitFsync, recordCount, now);
+        if (flushed > 0) {
+            services.committer().submit(segment, flushed, () -> result.complete(ok),
                     e -> result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
                             "fsync failed: " + e)));
             return null;
@@ -470,16 +491,89 @@ public final class Log {
         return ok;
     }
 
-    /** The segment to append to, rolling a new one as Kafka does (size, age, relative offset overflow). */
+    /**
+     * An acks=all retry is answered as its original would be: only once the original's bytes are fsynced, and never
+     * when their fsync failed. Returns the result now, or null when the group committer completes {@code result}
+     * after the segment's next fsync.
+     */
+    private AppendResult whenDurable(ProducerStateManager.BatchMetadata original, AppendResult same,
+                                     CompletableFuture<AppendResult> result) {
+        Map.Entry<Long, LogSegment> holder = segments.floorEntry(original.lastOffset());
+        if (holder == null) {
+            return same; // its segment was deleted: it had been rolled, and a roll fsyncs
+        }
+        LogSegment segment = holder.getValue();
+        long first = original.firstOffset();
+        long last = original.lastOffset();
+        AppendResult lost = AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
+                "the original of this retried batch failed to fsync");
+        LogSegment.Durability now = segment.durability(first, last);
+        if (now != LogSegment.Durability.PENDING) {
+            return now == LogSegment.Durability.DURABLE ? same : lost;
+        }
+        // Waits like an append would (no queue of its own): the segment's next fsync covers the original's bytes.
+        services.committer().submit(segment, 0,
+                () -> result.complete(segment.durability(first, last) == LogSegment.Durability.DURABLE ? same : lost),
+                e -> result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e)));
+        return null;
+    }
+
+    /**
+     * How many records an fsync after this append makes durable, or 0 when the append is not answered after one. It
+     * is when acks=all (and fsync-on-acks-all is on), or when flush.messages records or flush.ms have passed since the
+     * last fsync (Kafka flushes in its append path then).
+     */
+    private int flushAfterAppend(LogConfig cfg, boolean awaitFsync, int records, long now) {
+        unflushedRecords += records;
+        boolean flush = (awaitFsync && services.storage().fsyncOnAcksAll()) || unflushedRecords >= cfg.flushMessages()
+                || (cfg.flushMs() != Long.MAX_VALUE && now - lastFlushMs >= cfg.flushMs());
+        if (!flush) {
+            return 0;
+        }
+        int flushed = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
+        unflushedRecords = 0;
+        lastFlushMs = now;
+        return flushed;
+    }
+
+    /** Queues an fsync of records older than flush.ms that no append has flushed yet (checked periodically). */
+    void scheduleTimedFlush() {
+        if (config.flushMs() == Long.MAX_VALUE || deleted || closed) {
+            return;
+        }
+        runOnLane(() -> {
+            long now = System.currentTimeMillis();
+            if (deleted || closed || unflushedRecords == 0 || now - lastFlushMs < config.flushMs()) {
+                return;
+            }
+            int records = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
+            unflushedRecords = 0;
+            lastFlushMs = now;
+            services.committer().submit(activeSegment(), records, () -> { },
+                    e -> LOGGER.log(System.Logger.Level.WARNING, "flush of " + this + " failed", e));
+        });
+    }
+
+    /**
+     * The segment to append to, rolling a new one as Kafka does: size, age (segment.ms less this segment's jitter),
+     * a full index (segment.index.bytes), relative offset overflow.
+     */
     private LogSegment maybeRoll(LogConfig cfg, long now, long appendMaxTimestamp, long lastOffset, int bytes)
             throws IOException {
         LogSegment active = activeSegment();
         if (active.size() > 0 && (active.size() + (long) bytes > cfg.segmentBytes()
-                || active.timeWaitedForRoll(now, appendMaxTimestamp) > cfg.rollMs()
+                || active.timeWaitedForRoll(now, appendMaxTimestamp) > cfg.rollMs() - rollJitterMs
+                || active.indexFull(cfg.segmentIndexBytes())
                 || lastOffset - active.baseOffset() > Integer.MAX_VALUE)) {
             return roll(now);
         }
         return active;
+    }
+
+    /** A random segment.jitter.ms for a new segment, below segment.ms, as Kafka draws it. */
+    private static long rollJitter(LogConfig cfg) {
+        return cfg.segmentJitterMs() <= 0 ? 0
+                : ThreadLocalRandom.current().nextLong(Math.min(cfg.segmentJitterMs(), cfg.segmentMs()));
     }
 
     /** Closes the active segment for writes (durably, with final index entries) and starts a new one. */
@@ -487,15 +581,15 @@ public final class Log {
         LogSegment old = activeSegment();
         long base = committed.offset();
         old.onBecomeInactive();
-        LogSegment next = LogSegment.create(dir, base, now);
+        LogConfig cfg = config;
+        LogSegment next = LogSegment.create(dir, base, now, cfg.preallocate() ? cfg.segmentBytes() : 0);
         segments.put(base, next);
         committed = new Committed(base, next, 0);
-        try {
-            producers.writeSnapshot(dir, base);
-        } catch (IOException e) {
-            // Only makes the next recovery replay more of the log.
-            LOGGER.log(System.Logger.Level.WARNING, "producer state snapshot of " + this + " failed", e);
-        }
+        rollJitterMs = rollJitter(cfg);
+        unflushedRecords = 0; // the rolled segment was just made durable
+        lastFlushMs = now;
+        // Copied here, written and fsynced on the snapshot writer's thread: the lane does not wait for the disk.
+        services.snapshots().schedule(dir, base, producers.copy(), () -> !deleted);
         return next;
     }
 
@@ -509,6 +603,7 @@ public final class Log {
         if (target > logStartOffset) {
             LogRecovery.writeLogStartOffset(dir, target);
             logStartOffset = target;
+            producers.truncateHead(target);
         }
         long start = logStartOffset;
         List<LogSegment> below = new ArrayList<>();
@@ -605,10 +700,29 @@ public final class Log {
             throw new IllegalStateException("cannot delete the active segment of " + this);
         }
         logStartOffset = Math.max(logStartOffset, nextBase);
+        producers.truncateHead(logStartOffset);
         for (LogSegment segment : victims) {
             segments.remove(segment.baseOffset(), segment);
             services.deleteLater().accept(segment);
         }
+    }
+
+    /** Queues the check for idle idempotent producers on this log's lane; skipped when the lane is saturated. */
+    void scheduleProducerExpiration() {
+        runOnLane(() -> removeExpiredProducers(System.currentTimeMillis()));
+    }
+
+    /** Forgets the producers idle for producer.id.expiration.ms at {@code nowMs}; runs on the lane. */
+    int removeExpiredProducers(long nowMs) {
+        if (deleted || closed) {
+            return 0;
+        }
+        return producers.removeExpired(nowMs, config.producerIdExpirationMs());
+    }
+
+    /** Idempotent producers whose state this partition keeps. */
+    public int producerIdCount() {
+        return producers.size();
     }
 
     // ---- log cleaner side ----
@@ -713,6 +827,7 @@ public final class Log {
         }
         closed = true;
         boolean ok = true;
+        services.snapshots().cancel(dir);
         if (!deleted) {
             try {
                 activeSegment().onBecomeInactive();
@@ -721,7 +836,7 @@ public final class Log {
                 LOGGER.log(System.Logger.Level.ERROR, "flush of " + this + " at close failed", e);
             }
             try {
-                producers.writeSnapshot(dir, committed.offset());
+                ProducerSnapshots.write(dir, committed.offset(), producers.copy());
             } catch (IOException e) {
                 LOGGER.log(System.Logger.Level.WARNING, "producer state snapshot of " + this + " failed", e);
             }

@@ -10,6 +10,8 @@ public enum LogError {
     CORRUPT_MESSAGE,
     /** A batch is well formed but not acceptable (magic other than 2, empty, bad offset delta, transactional). */
     INVALID_RECORD,
+    /** A record's timestamp is out of the topic's message.timestamp.before/after.max.ms range, or a producer set LogAppendTime. */
+    INVALID_TIMESTAMP,
     /** A batch is larger than the topic's max.message.bytes. */
     MESSAGE_TOO_LARGE,
     /** An idempotent batch's sequence does not follow the producer's last one. */

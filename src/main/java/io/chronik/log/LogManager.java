@@ -36,6 +36,8 @@ public final class LogManager implements AutoCloseable {
     private static final Pattern PARTITION_DIR = Pattern.compile("(.+)-(\\d+)");
     private static final long LANE_DRAIN_TIMEOUT_MS = 30_000;
     private static final long CLEANER_STOP_TIMEOUT_MS = 10_000;
+    /** How often logs with a flush.ms are checked for records waiting longer than that for an fsync. */
+    private static final long FLUSH_CHECK_INTERVAL_MS = 1000;
 
     /** A topic's metadata and its partition logs; {@code info} is swapped whole on every change. */
     private static final class TopicState {
@@ -60,6 +62,7 @@ public final class LogManager implements AutoCloseable {
     private ProducerIdAllocator producerIds;
     private AppendLanes lanes;
     private GroupCommitter committer;
+    private ProducerSnapshotWriter snapshots;
     private LogCleaner cleaner;
     private final CleanerHook cleanerHook;
     private ScheduledExecutorService scheduler;
@@ -100,6 +103,7 @@ public final class LogManager implements AutoCloseable {
             producerIds = new ProducerIdAllocator(dataDir);
             lanes = new AppendLanes(config.appendThreads(), config.maxPendingAppendsPerLane());
             committer = new GroupCommitter(metrics);
+            snapshots = new ProducerSnapshotWriter();
             scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "chronik-log-scheduler");
                 t.setDaemon(true);
@@ -112,6 +116,10 @@ public final class LogManager implements AutoCloseable {
             cleaner.startup();
             scheduler.scheduleWithFixedDelay(this::runRetention, config.retentionCheckIntervalMs(),
                     config.retentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
+            scheduler.scheduleWithFixedDelay(this::runProducerExpiration, config.producerIdExpirationCheckIntervalMs(),
+                    config.producerIdExpirationCheckIntervalMs(), TimeUnit.MILLISECONDS);
+            scheduler.scheduleWithFixedDelay(this::runTimedFlushes, FLUSH_CHECK_INTERVAL_MS, FLUSH_CHECK_INTERVAL_MS,
+                    TimeUnit.MILLISECONDS);
             ready = true;
             LOGGER.log(System.Logger.Level.INFO, "Loaded {0} topics from {1} ({2})", topics.size(), dataDir,
                     fresh ? "new data directory" : clean ? "after a clean shutdown" : "recovered after an unclean shutdown");
@@ -180,7 +188,7 @@ public final class LogManager implements AutoCloseable {
         Path dir = partitionDir(topic, partition);
         LogRecovery.Loaded loaded = LogRecovery.load(dir, cfg, clean, System.currentTimeMillis());
         return new Log(topic, partition, dir, cfg, loaded, new LogServices(config, metrics,
-                lanes.laneFor(topic, partition), committer, this::deleteSegmentLater));
+                lanes.laneFor(topic, partition), committer, segment -> deleteSegmentLater(segment, topic), snapshots));
     }
 
     private Path partitionDir(String topic, int partition) {
@@ -462,6 +470,7 @@ public final class LogManager implements AutoCloseable {
             scheduler.shutdownNow();
             lanes.shutdown(LANE_DRAIN_TIMEOUT_MS);
             committer.close();
+            snapshots.close();
             boolean ok = recovered;
             for (TopicState state : topics.values()) {
                 for (Log log : state.logs.values()) {
@@ -504,6 +513,7 @@ public final class LogManager implements AutoCloseable {
             scheduler.shutdownNow();
             lanes.halt();
             committer.close();
+            snapshots.halt();
             topics.values().forEach(s -> s.logs.values().forEach(Log::halt));
         }
     }
@@ -539,14 +549,39 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
-    /** Removed segments stay on disk for file.delete.delay so that fetches holding a slice can still send it. */
-    private void deleteSegmentLater(LogSegment segment) {
+    private void runProducerExpiration() {
+        try {
+            for (TopicState state : topics.values()) {
+                state.logs.values().forEach(Log::scheduleProducerExpiration);
+            }
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "producer id expiration check failed", e);
+        }
+    }
+
+    /** Removed segments stay on disk for the topic's file.delete.delay.ms so fetches holding a slice can still send it. */
+    private void deleteSegmentLater(LogSegment segment, String topic) {
+        TopicState state = topics.get(topic);
+        long delayMs = state == null ? config.fileDeleteDelayMs() : state.info.config().fileDeleteDelayMs();
         pendingSegmentDeletes.add(segment);
         schedule(() -> {
             if (pendingSegmentDeletes.remove(segment)) {
                 segment.deleteFiles();
             }
-        }, config.fileDeleteDelayMs());
+        }, delayMs);
+    }
+
+    /** flush.ms for logs that stopped receiving appends: their last records are fsynced once they are old enough. */
+    private void runTimedFlushes() {
+        try {
+            for (TopicState state : topics.values()) {
+                if (state.info.config().flushMs() != Long.MAX_VALUE) {
+                    state.logs.values().forEach(Log::scheduleTimedFlush);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "flush check failed", e);
+        }
     }
 
     private void schedule(Runnable task, long delayMs) {

@@ -14,7 +14,8 @@ import java.util.stream.Stream;
 /**
  * Loads a partition directory at startup: its segments (rebuilding damaged indexes), after an unclean shutdown the
  * active segment checked batch by batch and cut at the first torn or corrupt batch, the log start offset, and the
- * producer state (newest snapshot plus a replay of the log after it).
+ * producer state (newest snapshot plus a replay of the log after it, without producers that expired or whose last
+ * batch is below the log start offset).
  */
 final class LogRecovery {
     static final String LOG_START_FILE = "log-start-offset";
@@ -56,7 +57,7 @@ final class LogRecovery {
             }
             if (segments.isEmpty()) {
                 long base = Math.max(0, storedStart);
-                segments.put(base, LogSegment.create(dir, base, nowMs));
+                segments.put(base, LogSegment.create(dir, base, nowMs, config.preallocate() ? config.segmentBytes() : 0));
             }
             LogSegment active = segments.lastEntry().getValue();
             long logEnd = active.nextOffset();
@@ -66,7 +67,8 @@ final class LogRecovery {
                 segments.pollFirstEntry().getValue().deleteFiles();
             }
             ProducerStateManager producers = new ProducerStateManager();
-            restoreProducerState(dir, segments, producers, logEnd);
+            restoreProducerState(dir, segments, producers, logEnd, nowMs, config.producerIdExpirationMs());
+            producers.truncateHead(logStart);
             return new Loaded(segments, logStart, producers);
         } catch (IOException | RuntimeException e) {
             segments.values().forEach(LogSegment::close);
@@ -76,15 +78,16 @@ final class LogRecovery {
 
     /** Newest usable snapshot at or below the log end, then every idempotent batch after it. */
     private static void restoreProducerState(Path dir, ConcurrentSkipListMap<Long, LogSegment> segments,
-                                             ProducerStateManager producers, long logEnd) throws IOException {
-        List<Long> snapshots = ProducerStateManager.listSnapshots(dir);
+                                             ProducerStateManager producers, long logEnd, long nowMs,
+                                             long expirationMs) throws IOException {
+        List<Long> snapshots = ProducerSnapshots.list(dir);
         long from = segments.firstKey();
         for (int i = snapshots.size() - 1; i >= 0; i--) {
             long offset = snapshots.get(i);
-            Path file = ProducerStateManager.snapshotPath(dir, offset);
+            Path file = ProducerSnapshots.path(dir, offset);
             if (offset > logEnd) {
                 Files.deleteIfExists(file); // describes batches cut off by recovery
-            } else if (producers.loadSnapshot(file)) {
+            } else if (producers.loadSnapshot(file, nowMs, expirationMs)) {
                 from = Math.max(offset, from);
                 break;
             }
@@ -106,7 +109,7 @@ final class LogRecovery {
                 if (producerId >= 0 && base + delta >= from) {
                     producers.replay(new ProducerStateManager.IdempotentBatch(producerId,
                             RecordBatchHeader.producerEpoch(h, 0), RecordBatchHeader.baseSequence(h, 0), delta, base,
-                            base + delta, RecordBatchHeader.maxTimestamp(h, 0)));
+                            base + delta, RecordBatchHeader.maxTimestamp(h, 0)), nowMs);
                 }
                 position += (int) RecordBatchHeader.totalSize(h, 0);
             }

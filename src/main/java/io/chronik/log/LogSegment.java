@@ -18,6 +18,9 @@ final class LogSegment implements GroupCommitter.Syncable {
     /** Smallest batchLength a v2 batch can carry (header without records). */
     private static final int MIN_BATCH_LENGTH = RecordBatchHeader.HEADER_SIZE - RecordBatchHeader.LOG_OVERHEAD;
 
+    /** Whether a batch's bytes are known to be on disk, may still be only in the page cache, or failed to fsync. */
+    enum Durability { DURABLE, PENDING, LOST }
+
     /** The largest timestamp in the segment and the last offset of the batch carrying it, published together. */
     record TimestampOffset(long timestamp, long offset) {
         static final TimestampOffset NONE = new TimestampOffset(-1, -1);
@@ -45,6 +48,11 @@ final class LogSegment implements GroupCommitter.Syncable {
     /** Max timestamp of the first batch: segment.ms counts from it, as in Kafka. -1 until known. */
     private long rollingBaseTimestamp = -1;
     private int bytesSinceLastIndexEntry;
+    /** Batches below this offset are fsynced. Guarded by this. */
+    private long durableOffset;
+    /** Offsets written before an fsync that failed, [lostFrom, lostTo): never durable. Guarded by this. */
+    private long lostFrom = Long.MAX_VALUE;
+    private long lostTo = Long.MIN_VALUE;
 
     private LogSegment(SegmentName name, Path logFile, FileChannel channel, OffsetIndex offsetIndex, TimeIndex timeIndex,
                        int size, long createdMs) {
@@ -56,6 +64,7 @@ final class LogSegment implements GroupCommitter.Syncable {
         this.timeIndex = timeIndex;
         this.size = size;
         this.nextOffset = baseOffset;
+        this.durableOffset = baseOffset;
         this.createdMs = createdMs;
     }
 
@@ -69,17 +78,31 @@ final class LogSegment implements GroupCommitter.Syncable {
 
     /** A new empty segment; any old files with the same base offset are replaced. */
     static LogSegment create(Path dir, long baseOffset, long nowMs) throws IOException {
-        return create(dir, SegmentName.of(baseOffset), "", nowMs);
+        return create(dir, baseOffset, nowMs, 0);
+    }
+
+    static LogSegment create(Path dir, long baseOffset, long nowMs, int preallocateBytes) throws IOException {
+        return create(dir, SegmentName.of(baseOffset), "", nowMs, preallocateBytes);
     }
 
     /**
      * A new empty segment whose files carry {@code suffix} (the cleaner writes {@code .cleaned} files); any old files
-     * with the same names are replaced.
+     * with the same names are replaced. The file is created {@code preallocateBytes} long when positive (preallocate),
+     * to be trimmed to its data when the segment stops being active. The size that counts is always the data's.
      */
-    static LogSegment create(Path dir, SegmentName name, String suffix, long nowMs) throws IOException {
+    static LogSegment create(Path dir, SegmentName name, String suffix, long nowMs, int preallocateBytes)
+            throws IOException {
         Path log = name.log(dir, suffix);
         FileChannel channel = FileChannel.open(log, StandardOpenOption.CREATE,
                 StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        if (preallocateBytes > 0) {
+            try {
+                channel.write(ByteBuffer.allocate(1), preallocateBytes - 1L);
+            } catch (IOException e) {
+                channel.close();
+                throw e;
+            }
+        }
         Files.deleteIfExists(name.index(dir, suffix));
         Files.deleteIfExists(name.timeIndex(dir, suffix));
         return new LogSegment(name, log, channel, OffsetIndex.empty(name.index(dir, suffix), name.baseOffset()),
@@ -109,6 +132,7 @@ final class LogSegment implements GroupCommitter.Syncable {
             if (!recover) {
                 LogSegment loaded = tryLoadIndexes(dir, name, channel, (int) fileSize, nowMs);
                 if (loaded != null) {
+                    loaded.onSynced(loaded.nextOffset); // fsynced at roll or clean shutdown
                     return loaded;
                 }
             }
@@ -116,6 +140,8 @@ final class LogSegment implements GroupCommitter.Syncable {
                     OffsetIndex.empty(name.index(dir, ""), baseOffset),
                     TimeIndex.empty(name.timeIndex(dir, ""), baseOffset), (int) fileSize, nowMs);
             segment.rebuild(indexIntervalBytes, recover);
+            // After a crash the active segment's tail may never have reached the disk: it counts once fsynced again.
+            segment.onSynced(recover ? baseOffset : segment.nextOffset);
             return segment;
         } catch (IOException | RuntimeException e) {
             channel.close();
@@ -282,6 +308,12 @@ final class LogSegment implements GroupCommitter.Syncable {
         return timeIndex;
     }
 
+    /** Whether the offset or the time index holds {@code maxIndexBytes} (segment.index.bytes) of entries. */
+    boolean indexFull(int maxIndexBytes) {
+        return offsetIndex.entries() >= maxIndexBytes / OffsetIndex.ENTRY_SIZE
+                || timeIndex.entries() >= maxIndexBytes / TimeIndex.ENTRY_SIZE;
+    }
+
     /** Kafka's largestTimestamp for retention: the max record timestamp, or the file's mtime without one. */
     long largestTimestamp() {
         long ts = maxTimestamp.timestamp();
@@ -427,19 +459,54 @@ final class LogSegment implements GroupCommitter.Syncable {
     /** Makes the .log durable (group commit). */
     @Override
     public void forceLog() throws IOException {
-        channel.force(false);
+        force(false);
+    }
+
+    /** fsyncs the .log and records which batches that made durable, or which it may have lost. */
+    private void force(boolean metadata) throws IOException {
+        long upTo = nextOffset; // read before the fsync: every batch below it is written, so the fsync covers it
+        try {
+            channel.force(metadata);
+        } catch (IOException e) {
+            onSyncFailed(upTo);
+            throw e;
+        }
+        onSynced(upTo);
+    }
+
+    /** Whether the batch [{@code firstOffset}, {@code lastOffset}] of this segment is on disk. */
+    synchronized Durability durability(long firstOffset, long lastOffset) {
+        if (firstOffset < lostTo && lastOffset >= lostFrom) {
+            return Durability.LOST;
+        }
+        return lastOffset < durableOffset ? Durability.DURABLE : Durability.PENDING;
+    }
+
+    private synchronized void onSynced(long upTo) {
+        durableOffset = Math.max(durableOffset, upTo);
+    }
+
+    /** What was written but not yet fsynced may be lost, even if a later fsync succeeds. */
+    private synchronized void onSyncFailed(long upTo) {
+        if (upTo > durableOffset) {
+            lostFrom = Math.min(lostFrom, durableOffset);
+            lostTo = Math.max(lostTo, upTo);
+        }
     }
 
     /**
-     * The segment stops being active (roll or close): record its max timestamp as the last time index entry, then
-     * make the log and both index files durable.
+     * The segment stops being active (roll or close): record its max timestamp as the last time index entry, cut a
+     * preallocated file to its data, then make the log and both index files durable.
      */
     void onBecomeInactive() throws IOException {
         TimestampOffset max = maxTimestamp;
         if (max.timestamp() >= 0) {
             timeIndex.maybeAppend(max.timestamp(), max.offset());
         }
-        channel.force(true);
+        if (channel.size() > size) {
+            channel.truncate(size);
+        }
+        force(true);
         offsetIndex.flush();
         timeIndex.flush();
     }

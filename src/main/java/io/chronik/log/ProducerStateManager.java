@@ -1,40 +1,43 @@
 package io.chronik.log;
 
-import java.io.IOException;
-import java.nio.BufferUnderflowException;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
-import java.util.zip.CRC32C;
 
 /**
  * Idempotent-producer state of one partition, as Kafka keeps it: per producer id its epoch and the metadata of its
- * last five batches, so a retried batch is recognised as a duplicate and a gap in sequences is refused. Snapshots
- * ({@code <offset>.snapshot}) hold the state for all batches below their offset, so recovery only replays the log
+ * last five batches, so a retried batch is recognised as a duplicate and a gap in sequences is refused. A producer
+ * is forgotten once it has not appended for {@code producer.id.expiration.ms}, or when its last batch falls below
+ * the log start offset; it is then unknown, and its next batch is accepted at any sequence. Snapshots
+ * ({@link ProducerSnapshots}) hold the state for all batches below their offset, so recovery only replays the log
  * after the newest one.
  */
 final class ProducerStateManager {
     static final int MAX_CACHED_BATCHES = 5;
-    static final String SNAPSHOT_SUFFIX = ".snapshot";
-    private static final int SNAPSHOT_MAGIC = 0x43505331; // "CPS1"
-    private static final int SNAPSHOTS_KEPT = 2;
+    static final String SNAPSHOT_SUFFIX = ProducerSnapshots.SUFFIX;
 
     record BatchMetadata(int firstSeq, int lastSeq, long firstOffset, long lastOffset, long timestamp) {
     }
 
-    /** Immutable, so a pending append can build on it without touching the committed state. */
-    record ProducerEntry(short epoch, List<BatchMetadata> batches) {
-        ProducerEntry with(BatchMetadata batch) {
+    /**
+     * Immutable, so a pending append can build on it without touching the committed state.
+     *
+     * @param lastAppendMs the broker's clock when the producer last appended: expiration counts from it
+     */
+    record ProducerEntry(short epoch, List<BatchMetadata> batches, long lastAppendMs) {
+        ProducerEntry with(BatchMetadata batch, long appendMs) {
             List<BatchMetadata> next = new ArrayList<>(batches.size() + 1);
             int skip = Math.max(0, batches.size() + 1 - MAX_CACHED_BATCHES);
             next.addAll(batches.subList(skip, batches.size()));
             next.add(batch);
-            return new ProducerEntry(epoch, List.copyOf(next));
+            return new ProducerEntry(epoch, List.copyOf(next), Math.max(lastAppendMs, appendMs));
+        }
+
+        long lastOffset() {
+            return batches.isEmpty() ? -1 : batches.get(batches.size() - 1).lastOffset();
         }
 
         BatchMetadata find(int firstSeq, int lastSeq) {
@@ -66,8 +69,11 @@ final class ProducerStateManager {
         return producers.get(producerId);
     }
 
-    /** Checks the batches in order against the committed state plus the earlier batches of the same append. */
-    synchronized Check check(List<IdempotentBatch> batches) {
+    /**
+     * Checks the batches in order against the committed state plus the earlier batches of the same append, to be
+     * appended at {@code nowMs}.
+     */
+    synchronized Check check(List<IdempotentBatch> batches, long nowMs) {
         Map<Long, ProducerEntry> updates = new HashMap<>();
         for (IdempotentBatch b : batches) {
             ProducerEntry current = updates.containsKey(b.producerId()) ? updates.get(b.producerId())
@@ -82,7 +88,7 @@ final class ProducerStateManager {
             ProducerEntry next;
             if (current == null) {
                 // Unknown producer (new, or its state expired): accepted at any sequence, as in Kafka (KIP-360).
-                next = new ProducerEntry(b.epoch(), List.of(meta));
+                next = new ProducerEntry(b.epoch(), List.of(meta), nowMs);
             } else if (b.epoch() < current.epoch()) {
                 return new Check(LogError.INVALID_PRODUCER_EPOCH, "Producer " + b.producerId() + " epoch "
                         + b.epoch() + " is older than the current epoch " + current.epoch(), null, null);
@@ -91,7 +97,7 @@ final class ProducerStateManager {
                     return new Check(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER, "Producer " + b.producerId()
                             + " with new epoch " + b.epoch() + " must start at sequence 0, not " + firstSeq, null, null);
                 }
-                next = new ProducerEntry(b.epoch(), List.of(meta));
+                next = new ProducerEntry(b.epoch(), List.of(meta), nowMs);
             } else {
                 BatchMetadata duplicate = current.find(firstSeq, lastSeq);
                 if (duplicate != null) {
@@ -105,7 +111,7 @@ final class ProducerStateManager {
                                 + b.producerId() + ": expected " + expected + ", got " + firstSeq, null, null);
                     }
                 }
-                next = current.with(meta);
+                next = current.with(meta, nowMs);
             }
             updates.put(b.producerId(), next);
         }
@@ -131,99 +137,61 @@ final class ProducerStateManager {
         return last;
     }
 
-    /** Replays one batch found in the log at recovery; no validation, the log is the truth. */
-    synchronized void replay(IdempotentBatch b) {
+    /**
+     * Replays one batch found in the log at recovery; no validation, the log is the truth. When it was appended is
+     * not recorded, so the producer counts as last seen at {@code nowMs} (the recovery).
+     */
+    synchronized void replay(IdempotentBatch b, long nowMs) {
         int lastSeq = RecordBatchHeader.incrementSequence(b.baseSequence(), b.lastOffsetDelta());
         BatchMetadata meta = new BatchMetadata(b.baseSequence(), lastSeq, b.firstOffset(), b.lastOffset(), b.timestamp());
         ProducerEntry current = producers.get(b.producerId());
         if (current == null || b.epoch() > current.epoch()) {
-            producers.put(b.producerId(), new ProducerEntry(b.epoch(), List.of(meta)));
+            producers.put(b.producerId(), new ProducerEntry(b.epoch(), List.of(meta), nowMs));
         } else if (b.epoch() == current.epoch()) {
-            producers.put(b.producerId(), current.with(meta));
+            producers.put(b.producerId(), current.with(meta, nowMs));
         }
+    }
+
+    /** Forgets every producer that has not appended for {@code expirationMs}; returns how many. */
+    synchronized int removeExpired(long nowMs, long expirationMs) {
+        int removed = 0;
+        for (Iterator<ProducerEntry> it = producers.values().iterator(); it.hasNext(); ) {
+            if (nowMs - it.next().lastAppendMs() >= expirationMs) {
+                it.remove();
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    /** Forgets every producer whose last batch is below the log start offset (deleted); returns how many. */
+    synchronized int truncateHead(long logStartOffset) {
+        int removed = 0;
+        for (Iterator<ProducerEntry> it = producers.values().iterator(); it.hasNext(); ) {
+            if (it.next().lastOffset() < logStartOffset) {
+                it.remove();
+                removed++;
+            }
+        }
+        return removed;
     }
 
     // ---- snapshots ----
 
-    static Path snapshotPath(Path dir, long offset) {
-        return dir.resolve(LogSegment.fileName(offset, SNAPSHOT_SUFFIX));
+    /** A copy of the state for a snapshot: cheap, the entries are immutable. */
+    synchronized Map<Long, ProducerEntry> copy() {
+        return new HashMap<>(producers);
     }
 
-    /** Writes the state as of {@code offset} (all batches below it) and keeps only the newest snapshots. */
-    synchronized void writeSnapshot(Path dir, long offset) throws IOException {
-        int bytes = 4 + 8 + 4;
-        for (ProducerEntry e : producers.values()) {
-            bytes += 8 + 2 + 4 + e.batches().size() * (4 + 4 + 8 + 8 + 8);
-        }
-        ByteBuffer buf = ByteBuffer.allocate(bytes + 4);
-        buf.putInt(SNAPSHOT_MAGIC).putLong(offset).putInt(producers.size());
-        for (Map.Entry<Long, ProducerEntry> e : producers.entrySet()) {
-            buf.putLong(e.getKey()).putShort(e.getValue().epoch()).putInt(e.getValue().batches().size());
-            for (BatchMetadata b : e.getValue().batches()) {
-                buf.putInt(b.firstSeq()).putInt(b.lastSeq()).putLong(b.firstOffset()).putLong(b.lastOffset())
-                        .putLong(b.timestamp());
-            }
-        }
-        CRC32C crc = new CRC32C();
-        crc.update(buf.array(), 0, buf.position());
-        buf.putInt((int) crc.getValue());
-        AtomicFiles.write(snapshotPath(dir, offset), buf.array());
-        List<Long> offsets = listSnapshots(dir);
-        for (int i = 0; i < offsets.size() - SNAPSHOTS_KEPT; i++) {
-            Files.deleteIfExists(snapshotPath(dir, offsets.get(i)));
-        }
-    }
-
-    /** Replaces the state with the snapshot's; false (state untouched) when the file is damaged. */
-    synchronized boolean loadSnapshot(Path file) {
-        try {
-            byte[] bytes = Files.readAllBytes(file);
-            if (bytes.length < 20) {
-                return false;
-            }
-            CRC32C crc = new CRC32C();
-            crc.update(bytes, 0, bytes.length - 4);
-            ByteBuffer buf = ByteBuffer.wrap(bytes);
-            if ((int) crc.getValue() != buf.getInt(bytes.length - 4) || buf.getInt() != SNAPSHOT_MAGIC) {
-                return false;
-            }
-            buf.getLong();
-            int count = buf.getInt();
-            Map<Long, ProducerEntry> loaded = new HashMap<>();
-            for (int i = 0; i < count; i++) {
-                long pid = buf.getLong();
-                short epoch = buf.getShort();
-                int n = buf.getInt();
-                List<BatchMetadata> batches = new ArrayList<>(n);
-                for (int j = 0; j < n; j++) {
-                    batches.add(new BatchMetadata(buf.getInt(), buf.getInt(), buf.getLong(), buf.getLong(), buf.getLong()));
-                }
-                loaded.put(pid, new ProducerEntry(epoch, List.copyOf(batches)));
-            }
-            producers.clear();
-            producers.putAll(loaded);
-            return true;
-        } catch (IOException | BufferUnderflowException | IllegalArgumentException e) {
+    /** Replaces the state with the snapshot's, leaving out producers expired at {@code nowMs}; false when damaged. */
+    synchronized boolean loadSnapshot(Path file, long nowMs, long expirationMs) {
+        Map<Long, ProducerEntry> loaded = ProducerSnapshots.read(file, nowMs);
+        if (loaded == null) {
             return false;
         }
-    }
-
-    /** Offsets of the snapshots in {@code dir}, ascending. */
-    static List<Long> listSnapshots(Path dir) throws IOException {
-        List<Long> offsets = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                String name = p.getFileName().toString();
-                if (name.endsWith(SNAPSHOT_SUFFIX)) {
-                    try {
-                        offsets.add(Long.parseLong(name.substring(0, name.length() - SNAPSHOT_SUFFIX.length())));
-                    } catch (NumberFormatException ignored) {
-                        // not ours
-                    }
-                }
-            }
-        }
-        offsets.sort(null);
-        return offsets;
+        producers.clear();
+        producers.putAll(loaded);
+        removeExpired(nowMs, expirationMs);
+        return true;
     }
 }

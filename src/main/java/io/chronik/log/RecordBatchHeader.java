@@ -5,8 +5,9 @@ import java.util.zip.CRC32C;
 
 /**
  * Fixed field offsets of Kafka's record batch format v2 (magic 2) and absolute accessors over a buffer that holds
- * batches. Storage never decodes records: every decision (offsets, sequences, timestamps, validation) is taken on
- * these header fields, so records stay byte-for-byte as the producer sent them.
+ * batches. Storage takes its decisions (offsets, sequences, timestamps, validation) on these header fields, so records
+ * stay byte-for-byte as the producer sent them; records are decoded only where a topic setting asks for it (see
+ * {@link LogValidator}) and to answer a timestamp lookup (see {@link TimestampSearch}).
  */
 final class RecordBatchHeader {
     static final int BASE_OFFSET = 0;

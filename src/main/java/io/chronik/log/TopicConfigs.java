@@ -15,17 +15,31 @@ import java.util.function.Function;
  */
 public final class TopicConfigs {
     public static final String CLEANUP_POLICY = "cleanup.policy";
+    public static final String COMPRESSION_TYPE = "compression.type";
+    public static final String COMPRESSION_GZIP_LEVEL = "compression.gzip.level";
+    public static final String COMPRESSION_LZ4_LEVEL = "compression.lz4.level";
+    public static final String COMPRESSION_ZSTD_LEVEL = "compression.zstd.level";
     public static final String DELETE_RETENTION_MS = "delete.retention.ms";
+    public static final String FILE_DELETE_DELAY_MS = "file.delete.delay.ms";
+    public static final String FLUSH_MESSAGES = "flush.messages";
+    public static final String FLUSH_MS = "flush.ms";
+    public static final String MAX_COMPACTION_LAG_MS = "max.compaction.lag.ms";
     public static final String MIN_CLEANABLE_DIRTY_RATIO = "min.cleanable.dirty.ratio";
     public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
-    public static final String MAX_COMPACTION_LAG_MS = "max.compaction.lag.ms";
     public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
     public static final String MAX_MESSAGE_BYTES = "max.message.bytes";
     public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
+    public static final String MESSAGE_TIMESTAMP_BEFORE_MAX_MS = "message.timestamp.before.max.ms";
+    public static final String MESSAGE_TIMESTAMP_AFTER_MAX_MS = "message.timestamp.after.max.ms";
+    public static final String PREALLOCATE = "preallocate";
+    public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
     public static final String RETENTION_BYTES = "retention.bytes";
     public static final String RETENTION_MS = "retention.ms";
     public static final String SEGMENT_BYTES = "segment.bytes";
+    public static final String SEGMENT_INDEX_BYTES = "segment.index.bytes";
+    public static final String SEGMENT_JITTER_MS = "segment.jitter.ms";
     public static final String SEGMENT_MS = "segment.ms";
+    private static final String NO_TIERED_STORAGE = "tiered storage is not supported";
 
     private static final String LONG_MAX = Long.toString(Long.MAX_VALUE);
 
@@ -48,8 +62,8 @@ public final class TopicConfigs {
             new Key("flush.messages", LONG_MAX, longAtLeast(1)),
             new Key("flush.ms", LONG_MAX, longAtLeast(0)),
             new Key(INDEX_INTERVAL_BYTES, "4096", intBetween(0, Integer.MAX_VALUE)),
-            new Key("local.retention.bytes", "-2", longAtLeast(-2)),
-            new Key("local.retention.ms", "-2", longAtLeast(-2)),
+            new Key("local.retention.bytes", "-2", onlyValue("-2", NO_TIERED_STORAGE)),
+            new Key("local.retention.ms", "-2", onlyValue("-2", NO_TIERED_STORAGE)),
             new Key(MAX_COMPACTION_LAG_MS, LONG_MAX, longAtLeast(1)),
             new Key(MAX_MESSAGE_BYTES, "1048588", intBetween(0, Integer.MAX_VALUE)),
             new Key("message.timestamp.after.max.ms", "3600000", longAtLeast(0)),
@@ -59,9 +73,10 @@ public final class TopicConfigs {
             new Key(MIN_COMPACTION_LAG_MS, "0", longAtLeast(0)),
             new Key("min.insync.replicas", "1", intBetween(1, Integer.MAX_VALUE)),
             new Key("preallocate", "false", TopicConfigs::bool),
-            new Key("remote.log.copy.disable", "false", TopicConfigs::bool),
-            new Key("remote.log.delete.on.disable", "false", TopicConfigs::bool),
-            new Key("remote.storage.enable", "false", TopicConfigs::bool),
+            new Key(PRODUCER_ID_EXPIRATION_MS, "86400000", intBetween(1, Integer.MAX_VALUE)),
+            new Key("remote.log.copy.disable", "false", onlyFalse(NO_TIERED_STORAGE)),
+            new Key("remote.log.delete.on.disable", "false", onlyFalse(NO_TIERED_STORAGE)),
+            new Key("remote.storage.enable", "false", onlyFalse(NO_TIERED_STORAGE)),
             new Key(RETENTION_BYTES, "-1", longAtLeast(Long.MIN_VALUE)),
             new Key(RETENTION_MS, "604800000", longAtLeast(-1)),
             new Key(SEGMENT_BYTES, "1073741824", intBetween(14, Integer.MAX_VALUE)),
@@ -108,6 +123,19 @@ public final class TopicConfigs {
         result.put(MAX_MESSAGE_BYTES, Integer.toString(brokerDefaults.maxMessageBytes()));
         result.put(INDEX_INTERVAL_BYTES, Integer.toString(brokerDefaults.indexIntervalBytes()));
         result.put(MESSAGE_TIMESTAMP_TYPE, brokerDefaults.logAppendTime() ? "LogAppendTime" : "CreateTime");
+        result.put(COMPRESSION_TYPE, brokerDefaults.compressionType());
+        result.put(COMPRESSION_GZIP_LEVEL, Integer.toString(brokerDefaults.compressionGzipLevel()));
+        result.put(COMPRESSION_LZ4_LEVEL, Integer.toString(brokerDefaults.compressionLz4Level()));
+        result.put(COMPRESSION_ZSTD_LEVEL, Integer.toString(brokerDefaults.compressionZstdLevel()));
+        result.put(MESSAGE_TIMESTAMP_BEFORE_MAX_MS, Long.toString(brokerDefaults.timestampBeforeMaxMs()));
+        result.put(MESSAGE_TIMESTAMP_AFTER_MAX_MS, Long.toString(brokerDefaults.timestampAfterMaxMs()));
+        result.put(SEGMENT_JITTER_MS, Long.toString(brokerDefaults.segmentJitterMs()));
+        result.put(SEGMENT_INDEX_BYTES, Integer.toString(brokerDefaults.segmentIndexBytes()));
+        result.put(FILE_DELETE_DELAY_MS, Long.toString(brokerDefaults.fileDeleteDelayMs()));
+        result.put(FLUSH_MESSAGES, Long.toString(brokerDefaults.flushMessages()));
+        result.put(FLUSH_MS, Long.toString(brokerDefaults.flushMs()));
+        result.put(PREALLOCATE, Boolean.toString(brokerDefaults.preallocate()));
+        result.put(PRODUCER_ID_EXPIRATION_MS, Long.toString(brokerDefaults.producerIdExpirationMs()));
         if (overrides != null) {
             overrides.forEach((key, value) -> {
                 if (KEYS.containsKey(key) && value != null) {
@@ -132,6 +160,20 @@ public final class TopicConfigs {
                 intOr(overrides.get(INDEX_INTERVAL_BYTES), base.indexIntervalBytes()),
                 overrides.containsKey(MESSAGE_TIMESTAMP_TYPE)
                         ? overrides.get(MESSAGE_TIMESTAMP_TYPE).trim().equals("LogAppendTime") : base.logAppendTime(),
+                overrides.containsKey(COMPRESSION_TYPE) ? overrides.get(COMPRESSION_TYPE).trim() : base.compressionType(),
+                intOr(overrides.get(COMPRESSION_GZIP_LEVEL), base.compressionGzipLevel()),
+                intOr(overrides.get(COMPRESSION_LZ4_LEVEL), base.compressionLz4Level()),
+                intOr(overrides.get(COMPRESSION_ZSTD_LEVEL), base.compressionZstdLevel()),
+                longOr(overrides.get(MESSAGE_TIMESTAMP_BEFORE_MAX_MS), base.timestampBeforeMaxMs()),
+                longOr(overrides.get(MESSAGE_TIMESTAMP_AFTER_MAX_MS), base.timestampAfterMaxMs()),
+                longOr(overrides.get(SEGMENT_JITTER_MS), base.segmentJitterMs()),
+                intOr(overrides.get(SEGMENT_INDEX_BYTES), base.segmentIndexBytes()),
+                longOr(overrides.get(FILE_DELETE_DELAY_MS), base.fileDeleteDelayMs()),
+                longOr(overrides.get(FLUSH_MESSAGES), base.flushMessages()),
+                longOr(overrides.get(FLUSH_MS), base.flushMs()),
+                overrides.containsKey(PREALLOCATE) ? Boolean.parseBoolean(overrides.get(PREALLOCATE).trim())
+                        : base.preallocate(),
+                longOr(overrides.get(PRODUCER_ID_EXPIRATION_MS), base.producerIdExpirationMs()),
                 compaction(base.compaction(), overrides));
     }
 
@@ -209,6 +251,22 @@ public final class TopicConfigs {
     private static String bool(String v) {
         String t = v.trim();
         return t.equalsIgnoreCase("true") || t.equalsIgnoreCase("false") ? null : "must be true or false";
+    }
+
+    /** A key Chronik accepts only at {@code value} (its default), because what other values ask for is missing. */
+    private static Function<String, String> onlyValue(String value, String why) {
+        return v -> {
+            String bad = longAtLeast(Long.MIN_VALUE).apply(v);
+            return bad != null ? bad : Long.parseLong(v.trim()) == Long.parseLong(value) ? null : why;
+        };
+    }
+
+    /** A boolean key Chronik accepts only as false. */
+    private static Function<String, String> onlyFalse(String why) {
+        return v -> {
+            String bad = bool(v);
+            return bad != null ? bad : v.trim().equalsIgnoreCase("false") ? null : why;
+        };
     }
 
     private static Function<String, String> oneOf(String... allowed) {

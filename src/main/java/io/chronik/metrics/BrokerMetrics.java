@@ -27,6 +27,12 @@ public final class BrokerMetrics {
     private final Counter readsPaused;
     private final Counter readsPausedSeconds;
     private final Counter channelUnwritable;
+    private final Counter readsHeldForMemory;
+    private final Counter readsHeldForLane;
+    private final Counter responsesOffEventLoop;
+    private final Counter connectionsIdleClosed;
+    private final Counter connectionsRejected;
+    private final Counter acceptPaused;
     private final AtomicLong connections = new AtomicLong();
 
     public BrokerMetrics(MeterRegistry registry) {
@@ -46,6 +52,24 @@ public final class BrokerMetrics {
                 .description("Time sockets spent not being read because of backpressure").register(registry);
         channelUnwritable = Counter.builder("chronik.channel.unwritable")
                 .description("Times a connection's outbound buffer passed its high-water mark").register(registry);
+        readsHeldForMemory = Counter.builder("chronik.reads.held").tag("reason", "request-memory")
+                .description("Times a connection stopped reading until request memory or a full append lane had room")
+                .register(registry);
+        readsHeldForLane = Counter.builder("chronik.reads.held").tag("reason", "append-lane")
+                .description("Times a connection stopped reading until request memory or a full append lane had room")
+                .register(registry);
+        responsesOffEventLoop = Counter.builder("chronik.responses.off.event.loop")
+                .description("Responses encoded outside their connection's event loop (only while the listener stops)")
+                .register(registry);
+        connectionsIdleClosed = Counter.builder("chronik.connections.idle.closed")
+                .description("Connections closed because they were idle longer than chronik.listener.connections-max-idle")
+                .register(registry);
+        connectionsRejected = Counter.builder("chronik.connections.rejected")
+                .description("Connections closed at once because their address had chronik.listener.max-connections-per-ip open")
+                .register(registry);
+        acceptPaused = Counter.builder("chronik.connections.accept.paused")
+                .description("Times the listener stopped accepting because chronik.listener.max-connections were open")
+                .register(registry);
         registry.gauge("chronik.connections", connections);
     }
 
@@ -89,6 +113,32 @@ public final class BrokerMetrics {
 
     public void channelUnwritable() {
         channelUnwritable.increment();
+    }
+
+    /** A connection stopped reading because the broker's request memory (max-queued-request-bytes) was used up. */
+    public void readsHeldForMemory() {
+        readsHeldForMemory.increment();
+    }
+
+    /** A connection stopped reading until an append lane it queued to has room again. */
+    public void readsHeldForLane() {
+        readsHeldForLane.increment();
+    }
+
+    public void responseOffEventLoop() {
+        responsesOffEventLoop.increment();
+    }
+
+    public void connectionClosedIdle() {
+        connectionsIdleClosed.increment();
+    }
+
+    public void connectionRejected() {
+        connectionsRejected.increment();
+    }
+
+    public void acceptPaused() {
+        acceptPaused.increment();
     }
 
     /** Topics that were removed stop being reported. */

@@ -6,10 +6,14 @@ import io.netty.util.ReferenceCounted;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.requests.AbstractRequest;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
  * One decoded request. Its body may reference the frame's bytes (produce records are slices of the
- * frame, never copies), so the request holds the frame until it is released: the pipeline releases it when
- * the handling completes; a handler that keeps using record bytes after that retains it.
+ * frame, never copies), so the request holds the frame until it is released: the pipeline releases it as soon as
+ * the handler's {@code handle} has returned; a handler that keeps using record bytes after that retains it (produce
+ * does, until its appends are done). Everything else about the request (header fields, the parsed body apart from
+ * records) stays readable after the release.
  */
 public final class KafkaRequest extends AbstractReferenceCounted {
     private final Api api;
@@ -20,6 +24,9 @@ public final class KafkaRequest extends AbstractReferenceCounted {
     private final ByteBuf frame;
     private final boolean unsupportedVersion;
     private final String clientHost;
+    private RequestMemory memory;
+    private int chargedBytes;
+    private CompletableFuture<?> intakeHold;
 
     KafkaRequest(Api api, short version, int correlationId, String clientId, AbstractRequest request, ByteBuf frame,
                  boolean unsupportedVersion, String clientHost) {
@@ -78,10 +85,32 @@ public final class KafkaRequest extends AbstractReferenceCounted {
         return request.getErrorResponse(error).data();
     }
 
+    /** Charges this request's frame to {@code memory} until the frame is released for good. */
+    public void chargeTo(RequestMemory memory, int bytes) {
+        this.memory = memory;
+        this.chargedBytes = bytes;
+    }
+
+    /**
+     * Asks the connection to read no further request until {@code admitted} completes: the handler queued work
+     * behind a full append lane. Called by the handler, on the event loop, before {@code handle} returns.
+     */
+    public void holdIntakeUntil(CompletableFuture<?> admitted) {
+        intakeHold = intakeHold == null || intakeHold.isDone() ? admitted : CompletableFuture.allOf(intakeHold, admitted);
+    }
+
+    /** What the connection waits for before it reads again, or null. */
+    public CompletableFuture<?> intakeHold() {
+        return intakeHold;
+    }
+
     @Override
     protected void deallocate() {
         if (frame != null) {
             frame.release();
+        }
+        if (memory != null) {
+            memory.release(chargedBytes);
         }
     }
 

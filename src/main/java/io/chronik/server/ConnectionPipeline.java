@@ -8,6 +8,7 @@ import io.chronik.protocol.RequestDecoder;
 import io.chronik.protocol.ResponseEncoder;
 import io.chronik.protocol.ResponseEncoder.EncodedResponse;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
 import org.apache.kafka.common.protocol.ApiMessage;
 import io.netty.util.ReferenceCounted;
 import io.netty.util.ReferenceCountUtil;
@@ -19,15 +20,19 @@ import reactor.netty.Connection;
 import reactor.netty.NettyInbound;
 import reactor.netty.NettyOutbound;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One connection, read top to bottom: receive frames, decode, handle up to {@code maxInFlight} concurrently,
- * emit responses strictly in request order, send them (several per flush).
+ * emit responses strictly in request order, send them (several per flush). Handlers' results continue on the
+ * connection's event loop, so ordering and encoding always run there.
  *
  * <p>Backpressure: the send side requests responses only while the channel is writable; flatMapSequential
- * requests a new request only when fewer than maxInFlight are pending; with no demand, Reactor Netty turns
- * autoRead off, so a client that stops reading stops being read. Nothing on this path queues without bound.
+ * requests a new request only when fewer than maxInFlight are pending; the {@link ReadGate} passes that demand on
+ * only while the broker's request memory has room and no append of this connection waits for a full lane; with no
+ * demand, Reactor Netty turns autoRead off, so a client that stops reading stops being read. Nothing on this path
+ * queues without bound.
  */
 final class ConnectionPipeline {
     private static final Logger log = LoggerFactory.getLogger(ConnectionPipeline.class);
@@ -37,9 +42,14 @@ final class ConnectionPipeline {
     private final int maxInFlight;
     private final AtomicInteger inFlight;
     private final BrokerMetrics metrics;
+    private final RequestMemoryPool memory;
+    private final long maxIdleNanos;
 
+    /** @param maxIdleNanos connections idle this long are closed; negative: never */
     ConnectionPipeline(RequestDecoder decoder, RequestDispatcher dispatcher, int maxInFlight, AtomicInteger inFlight,
-                       BrokerMetrics metrics) {
+                       BrokerMetrics metrics, RequestMemoryPool memory, long maxIdleNanos) {
+        this.memory = memory;
+        this.maxIdleNanos = maxIdleNanos;
         this.decoder = decoder;
         this.dispatcher = dispatcher;
         this.maxInFlight = maxInFlight;
@@ -59,13 +69,18 @@ final class ConnectionPipeline {
         ResponseEncoder encoder = new ResponseEncoder(outbound.alloc());
         ReadDemand demand = new ReadDemand(metrics);
         String clientHost = clientHost(connection.channel().remoteAddress());
-        Flux<Object> responses = inbound.receiveObject()
+        EventLoop loop = connection.channel().eventLoop();
+        ReadGate gate = new ReadGate(inbound.receiveObject(), loop, memory, metrics);
+        IdleConnectionCloser idle = maxIdleNanos > 0 ? new IdleConnectionCloser(maxIdleNanos, gate::holding, metrics) : null;
+        if (idle != null) {
+            connection.addHandlerLast("chronik-idle", idle);
+        }
+        Flux<Object> responses = gate
                 .doOnRequest(demand::requested)
                 .doOnNext(frame -> demand.delivered())
                 .doFinally(signal -> demand.closed())
-                // Reactor Netty releases each received message after onNext; the request keeps the frame.
-                .map(frame -> decoder.decode(((ByteBuf) frame).retain(), clientHost))
-                .flatMapSequential(this::handle, maxInFlight, 1)
+                .map(frame -> admit((ByteBuf) frame, clientHost))
+                .flatMapSequential(request -> handle(request, loop, gate, idle), maxInFlight, 1)
                 // Encoded only once in order: until here a response is plain heap objects, so a response that
                 // completes after its connection went away holds no buffer or open file.
                 .<EncodedResponse>handle((ready, sink) -> {
@@ -73,6 +88,9 @@ final class ConnectionPipeline {
                         // Every earlier response has gone out before this point: now the connection closes.
                         sink.error(ready.close());
                     } else {
+                        if (!loop.inEventLoop()) {
+                            metrics.responseOffEventLoop();
+                        }
                         sink.next(encoder.encode(ready.request(), ready.body()));
                     }
                 })
@@ -88,16 +106,49 @@ final class ConnectionPipeline {
                 });
     }
 
-    private Mono<Ready> handle(KafkaRequest request) {
+    /** Decodes a frame and charges it to the broker's request memory until the request is released. */
+    private KafkaRequest admit(ByteBuf frame, String clientHost) {
+        int bytes = frame.readableBytes();
+        memory.charge(bytes);
+        KafkaRequest request;
+        try {
+            // Reactor Netty releases each received message after onNext; the request keeps the frame.
+            request = decoder.decode(frame.retain(), clientHost);
+        } catch (RuntimeException e) {
+            memory.release(bytes);
+            throw e;
+        }
+        request.chargeTo(memory, bytes);
+        return request;
+    }
+
+    private Mono<Ready> handle(KafkaRequest request, EventLoop loop, ReadGate gate, IdleConnectionCloser idle) {
         inFlight.incrementAndGet();
+        if (idle != null) {
+            idle.requestStarted();
+        }
         long start = System.nanoTime();
-        return dispatcher.dispatch(request)
+        Mono<ApiMessage> handled;
+        try {
+            handled = dispatcher.dispatch(request);
+        } finally {
+            CompletableFuture<?> hold = request.intakeHold();
+            if (hold != null) {
+                gate.holdUntil(hold);
+            }
+            // The handler has taken what it needs; one that still reads the frame (produce) has retained it.
+            request.release();
+        }
+        // Whichever thread completes the handling, the response continues on the connection's event loop.
+        return new OnEventLoop<>(handled, loop)
                 .map(body -> new Ready(request, body, null))
                 .onErrorResume(CloseConnectionException.class, e -> Mono.just(new Ready(request, null, e)))
                 .doFinally(signal -> {
                     inFlight.decrementAndGet();
+                    if (idle != null) {
+                        idle.requestFinished();
+                    }
                     metrics.requestCompleted(request.api(), System.nanoTime() - start);
-                    request.release();
                 });
     }
 

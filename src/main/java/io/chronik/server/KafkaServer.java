@@ -34,6 +34,8 @@ public final class KafkaServer implements SmartLifecycle {
     private final BrokerMetrics metrics;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
+    private final RequestMemoryPool requestMemory;
+    private final long maxIdleNanos;
     private volatile DisposableServer server;
     private volatile LoopResources loops;
 
@@ -41,6 +43,10 @@ public final class KafkaServer implements SmartLifecycle {
         this.props = props;
         this.dispatcher = dispatcher;
         this.metrics = metrics;
+        this.requestMemory = new RequestMemoryPool(ListenerSettings.maxQueuedRequestBytes(props));
+        this.maxIdleNanos = ListenerSettings.connectionsMaxIdleNanos(props);
+        metrics.gauge("chronik.request.memory.bytes", "Bytes of requests being read or handled, all connections",
+                requestMemory, RequestMemoryPool::used);
         metrics.gauge("chronik.inflight.requests", "Requests being handled, all connections", inFlight, AtomicInteger::get);
         metrics.gauge("chronik.pending.response.bytes", "Response bytes written but not yet sent to the socket",
                 channels, KafkaServer::pendingBytes);
@@ -74,7 +80,7 @@ public final class KafkaServer implements SmartLifecycle {
         RequestDecoder decoder = new RequestDecoder(dispatcher.apiTable());
         int maxFrame = (int) Math.min(Integer.MAX_VALUE, props.getMaxRequestBytes().toBytes());
         ConnectionPipeline pipeline = new ConnectionPipeline(decoder, dispatcher, props.getMaxInFlightPerConnection(),
-                inFlight, metrics);
+                inFlight, metrics, requestMemory, maxIdleNanos);
         TcpServer tcp = TcpServer.create()
                 .runOn(loops, nativeTransport)
                 .host(l.getHost())
@@ -96,6 +102,14 @@ public final class KafkaServer implements SmartLifecycle {
                     in.withConnection(c -> connection[0] = c);
                     return pipeline.serve(in, out, connection[0]);
                 });
+        if (l.getMaxConnections() < Integer.MAX_VALUE || l.getMaxConnectionsPerIp() < Integer.MAX_VALUE) {
+            // Not accepting until the limiter sits on the listening channel, so no connection escapes the count.
+            ConnectionLimiter limiter = new ConnectionLimiter(l.getMaxConnections(), l.getMaxConnectionsPerIp(), metrics);
+            tcp = tcp.option(ChannelOption.AUTO_READ, false).doOnBound(bound -> {
+                bound.channel().pipeline().addFirst("chronik-connection-limiter", limiter);
+                bound.channel().config().setAutoRead(true);
+            });
+        }
         if (l.getSendBufferSize().toBytes() > 0) {
             tcp = tcp.childOption(ChannelOption.SO_SNDBUF, (int) l.getSendBufferSize().toBytes());
         }

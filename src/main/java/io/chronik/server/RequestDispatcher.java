@@ -39,12 +39,19 @@ public final class RequestDispatcher {
     }
 
     /**
-     * The handler's response; an unexpected failure becomes the API's error response (UNKNOWN_SERVER_ERROR). A
-     * {@link CloseConnectionException} passes through, for the connection to close in order.
+     * Calls the handler now (its {@code handle} has returned when this does) and returns its response; an unexpected
+     * failure becomes the API's error response (UNKNOWN_SERVER_ERROR). A {@link CloseConnectionException} passes
+     * through, for the connection to close in order.
      */
     Mono<ApiMessage> dispatch(KafkaRequest request) {
         RequestHandler handler = handlers.get(request.api());
-        return Mono.defer(() -> handler.handle(request)).map(ApiMessage.class::cast)
+        Mono<? extends ApiMessage> handled;
+        try {
+            handled = handler.handle(request);
+        } catch (RuntimeException e) {
+            handled = Mono.error(e);
+        }
+        return handled.map(ApiMessage.class::cast)
                 .onErrorResume(e -> !(e instanceof CloseConnectionException), e -> {
                     log.warn("{} failed: {}", request, e.toString(), e);
                     return Mono.fromCallable(() -> request.errorResponse(e));

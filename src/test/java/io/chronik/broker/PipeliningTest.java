@@ -154,6 +154,13 @@ class PipeliningTest {
             assertThat(producer.send(new ProducerRecord<>("pipe", 1, "k", "after-disconnects")).get(30, TimeUnit.SECONDS)
                     .offset()).isNotNegative();
         }
+        // Nothing stays charged to the broker's request memory: every frame of the closed connections was given back.
+        var registry = broker.bean(io.micrometer.core.instrument.MeterRegistry.class);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (registry.get("chronik.request.memory.bytes").gauge().value() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(registry.get("chronik.request.memory.bytes").gauge().value()).isZero();
     }
 
     @Test

@@ -7,6 +7,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.LongDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -35,7 +36,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Kafka Streams against Chronik: the word count of {@link WordCountApp} (a repartition topic and a changelog-backed
  * store) counts every line, is stopped, and after more input and the loss of its local state resumes from its
- * committed offsets, restores the store from the changelog and counts only the new lines on top. Streams brings
+ * committed offsets, restores the store from the changelog and counts only the new lines on top. The changelog is a
+ * compacted topic whose segments roll every 100 ms ({@code segment.ms}, set by {@link WordCountApp} through
+ * {@code Materialized.withLoggingEnabled}) and are cleanable when 1 % of it is superseded, so a log cleaner compacts it
+ * while the test runs; compacted or not, it must hold the latest count of every word. Streams brings
  * its own assignor over the classic group protocol, creates its internal topics through the AdminClient, uses
  * idempotent producers and purges repartition topics with DeleteRecords.
  */
@@ -93,6 +97,28 @@ class KafkaStreamsTest {
         return latest;
     }
 
+    /** Reads the changelog to its end offsets into the latest value per key; returns the sum of its end offsets. */
+    private static long latestInChangelog(TestBroker broker, String changelog, Map<String, Long> latest) {
+        Properties props = broker.clientProperties();
+        props.put("key.deserializer", StringDeserializer.class.getName());
+        props.put("value.deserializer", LongDeserializer.class.getName());
+        try (KafkaConsumer<String, Long> consumer = new KafkaConsumer<>(props)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(changelog).stream()
+                    .map(p -> new TopicPartition(changelog, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, Long> r : consumer.poll(Duration.ofMillis(200))) {
+                    latest.put(r.key(), r.value());
+                }
+            }
+            assertThat(partitions).as("read %s to its end offsets %s", changelog, end).allMatch(tp -> consumer.position(tp) >= end.get(tp));
+            return end.values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
     private Process startApp(TestBroker broker, List<String> output) throws IOException {
         String classpath = STREAMS_LIB.toAbsolutePath() + "/*" + java.io.File.pathSeparator + Path.of("target", "test-classes").toAbsolutePath();
         Process app = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-cp", classpath,
@@ -145,15 +171,18 @@ class KafkaStreamsTest {
             }
             assertThat(output).as("a clean shutdown (LeaveGroup, final commit)").contains("STATE RUNNING", "STATE NOT_RUNNING");
 
+            String changelog;
             try (Admin admin = Clients.admin(broker)) {
                 Set<String> topics = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-                String changelog = topics.stream().filter(t -> t.startsWith("word-count-") && t.endsWith("-changelog")).findFirst()
+                changelog = topics.stream().filter(t -> t.startsWith("word-count-") && t.endsWith("-changelog")).findFirst()
                         .orElseThrow(() -> new AssertionError("no changelog topic in " + topics));
                 assertThat(topics).contains("word-count-by-word-repartition");
                 Map<String, String> configs = admin.describeConfigs(List.of(new ConfigResource(ConfigResource.Type.TOPIC, changelog)))
                         .all().get(30, TimeUnit.SECONDS).values().iterator().next().entries().stream()
                         .collect(Collectors.toMap(e -> e.name(), e -> e.value() == null ? "" : e.value()));
-                assertThat(configs).containsEntry("cleanup.policy", "compact");
+                // WordCountApp's changelog settings, under which a log cleaner compacts the changelog during the test
+                assertThat(configs).containsEntry("cleanup.policy", "compact").containsEntry("segment.ms", "100")
+                        .containsEntry("min.cleanable.dirty.ratio", "0.01");
             }
 
             // More input while the application is down, and its local state is gone: it restores the counts from
@@ -169,6 +198,11 @@ class KafkaStreamsTest {
                 stop(again);
             }
             assertThat(second).as("app output").contains("STATE RUNNING", "STATE NOT_RUNNING");
+            // Compacted or not, the changelog holds the latest count of every word; its end offsets count every update.
+            Map<String, Long> changelogCounts = new HashMap<>();
+            long updates = latestInChangelog(broker, changelog, changelogCounts);
+            assertThat(changelogCounts).as("the latest value per key in %s", changelog).isEqualTo(expected(2 * LINES));
+            assertThat(updates).as("records written to %s", changelog).isGreaterThan(changelogCounts.size());
         }
     }
 }

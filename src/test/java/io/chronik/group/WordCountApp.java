@@ -1,16 +1,20 @@
 package io.chronik.group;
 
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 
@@ -20,12 +24,17 @@ import java.util.concurrent.CountDownLatch;
  * ("STATE RUNNING", ...) and closes cleanly on SIGTERM. Arguments: bootstrap servers, state directory.
  */
 public final class WordCountApp {
+    private static final Map<String, String> CHANGELOG_CONFIGS = Map.of("segment.ms", "100", "min.cleanable.dirty.ratio", "0.01");
+
     public static void main(String[] args) throws InterruptedException {
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream("lines", Consumed.with(Serdes.String(), Serdes.String()))
                 .flatMap((key, line) -> Arrays.stream(line.split(" ")).map(w -> KeyValue.pair(w, w)).toList())
                 .groupByKey(Grouped.with("by-word", Serdes.String(), Serdes.String()))
-                .count()
+                // The changelog rolls a segment every 100 ms of appends and is cleanable once 1 % of it is superseded,
+                // so a log cleaner compacts it while the test runs.
+                .count(Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>with(Serdes.String(), Serdes.Long())
+                        .withLoggingEnabled(CHANGELOG_CONFIGS))
                 .toStream()
                 .to("counts", Produced.with(Serdes.String(), Serdes.Long()));
         Properties props = new Properties();

@@ -43,6 +43,7 @@ class CleanerCrashTest extends LogTestSupport {
     private StorageConfig config() {
         // Replaced segments wait for file.delete.delay, as fetches may hold slices of them: a crash finds them there.
         return new StorageConfig(dir, SMALL, false, 1, 1000, 3_600_000, DELETE_DELAY_MS,
+                StorageConfig.DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
                 new LogCleanerConfig(0, Double.MAX_VALUE, 4 << 20, 15_000));
     }
 

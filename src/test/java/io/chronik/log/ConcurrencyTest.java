@@ -88,23 +88,29 @@ class ConcurrencyTest extends LogTestSupport {
     }
 
     @Test
-    void aFullLaneRefusesAppendsWithAStorageError() throws Exception {
+    void aFullLaneTakesTheAppendButTellsTheSubmitterToWait() throws Exception {
         StorageConfig config = new StorageConfig(dir, SMALL, false, 1, 1, 3_600_000, 0);
         try (LogManager manager = start(config)) {
             Log log = createLog(manager, "full", Map.of());
             HeldLane held = holdLane(log);
             CompletableFuture<AppendResult> queued = log.append(TestBatches.batch(1, 1), false);
-            AppendResult refused = await(log.append(TestBatches.batch(1, 1), false));
-            assertThat(refused.error()).isEqualTo(LogError.KAFKA_STORAGE_ERROR);
-            assertThat(refused.message()).isEqualTo("append queue full");
+            AppendBatch waiting = new AppendBatch();
+            CompletableFuture<AppendResult> third = waiting.add(log, TestBatches.batch(1, 1), false);
+            CompletableFuture<?> admitted = waiting.submit();
+            assertThat(admitted).as("the submitter is told to wait").isNotNull();
+            assertThat(admitted.isDone()).isFalse();
+            assertThat(third.isDone()).isFalse();
             held.release().countDown();
+            await(admitted);
             assertThat(await(held.append()).baseOffset()).isZero();
             assertThat(await(queued).baseOffset()).isEqualTo(1);
+            assertThat(await(third).error()).isEqualTo(LogError.NONE);
+            assertThat(await(third).baseOffset()).isEqualTo(2);
         }
     }
 
     @Test
-    void aBatchQueuesOneTaskPerLaneAndIsRefusedWhole() throws Exception {
+    void aBatchQueuesOneTaskPerLaneAndWaitsWholeForAFullLane() throws Exception {
         StorageConfig config = new StorageConfig(dir, SMALL, false, 1, 1, 3_600_000, 0);
         try (LogManager manager = start(config)) {
             Log a = createLog(manager, "batch-a", Map.of());
@@ -115,20 +121,22 @@ class ConcurrencyTest extends LogTestSupport {
             CompletableFuture<AppendResult> a1 = queued.add(a, TestBatches.batch(2, 2), false);
             CompletableFuture<AppendResult> b1 = queued.add(b, TestBatches.batch(3, 3), false);
             CompletableFuture<AppendResult> a2 = queued.add(a, TestBatches.batch(1, 4), false);
-            queued.submit();
-            AppendBatch refused = new AppendBatch();
-            CompletableFuture<AppendResult> r1 = refused.add(a, TestBatches.batch(1, 5), false);
-            CompletableFuture<AppendResult> r2 = refused.add(b, TestBatches.batch(1, 6), false);
-            refused.submit();
-            assertThat(await(r1).error()).isEqualTo(LogError.KAFKA_STORAGE_ERROR);
-            assertThat(await(r2).message()).isEqualTo("append queue full");
+            assertThat(queued.submit()).isNull();
+            AppendBatch waiting = new AppendBatch();
+            CompletableFuture<AppendResult> w1 = waiting.add(a, TestBatches.batch(1, 5), false);
+            CompletableFuture<AppendResult> w2 = waiting.add(b, TestBatches.batch(1, 6), false);
+            CompletableFuture<?> admitted = waiting.submit();
+            assertThat(admitted).isNotNull();
             held.release().countDown();
+            await(admitted);
             assertThat(await(held.append()).baseOffset()).isZero();
-            // Appended in the order they were added.
+            // Appended in the order they were added, the waiting batch after the queued one.
             assertThat(await(a1).baseOffset()).isEqualTo(1);
             assertThat(await(a2).baseOffset()).isEqualTo(3);
             assertThat(await(b1).baseOffset()).isZero();
             assertThat(await(b1).recordCount()).isEqualTo(3);
+            assertThat(await(w1).baseOffset()).isEqualTo(4);
+            assertThat(await(w2).baseOffset()).isEqualTo(3);
         }
     }
 

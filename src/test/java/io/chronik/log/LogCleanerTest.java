@@ -37,6 +37,7 @@ class LogCleanerTest extends LogTestSupport {
     /** No cleaner threads: each test runs rounds itself with {@link LogCleaner#cleanOnce}. */
     private LogManager startManual() throws IOException {
         StorageConfig cfg = new StorageConfig(dir, SMALL, false, 1, 1000, 3_600_000, 0,
+                StorageConfig.DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
                 new LogCleanerConfig(0, Double.MAX_VALUE, 4 << 20, 15_000));
         manager = new LogManager(cfg, LogMetrics.NOOP, CleanerHook.NONE);
         manager.startup();
@@ -93,6 +94,7 @@ class LogCleanerTest extends LogTestSupport {
     @Test
     void aSmallDedupeBufferCleansALargeDirtyPartInSeveralRounds() throws Exception {
         StorageConfig cfg = new StorageConfig(dir, SMALL, false, 1, 1000, 3_600_000, 0,
+                StorageConfig.DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
                 new LogCleanerConfig(0, Double.MAX_VALUE, OffsetMap.BYTES_PER_SLOT * 101, 15_000));
         manager = new LogManager(cfg, LogMetrics.NOOP, CleanerHook.NONE);
         manager.startup();
@@ -125,6 +127,7 @@ class LogCleanerTest extends LogTestSupport {
     void appendsAndReadsGoOnWhileTheCleanerReplacesSegments() throws Exception {
         // Replaced files stay for file.delete.delay, as fetches hold slices of them by path.
         StorageConfig cfg = new StorageConfig(dir, SMALL, false, 1, 1000, 3_600_000, 600_000,
+                StorageConfig.DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
                 new LogCleanerConfig(0, Double.MAX_VALUE, 4 << 20, 15_000));
         manager = new LogManager(cfg, LogMetrics.NOOP, CleanerHook.NONE);
         manager.startup();

@@ -1,11 +1,19 @@
 package io.chronik.log;
 
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
+import org.apache.kafka.common.record.internal.RecordBatch;
+
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
-/** Writes valid (uncompressed) v2 record batches by hand, and a few broken ones. */
+/** Writes valid v2 record batches (by hand, or with Kafka's record builder when compressed), and a few broken ones. */
 final class TestBatches {
     static final long NO_PRODUCER_ID = -1;
 
@@ -61,6 +69,27 @@ final class TestBatches {
         b.flip();
         RecordBatchHeader.writeCrc(b, 0, size);
         return b;
+    }
+
+    /**
+     * One batch written by Kafka's own record builder: a record per timestamp, values "v0".., keys "k0"... and a
+     * header, compressed with {@code compression}, optionally idempotent.
+     */
+    static ByteBuffer records(Compression compression, long producerId, short epoch, int baseSequence,
+                              long... timestamps) {
+        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(1024), RecordBatch.CURRENT_MAGIC_VALUE,
+                compression, TimestampType.CREATE_TIME, 0L, RecordBatch.NO_TIMESTAMP, producerId, epoch, baseSequence,
+                false, RecordBatch.NO_PARTITION_LEADER_EPOCH);
+        for (int i = 0; i < timestamps.length; i++) {
+            builder.appendWithOffset(i, timestamps[i], ("k" + i).getBytes(StandardCharsets.UTF_8),
+                    ("v" + i).getBytes(StandardCharsets.UTF_8),
+                    new Header[] {new RecordHeader("h", ("x" + i).getBytes(StandardCharsets.UTF_8))});
+        }
+        return builder.build().buffer();
+    }
+
+    static ByteBuffer records(Compression compression, long... timestamps) {
+        return records(compression, NO_PRODUCER_ID, (short) -1, -1, timestamps);
     }
 
     static ByteBuffer concat(ByteBuffer... buffers) {
