@@ -456,7 +456,7 @@ public final class Log {
         LogSegment active = activeSegment();
         if (active.size() > 0 && (active.size() + (long) bytes > cfg.segmentBytes()
                 || active.timeWaitedForRoll(now, appendMaxTimestamp) > cfg.segmentMs()
-                || lastOffset - active.baseOffset() > Integer.MAX_VALUE)) {
+                || lastOffset - active.baseOffset() > Integer.MAX_VALUE || active.indexesFull())) {
             return roll(now);
         }
         return active;
@@ -467,7 +467,7 @@ public final class Log {
         LogSegment old = activeSegment();
         long base = committed.offset();
         old.onBecomeInactive();
-        LogSegment next = LogSegment.create(dir, base, now);
+        LogSegment next = LogSegment.create(dir, base, now, config.segmentIndexBytes());
         segments.put(base, next);
         committed = new Committed(base, next, 0);
         try {
@@ -602,6 +602,11 @@ public final class Log {
 
     int segmentCount() {
         return segments.size();
+    }
+
+    /** The base offsets of the segments, oldest first (tests). */
+    List<Long> segmentBaseOffsets() {
+        return new ArrayList<>(segments.keySet());
     }
 
     ProducerStateManager producerState() {

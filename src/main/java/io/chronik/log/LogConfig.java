@@ -13,9 +13,20 @@ import java.util.Map;
  * @param maxMessageBytes    max.message.bytes: largest record batch accepted
  * @param indexIntervalBytes index.interval.bytes: bytes between offset/time index entries
  * @param logAppendTime      message.timestamp.type=LogAppendTime: the broker stamps batches with its clock
+ * @param segmentIndexBytes  segment.index.bytes: size each index of the active segment is preallocated to; the
+ *                           segment rolls when an index is full
  */
 public record LogConfig(int segmentBytes, long segmentMs, long retentionMs, long retentionBytes,
-                        int maxMessageBytes, int indexIntervalBytes, boolean logAppendTime) {
+                        int maxMessageBytes, int indexIntervalBytes, boolean logAppendTime, int segmentIndexBytes) {
+
+    /** Kafka's segment.index.bytes default. */
+    public static final int DEFAULT_SEGMENT_INDEX_BYTES = 10 * 1024 * 1024;
+
+    public LogConfig(int segmentBytes, long segmentMs, long retentionMs, long retentionBytes, int maxMessageBytes,
+                     int indexIntervalBytes, boolean logAppendTime) {
+        this(segmentBytes, segmentMs, retentionMs, retentionBytes, maxMessageBytes, indexIntervalBytes, logAppendTime,
+                DEFAULT_SEGMENT_INDEX_BYTES);
+    }
 
     /** Kafka's broker defaults. */
     public static final LogConfig KAFKA_DEFAULTS = new LogConfig(1 << 30, 7L * 24 * 3600 * 1000,

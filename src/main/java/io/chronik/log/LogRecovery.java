@@ -51,12 +51,12 @@ final class LogRecovery {
             for (int i = 0; i < bases.size(); i++) {
                 boolean last = i == bases.size() - 1;
                 LogSegment segment = LogSegment.open(dir, bases.get(i), config.indexIntervalBytes(),
-                        last && !cleanShutdown, nowMs);
+                        last && !cleanShutdown, last, config.segmentIndexBytes(), nowMs);
                 segments.put(segment.baseOffset(), segment);
             }
             if (segments.isEmpty()) {
                 long base = Math.max(0, storedStart);
-                segments.put(base, LogSegment.create(dir, base, nowMs));
+                segments.put(base, LogSegment.create(dir, base, nowMs, config.segmentIndexBytes()));
             }
             LogSegment active = segments.lastEntry().getValue();
             long logEnd = active.nextOffset();

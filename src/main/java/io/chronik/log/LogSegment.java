@@ -73,43 +73,58 @@ final class LogSegment implements GroupCommitter.Syncable {
         return dir.resolve(fileName(baseOffset, ".timeindex"));
     }
 
-    /** A new empty segment; any old files with the same base offset are replaced. */
-    static LogSegment create(Path dir, long baseOffset, long nowMs) throws IOException {
+    /** A new empty segment with writable (preallocated) indexes; any old files with the same base offset are replaced. */
+    static LogSegment create(Path dir, long baseOffset, long nowMs, int maxIndexBytes) throws IOException {
         FileChannel channel = FileChannel.open(logPath(dir, baseOffset), StandardOpenOption.CREATE,
                 StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-        Files.deleteIfExists(indexPath(dir, baseOffset));
-        Files.deleteIfExists(timeIndexPath(dir, baseOffset));
-        return new LogSegment(baseOffset, logPath(dir, baseOffset), channel,
-                OffsetIndex.empty(indexPath(dir, baseOffset), baseOffset),
-                TimeIndex.empty(timeIndexPath(dir, baseOffset), baseOffset), 0, nowMs);
+        try {
+            return new LogSegment(baseOffset, logPath(dir, baseOffset), channel,
+                    OffsetIndex.create(indexPath(dir, baseOffset), baseOffset, maxIndexBytes),
+                    TimeIndex.create(timeIndexPath(dir, baseOffset), baseOffset, maxIndexBytes), 0, nowMs);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
     }
 
     /**
      * Opens an existing segment. Its indexes are used when they are consistent with the .log; otherwise (or when
      * {@code recover}) the segment is scanned from the start, cut at the first torn or invalid batch (CRC-checked
-     * when recovering) and its indexes rebuilt.
+     * when recovering) and its indexes rebuilt. The indexes of the {@code active} segment are left writable; the
+     * others are sealed and only mapped when a lookup first needs them.
      */
-    static LogSegment open(Path dir, long baseOffset, int indexIntervalBytes, boolean recover, long nowMs)
-            throws IOException {
+    static LogSegment open(Path dir, long baseOffset, int indexIntervalBytes, boolean recover, boolean active,
+                           int maxIndexBytes, long nowMs) throws IOException {
         Path log = logPath(dir, baseOffset);
         FileChannel channel = FileChannel.open(log, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        LogSegment segment = null;
         try {
             long fileSize = channel.size();
             if (fileSize > Integer.MAX_VALUE) {
                 throw new IOException(log + " is larger than 2 GiB");
             }
             if (!recover) {
-                LogSegment loaded = tryLoadIndexes(dir, baseOffset, channel, (int) fileSize, nowMs);
-                if (loaded != null) {
-                    return loaded;
+                segment = tryLoadIndexes(dir, baseOffset, channel, (int) fileSize, nowMs);
+                if (segment != null && active) {
+                    segment.offsetIndex.makeWritable(maxIndexBytes);
+                    segment.timeIndex.makeWritable(maxIndexBytes);
                 }
             }
-            LogSegment segment = new LogSegment(baseOffset, log, channel,
-                    OffsetIndex.empty(indexPath(dir, baseOffset), baseOffset),
-                    TimeIndex.empty(timeIndexPath(dir, baseOffset), baseOffset), (int) fileSize, nowMs);
-            segment.rebuild(indexIntervalBytes, recover);
+            if (segment == null) {
+                segment = new LogSegment(baseOffset, log, channel,
+                        OffsetIndex.create(indexPath(dir, baseOffset), baseOffset, maxIndexBytes),
+                        TimeIndex.create(timeIndexPath(dir, baseOffset), baseOffset, maxIndexBytes), (int) fileSize, nowMs);
+                segment.rebuild(indexIntervalBytes, recover);
+                if (!active) {
+                    segment.sealIndexes();
+                }
+            }
             return segment;
         } catch (IOException | RuntimeException e) {
+            if (segment != null) {
+                segment.offsetIndex.close();
+                segment.timeIndex.close();
+            }
             channel.close();
             throw e;
         }
@@ -122,15 +137,12 @@ final class LogSegment implements GroupCommitter.Syncable {
         if (offsetIndex == null) {
             return null;
         }
-        LogSegment segment = new LogSegment(baseOffset, logPath(dir, baseOffset), channel, offsetIndex,
-                TimeIndex.empty(timeIndexPath(dir, baseOffset), baseOffset), fileSize, nowMs);
         int from = 0;
         long expectedOffset = baseOffset;
-        int n = offsetIndex.entries();
-        if (n > 0) {
-            from = offsetIndex.position(n - 1);
-            expectedOffset = offsetIndex.offset(n - 1);
-            ByteBuffer header = segment.readAt(from, RecordBatchHeader.LOG_OVERHEAD);
+        if (offsetIndex.entries() > 0) {
+            from = offsetIndex.lastPosition();
+            expectedOffset = offsetIndex.lastOffset();
+            ByteBuffer header = read(channel, from, RecordBatchHeader.LOG_OVERHEAD);
             if (header.remaining() < RecordBatchHeader.LOG_OVERHEAD || RecordBatchHeader.baseOffset(header, 0) != expectedOffset) {
                 return null;
             }
@@ -140,7 +152,7 @@ final class LogSegment implements GroupCommitter.Syncable {
         int position = from;
         long next = expectedOffset;
         while (position < fileSize) {
-            ByteBuffer h = segment.readAt(position, RecordBatchHeader.HEADER_SIZE);
+            ByteBuffer h = read(channel, position, RecordBatchHeader.HEADER_SIZE);
             if (!structurallyValid(h, position, fileSize, next, baseOffset)) {
                 return null;
             }
@@ -299,6 +311,11 @@ final class LogSegment implements GroupCommitter.Syncable {
             while (src.hasRemaining()) {
                 at += channel.write(src, at);
             }
+            int position = start;
+            for (int i = 0; i < baseOffsets.length; i++) {
+                onBatchWritten(baseOffsets[i], lastOffsets[i], position, sizes[i], maxTimestamps[i], indexIntervalBytes);
+                position += sizes[i];
+            }
         } catch (IOException e) {
             try {
                 channel.truncate(start);
@@ -307,17 +324,13 @@ final class LogSegment implements GroupCommitter.Syncable {
             }
             throw e;
         }
-        int position = start;
-        for (int i = 0; i < baseOffsets.length; i++) {
-            onBatchWritten(baseOffsets[i], lastOffsets[i], position, sizes[i], maxTimestamps[i], indexIntervalBytes);
-            position += sizes[i];
-        }
         nextOffset = lastOffsets[lastOffsets.length - 1] + 1;
-        size = position;
+        size = (int) at;
     }
 
     /** Index bookkeeping for one batch, as Kafka's LogSegment.append does it. */
-    private void onBatchWritten(long base, long last, int position, int batchSize, long maxTs, int indexIntervalBytes) {
+    private void onBatchWritten(long base, long last, int position, int batchSize, long maxTs, int indexIntervalBytes)
+            throws IOException {
         if (position == 0) {
             rollingBaseTimestamp = maxTs;
         }
@@ -413,9 +426,14 @@ final class LogSegment implements GroupCommitter.Syncable {
         channel.force(false);
     }
 
+    /** Whether an index has no room for the entries of another append: the segment must roll first (as Kafka). */
+    boolean indexesFull() {
+        return offsetIndex.isFull() || timeIndex.isFull();
+    }
+
     /**
      * The segment stops being active (roll or close): record its max timestamp as the last time index entry, then
-     * make the log and both index files durable.
+     * make the log durable and seal both indexes (cut to their entries, synced).
      */
     void onBecomeInactive() throws IOException {
         TimestampOffset max = maxTimestamp;
@@ -423,8 +441,12 @@ final class LogSegment implements GroupCommitter.Syncable {
             timeIndex.maybeAppend(max.timestamp(), max.offset());
         }
         channel.force(true);
-        offsetIndex.flush();
-        timeIndex.flush();
+        sealIndexes();
+    }
+
+    private void sealIndexes() throws IOException {
+        offsetIndex.seal();
+        timeIndex.seal();
     }
 
     void close() {
@@ -434,8 +456,8 @@ final class LogSegment implements GroupCommitter.Syncable {
             reader = readChannel;
             readChannel = null;
         }
-        offsetIndex.closeFile();
-        timeIndex.closeFile();
+        offsetIndex.close();
+        timeIndex.close();
         try {
             channel.close();
             if (reader != null) {

@@ -22,6 +22,7 @@ public final class TopicConfigs {
     public static final String RETENTION_MS = "retention.ms";
     public static final String SEGMENT_BYTES = "segment.bytes";
     public static final String SEGMENT_MS = "segment.ms";
+    public static final String SEGMENT_INDEX_BYTES = "segment.index.bytes";
 
     private static final String LONG_MAX = Long.toString(Long.MAX_VALUE);
 
@@ -61,7 +62,7 @@ public final class TopicConfigs {
             new Key(RETENTION_BYTES, "-1", longAtLeast(Long.MIN_VALUE)),
             new Key(RETENTION_MS, "604800000", longAtLeast(-1)),
             new Key(SEGMENT_BYTES, "1073741824", intBetween(14, Integer.MAX_VALUE)),
-            new Key("segment.index.bytes", "10485760", intBetween(4, Integer.MAX_VALUE)),
+            new Key(SEGMENT_INDEX_BYTES, "10485760", intBetween(4, Integer.MAX_VALUE)),
             new Key("segment.jitter.ms", "0", longAtLeast(0)),
             new Key(SEGMENT_MS, "604800000", longAtLeast(1)),
             new Key("unclean.leader.election.enable", "false", TopicConfigs::bool));
@@ -104,6 +105,7 @@ public final class TopicConfigs {
         result.put(MAX_MESSAGE_BYTES, Integer.toString(brokerDefaults.maxMessageBytes()));
         result.put(INDEX_INTERVAL_BYTES, Integer.toString(brokerDefaults.indexIntervalBytes()));
         result.put(MESSAGE_TIMESTAMP_TYPE, brokerDefaults.logAppendTime() ? "LogAppendTime" : "CreateTime");
+        result.put(SEGMENT_INDEX_BYTES, Integer.toString(brokerDefaults.segmentIndexBytes()));
         if (overrides != null) {
             overrides.forEach((key, value) -> {
                 if (KEYS.containsKey(key) && value != null) {
@@ -127,7 +129,8 @@ public final class TopicConfigs {
                 intOr(overrides.get(MAX_MESSAGE_BYTES), base.maxMessageBytes()),
                 intOr(overrides.get(INDEX_INTERVAL_BYTES), base.indexIntervalBytes()),
                 overrides.containsKey(MESSAGE_TIMESTAMP_TYPE)
-                        ? overrides.get(MESSAGE_TIMESTAMP_TYPE).trim().equals("LogAppendTime") : base.logAppendTime());
+                        ? overrides.get(MESSAGE_TIMESTAMP_TYPE).trim().equals("LogAppendTime") : base.logAppendTime(),
+                intOr(overrides.get(SEGMENT_INDEX_BYTES), base.segmentIndexBytes()));
     }
 
     // ---- validators ----
