@@ -115,6 +115,7 @@ public final class Log {
      * Whole batches starting with the one containing {@code fetchOffset}, up to {@code maxBytes}, from one
      * segment, never past the high watermark. If the first batch alone exceeds maxBytes it is still returned
      * whole when {@code minOneBatch}. OFFSET_OUT_OF_RANGE when fetchOffset is outside [log start, log end].
+     * A non-empty slice holds the segment's file open: the caller must release (or transfer) it.
      */
     public ReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch) {
         Committed end = committed;
@@ -171,12 +172,12 @@ public final class Log {
             long last = RecordBatchHeader.baseOffset(h, 0) + RecordBatchHeader.lastOffsetDelta(h, 0);
             if (last >= fetchOffset) {
                 if (size > maxBytes) {
-                    return minOneBatch ? new FileSlice(segment.file(), position, size) : FileSlice.EMPTY;
+                    return minOneBatch ? segment.slice(position, size) : FileSlice.EMPTY;
                 }
                 long budgetEnd = (long) position + maxBytes;
                 if (limit <= budgetEnd) {
                     // The high watermark's position is a batch boundary: everything up to it fits (tailing reads).
-                    return new FileSlice(segment.file(), position, limit - position);
+                    return segment.slice(position, limit - position);
                 }
                 // Index entries are batch boundaries too: jump to the last one within budget, then walk headers.
                 int next = Math.max(position + size, segment.offsetIndex().floorPosition((int) budgetEnd));
@@ -193,7 +194,7 @@ public final class Log {
                     total += nextSize;
                     next += nextSize;
                 }
-                return new FileSlice(segment.file(), position, total);
+                return segment.slice(position, total);
             }
             position += size;
         }
@@ -602,6 +603,15 @@ public final class Log {
 
     int segmentCount() {
         return segments.size();
+    }
+
+    /** References to this partition's segment files held by slices not yet released (tests). */
+    int sliceReferences() {
+        int n = 0;
+        for (LogSegment segment : segments.values()) {
+            n += segment.sliceReferences();
+        }
+        return n;
     }
 
     /** The base offsets of the segments, oldest first (tests). */

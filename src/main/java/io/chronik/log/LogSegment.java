@@ -27,6 +27,8 @@ final class LogSegment implements GroupCommitter.Syncable {
     private final Path logFile;
     /** Writes, fsync and the lane's own reads (recovery, loading). Never used by threads that may be interrupted. */
     private final FileChannel channel;
+    /** The same channel, reference counted: what {@link FileSlice}s hold so the bytes can be sent after a delete. */
+    private final FileHandle handle;
     /**
      * Reads by fetch/ListOffsets threads. An interrupt during FileChannel I/O closes the channel, and worker pools
      * do interrupt cancelled tasks: a separate, lazily opened channel keeps that from ever breaking appends, and is
@@ -50,6 +52,7 @@ final class LogSegment implements GroupCommitter.Syncable {
         this.baseOffset = baseOffset;
         this.logFile = logFile;
         this.channel = channel;
+        this.handle = new FileHandle(channel);
         this.offsetIndex = offsetIndex;
         this.timeIndex = timeIndex;
         this.size = size;
@@ -348,6 +351,25 @@ final class LogSegment implements GroupCommitter.Syncable {
         bytesSinceLastIndexEntry += batchSize;
     }
 
+    /**
+     * A slice of whole batches, holding a reference to this segment's channel until released; ClosedChannelException
+     * once the segment is closed.
+     */
+    FileSlice slice(int position, int length) throws ClosedChannelException {
+        return FileSlice.retain(handle, position, length);
+    }
+
+    /** References held by slices not yet released (the segment's own is not counted). */
+    int sliceReferences() {
+        int n = handle.references();
+        return closed ? n : n - 1;
+    }
+
+    /** Whether the .log channel is still open: until the segment is closed and every slice released. */
+    boolean channelOpen() {
+        return channel.isOpen();
+    }
+
     /** Reads up to {@code length} bytes at {@code position}; fewer only at the end of the file. Lane/recovery only. */
     ByteBuffer readAt(long position, int length) throws IOException {
         return read(channel, position, length);
@@ -449,23 +471,27 @@ final class LogSegment implements GroupCommitter.Syncable {
         timeIndex.seal();
     }
 
+    /** Closes the segment; its channel stays open until the last slice holding it is released. */
     void close() {
         FileChannel reader;
         synchronized (this) {
+            if (closed) {
+                return;
+            }
             closed = true;
             reader = readChannel;
             readChannel = null;
         }
         offsetIndex.close();
         timeIndex.close();
-        try {
-            channel.close();
-            if (reader != null) {
+        if (reader != null) {
+            try {
                 reader.close();
+            } catch (IOException ignored) {
+                // only ever read from
             }
-        } catch (IOException ignored) {
-            // nothing left to lose: the data was forced before, or recovery handles it
         }
+        handle.release();
     }
 
     void deleteFiles() {

@@ -59,16 +59,19 @@ final class ConnectionPipeline {
         ResponseEncoder encoder = new ResponseEncoder(outbound.alloc());
         ReadDemand demand = new ReadDemand(metrics);
         String clientHost = clientHost(connection.channel().remoteAddress());
+        UnsentResponses unsent = new UnsentResponses();
         Flux<Object> responses = inbound.receiveObject()
                 .doOnRequest(demand::requested)
                 .doOnNext(frame -> demand.delivered())
                 .doFinally(signal -> demand.closed())
                 // Reactor Netty releases each received message after onNext; the request keeps the frame.
                 .map(frame -> decoder.decode(((ByteBuf) frame).retain(), clientHost))
-                .flatMapSequential(this::handle, maxInFlight, 1)
+                .flatMapSequential(request -> handle(request).doOnNext(ready -> unsent.add(ready.body())), maxInFlight, 1)
                 // Encoded only once in order: until here a response is plain heap objects, so a response that
-                // completes after its connection went away holds no buffer or open file.
+                // completes after its connection went away holds no buffer; a fetch response's segment file
+                // references are tracked by `unsent` until the encoder takes them.
                 .<EncodedResponse>handle((ready, sink) -> {
+                    unsent.remove(ready.body());
                     if (ready.close() != null) {
                         // Every earlier response has gone out before this point: now the connection closes.
                         sink.error(ready.close());
@@ -85,7 +88,9 @@ final class ConnectionPipeline {
                 .onErrorResume(e -> {
                     closeWithWarning(connection, e);
                     return Mono.empty();
-                });
+                })
+                // Fetch responses still waiting for their turn hold segment files: give them back.
+                .doFinally(signal -> unsent.close());
     }
 
     private Mono<Ready> handle(KafkaRequest request) {
