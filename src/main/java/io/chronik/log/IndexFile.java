@@ -29,6 +29,8 @@ final class IndexFile {
     /** Entries the writable mapping holds; 0 once sealed. Writer only. */
     private int maxEntries;
     private volatile boolean closed;
+    /** The file's identity, so that a rename or delete never touches a newer file that took its name. */
+    private Object fileKey;
 
     private IndexFile(Path path, int entrySize, int entries) {
         this.path = path;
@@ -41,6 +43,7 @@ final class IndexFile {
         IndexFile file = new IndexFile(path, entrySize, 0);
         Files.deleteIfExists(path);
         file.makeWritable(maxBytes);
+        file.fileKey = AtomicFiles.fileKey(path);
         return file;
     }
 
@@ -58,7 +61,9 @@ final class IndexFile {
         if (size % entrySize != 0 || size / entrySize > Integer.MAX_VALUE) {
             return null;
         }
-        return new IndexFile(path, entrySize, (int) (size / entrySize));
+        IndexFile file = new IndexFile(path, entrySize, (int) (size / entrySize));
+        file.fileKey = AtomicFiles.fileKey(path);
+        return file;
     }
 
     Path path() {
@@ -175,10 +180,12 @@ final class IndexFile {
         mmap = null;
     }
 
-    /** Renames the file (a mapping stays valid); a later lazy mapping uses the new name. */
-    synchronized void renameTo(Path target) throws IOException {
-        Files.move(path, target);
-        path = target;
+    /** Renames the file to its name plus {@code suffix} (a mapping stays valid; a later one uses the new name). */
+    synchronized void renameWithSuffix(String suffix) throws IOException {
+        Path target = path.resolveSibling(path.getFileName() + suffix);
+        if (AtomicFiles.renameIfSame(path, target, fileKey)) {
+            path = target;
+        }
     }
 
     /** Drops the mapping (the memory is returned when it is collected); lookups fail with ClosedChannelException. */
@@ -191,7 +198,7 @@ final class IndexFile {
     void delete() {
         close();
         try {
-            Files.deleteIfExists(path);
+            AtomicFiles.deleteIfSame(path, fileKey);
         } catch (IOException ignored) {
             // an orphan index file is removed at the next startup, and is never used without its .log
         }

@@ -154,6 +154,10 @@ public final class Log {
             LogError error = deleted ? LogError.UNKNOWN_TOPIC_OR_PARTITION : LogError.OFFSET_OUT_OF_RANGE;
             return new ReadResult(error, FileSlice.EMPTY, end.offset(), logStartOffset, end.offset());
         } catch (IOException e) {
+            if (deleted) {
+                // Its files were renamed or removed under the read.
+                return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, end.offset(), start, end.offset());
+            }
             LOGGER.log(System.Logger.Level.WARNING, "read of " + this + " failed", e);
             return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, end.offset(), start, end.offset());
         }
@@ -572,8 +576,11 @@ public final class Log {
         deleteSegments(victims);
     }
 
-    /** Removes the given oldest, non-active segments: log start first, so readers see out-of-range, not a gap. */
-    private void deleteSegments(List<LogSegment> victims) {
+    /**
+     * Removes the given oldest, non-active segments: log start first, so readers see out-of-range, not a gap; then
+     * each segment's files are renamed for deletion, oldest first, so a crash leaves no gap either.
+     */
+    private void deleteSegments(List<LogSegment> victims) throws IOException {
         if (victims.isEmpty()) {
             return;
         }
@@ -585,7 +592,11 @@ public final class Log {
         logStartOffset = Math.max(logStartOffset, nextBase);
         for (LogSegment segment : victims) {
             segments.remove(segment.baseOffset(), segment);
-            services.deleteLater().accept(segment);
+            try {
+                services.deleteLater().accept(segment);
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause();
+            }
         }
     }
 

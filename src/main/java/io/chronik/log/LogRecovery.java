@@ -28,22 +28,26 @@ final class LogRecovery {
     }
 
     static Loaded load(Path dir, LogConfig config, boolean cleanShutdown, long nowMs) throws IOException {
-        Files.createDirectories(dir);
+        AtomicFiles.createDirectories(dir);
         List<Long> bases = new ArrayList<>();
+        List<Path> indexes = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path p : (Iterable<Path>) files::iterator) {
                 String name = p.getFileName().toString();
-                if (name.endsWith(AtomicFiles.TMP_SUFFIX)) {
-                    Files.deleteIfExists(p); // an interrupted write-then-rename
+                if (name.endsWith(AtomicFiles.TMP_SUFFIX) || name.endsWith(AtomicFiles.DELETED_SUFFIX)) {
+                    Files.deleteIfExists(p); // an interrupted write-then-rename, or a segment deleted before a crash
                 } else if (name.endsWith(".log")) {
                     try {
                         bases.add(Long.parseLong(name.substring(0, name.length() - 4)));
                     } catch (NumberFormatException ignored) {
                         // not a segment
                     }
+                } else if (name.endsWith(".index") || name.endsWith(".timeindex")) {
+                    indexes.add(p);
                 }
             }
         }
+        deleteOrphanIndexes(dir, indexes);
         bases.sort(null);
         long storedStart = readLogStartOffset(dir);
         ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
@@ -71,6 +75,17 @@ final class LogRecovery {
         } catch (IOException | RuntimeException e) {
             segments.values().forEach(LogSegment::close);
             throw e;
+        }
+    }
+
+    /** Index files whose .log is gone (a deletion interrupted by a crash): they are never used, so removed. */
+    private static void deleteOrphanIndexes(Path dir, List<Path> indexes) throws IOException {
+        for (Path index : indexes) {
+            String name = index.getFileName().toString();
+            String base = name.substring(0, name.lastIndexOf('.'));
+            if (!Files.exists(dir.resolve(base + ".log"))) {
+                Files.deleteIfExists(index);
+            }
         }
     }
 

@@ -24,7 +24,10 @@ final class LogSegment implements GroupCommitter.Syncable {
     }
 
     private final long baseOffset;
-    private final Path logFile;
+    /** Changes once, when the segment is renamed for deletion. */
+    private volatile Path logFile;
+    /** The .log's identity, so that a rename or delete never touches a newer file that took its name. */
+    private final Object fileKey;
     /** Writes, fsync and the lane's own reads (recovery, loading). Never used by threads that may be interrupted. */
     private final FileChannel channel;
     /** The same channel, reference counted: what {@link FileSlice}s hold so the bytes can be sent after a delete. */
@@ -51,6 +54,7 @@ final class LogSegment implements GroupCommitter.Syncable {
                        int size, long createdMs) {
         this.baseOffset = baseOffset;
         this.logFile = logFile;
+        this.fileKey = AtomicFiles.fileKey(logFile);
         this.channel = channel;
         this.handle = new FileHandle(channel);
         this.offsetIndex = offsetIndex;
@@ -76,15 +80,23 @@ final class LogSegment implements GroupCommitter.Syncable {
         return dir.resolve(fileName(baseOffset, ".timeindex"));
     }
 
-    /** A new empty segment with writable (preallocated) indexes; any old files with the same base offset are replaced. */
+    /**
+     * A new empty segment with writable (preallocated) indexes; any old files with the same base offset are replaced.
+     * The directory is synced, so the new files survive a crash once their content is.
+     */
     static LogSegment create(Path dir, long baseOffset, long nowMs, int maxIndexBytes) throws IOException {
         FileChannel channel = FileChannel.open(logPath(dir, baseOffset), StandardOpenOption.CREATE,
                 StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        OffsetIndex offsetIndex = null;
         try {
-            return new LogSegment(baseOffset, logPath(dir, baseOffset), channel,
-                    OffsetIndex.create(indexPath(dir, baseOffset), baseOffset, maxIndexBytes),
-                    TimeIndex.create(timeIndexPath(dir, baseOffset), baseOffset, maxIndexBytes), 0, nowMs);
+            offsetIndex = OffsetIndex.create(indexPath(dir, baseOffset), baseOffset, maxIndexBytes);
+            TimeIndex timeIndex = TimeIndex.create(timeIndexPath(dir, baseOffset), baseOffset, maxIndexBytes);
+            AtomicFiles.syncDirectory(dir);
+            return new LogSegment(baseOffset, logPath(dir, baseOffset), channel, offsetIndex, timeIndex, 0, nowMs);
         } catch (IOException | RuntimeException e) {
+            if (offsetIndex != null) {
+                offsetIndex.close();
+            }
             channel.close();
             throw e;
         }
@@ -494,14 +506,34 @@ final class LogSegment implements GroupCommitter.Syncable {
         handle.release();
     }
 
+    /**
+     * First step of deleting a segment: its files get the {@code .deleted} suffix (the caller syncs the directory),
+     * so a crash from here on never brings the segment back. The files stay open and readable for slices.
+     */
+    void renameForDeletion() throws IOException {
+        synchronized (this) {
+            Path log = logFile;
+            if (log.getFileName().toString().endsWith(AtomicFiles.DELETED_SUFFIX)) {
+                return;
+            }
+            Path target = log.resolveSibling(log.getFileName() + AtomicFiles.DELETED_SUFFIX);
+            if (AtomicFiles.renameIfSame(log, target, fileKey)) {
+                logFile = target;
+            }
+        }
+        offsetIndex.file().renameWithSuffix(AtomicFiles.DELETED_SUFFIX);
+        timeIndex.file().renameWithSuffix(AtomicFiles.DELETED_SUFFIX);
+    }
+
+    /** Closes the segment and removes its files (the channel stays open for slices still holding it). */
     void deleteFiles() {
         close();
         offsetIndex.deleteFile();
         timeIndex.deleteFile();
         try {
-            Files.deleteIfExists(logFile);
+            AtomicFiles.deleteIfSame(logFile, fileKey);
         } catch (IOException ignored) {
-            // a leftover segment below the log start offset is deleted again at the next startup
+            // a leftover .deleted file, or a segment below the log start offset, is deleted at the next startup
         }
     }
 

@@ -141,6 +141,7 @@ class FetchFileReferencesTest {
                         .all().get(30, TimeUnit.SECONDS);
             }
             FileSliceTest.awaitGone(first);
+            FileSliceTest.awaitGone(first.resolveSibling(first.getFileName() + ".deleted"));
             assertThat(openDeletedFiles()).as("the deleted segment is still open for the queued response").isNotEmpty();
 
             FetchResponseData response = parse(slow.receive(ApiKeys.FETCH.responseHeaderVersion(FETCH_VERSION)));

@@ -34,6 +34,7 @@ class FileSliceTest extends LogTestSupport {
             long secondBase = log.segmentBaseOffsets().get(1);
             assertThat(await(log.deleteRecordsBefore(secondBase))).isEqualTo(secondBase);
             awaitGone(first);
+            awaitGone(first.resolveSibling(first.getFileName() + ".deleted"));
             assertThat(log.sliceReferences()).as("the deleted segment no longer counts").isZero();
 
             assertThat(slice.channel().isOpen()).as("held by the slice").isTrue();
