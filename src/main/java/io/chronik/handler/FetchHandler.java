@@ -62,8 +62,15 @@ public final class FetchHandler implements RequestHandler {
         // including those of a read still running when the cancel arrives. An answered fetch's slices travel with
         // the response: the encoder moves them to the file regions.
         return poll(body, request.version() >= 13, deadline, held)
+                .map(response -> request.version() >= 6 ? response : withoutStorageError(response))
                 .doOnCancel(held::close)
                 .doOnError(e -> held.close());
+    }
+
+    private static FetchResponseData withoutStorageError(FetchResponseData response) {
+        response.responses().forEach(t -> t.partitions().forEach(
+                p -> p.setErrorCode(ErrorCodes.storageErrorFor(p.errorCode(), false))));
+        return response;
     }
 
     private Mono<FetchResponseData> poll(FetchRequestData body, boolean byId, long deadline, HeldSlices held) {

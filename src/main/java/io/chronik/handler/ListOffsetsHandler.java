@@ -1,6 +1,7 @@
 package io.chronik.handler;
 
 import io.chronik.log.Log;
+import io.chronik.log.LogException;
 import io.chronik.log.LogManager;
 import io.chronik.log.OffsetAndTimestamp;
 import io.chronik.protocol.Api;
@@ -61,7 +62,17 @@ public final class ListOffsetsHandler implements RequestHandler {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
                     continue;
                 }
-                OffsetAndTimestamp found = lookup(log.get(), partition.timestamp());
+                if (log.get().isOffline()) {
+                    result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
+                    continue;
+                }
+                OffsetAndTimestamp found;
+                try {
+                    found = lookup(log.get(), partition.timestamp());
+                } catch (LogException e) {
+                    result.setErrorCode(ErrorCodes.of(e.error()));
+                    continue;
+                }
                 result.setErrorCode(Errors.NONE.code()).setOffset(found.offset()).setTimestamp(found.timestamp());
                 if (version >= 4) {
                     // Versions before 4 (kafkajs uses 3) have no leader epoch field.

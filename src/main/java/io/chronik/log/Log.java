@@ -47,6 +47,11 @@ public final class Log {
     private volatile long logStartOffset;
     private volatile boolean deleted;
     private volatile boolean closed;
+    /**
+     * Set by the first failed write, fsync or read of this partition's files: from then on every request for it is
+     * answered KAFKA_STORAGE_ERROR until a restart recovers it. Nothing written after a failed fsync is acknowledged.
+     */
+    private volatile boolean offline;
 
     Log(String topic, int partition, Path dir, LogConfig config, LogRecovery.Loaded loaded, LogServices services) {
         this.topic = topic;
@@ -86,6 +91,11 @@ public final class Log {
         return 0;
     }
 
+    /** Whether a storage error took this partition offline (until the broker restarts). */
+    public boolean isOffline() {
+        return offline;
+    }
+
     public long sizeInBytes() {
         long total = 0;
         for (LogSegment segment : segments.values()) {
@@ -123,6 +133,9 @@ public final class Log {
         if (deleted) {
             return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, end.offset(), start, end.offset());
         }
+        if (offline) {
+            return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, end.offset(), start, end.offset());
+        }
         if (fetchOffset < start || fetchOffset > end.offset()) {
             return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, end.offset(), start, end.offset());
         }
@@ -158,7 +171,7 @@ public final class Log {
                 // Its files were renamed or removed under the read.
                 return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, end.offset(), start, end.offset());
             }
-            LOGGER.log(System.Logger.Level.WARNING, "read of " + this + " failed", e);
+            markOffline("a read", e);
             return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, end.offset(), start, end.offset());
         }
     }
@@ -209,6 +222,7 @@ public final class Log {
     public OffsetAndTimestamp offsetForTimestamp(long timestamp) {
         Committed end = committed;
         long start = logStartOffset;
+        requireOnline();
         try {
             for (LogSegment segment : segments.values()) {
                 if (segment.baseOffset() >= end.offset()) {
@@ -238,6 +252,7 @@ public final class Log {
         } catch (ClosedChannelException e) {
             return new OffsetAndTimestamp(-1, -1);
         } catch (IOException e) {
+            markOffline("a timestamp lookup", e);
             throw new LogException(LogError.KAFKA_STORAGE_ERROR, "timestamp lookup in " + this + " failed: " + e, e);
         }
         return new OffsetAndTimestamp(-1, -1);
@@ -264,12 +279,16 @@ public final class Log {
         CompletableFuture<Long> result = new CompletableFuture<>();
         if (deleted) {
             result.completeExceptionally(new LogException(LogError.UNKNOWN_TOPIC_OR_PARTITION, "partition was deleted"));
+        } else if (offline) {
+            result.completeExceptionally(offlineException());
         } else if (!runOnLane(() -> {
             try {
+                requireOnline();
                 result.complete(deleteRecordsOnLane(offset));
             } catch (LogException e) {
                 result.completeExceptionally(e);
             } catch (IOException | RuntimeException e) {
+                markOffline("DeleteRecords", e);
                 result.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR,
                         "DeleteRecords on " + this + " failed: " + e, e));
             }
@@ -322,6 +341,42 @@ public final class Log {
         return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, laneRejection());
     }
 
+    /** The result of an append to a partition a storage error took offline. */
+    AppendResult offlineResult() {
+        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
+                "partition " + this + " is offline after a storage error");
+    }
+
+    private LogException offlineException() {
+        return new LogException(LogError.KAFKA_STORAGE_ERROR, "partition " + this + " is offline after a storage error");
+    }
+
+    private void requireOnline() {
+        if (offline) {
+            throw offlineException();
+        }
+    }
+
+    /**
+     * A write, fsync or read of this partition's files failed: the partition goes offline (Chronik's unit of
+     * failure is the partition, Kafka's the log directory). Every later request for it is answered
+     * KAFKA_STORAGE_ERROR; fetches waiting on it are woken to see so. A restart recovers it from what is on disk.
+     */
+    void markOffline(String during, Throwable cause) {
+        if (deleted || closed) {
+            return; // files removed or closed under the operation: not a disk failure
+        }
+        synchronized (this) {
+            if (offline) {
+                return;
+            }
+            offline = true;
+        }
+        LOGGER.log(System.Logger.Level.ERROR, "Partition " + this + " is offline after a storage error during " + during
+                + "; it answers KAFKA_STORAGE_ERROR until the broker is restarted", cause);
+        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+    }
+
     /**
      * A failing disk fails every append: log the first failure in full, then at most one line per interval with
      * the number of failures in between, so the log is not flooded. Runs on this partition's lane only.
@@ -362,6 +417,10 @@ public final class Log {
         }
         if (closed) {
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "log is closed");
+        }
+        if (offline || activeSegment().syncFailed()) {
+            // Never acknowledge a write to a file whose fsync failed: its earlier data may be lost.
+            return offlineResult();
         }
         long startNanos = System.nanoTime();
         ByteBuffer buf = records.duplicate().order(ByteOrder.BIG_ENDIAN);
@@ -435,7 +494,7 @@ public final class Log {
             segment = maybeRoll(cfg, now, appendMaxTimestamp, lasts[n - 1], bytes);
             segment.append(buf, bases, lasts, valid.sizes(), maxTimestamps, cfg.indexIntervalBytes());
         } catch (IOException e) {
-            logAppendFailure(e);
+            markOffline("an append", e);
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "append failed: " + e);
         }
         committed = new Committed(next, segment, segment.size());
@@ -447,9 +506,10 @@ public final class Log {
         AppendResult ok = new AppendResult(LogError.NONE, bases[0], cfg.logAppendTime() ? now : -1, logStartOffset,
                 recordCount, null);
         if (awaitFsync && services.storage().fsyncOnAcksAll()) {
-            services.committer().submit(segment, recordCount, () -> result.complete(ok),
-                    e -> result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
-                            "fsync failed: " + e)));
+            services.committer().submit(segment, recordCount, () -> result.complete(ok), e -> {
+                markOffline("an fsync", e);
+                result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e));
+            });
             return null;
         }
         return ok;
@@ -510,7 +570,7 @@ public final class Log {
 
     /** Retention (runs on the lane): time first, then size, like Kafka. */
     void enforceRetention() {
-        if (deleted || closed) {
+        if (deleted || closed || offline) {
             return;
         }
         LogConfig cfg = config;
@@ -530,7 +590,7 @@ public final class Log {
                 }, now);
             }
         } catch (IOException e) {
-            LOGGER.log(System.Logger.Level.WARNING, "retention of " + this + " failed", e);
+            markOffline("retention", e);
         }
     }
 
@@ -649,8 +709,8 @@ public final class Log {
             return true;
         }
         closed = true;
-        boolean ok = true;
-        if (!deleted) {
+        boolean ok = !offline; // an offline partition is recovered at the next start
+        if (!deleted && !offline) {
             try {
                 activeSegment().onBecomeInactive();
             } catch (IOException e) {

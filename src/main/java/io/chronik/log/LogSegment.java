@@ -18,6 +18,21 @@ final class LogSegment implements GroupCommitter.Syncable {
     /** Smallest batchLength a v2 batch can carry (header without records). */
     private static final int MIN_BATCH_LENGTH = RecordBatchHeader.HEADER_SIZE - RecordBatchHeader.LOG_OVERHEAD;
 
+    /** Test hook standing in for a failing disk: called before each write and fsync of a segment's .log. */
+    interface Faults {
+        Faults NONE = new Faults() {
+        };
+
+        default void beforeWrite(Path file) throws IOException {
+        }
+
+        default void beforeSync(Path file) throws IOException {
+        }
+    }
+
+    /** Package-private so that tests can make chosen files fail. */
+    static volatile Faults faults = Faults.NONE;
+
     /** The largest timestamp in the segment and the last offset of the batch carrying it, published together. */
     record TimestampOffset(long timestamp, long offset) {
         static final TimestampOffset NONE = new TimestampOffset(-1, -1);
@@ -39,6 +54,11 @@ final class LogSegment implements GroupCommitter.Syncable {
      */
     private volatile FileChannel readChannel;
     private volatile boolean closed;
+    /**
+     * The first failed fsync. The kernel may have dropped the dirty pages it could not write and report the next
+     * fsync as a success, so every later fsync of this file fails with it instead of being tried again.
+     */
+    private volatile IOException syncFailure;
     private final OffsetIndex offsetIndex;
     private final TimeIndex timeIndex;
     private final long createdMs;
@@ -323,6 +343,7 @@ final class LogSegment implements GroupCommitter.Syncable {
         long at = start;
         ByteBuffer src = batches.duplicate();
         try {
+            faults.beforeWrite(logFile);
             while (src.hasRemaining()) {
                 at += channel.write(src, at);
             }
@@ -457,7 +478,28 @@ final class LogSegment implements GroupCommitter.Syncable {
     /** Makes the .log durable (group commit). */
     @Override
     public void forceLog() throws IOException {
-        channel.force(false);
+        force(false);
+    }
+
+    /** Whether an fsync of this segment failed: nothing written to it since may be acknowledged. */
+    boolean syncFailed() {
+        return syncFailure != null;
+    }
+
+    private void force(boolean metadata) throws IOException {
+        IOException failed = syncFailure;
+        if (failed != null) {
+            throw new IOException("an earlier fsync of " + logFile + " failed", failed);
+        }
+        try {
+            faults.beforeSync(logFile);
+            channel.force(metadata);
+        } catch (ClosedChannelException e) {
+            throw e; // closed (shut down or deleted), not a disk failure
+        } catch (IOException e) {
+            syncFailure = e;
+            throw e;
+        }
     }
 
     /** Whether an index has no room for the entries of another append: the segment must roll first (as Kafka). */
@@ -474,7 +516,7 @@ final class LogSegment implements GroupCommitter.Syncable {
         if (max.timestamp() >= 0) {
             timeIndex.maybeAppend(max.timestamp(), max.offset());
         }
-        channel.force(true);
+        force(true);
         sealIndexes();
     }
 
