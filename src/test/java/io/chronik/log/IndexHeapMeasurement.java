@@ -13,11 +13,12 @@ import java.util.List;
 
 /**
  * Heap retained by the loaded segments of a large partition, per GiB of log: not a test (it writes gigabytes of
- * sparse files), run by hand:
+ * sparse files), run by hand after {@code ./mvnw -q -o test-compile}:
  *
- * <pre>./mvnw -q -o test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=io.chronik.log.IndexHeapMeasurement -Dexec.args="4 32"</pre>
+ * <pre>java -Xmx1g -cp target/classes:target/test-classes:$(./mvnw -q -o dependency:build-classpath -Dmdep.outputFile=/dev/stdout) \
+ *     io.chronik.log.IndexHeapMeasurement 4 32</pre>
  *
- * or with {@code java -cp target/classes:target/test-classes io.chronik.log.IndexHeapMeasurement GiB segments}.
+ * (arguments: GiB of log, number of segments).
  * The .log files are sparse except for the batch headers loading reads (first batch, and the batches from the last
  * offset index entry to the end); the .index and .timeindex files are real and full, with one entry per 4,160-byte
  * batch as index.interval.bytes=4096 gives. Startup loads them as after a clean shutdown; the heap retained by
