@@ -141,6 +141,9 @@ final class IndexFile {
             return;
         }
         MappedByteBuffer m = mmap;
+        if (m == null) {
+            throw new ClosedChannelException();
+        }
         try {
             m.put(n * entrySize, entry, entry.position(), entrySize);
         } catch (InternalError e) {
