@@ -53,6 +53,11 @@ public final class Log {
     /** Records appended since the last fsync, and when that fsync was asked for (flush.messages, flush.ms). Lane only. */
     private long unflushedRecords;
     private long lastFlushMs = System.currentTimeMillis();
+    /**
+     * Set by the first failed write, fsync or read of this partition's files: from then on every request for it is
+     * answered KAFKA_STORAGE_ERROR until a restart recovers it. Nothing written after a failed fsync is acknowledged.
+     */
+    private volatile boolean offline;
 
     Log(String topic, int partition, Path dir, LogConfig config, LogRecovery.Loaded loaded, LogServices services) {
         this.topic = topic;
@@ -93,6 +98,11 @@ public final class Log {
         return 0;
     }
 
+    /** Whether a storage error took this partition offline (until the broker restarts). */
+    public boolean isOffline() {
+        return offline;
+    }
+
     public long sizeInBytes() {
         long total = 0;
         for (LogSegment segment : segments.values()) {
@@ -123,12 +133,16 @@ public final class Log {
      * Whole batches starting with the one containing {@code fetchOffset}, up to {@code maxBytes}, from one
      * segment, never past the high watermark. If the first batch alone exceeds maxBytes it is still returned
      * whole when {@code minOneBatch}. OFFSET_OUT_OF_RANGE when fetchOffset is outside [log start, log end].
+     * A non-empty slice holds the segment's file open: the caller must release (or transfer) it.
      */
     public ReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch) {
         Committed end = committed;
         long start = logStartOffset;
         if (deleted) {
             return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, end.offset(), start, end.offset());
+        }
+        if (offline) {
+            return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, end.offset(), start, end.offset());
         }
         if (fetchOffset < start || fetchOffset > end.offset()) {
             return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, end.offset(), start, end.offset());
@@ -161,7 +175,11 @@ public final class Log {
             LogError error = deleted ? LogError.UNKNOWN_TOPIC_OR_PARTITION : LogError.OFFSET_OUT_OF_RANGE;
             return new ReadResult(error, FileSlice.EMPTY, end.offset(), logStartOffset, end.offset());
         } catch (IOException e) {
-            LOGGER.log(System.Logger.Level.WARNING, "read of " + this + " failed", e);
+            if (deleted) {
+                // Its files were renamed or removed under the read.
+                return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, end.offset(), start, end.offset());
+            }
+            markOffline("a read", e);
             return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, end.offset(), start, end.offset());
         }
     }
@@ -179,12 +197,12 @@ public final class Log {
             long last = RecordBatchHeader.baseOffset(h, 0) + RecordBatchHeader.lastOffsetDelta(h, 0);
             if (last >= fetchOffset) {
                 if (size > maxBytes) {
-                    return minOneBatch ? new FileSlice(segment.file(), position, size) : FileSlice.EMPTY;
+                    return minOneBatch ? segment.slice(position, size) : FileSlice.EMPTY;
                 }
                 long budgetEnd = (long) position + maxBytes;
                 if (limit <= budgetEnd) {
                     // The high watermark's position is a batch boundary: everything up to it fits (tailing reads).
-                    return new FileSlice(segment.file(), position, limit - position);
+                    return segment.slice(position, limit - position);
                 }
                 // Index entries are batch boundaries too: jump to the last one within budget, then walk headers.
                 int next = Math.max(position + size, segment.offsetIndex().floorPosition((int) budgetEnd));
@@ -201,7 +219,7 @@ public final class Log {
                     total += nextSize;
                     next += nextSize;
                 }
-                return new FileSlice(segment.file(), position, total);
+                return segment.slice(position, total);
             }
             position += size;
         }
@@ -215,6 +233,7 @@ public final class Log {
     public OffsetAndTimestamp offsetForTimestamp(long timestamp) {
         Committed end = committed;
         long start = logStartOffset;
+        requireOnline();
         try {
             for (LogSegment segment : segments.values()) {
                 if (segment.baseOffset() >= end.offset()) {
@@ -234,6 +253,7 @@ public final class Log {
         } catch (ClosedChannelException e) {
             return new OffsetAndTimestamp(-1, -1);
         } catch (IOException e) {
+            markOffline("a timestamp lookup", e);
             throw new LogException(LogError.KAFKA_STORAGE_ERROR, "timestamp lookup in " + this + " failed: " + e, e);
         }
         return new OffsetAndTimestamp(-1, -1);
@@ -277,12 +297,16 @@ public final class Log {
         CompletableFuture<Long> result = new CompletableFuture<>();
         if (deleted) {
             result.completeExceptionally(new LogException(LogError.UNKNOWN_TOPIC_OR_PARTITION, "partition was deleted"));
+        } else if (offline) {
+            result.completeExceptionally(offlineException());
         } else if (!runOnLane(() -> {
             try {
+                requireOnline();
                 result.complete(deleteRecordsOnLane(offset));
             } catch (LogException e) {
                 result.completeExceptionally(e);
             } catch (IOException | RuntimeException e) {
+                markOffline("DeleteRecords", e);
                 result.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR,
                         "DeleteRecords on " + this + " failed: " + e, e));
             }
@@ -335,6 +359,42 @@ public final class Log {
         return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, laneRejection());
     }
 
+    /** The result of an append to a partition a storage error took offline. */
+    AppendResult offlineResult() {
+        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
+                "partition " + this + " is offline after a storage error");
+    }
+
+    private LogException offlineException() {
+        return new LogException(LogError.KAFKA_STORAGE_ERROR, "partition " + this + " is offline after a storage error");
+    }
+
+    private void requireOnline() {
+        if (offline) {
+            throw offlineException();
+        }
+    }
+
+    /**
+     * A write, fsync or read of this partition's files failed: the partition goes offline (Chronik's unit of
+     * failure is the partition, Kafka's the log directory). Every later request for it is answered
+     * KAFKA_STORAGE_ERROR; fetches waiting on it are woken to see so. A restart recovers it from what is on disk.
+     */
+    void markOffline(String during, Throwable cause) {
+        if (deleted || closed) {
+            return; // files removed or closed under the operation: not a disk failure
+        }
+        synchronized (this) {
+            if (offline) {
+                return;
+            }
+            offline = true;
+        }
+        LOGGER.log(System.Logger.Level.ERROR, "Partition " + this + " is offline after a storage error during " + during
+                + "; it answers KAFKA_STORAGE_ERROR until the broker is restarted", cause);
+        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+    }
+
     /**
      * A failing disk fails every append: log the first failure in full, then at most one line per interval with
      * the number of failures in between, so the log is not flooded. Runs on this partition's lane only.
@@ -375,6 +435,10 @@ public final class Log {
         }
         if (closed) {
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "log is closed");
+        }
+        if (offline || activeSegment().syncFailed()) {
+            // Never acknowledge a write to a file whose fsync failed: its earlier data may be lost.
+            return offlineResult();
         }
         long startNanos = System.nanoTime();
         ByteBuffer buf = records.duplicate().order(ByteOrder.BIG_ENDIAN);
@@ -450,7 +514,7 @@ public final class Log {
             segment = maybeRoll(cfg, now, appendMaxTimestamp, lasts[n - 1], bytes);
             segment.append(buf, bases, lasts, valid.sizes(), maxTimestamps, cfg.indexIntervalBytes());
         } catch (IOException e) {
-            logAppendFailure(e);
+            markOffline("an append", e);
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "append failed: " + e);
         }
         committed = new Committed(next, segment, segment.size());
@@ -463,9 +527,10 @@ public final class Log {
                 recordCount, null);
         int flushed = flushAfterAppend(cfg, awaitFsync, recordCount, now);
         if (flushed > 0) {
-            services.committer().submit(segment, flushed, () -> result.complete(ok),
-                    e -> result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
-                            "fsync failed: " + e)));
+            services.committer().submit(segment, flushed, () -> result.complete(ok), e -> {
+                markOffline("an fsync", e);
+                result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e));
+            });
             return null;
         }
         return ok;
@@ -494,7 +559,10 @@ public final class Log {
         // Waits like an append would (no queue of its own): the segment's next fsync covers the original's bytes.
         services.committer().submit(segment, 0,
                 () -> result.complete(segment.durability(first, last) == LogSegment.Durability.DURABLE ? same : lost),
-                e -> result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e)));
+                e -> {
+                    markOffline("an fsync", e);
+                    result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e));
+                });
         return null;
     }
 
@@ -518,19 +586,18 @@ public final class Log {
 
     /** Queues an fsync of records older than flush.ms that no append has flushed yet (checked periodically). */
     void scheduleTimedFlush() {
-        if (config.flushMs() == Long.MAX_VALUE || deleted || closed) {
+        if (config.flushMs() == Long.MAX_VALUE || deleted || closed || offline) {
             return;
         }
         runOnLane(() -> {
             long now = System.currentTimeMillis();
-            if (deleted || closed || unflushedRecords == 0 || now - lastFlushMs < config.flushMs()) {
+            if (deleted || closed || offline || unflushedRecords == 0 || now - lastFlushMs < config.flushMs()) {
                 return;
             }
             int records = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
             unflushedRecords = 0;
             lastFlushMs = now;
-            services.committer().submit(activeSegment(), records, () -> { },
-                    e -> LOGGER.log(System.Logger.Level.WARNING, "flush of " + this + " failed", e));
+            services.committer().submit(activeSegment(), records, () -> { }, e -> markOffline("a flush.ms fsync", e));
         });
     }
 
@@ -543,8 +610,7 @@ public final class Log {
         LogSegment active = activeSegment();
         if (active.size() > 0 && (active.size() + (long) bytes > cfg.segmentBytes()
                 || active.timeWaitedForRoll(now, appendMaxTimestamp) > cfg.segmentMs() - rollJitterMs
-                || active.indexFull(cfg.segmentIndexBytes())
-                || lastOffset - active.baseOffset() > Integer.MAX_VALUE)) {
+                || lastOffset - active.baseOffset() > Integer.MAX_VALUE || active.indexesFull())) {
             return roll(now);
         }
         return active;
@@ -562,7 +628,8 @@ public final class Log {
         long base = committed.offset();
         old.onBecomeInactive();
         LogConfig cfg = config;
-        LogSegment next = LogSegment.create(dir, base, now, cfg.preallocate() ? cfg.segmentBytes() : 0);
+        LogSegment next = LogSegment.create(dir, base, now, cfg.preallocate() ? cfg.segmentBytes() : 0,
+                cfg.segmentIndexBytes());
         segments.put(base, next);
         committed = new Committed(base, next, 0);
         rollJitterMs = rollJitter(cfg);
@@ -600,7 +667,7 @@ public final class Log {
 
     /** Retention (runs on the lane): time first, then size, like Kafka. */
     void enforceRetention() {
-        if (deleted || closed) {
+        if (deleted || closed || offline) {
             return;
         }
         LogConfig cfg = config;
@@ -620,7 +687,7 @@ public final class Log {
                 }, now);
             }
         } catch (IOException e) {
-            LOGGER.log(System.Logger.Level.WARNING, "retention of " + this + " failed", e);
+            markOffline("retention", e);
         }
     }
 
@@ -666,8 +733,11 @@ public final class Log {
         deleteSegments(victims);
     }
 
-    /** Removes the given oldest, non-active segments: log start first, so readers see out-of-range, not a gap. */
-    private void deleteSegments(List<LogSegment> victims) {
+    /**
+     * Removes the given oldest, non-active segments: log start first, so readers see out-of-range, not a gap; then
+     * each segment's files are renamed for deletion, oldest first, so a crash leaves no gap either.
+     */
+    private void deleteSegments(List<LogSegment> victims) throws IOException {
         if (victims.isEmpty()) {
             return;
         }
@@ -680,7 +750,11 @@ public final class Log {
         producers.truncateHead(logStartOffset);
         for (LogSegment segment : victims) {
             segments.remove(segment.baseOffset(), segment);
-            services.deleteLater().accept(segment);
+            try {
+                services.deleteLater().accept(segment);
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause();
+            }
         }
     }
 
@@ -718,6 +792,20 @@ public final class Log {
         return segments.size();
     }
 
+    /** References to this partition's segment files held by slices not yet released (tests). */
+    int sliceReferences() {
+        int n = 0;
+        for (LogSegment segment : segments.values()) {
+            n += segment.sliceReferences();
+        }
+        return n;
+    }
+
+    /** The base offsets of the segments, oldest first (tests). */
+    List<Long> segmentBaseOffsets() {
+        return new ArrayList<>(segments.keySet());
+    }
+
     ProducerStateManager producerState() {
         return producers;
     }
@@ -737,9 +825,9 @@ public final class Log {
             return true;
         }
         closed = true;
-        boolean ok = true;
+        boolean ok = !offline; // an offline partition is recovered at the next start
         services.snapshots().cancel(dir);
-        if (!deleted) {
+        if (!deleted && !offline) {
             try {
                 activeSegment().onBecomeInactive();
             } catch (IOException e) {
