@@ -34,6 +34,8 @@ public final class LogManager implements AutoCloseable {
     static final String CLEAN_SHUTDOWN_MARKER = ".clean-shutdown";
     private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
     private static final Pattern PARTITION_DIR = Pattern.compile("(.+)-(\\d+)");
+    /** Directories of the data directory that other parts of the broker own (the cluster metadata quorum's log). */
+    static final Set<String> FOREIGN_DIRECTORIES = Set.of("__cluster_metadata");
     private static final long LANE_DRAIN_TIMEOUT_MS = 30_000;
 
     /** A topic's metadata and its partition logs; {@code info} is swapped whole on every change. */
@@ -189,7 +191,8 @@ public final class LogManager implements AutoCloseable {
             for (Path p : (Iterable<Path>) entries::iterator) {
                 String name = p.getFileName().toString();
                 Matcher m = PARTITION_DIR.matcher(name);
-                if (Files.isDirectory(p) && m.matches() && !owned.contains(name) && looksLikePartition(p)) {
+                if (Files.isDirectory(p) && m.matches() && !owned.contains(name) && !FOREIGN_DIRECTORIES.contains(name)
+                        && looksLikePartition(p)) {
                     LOGGER.log(System.Logger.Level.INFO, "Deleting {0}: no topic owns it", p);
                     AtomicFiles.deleteTree(p);
                 }
