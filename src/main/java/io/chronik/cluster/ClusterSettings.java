@@ -34,9 +34,9 @@ public record ClusterSettings(int nodeId, String clusterId, QuorumVoters voters,
                     "must be shorter than chronik.cluster.session-timeout (" + cluster.getSessionTimeout() + ")");
         }
         long segment = cluster.getLogSegmentSize().toBytes();
-        if (segment < 64 * 1024 || segment > Integer.MAX_VALUE) {
+        if (segment < 1024 || segment > Integer.MAX_VALUE) {
             throw new InvalidConfigurationException("chronik.cluster.log-segment-size", cluster.getLogSegmentSize(),
-                    "must be between 64KB and 2GB");
+                    "must be between 1KB and 2GB");
         }
         return new ClusterSettings(broker.getNodeId(), broker.getClusterId(), voters, dataDir.resolve(METADATA_DIR),
                 cluster.getSessionTimeout(), cluster.getHeartbeatInterval(), cluster.getElectionTimeoutMin(),

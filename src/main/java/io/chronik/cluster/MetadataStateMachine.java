@@ -16,6 +16,7 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
@@ -69,15 +70,28 @@ public final class MetadataStateMachine extends BaseStateMachine {
 
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
-        super.initialize(server, groupId, raftStorage);
-        storage.init(raftStorage);
-        load(storage.loadLatestSnapshot());
+        getLifeCycle().startAndTransition(() -> {
+            super.initialize(server, groupId, raftStorage);
+            storage.init(raftStorage);
+            load(storage.loadLatestSnapshot());
+        });
     }
 
+    /** Ratis pauses the state machine before it replaces its snapshot with one installed from the leader. */
+    @Override
+    public void pause() {
+        getLifeCycle().transition(LifeCycle.State.PAUSING);
+        getLifeCycle().transition(LifeCycle.State.PAUSED);
+    }
+
+    /** After the leader installed a snapshot on this follower: load it and run again. */
     @Override
     public void reinitialize() throws IOException {
-        // After the leader installed a snapshot on this follower.
         load(storage.loadLatestSnapshot());
+        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
     }
 
     @Override
@@ -138,6 +152,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
     public void notifyLeaderChanged(RaftGroupMemberId memberId, RaftPeerId leaderId) {
         int leader = leaderId == null ? -1 : QuorumPeers.nodeId(leaderId);
         boolean self = leaderId != null && leaderId.equals(memberId.getPeerId());
+        log.info("Metadata quorum leader (the controller) is now {}", leader < 0 ? "unknown" : self ? leader + " (this broker)" : leader);
         for (MetadataListener listener : listeners) {
             try {
                 listener.onLeaderChanged(leader, self);

@@ -57,8 +57,13 @@ public final class QuorumServer implements ClusterView, Closeable {
             return started;
         } catch (IOException | RuntimeException e) {
             closeQuietly(server);
-            throw new InvalidConfigurationException(QuorumVoters.KEY, settings.voters(),
-                    "cannot start the metadata quorum on " + settings.self().address() + " (" + e + ")");
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof java.net.BindException) {
+                    throw new InvalidConfigurationException(QuorumVoters.KEY, settings.voters(),
+                            "cannot bind this broker's quorum port " + settings.self().address() + " (" + cause.getMessage() + ")");
+                }
+            }
+            throw new IllegalStateException("The metadata quorum member could not start with storage " + settings.metadataDir(), e);
         }
     }
 
@@ -104,6 +109,11 @@ public final class QuorumServer implements ClusterView, Closeable {
 
     public long appliedIndex() {
         return division.getInfo().getLastAppliedIndex();
+    }
+
+    /** The first index still in this member's log: everything before it was purged after a snapshot. */
+    long logStartIndex() {
+        return division.getRaftLog().getStartIndex();
     }
 
     /** The quorum's replication state; complete only on the leader. */

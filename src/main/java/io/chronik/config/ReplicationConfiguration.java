@@ -10,7 +10,7 @@ public class ReplicationConfiguration {
 
     @Bean
     ReplicationDefaults replicationDefaults(ChronikProperties props, ClusterProperties cluster) {
-        int brokers = cluster.getVoters() == null ? 1 : QuorumVoters.parse(cluster.getVoters()).size();
+        int brokers = cluster.getVoters() == null ? 0 : QuorumVoters.parse(cluster.getVoters()).size();
         return ReplicationDefaults.resolve(props, brokers);
     }
 }

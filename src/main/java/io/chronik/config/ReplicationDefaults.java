@@ -6,12 +6,13 @@ package io.chronik.config;
  */
 public record ReplicationDefaults(int replicationFactor, int minInsyncReplicas) {
 
-    /** {@code brokers} is the number of quorum voters, or 1 for a broker running alone. */
-    public static ReplicationDefaults resolve(ChronikProperties props, int brokers) {
+    /** {@code voters} is the number of quorum voters, or 0 for a broker running alone. */
+    public static ReplicationDefaults resolve(ChronikProperties props, int voters) {
+        int brokers = Math.max(1, voters);
         Integer configured = props.getDefaultReplicationFactor();
         int factor = configured == null ? Math.min(3, brokers) : configured;
         if (factor > brokers) {
-            throw new InvalidConfigurationException("chronik.default-replication-factor", factor, brokers == 1
+            throw new InvalidConfigurationException("chronik.default-replication-factor", factor, voters == 0
                     ? "must be 1 for a broker without chronik.cluster.voters"
                     : "must not exceed the number of brokers in chronik.cluster.voters (" + brokers + ")");
         }

@@ -144,7 +144,11 @@ class MetadataStateMachineTest {
                 loaded.add(index);
             }
         });
+        // As Ratis does around installing a snapshot from the leader.
+        leader.pause();
+        assertThat(leader.getLifeCycleState()).isEqualTo(org.apache.ratis.util.LifeCycle.State.PAUSED);
         leader.reinitialize();
+        assertThat(leader.getLifeCycleState()).isEqualTo(org.apache.ratis.util.LifeCycle.State.RUNNING);
         assertThat(loaded).containsExactly(1L);
         assertThat(leader.image().broker(3)).isPresent();
     }
