@@ -51,8 +51,9 @@ public final class DescribeQuorumHandler implements RequestHandler {
             }
             return Mono.just(response);
         }
+        short version = request.version();
         return Mono.fromFuture(controller.describeQuorum(), true)
-                .map(DescribeQuorumHandler::response)
+                .map(status -> response(status, version))
                 .onErrorResume(e -> Mono.just(new DescribeQuorumResponseData().setErrorCode(Errors.NOT_CONTROLLER.code())
                         .setErrorMessage("the metadata quorum has no reachable leader")));
     }
@@ -62,7 +63,7 @@ public final class DescribeQuorumHandler implements RequestHandler {
                 && body.topics().get(0).partitions().size() == 1 && body.topics().get(0).partitions().get(0).partitionIndex() == 0;
     }
 
-    private static DescribeQuorumResponseData response(QuorumStatus status) {
+    private static DescribeQuorumResponseData response(QuorumStatus status, short version) {
         if (status.highWatermark() < 0) {
             // The broker answering was not the leader when asked (leadership just moved).
             return new DescribeQuorumResponseData().setErrorCode(Errors.NOT_CONTROLLER.code());
@@ -74,10 +75,12 @@ public final class DescribeQuorumHandler implements RequestHandler {
             partition.currentVoters().add(new ReplicaState().setReplicaId(v.id()).setReplicaDirectoryId(Uuid.ZERO_UUID)
                     .setLogEndOffset(v.logEndOffset()).setLastFetchTimestamp(v.lastFetchTimestamp())
                     .setLastCaughtUpTimestamp(v.lastCaughtUpTimestamp()));
-            DescribeQuorumResponseData.Node node = new DescribeQuorumResponseData.Node().setNodeId(v.id());
-            node.listeners().add(new DescribeQuorumResponseData.Listener().setName(QUORUM_LISTENER).setHost(v.host())
-                    .setPort(v.port()));
-            response.nodes().add(node);
+            if (version >= 2) {
+                DescribeQuorumResponseData.Node node = new DescribeQuorumResponseData.Node().setNodeId(v.id());
+                node.listeners().add(new DescribeQuorumResponseData.Listener().setName(QUORUM_LISTENER).setHost(v.host())
+                        .setPort(v.port()));
+                response.nodes().add(node);
+            }
         }
         response.topics().add(new TopicData().setTopicName(METADATA_TOPIC).setPartitions(java.util.List.of(partition)));
         return response;

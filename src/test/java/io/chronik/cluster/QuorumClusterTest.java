@@ -149,6 +149,27 @@ class QuorumClusterTest {
         return found;
     }
 
+    /** Versions 0-2, asked of a broker that is not the controller; v0 and v1 carry no nodes. */
+    private static void everyVersionOfDescribeQuorumIsServed(int port, int leader) throws Exception {
+        for (short v = 0; v <= 2; v++) {
+            org.apache.kafka.common.message.DescribeQuorumRequestData request = org.apache.kafka.common.requests.DescribeQuorumRequest
+                    .singletonRequest(new org.apache.kafka.common.TopicPartition("__cluster_metadata", 0));
+            try (io.chronik.testing.RawKafkaClient client = new io.chronik.testing.RawKafkaClient(port)) {
+                client.send(request, v, 7);
+                var raw = client.receive(org.apache.kafka.common.protocol.ApiKeys.DESCRIBE_QUORUM.responseHeaderVersion(v));
+                var response = (org.apache.kafka.common.requests.DescribeQuorumResponse) org.apache.kafka.common.requests.AbstractResponse
+                        .parseResponse(org.apache.kafka.common.protocol.ApiKeys.DESCRIBE_QUORUM,
+                                new org.apache.kafka.common.protocol.ByteBufferAccessor(raw.body()), v);
+                assertThat(raw.correlationId()).isEqualTo(7);
+                assertThat(response.data().errorCode()).as("v%s", v).isZero();
+                var partition = response.data().topics().get(0).partitions().get(0);
+                assertThat(partition.leaderId()).as("v%s", v).isEqualTo(leader);
+                assertThat(partition.currentVoters()).as("v%s", v).hasSize(3);
+                assertThat(response.data().nodes()).as("v%s", v).hasSize(v >= 2 ? 3 : 0);
+            }
+        }
+    }
+
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void aControllerIsElectedReplacedWhenKilledAndTheKilledBrokerIsFencedUntilItRejoins() throws Exception {
@@ -166,6 +187,7 @@ class QuorumClusterTest {
         assertThat(first.leaderEpoch()).isPositive();
         assertThat(first.nodes()).containsKeys(1, 2, 3);
         int leader = first.leaderId();
+        everyVersionOfDescribeQuorumIsServed(brokers.get(leader == 1 ? 2 : 1).port(), leader);
 
         ClusterState three = await("three live brokers and the controller", 60, () -> cluster(all),
                 c -> c.brokers().equals(Set.of(1, 2, 3)) && c.controller() == leader);
