@@ -21,7 +21,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -37,6 +36,8 @@ public final class LogManager implements AutoCloseable {
     /** A deleted partition's directory, renamed before its files are removed: {@code <topic>-<partition>.<id>-delete}. */
     static final String DELETE_DIR_SUFFIX = "-delete";
     private static final Pattern DELETE_DIR = Pattern.compile("(.+)-(\\d+)\\.([0-9a-f]{32})" + DELETE_DIR_SUFFIX);
+    /** Directories of the data directory that other parts of the broker own (the cluster metadata quorum's log). */
+    static final Set<String> FOREIGN_DIRECTORIES = Set.of("__cluster_metadata");
     private static final long LANE_DRAIN_TIMEOUT_MS = 30_000;
     /** How often logs with a flush.ms are checked for records waiting longer than that for an fsync. */
     private static final long FLUSH_CHECK_INTERVAL_MS = 1000;
@@ -209,7 +210,8 @@ public final class LogManager implements AutoCloseable {
                 if (DELETE_DIR.matcher(name).matches()) {
                     LOGGER.log(System.Logger.Level.INFO, "Deleting {0}: its topic was deleted", p);
                     AtomicFiles.deleteTree(p);
-                } else if (PARTITION_DIR.matcher(name).matches() && !owned.contains(name) && looksLikePartition(p)) {
+                } else if (PARTITION_DIR.matcher(name).matches() && !owned.contains(name)
+                        && !FOREIGN_DIRECTORIES.contains(name) && looksLikePartition(p)) {
                     LOGGER.log(System.Logger.Level.INFO, "Deleting {0}: no topic owns it", p);
                     AtomicFiles.deleteTree(p);
                 }
