@@ -1,5 +1,6 @@
 package io.chronik.config;
 
+import io.chronik.cluster.ClusterView;
 import io.chronik.handler.ApiVersionsHandler;
 import io.chronik.handler.BrokerConfigs;
 import io.chronik.handler.BrokerIdentity;
@@ -48,8 +49,8 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    DescribeClusterHandler describeClusterHandler(BrokerIdentity broker) {
-        return new DescribeClusterHandler(broker);
+    DescribeClusterHandler describeClusterHandler(BrokerIdentity broker, ObjectProvider<ClusterView> cluster) {
+        return new DescribeClusterHandler(broker, cluster.getIfAvailable());
     }
 
     @Bean

@@ -52,6 +52,14 @@ public class ChronikProperties {
     @Min(1)
     @Max(100000)
     private int defaultPartitions = 1;
+    /** Replication factor of topics created without one; default min(3, number of quorum voters). */
+    @Min(1)
+    @Max(Short.MAX_VALUE)
+    private Integer defaultReplicationFactor;
+    /** Broker default for the topic config min.insync.replicas (Kafka's default 1). */
+    @Min(1)
+    @Max(Short.MAX_VALUE)
+    private int minInsyncReplicas = 1;
     /** Requests handled concurrently per connection; past this Chronik stops reading the socket. */
     @Min(1)
     @Max(10000)
@@ -86,6 +94,10 @@ public class ChronikProperties {
     public void setAutoCreateTopics(boolean autoCreateTopics) { this.autoCreateTopics = autoCreateTopics; }
     public int getDefaultPartitions() { return defaultPartitions; }
     public void setDefaultPartitions(int defaultPartitions) { this.defaultPartitions = defaultPartitions; }
+    public Integer getDefaultReplicationFactor() { return defaultReplicationFactor; }
+    public void setDefaultReplicationFactor(Integer v) { this.defaultReplicationFactor = v; }
+    public int getMinInsyncReplicas() { return minInsyncReplicas; }
+    public void setMinInsyncReplicas(int v) { this.minInsyncReplicas = v; }
     public int getMaxInFlightPerConnection() { return maxInFlightPerConnection; }
     public void setMaxInFlightPerConnection(int v) { this.maxInFlightPerConnection = v; }
     public DataSize getMaxRequestBytes() { return maxRequestBytes; }

@@ -33,6 +33,15 @@ final class ErrorCodes {
         return Errors.forException(t);
     }
 
+    /**
+     * KAFKA_STORAGE_ERROR as a client of {@code knowsStorageError} can take it: clients older than Produce v4 and
+     * Fetch v6 do not know it and get NOT_LEADER_OR_FOLLOWER instead (they refresh metadata and retry), as Kafka
+     * answers them.
+     */
+    static short storageErrorFor(short code, boolean knowsStorageError) {
+        return code == Errors.KAFKA_STORAGE_ERROR.code() && !knowsStorageError ? Errors.NOT_LEADER_OR_FOLLOWER.code() : code;
+    }
+
     static String message(Throwable failure) {
         Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;

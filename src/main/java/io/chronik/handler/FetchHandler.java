@@ -8,6 +8,7 @@ import io.chronik.log.ReadResult;
 import io.chronik.log.TopicInfo;
 import io.chronik.metrics.BrokerMetrics;
 import io.chronik.protocol.Api;
+import io.chronik.protocol.FileReference;
 import io.chronik.protocol.KafkaRequest;
 import io.chronik.protocol.Records;
 import org.apache.kafka.common.message.FetchRequestData;
@@ -56,11 +57,24 @@ public final class FetchHandler implements RequestHandler {
     public Mono<FetchResponseData> handle(KafkaRequest request) {
         FetchRequestData body = request.body();
         long deadline = System.nanoTime() + Math.max(0, body.maxWaitMs()) * 1_000_000L;
-        return poll(body, request.version() >= 13, deadline);
+        HeldSlices held = new HeldSlices();
+        // A fetch that is cancelled (its connection went away) or fails gives back the segment files its reads hold,
+        // including those of a read still running when the cancel arrives. An answered fetch's slices travel with
+        // the response: the encoder moves them to the file regions.
+        return poll(body, request.version() >= 13, deadline, held)
+                .map(response -> request.version() >= 6 ? response : withoutStorageError(response))
+                .doOnCancel(held::close)
+                .doOnError(e -> held.close());
     }
 
-    private Mono<FetchResponseData> poll(FetchRequestData body, boolean byId, long deadline) {
-        return Mono.fromCallable(() -> read(body, byId)).subscribeOn(io).flatMap(attempt -> {
+    private static FetchResponseData withoutStorageError(FetchResponseData response) {
+        response.responses().forEach(t -> t.partitions().forEach(
+                p -> p.setErrorCode(ErrorCodes.storageErrorFor(p.errorCode(), false))));
+        return response;
+    }
+
+    private Mono<FetchResponseData> poll(FetchRequestData body, boolean byId, long deadline, HeldSlices held) {
+        return Mono.fromCallable(() -> read(body, byId, held)).subscribeOn(io).flatMap(attempt -> {
             long remaining = deadline - System.nanoTime();
             // As Kafka: enough bytes (min_bytes 0 or less is always enough), an error, or the wait is over.
             if (attempt.bytes >= body.minBytes() || attempt.hasError || remaining <= 0
@@ -68,12 +82,23 @@ public final class FetchHandler implements RequestHandler {
                 attempt.bytesByTopic.forEach(metrics::fetched);
                 return Mono.just(attempt.response);
             }
+            // Not answered: this attempt's slices go back before waiting, the next attempt reads again.
+            held.releaseAll();
             return waiters.await(attempt.signals, Duration.ofNanos(remaining))
-                    .then(Mono.defer(() -> poll(body, byId, deadline)));
+                    .then(Mono.defer(() -> poll(body, byId, deadline, held)));
         });
     }
 
-    private Attempt read(FetchRequestData body, boolean byId) {
+    private Attempt read(FetchRequestData body, boolean byId, HeldSlices held) {
+        try {
+            return readPartitions(body, byId, held);
+        } catch (RuntimeException e) {
+            held.releaseAll();
+            throw e;
+        }
+    }
+
+    private Attempt readPartitions(FetchRequestData body, boolean byId, HeldSlices held) {
         FetchResponseData response = new FetchResponseData().setErrorCode(Errors.NONE.code()).setSessionId(0);
         int budget = body.maxBytes() > 0 ? body.maxBytes() : Integer.MAX_VALUE;
         int total = 0;
@@ -108,14 +133,58 @@ public final class FetchHandler implements RequestHandler {
                     continue;
                 }
                 FileSlice slice = read.slice();
-                if (!slice.isEmpty()) {
-                    partition.setRecords(Records.fromFile(slice.file(), slice.position(), slice.size()));
+                if (!slice.isEmpty() && held.add(slice)) {
+                    partition.setRecords(Records.fromFile(slice.channel(), slice.position(), slice.size(),
+                            new SliceReference(slice)));
                     total += slice.size();
                     bytesByTopic.merge(log.get().topic(), slice.size(), Integer::sum);
                 }
             }
         }
         return new Attempt(response, total, hasError, signals, bytesByTopic);
+    }
+
+    /**
+     * The slices read for one fetch and not yet answered. Once closed (cancelled), a slice added by a read still
+     * running is released at once.
+     */
+    private static final class HeldSlices {
+        private final List<FileSlice> slices = new ArrayList<>();
+        private boolean closed;
+
+        /** False (and the slice released) when the fetch was already cancelled. */
+        synchronized boolean add(FileSlice slice) {
+            if (closed) {
+                slice.release();
+                return false;
+            }
+            slices.add(slice);
+            return true;
+        }
+
+        synchronized void releaseAll() {
+            slices.forEach(FileSlice::release);
+            slices.clear();
+        }
+
+        synchronized void close() {
+            closed = true;
+            releaseAll();
+        }
+    }
+
+    /** A slice as the protocol layer sees it: moved to the file region that sends it, or released. */
+    private record SliceReference(FileSlice slice) implements FileReference {
+        @Override
+        public FileReference transfer() {
+            FileSlice moved = slice.transfer();
+            return moved == null ? null : new SliceReference(moved);
+        }
+
+        @Override
+        public void release() {
+            slice.release();
+        }
     }
 
     /** One read of every requested partition, with each partition's append signal taken just before its read. */

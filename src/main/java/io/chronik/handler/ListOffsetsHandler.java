@@ -65,6 +65,10 @@ public final class ListOffsetsHandler implements RequestHandler {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
                     continue;
                 }
+                if (log.get().isOffline()) {
+                    result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
+                    continue;
+                }
                 OffsetAndTimestamp found;
                 try {
                     found = lookup(log.get(), partition.timestamp());

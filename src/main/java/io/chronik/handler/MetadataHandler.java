@@ -1,6 +1,7 @@
 package io.chronik.handler;
 
 import io.chronik.config.ChronikProperties;
+import io.chronik.log.Log;
 import io.chronik.log.LogManager;
 import io.chronik.log.TopicException;
 import io.chronik.log.TopicInfo;
@@ -96,10 +97,15 @@ public final class MetadataHandler implements RequestHandler {
         List<MetadataResponsePartition> partitions = new ArrayList<>(topic.partitions());
         List<Integer> replicas = List.of(broker.nodeId());
         for (int p = 0; p < topic.partitions(); p++) {
-            int leaderEpoch = logs.log(topic.name(), p).map(l -> l.leaderEpoch()).orElse(0);
+            Optional<Log> log = logs.log(topic.name(), p);
+            int leaderEpoch = log.map(Log::leaderEpoch).orElse(0);
+            // A partition a storage error took offline: its replica is reported offline, as Kafka reports replicas
+            // on a failed log directory; clients keep sending to it and get KAFKA_STORAGE_ERROR.
+            boolean offline = log.map(Log::isOffline).orElse(false);
             partitions.add(new MetadataResponsePartition().setPartitionIndex(p).setLeaderId(broker.nodeId())
                     .setLeaderEpoch(leaderEpoch).setReplicaNodes(replicas).setIsrNodes(replicas)
-                    .setOfflineReplicas(List.of()));
+                    .setOfflineReplicas(offline ? replicas : List.of())
+                    .setErrorCode(offline ? Errors.KAFKA_STORAGE_ERROR.code() : Errors.NONE.code()));
         }
         return new MetadataResponseTopic().setName(topic.name()).setTopicId(TopicIds.toKafka(topic.id()))
                 .setIsInternal(false).setPartitions(partitions);

@@ -71,6 +71,13 @@ public final class ProduceHandler implements RequestHandler {
                 return failed == null ? Mono.empty() : Mono.error(new CloseConnectionException("acks=0 produce failed: " + failed));
             }));
         }
+        if (request.version() < 4) {
+            return done.then(Mono.fromSupplier(() -> {
+                response.responses().forEach(t -> t.partitionResponses().forEach(
+                        p -> p.setErrorCode(ErrorCodes.storageErrorFor(p.errorCode(), false))));
+                return response;
+            }));
+        }
         return done.thenReturn(response);
     }
 

@@ -32,6 +32,10 @@ public final class AppendBatch {
             result.complete(log.deletedResult());
             return result;
         }
+        if (log.isOffline()) {
+            result.complete(log.offlineResult());
+            return result;
+        }
         Executor lane = log.lane();
         int i = lanes.indexOf(lane);
         if (i < 0) {

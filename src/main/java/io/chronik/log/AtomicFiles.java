@@ -4,13 +4,23 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
 
-/** Write-then-rename: a reader (or a restart after a crash) sees either the old file or the new one, never half. */
+/**
+ * File-system steps that survive a crash: write-then-rename (a reader, or a restart, sees the old file or the new
+ * one, never half), and creating, renaming or deleting a file followed by an fsync of its directory, without which
+ * the directory entry itself may be lost.
+ */
 final class AtomicFiles {
     static final String TMP_SUFFIX = ".tmp";
+    /** A segment file renamed for deletion: never loaded, removed at the latest at the next startup. */
+    static final String DELETED_SUFFIX = ".deleted";
+    private static final boolean WINDOWS = System.getProperty("os.name", "").toLowerCase().startsWith("windows");
 
     private AtomicFiles() {
     }
@@ -29,12 +39,61 @@ final class AtomicFiles {
         syncDirectory(target.getParent());
     }
 
-    /** Makes a rename or delete in {@code dir} durable. Best effort: not every platform can open a directory. */
-    static void syncDirectory(Path dir) {
+    /** Makes the creation, rename or deletion of entries in {@code dir} durable (a no-op where directories cannot be opened). */
+    static void syncDirectory(Path dir) throws IOException {
+        if (WINDOWS) {
+            return;
+        }
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
-        } catch (IOException | RuntimeException ignored) {
-            // e.g. Windows; the rename itself is still atomic
+        }
+    }
+
+    /** Creates {@code dir} (and missing parents), making each new entry durable in its parent. */
+    static void createDirectories(Path dir) throws IOException {
+        Path absolute = dir.toAbsolutePath();
+        if (Files.isDirectory(absolute)) {
+            return;
+        }
+        Path parent = absolute.getParent();
+        if (parent != null) {
+            createDirectories(parent);
+        }
+        Files.createDirectories(absolute);
+        if (parent != null) {
+            syncDirectory(parent);
+        }
+    }
+
+    /** The identity of the file at {@code path} (device and inode on Linux), or null when unknown or missing. */
+    static Object fileKey(Path path) {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Renames {@code from} to {@code to} if it is still the file identified by {@code key} (null: any file). A file
+     * that is missing, or that another file has replaced meanwhile, is left alone: returns false.
+     */
+    static boolean renameIfSame(Path from, Path to, Object key) throws IOException {
+        if (key != null && !Objects.equals(key, fileKey(from))) {
+            return false;
+        }
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return true;
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+    }
+
+    /** Deletes {@code path} if it is still the file identified by {@code key} (null: any file). */
+    static void deleteIfSame(Path path, Object key) throws IOException {
+        if (key == null || Objects.equals(key, fileKey(path))) {
+            Files.deleteIfExists(path);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.chronik.log;
 
+import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
@@ -9,6 +10,7 @@ import org.apache.kafka.common.utils.internals.CloseableIterator;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,8 +27,14 @@ import java.util.function.BooleanSupplier;
  * the map, group by group of small segments, keeping only what {@link CleanerFilter} keeps. Records keep their
  * offsets and timestamps; a batch that loses records is rebuilt with its own codec, producer id, epoch, base sequence
  * and last offset. Each group becomes one cleaned segment that replaces the group through {@link SegmentSwap}. The
- * active segment is never read. Reads go through the segments' shared read channels and the only step on the
- * partition's lane is the swap itself, so appends and fetches go on meanwhile.
+ * active segment is never read. Segments are read through their own reference-counted channels, never reopened by
+ * path, and the only steps on the partition's lane are the renames of the swap and the change of the segment map,
+ * so appends and fetches go on meanwhile.
+ *
+ * <p>Failures: a failed read of a live segment takes the partition offline, as any failed read of its files does
+ * (Chronik isolates storage errors per partition; Kafka takes the log directory offline). A failed write of the
+ * cleaned files only ends the round (the caller retries after its backoff); a failure once the swap is committed
+ * takes the partition offline, and a restart finishes the swap. Batches that do not parse leave the log uncleaned.
  */
 final class Cleaner {
     static final double LOAD_FACTOR = 0.9;
@@ -86,7 +94,8 @@ final class Cleaner {
         while (count < segments.size() - 1 && segments.get(count).baseOffset() < endOffset) {
             count++;
         }
-        List<List<LogSegment>> groups = groupBySize(segments, count, log.config().segmentBytes());
+        LogConfig cfg = log.config();
+        List<List<LogSegment>> groups = groupBySize(segments, count, cfg.segmentBytes(), cfg.segmentIndexBytes());
         Map<Long, Long> lastBatchOfProducer = log.producerState().lastBatchOffsets();
         long nextExpiry = Long.MAX_VALUE;
         int after = 0;
@@ -126,10 +135,10 @@ final class Cleaner {
 
     /** True when the map filled up in this segment. */
     private boolean mapSegment(Log log, LogSegment segment, long start, int maxEntries) throws IOException {
-        int position = start > segment.baseOffset() ? segment.offsetIndex().lookup(start) : 0;
+        int position = start > segment.baseOffset() ? lookup(log, segment, start) : 0;
         while (position < segment.size()) {
             checkDone(log);
-            ByteBuffer chunk = readChunk(segment, position);
+            ByteBuffer chunk = readChunk(log, segment, position);
             mapBytesRead += chunk.remaining();
             int consumed = 0;
             for (MutableRecordBatch batch : MemoryRecords.readableRecords(chunk).batches()) {
@@ -152,7 +161,7 @@ final class Cleaner {
                 map.updateLatestOffset(batch.lastOffset());
             }
             if (consumed == 0) {
-                throw new IOException("no whole record batch at position " + position + " of " + segment);
+                throw new CorruptRecordException("no whole record batch at position " + position + " of " + segment);
             }
             position += consumed;
         }
@@ -163,10 +172,10 @@ final class Cleaner {
 
     /**
      * Groups the first {@code count} segments of {@code all} (which has at least one more) into runs of consecutive
-     * segments that fit one segment (segment.bytes) and one index (offsets within an int of the base), as Kafka's
-     * groupSegmentsBySize, so cleaned segments do not stay small.
+     * segments that fit one segment (segment.bytes), one offset index and one time index (segment.index.bytes), and
+     * offsets within an int of the base, as Kafka's groupSegmentsBySize, so cleaned segments do not stay small.
      */
-    static List<List<LogSegment>> groupBySize(List<LogSegment> all, int count, int maxBytes) {
+    static List<List<LogSegment>> groupBySize(List<LogSegment> all, int count, int maxBytes, int maxIndexBytes) {
         List<List<LogSegment>> groups = new ArrayList<>();
         int i = 0;
         while (i < count) {
@@ -174,15 +183,22 @@ final class Cleaner {
             LogSegment first = all.get(i);
             group.add(first);
             long bytes = first.size();
+            long offsetIndexBytes = offsetIndexBytes(first);
+            long timeIndexBytes = timeIndexBytes(first);
             i++;
             while (i < count) {
                 LogSegment next = all.get(i);
                 long nextEnd = all.get(i + 1).baseOffset() - 1; // worst-case last offset of next
-                if (bytes + next.size() > maxBytes || nextEnd - first.baseOffset() > Integer.MAX_VALUE) {
+                if (bytes + next.size() > maxBytes
+                        || offsetIndexBytes + offsetIndexBytes(next) > maxIndexBytes
+                        || timeIndexBytes + timeIndexBytes(next) > maxIndexBytes
+                        || nextEnd - first.baseOffset() > Integer.MAX_VALUE) {
                     break;
                 }
                 group.add(next);
                 bytes += next.size();
+                offsetIndexBytes += offsetIndexBytes(next);
+                timeIndexBytes += timeIndexBytes(next);
                 i++;
             }
             groups.add(group);
@@ -190,51 +206,66 @@ final class Cleaner {
         return groups;
     }
 
+    private static long offsetIndexBytes(LogSegment segment) {
+        return (long) segment.offsetIndex().entries() * OffsetIndex.ENTRY_SIZE;
+    }
+
+    private static long timeIndexBytes(LogSegment segment) {
+        return (long) segment.timeIndex().entries() * TimeIndex.ENTRY_SIZE;
+    }
+
     /** Cleans one group into one segment and swaps it in (unless a lone segment came out unchanged). */
     private void cleanGroup(Log log, List<LogSegment> group, CleanerFilter filter, long now) throws IOException {
         Path dir = log.dir();
         LogConfig cfg = log.config();
-        SegmentName name = new SegmentName(group.get(0).baseOffset(), log.nextSegmentGeneration());
-        List<SegmentName> replaced = group.stream().map(LogSegment::name).toList();
-        LogSegment dest = LogSegment.create(dir, name, SegmentName.CLEANED, now, 0);
-        LogSegment cleaned = null;
-        boolean written = false;
+        long base = group.get(0).baseOffset();
+        LogSegment dest = LogSegment.create(dir, base, SegmentSwap.CLEANED_SUFFIX, now, 0, cfg.segmentIndexBytes());
+        boolean committed = false;
         try {
             for (LogSegment source : group) {
                 copyFiltered(log, source, dest, filter, cfg.indexIntervalBytes());
             }
             if (group.size() == 1 && !filter.changed()) {
                 dest.close();
-                SegmentSwap.deleteCleaned(dir, name); // already clean: nothing to replace
+                SegmentSwap.deleteCleaned(dir, base); // already clean: nothing to replace
                 return;
             }
-            dest.onBecomeInactive();
+            dest.onBecomeInactive(); // fsynced, indexes sealed
             dest.close();
             hook.reached(CleanerHook.Step.CLEANED_WRITTEN, log);
             checkDone(log);
-            written = true;
-            SegmentSwap.commit(dir, name, replaced, hook, log);
-            cleaned = LogSegment.open(dir, name, cfg.indexIntervalBytes(), false, now);
-            hook.reached(CleanerHook.Step.RENAMED, log);
-            if (!awaitSwap(log, cleaned, group)) {
-                throw new CleaningAbortedException("segments of " + log + " changed while they were cleaned");
-            }
+            SegmentSwap.commit(dir, base);
+            committed = true;
+            hook.reached(CleanerHook.Step.SWAP_COMMITTED, log);
         } catch (IOException | RuntimeException e) {
             dest.close();
-            if (cleaned != null && log.serves(cleaned)) {
-                throw e; // swapped in after all: nothing to undo
-            }
-            if (cleaned != null) {
-                cleaned.close();
-            }
-            if (written) {
-                SegmentSwap.rollback(dir, name, replaced);
+            if (committed) {
+                withdraw(log, base);
             } else {
-                SegmentSwap.deleteCleaned(dir, name);
+                SegmentSwap.deleteCleaned(dir, base);
             }
             throw e;
         }
-        hook.reached(CleanerHook.Step.SWAPPED_IN, log);
+        switch (awaitSwap(log, group)) {
+            case SWAPPED -> hook.reached(CleanerHook.Step.SWAPPED_IN, log);
+            case REFUSED -> {
+                withdraw(log, base);
+                throw new CleaningAbortedException("segments of " + log + " changed while they were cleaned");
+            }
+            case FAILED -> throw new CleaningAbortedException(log + " went offline while its segments were replaced");
+        }
+    }
+
+    /**
+     * Deletes a committed swap the log refused. Should that fail, a restart would finish a swap made for segments
+     * that changed since, so the partition goes offline (nothing changes it any more) and the restart finishes it.
+     */
+    private static void withdraw(Log log, long base) {
+        try {
+            SegmentSwap.abandon(log.dir(), base);
+        } catch (IOException e) {
+            log.markOffline("the withdrawal of a cleaned segment", e);
+        }
     }
 
     private void copyFiltered(Log log, LogSegment source, LogSegment dest, CleanerFilter filter, int indexInterval)
@@ -242,13 +273,13 @@ final class Cleaner {
         int position = 0;
         while (position < source.size()) {
             checkDone(log);
-            ByteBuffer chunk = readChunk(source, position);
+            ByteBuffer chunk = readChunk(log, source, position);
             bytesRead += chunk.remaining();
             ByteBuffer out = ByteBuffer.allocate(chunk.remaining());
             MemoryRecords.FilterResult result = MemoryRecords.readableRecords(chunk).filterTo(filter, out,
                     decompression, Records.SOFT_MAX_ARRAY_LENGTH);
             if (result.bytesRead() == 0) {
-                throw new IOException("no whole record batch at position " + position + " of " + source);
+                throw new CorruptRecordException("no whole record batch at position " + position + " of " + source);
             }
             position += result.bytesRead();
             recordsRead += result.messagesRead();
@@ -288,25 +319,53 @@ final class Cleaner {
     }
 
     /** Whole batches from {@code position}: at least one (a larger buffer for a large batch), throttled. */
-    private ByteBuffer readChunk(LogSegment segment, int position) throws IOException {
+    private ByteBuffer readChunk(Log log, LogSegment segment, int position) {
         int left = segment.size() - position;
-        ByteBuffer chunk = segment.readShared(position, Math.min(IO_BUFFER_SIZE, left));
+        ByteBuffer chunk = read(log, segment, position, Math.min(IO_BUFFER_SIZE, left));
         if (chunk.remaining() >= RecordBatchHeader.LOG_OVERHEAD) {
             long first = RecordBatchHeader.totalSize(chunk, 0);
             if (first < RecordBatchHeader.HEADER_SIZE || first > left) {
-                throw new IOException("invalid batch length " + first + " at position " + position + " of " + segment);
+                throw new CorruptRecordException("invalid batch length " + first + " at position " + position + " of "
+                        + segment);
             }
             if (first > chunk.remaining()) {
-                chunk = segment.readShared(position, (int) first);
+                chunk = read(log, segment, position, (int) first);
             }
         }
         throttler.maybeThrottle(chunk.remaining(), stopping);
         return chunk;
     }
 
-    /** Waits for the lane to swap the segments; false when the log refused (or its lane stopped before it ran). */
-    private static boolean awaitSwap(Log log, LogSegment cleaned, List<LogSegment> group) {
-        CompletableFuture<Boolean> swapped = log.replaceSegments(cleaned, group);
+    /** The position to read {@code offset} of a live segment from, failing as {@link #read} does. */
+    private static int lookup(Log log, LogSegment segment, long offset) {
+        try {
+            return segment.offsetIndex().lookup(offset);
+        } catch (ClosedChannelException e) {
+            throw new CleaningAbortedException(segment + " was deleted while it was cleaned");
+        } catch (IOException e) {
+            log.markOffline("an index lookup by the log cleaner", e);
+            throw new CleaningAbortedException("the index of " + segment + " failed: " + e);
+        }
+    }
+
+    /**
+     * A read of a live segment through its own channel. A segment deleted meanwhile ends the round; any other failure
+     * is the partition's own files failing: it goes offline.
+     */
+    private static ByteBuffer read(Log log, LogSegment segment, int position, int length) {
+        try {
+            return segment.readRetained(position, length);
+        } catch (ClosedChannelException e) {
+            throw new CleaningAbortedException(segment + " was deleted while it was cleaned");
+        } catch (IOException e) {
+            log.markOffline("a read by the log cleaner", e);
+            throw new CleaningAbortedException("reading " + segment + " failed: " + e);
+        }
+    }
+
+    /** Waits for the lane's answer; REFUSED when its lane stopped before the task ran. */
+    private Log.SwapOutcome awaitSwap(Log log, List<LogSegment> group) {
+        CompletableFuture<Log.SwapOutcome> swapped = log.replaceSegments(group, hook);
         boolean interrupted = false;
         try {
             while (true) {
@@ -314,11 +373,14 @@ final class Cleaner {
                     return swapped.get(100, TimeUnit.MILLISECONDS);
                 } catch (TimeoutException e) {
                     if (log.laneTerminated() && !swapped.isDone()) {
-                        return false; // halted with the task still queued: it never runs
+                        return Log.SwapOutcome.REFUSED; // halted with the task still queued: it never runs
                     }
                 } catch (InterruptedException e) {
                     interrupted = true; // keep waiting: the lane decides, not this thread
                 } catch (ExecutionException e) {
+                    if (e.getCause() instanceof Error error) {
+                        throw error;
+                    }
                     throw new IllegalStateException("swap of cleaned segment in " + log + " failed", e.getCause());
                 }
             }

@@ -10,11 +10,11 @@ interface CleanerHook {
     enum Step {
         /** The cleaned segment is written and fsynced under its {@code .cleaned} names; nothing else changed. */
         CLEANED_WRITTEN,
-        /** The replaced segments carry their deletion markers; the cleaned segment is still {@code .cleaned}. */
-        MARKERS_WRITTEN,
         /** The cleaned segment was renamed to {@code .swap}: from here a restart finishes the replacement. */
         SWAP_COMMITTED,
-        /** The cleaned segment has its final names but is not yet served. */
+        /** On the lane: the replaced segments' files carry {@code .deleted}; the cleaned one is still {@code .swap}. */
+        REPLACED_RENAMED,
+        /** On the lane: the cleaned segment has its final names but is not yet served. */
         RENAMED,
         /** The log serves the cleaned segment; the replaced files wait for their delayed deletion. */
         SWAPPED_IN,
@@ -28,7 +28,7 @@ interface CleanerHook {
     /**
      * Test hook for broker processes: with {@code -Dchronik.log.cleaner.test-pause-at=<STEP>} the cleaner prints
      * {@code chronik-test: log cleaner paused at <STEP>} and stops there for good, so a test can kill the process at
-     * that exact point.
+     * that exact point (at REPLACED_RENAMED and RENAMED that stops the partition's append lane too).
      */
     String PAUSE_PROPERTY = "chronik.log.cleaner.test-pause-at";
 

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -18,6 +19,10 @@ import java.util.function.Consumer;
  * fsync runs wait for the next one, which the same thread starts as soon as the first returns, and so on until
  * nobody waits. Under load one fsync covers many appends, so durability costs little more than the page-cache
  * write, and the segments of different partitions are fsynced side by side without waiting for each other.
+ *
+ * <p>A failed fsync fails every append that waited for it and every later one on that segment, without another
+ * fsync: after a failure the kernel may have dropped the pages it could not write and report the next fsync as a
+ * success, so nothing written to that file may be acknowledged again.
  */
 final class GroupCommitter implements AutoCloseable {
 
@@ -46,6 +51,8 @@ final class GroupCommitter implements AutoCloseable {
     private final ThreadPoolExecutor syncers;
     /** Guarded by this. */
     private final Map<Syncable, Chain> chains = new IdentityHashMap<>();
+    /** Segments whose fsync failed, with the failure (weak: a deleted segment drops out). Guarded by this. */
+    private final Map<Syncable, IOException> failed = new WeakHashMap<>();
     /** Guarded by this. */
     private boolean closed;
 
@@ -78,8 +85,12 @@ final class GroupCommitter implements AutoCloseable {
     void submit(Syncable segment, int records, Runnable onDurable, Consumer<IOException> onFailure) {
         Waiter waiter = new Waiter(records, onDurable, onFailure);
         Chain start;
+        IOException earlier;
         synchronized (this) {
-            if (closed) {
+            earlier = failed.get(segment);
+            if (earlier != null) {
+                start = null;
+            } else if (closed) {
                 start = null;
             } else {
                 Chain chain = chains.get(segment);
@@ -91,6 +102,10 @@ final class GroupCommitter implements AutoCloseable {
                 start.waiting.add(waiter);
                 chains.put(segment, start);
             }
+        }
+        if (earlier != null) {
+            complete(List.of(waiter), new IOException("an earlier fsync of " + segment + " failed", earlier));
+            return;
         }
         if (start == null) {
             // Closed: make it durable on the caller's thread rather than never.
@@ -112,7 +127,17 @@ final class GroupCommitter implements AutoCloseable {
                 }
                 chain.waiting = new ArrayList<>();
             }
-            sync(chain.segment, batch);
+            if (!sync(chain.segment, batch)) {
+                // Those who came meanwhile fail too, and the chain ends: later submits fail at once.
+                List<Waiter> rest;
+                synchronized (this) {
+                    rest = chain.waiting;
+                    chain.waiting = new ArrayList<>();
+                    chains.remove(chain.segment);
+                }
+                complete(rest, failed(chain.segment));
+                return;
+            }
             BlockingQueue<Runnable> queued = syncers.getQueue();
             if (!queued.isEmpty() && queued.remainingCapacity() > 0 && !syncers.isShutdown()) {
                 // Other segments wait for a thread: go to the back of the queue instead of keeping this one. When
@@ -123,19 +148,32 @@ final class GroupCommitter implements AutoCloseable {
         }
     }
 
-    private void sync(Syncable segment, List<Waiter> batch) {
+    /** One fsync for {@code batch}; false (and the failure recorded for the segment) when it failed. */
+    private boolean sync(Syncable segment, List<Waiter> batch) {
         long start = System.nanoTime();
         IOException failure = null;
         try {
             segment.forceLog();
         } catch (IOException e) {
             failure = e;
+            synchronized (this) {
+                failed.putIfAbsent(segment, e);
+            }
         }
         long records = 0;
         for (Waiter w : batch) {
             records += w.records();
         }
         metrics.fsyncCompleted(System.nanoTime() - start, records);
+        complete(batch, failure);
+        return failure == null;
+    }
+
+    private synchronized IOException failed(Syncable segment) {
+        return failed.get(segment);
+    }
+
+    private static void complete(List<Waiter> batch, IOException failure) {
         for (Waiter w : batch) {
             try {
                 if (failure == null) {

@@ -14,7 +14,6 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
@@ -46,8 +45,6 @@ public final class Log {
     private final ProducerStateManager producers;
     private final AtomicReference<CompletableFuture<Void>> appendSignal =
             new AtomicReference<>(new CompletableFuture<>());
-    /** Next generation for the file names of a cleaned segment (see {@link SegmentName}). */
-    private final AtomicLong segmentGenerations = new AtomicLong();
     private volatile LogConfig config;
     private volatile Committed committed;
     private volatile long logStartOffset;
@@ -58,6 +55,11 @@ public final class Log {
     /** Records appended since the last fsync, and when that fsync was asked for (flush.messages, flush.ms). Lane only. */
     private long unflushedRecords;
     private long lastFlushMs = System.currentTimeMillis();
+    /**
+     * Set by the first failed write, fsync or read of this partition's files: from then on every request for it is
+     * answered KAFKA_STORAGE_ERROR until a restart recovers it. Nothing written after a failed fsync is acknowledged.
+     */
+    private volatile boolean offline;
 
     Log(String topic, int partition, Path dir, LogConfig config, LogRecovery.Loaded loaded, LogServices services) {
         this.topic = topic;
@@ -71,7 +73,6 @@ public final class Log {
         LogSegment active = segments.lastEntry().getValue();
         this.committed = new Committed(active.nextOffset(), active, active.size());
         this.rollJitterMs = rollJitter(config);
-        segmentGenerations.set(1 + segments.values().stream().mapToLong(seg -> seg.name().generation()).max().orElse(0));
     }
 
     public String topic() {
@@ -97,6 +98,11 @@ public final class Log {
 
     public int leaderEpoch() {
         return 0;
+    }
+
+    /** Whether a storage error took this partition offline (until the broker restarts). */
+    public boolean isOffline() {
+        return offline;
     }
 
     public long sizeInBytes() {
@@ -129,12 +135,16 @@ public final class Log {
      * Whole batches starting with the one containing {@code fetchOffset}, up to {@code maxBytes}, from one
      * segment, never past the high watermark. If the first batch alone exceeds maxBytes it is still returned
      * whole when {@code minOneBatch}. OFFSET_OUT_OF_RANGE when fetchOffset is outside [log start, log end].
+     * A non-empty slice holds the segment's file open: the caller must release (or transfer) it.
      */
     public ReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch) {
         Committed end = committed;
         long start = logStartOffset;
         if (deleted) {
             return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, end.offset(), start, end.offset());
+        }
+        if (offline) {
+            return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, end.offset(), start, end.offset());
         }
         if (fetchOffset < start || fetchOffset > end.offset()) {
             return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, end.offset(), start, end.offset());
@@ -154,7 +164,18 @@ public final class Log {
                 LogSegment segment = entry.getValue();
                 // Older segments are complete; the one the high watermark is in is read only up to it.
                 int limit = segment == end.segment() ? end.position() : segment.size();
-                FileSlice slice = readSegment(segment, fetchOffset, limit, maxBytes, minOneBatch);
+                FileSlice slice;
+                try {
+                    slice = readSegment(segment, fetchOffset, limit, maxBytes, minOneBatch);
+                } catch (ClosedChannelException e) {
+                    if (e instanceof ClosedByInterruptException || deleted || fetchOffset < logStartOffset
+                            || lookups++ >= MAX_SEGMENT_LOOKUPS) {
+                        throw e;
+                    }
+                    // Replaced by the cleaner, and closed since: the offset is in the segment that holds it now.
+                    entry = segments.floorEntry(fetchOffset);
+                    continue;
+                }
                 if (slice != null) {
                     return new ReadResult(LogError.NONE, slice, end.offset(), start, end.offset());
                 }
@@ -175,7 +196,11 @@ public final class Log {
             LogError error = deleted ? LogError.UNKNOWN_TOPIC_OR_PARTITION : LogError.OFFSET_OUT_OF_RANGE;
             return new ReadResult(error, FileSlice.EMPTY, end.offset(), logStartOffset, end.offset());
         } catch (IOException e) {
-            LOGGER.log(System.Logger.Level.WARNING, "read of " + this + " failed", e);
+            if (deleted) {
+                // Its files were renamed or removed under the read.
+                return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, end.offset(), start, end.offset());
+            }
+            markOffline("a read", e);
             return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, end.offset(), start, end.offset());
         }
     }
@@ -193,12 +218,12 @@ public final class Log {
             long last = RecordBatchHeader.baseOffset(h, 0) + RecordBatchHeader.lastOffsetDelta(h, 0);
             if (last >= fetchOffset) {
                 if (size > maxBytes) {
-                    return minOneBatch ? new FileSlice(segment.file(), position, size) : FileSlice.EMPTY;
+                    return minOneBatch ? segment.slice(position, size) : FileSlice.EMPTY;
                 }
                 long budgetEnd = (long) position + maxBytes;
                 if (limit <= budgetEnd) {
                     // The high watermark's position is a batch boundary: everything up to it fits (tailing reads).
-                    return new FileSlice(segment.file(), position, limit - position);
+                    return segment.slice(position, limit - position);
                 }
                 // Index entries are batch boundaries too: jump to the last one within budget, then walk headers.
                 int next = Math.max(position + size, segment.offsetIndex().floorPosition((int) budgetEnd));
@@ -215,7 +240,7 @@ public final class Log {
                     total += nextSize;
                     next += nextSize;
                 }
-                return new FileSlice(segment.file(), position, total);
+                return segment.slice(position, total);
             }
             position += size;
         }
@@ -229,6 +254,7 @@ public final class Log {
     public OffsetAndTimestamp offsetForTimestamp(long timestamp) {
         Committed end = committed;
         long start = logStartOffset;
+        requireOnline();
         try {
             for (LogSegment segment : segments.values()) {
                 if (segment.baseOffset() >= end.offset()) {
@@ -248,6 +274,7 @@ public final class Log {
         } catch (ClosedChannelException e) {
             return new OffsetAndTimestamp(-1, -1);
         } catch (IOException e) {
+            markOffline("a timestamp lookup", e);
             throw new LogException(LogError.KAFKA_STORAGE_ERROR, "timestamp lookup in " + this + " failed: " + e, e);
         }
         return new OffsetAndTimestamp(-1, -1);
@@ -291,12 +318,16 @@ public final class Log {
         CompletableFuture<Long> result = new CompletableFuture<>();
         if (deleted) {
             result.completeExceptionally(new LogException(LogError.UNKNOWN_TOPIC_OR_PARTITION, "partition was deleted"));
+        } else if (offline) {
+            result.completeExceptionally(offlineException());
         } else if (!runOnLane(() -> {
             try {
+                requireOnline();
                 result.complete(deleteRecordsOnLane(offset));
             } catch (LogException e) {
                 result.completeExceptionally(e);
             } catch (IOException | RuntimeException e) {
+                markOffline("DeleteRecords", e);
                 result.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR,
                         "DeleteRecords on " + this + " failed: " + e, e));
             }
@@ -349,6 +380,42 @@ public final class Log {
         return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, laneRejection());
     }
 
+    /** The result of an append to a partition a storage error took offline. */
+    AppendResult offlineResult() {
+        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
+                "partition " + this + " is offline after a storage error");
+    }
+
+    private LogException offlineException() {
+        return new LogException(LogError.KAFKA_STORAGE_ERROR, "partition " + this + " is offline after a storage error");
+    }
+
+    private void requireOnline() {
+        if (offline) {
+            throw offlineException();
+        }
+    }
+
+    /**
+     * A write, fsync or read of this partition's files failed: the partition goes offline (Chronik's unit of
+     * failure is the partition, Kafka's the log directory). Every later request for it is answered
+     * KAFKA_STORAGE_ERROR; fetches waiting on it are woken to see so. A restart recovers it from what is on disk.
+     */
+    void markOffline(String during, Throwable cause) {
+        if (deleted || closed) {
+            return; // files removed or closed under the operation: not a disk failure
+        }
+        synchronized (this) {
+            if (offline) {
+                return;
+            }
+            offline = true;
+        }
+        LOGGER.log(System.Logger.Level.ERROR, "Partition " + this + " is offline after a storage error during " + during
+                + "; it answers KAFKA_STORAGE_ERROR until the broker is restarted", cause);
+        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+    }
+
     /**
      * A failing disk fails every append: log the first failure in full, then at most one line per interval with
      * the number of failures in between, so the log is not flooded. Runs on this partition's lane only.
@@ -389,6 +456,10 @@ public final class Log {
         }
         if (closed) {
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "log is closed");
+        }
+        if (offline || activeSegment().syncFailed()) {
+            // Never acknowledge a write to a file whose fsync failed: its earlier data may be lost.
+            return offlineResult();
         }
         long startNanos = System.nanoTime();
         ByteBuffer buf = records.duplicate().order(ByteOrder.BIG_ENDIAN);
@@ -470,7 +541,7 @@ public final class Log {
             segment = maybeRoll(cfg, now, appendMaxTimestamp, lasts[n - 1], bytes);
             segment.append(buf, bases, lasts, valid.sizes(), maxTimestamps, cfg.indexIntervalBytes());
         } catch (IOException e) {
-            logAppendFailure(e);
+            markOffline("an append", e);
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "append failed: " + e);
         }
         committed = new Committed(next, segment, segment.size());
@@ -483,9 +554,10 @@ public final class Log {
                 recordCount, null);
         int flushed = flushAfterAppend(cfg, awaitFsync, recordCount, now);
         if (flushed > 0) {
-            services.committer().submit(segment, flushed, () -> result.complete(ok),
-                    e -> result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
-                            "fsync failed: " + e)));
+            services.committer().submit(segment, flushed, () -> result.complete(ok), e -> {
+                markOffline("an fsync", e);
+                result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e));
+            });
             return null;
         }
         return ok;
@@ -514,7 +586,10 @@ public final class Log {
         // Waits like an append would (no queue of its own): the segment's next fsync covers the original's bytes.
         services.committer().submit(segment, 0,
                 () -> result.complete(segment.durability(first, last) == LogSegment.Durability.DURABLE ? same : lost),
-                e -> result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e)));
+                e -> {
+                    markOffline("an fsync", e);
+                    result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e));
+                });
         return null;
     }
 
@@ -538,19 +613,18 @@ public final class Log {
 
     /** Queues an fsync of records older than flush.ms that no append has flushed yet (checked periodically). */
     void scheduleTimedFlush() {
-        if (config.flushMs() == Long.MAX_VALUE || deleted || closed) {
+        if (config.flushMs() == Long.MAX_VALUE || deleted || closed || offline) {
             return;
         }
         runOnLane(() -> {
             long now = System.currentTimeMillis();
-            if (deleted || closed || unflushedRecords == 0 || now - lastFlushMs < config.flushMs()) {
+            if (deleted || closed || offline || unflushedRecords == 0 || now - lastFlushMs < config.flushMs()) {
                 return;
             }
             int records = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
             unflushedRecords = 0;
             lastFlushMs = now;
-            services.committer().submit(activeSegment(), records, () -> { },
-                    e -> LOGGER.log(System.Logger.Level.WARNING, "flush of " + this + " failed", e));
+            services.committer().submit(activeSegment(), records, () -> { }, e -> markOffline("a flush.ms fsync", e));
         });
     }
 
@@ -563,8 +637,7 @@ public final class Log {
         LogSegment active = activeSegment();
         if (active.size() > 0 && (active.size() + (long) bytes > cfg.segmentBytes()
                 || active.timeWaitedForRoll(now, appendMaxTimestamp) > cfg.rollMs() - rollJitterMs
-                || active.indexFull(cfg.segmentIndexBytes())
-                || lastOffset - active.baseOffset() > Integer.MAX_VALUE)) {
+                || lastOffset - active.baseOffset() > Integer.MAX_VALUE || active.indexesFull())) {
             return roll(now);
         }
         return active;
@@ -582,7 +655,8 @@ public final class Log {
         long base = committed.offset();
         old.onBecomeInactive();
         LogConfig cfg = config;
-        LogSegment next = LogSegment.create(dir, base, now, cfg.preallocate() ? cfg.segmentBytes() : 0);
+        LogSegment next = LogSegment.create(dir, base, now, cfg.preallocate() ? cfg.segmentBytes() : 0,
+                cfg.segmentIndexBytes());
         segments.put(base, next);
         committed = new Committed(base, next, 0);
         rollJitterMs = rollJitter(cfg);
@@ -620,7 +694,7 @@ public final class Log {
 
     /** Retention (runs on the lane): time first, then size, like Kafka. */
     void enforceRetention() {
-        if (deleted || closed) {
+        if (deleted || closed || offline) {
             return;
         }
         LogConfig cfg = config;
@@ -643,7 +717,7 @@ public final class Log {
                 }, now);
             }
         } catch (IOException e) {
-            LOGGER.log(System.Logger.Level.WARNING, "retention of " + this + " failed", e);
+            markOffline("retention", e);
         }
     }
 
@@ -689,8 +763,11 @@ public final class Log {
         deleteSegments(victims);
     }
 
-    /** Removes the given oldest, non-active segments: log start first, so readers see out-of-range, not a gap. */
-    private void deleteSegments(List<LogSegment> victims) {
+    /**
+     * Removes the given oldest, non-active segments: log start first, so readers see out-of-range, not a gap; then
+     * each segment's files are renamed for deletion, oldest first, so a crash leaves no gap either.
+     */
+    private void deleteSegments(List<LogSegment> victims) throws IOException {
         if (victims.isEmpty()) {
             return;
         }
@@ -703,7 +780,11 @@ public final class Log {
         producers.truncateHead(logStartOffset);
         for (LogSegment segment : victims) {
             segments.remove(segment.baseOffset(), segment);
-            services.deleteLater().accept(segment);
+            try {
+                services.deleteLater().accept(segment);
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause();
+            }
         }
     }
 
@@ -732,58 +813,80 @@ public final class Log {
         return new ArrayList<>(segments.values());
     }
 
-    /** A generation no file of this log uses, for the names of a cleaned segment. */
-    long nextSegmentGeneration() {
-        return segmentGenerations.getAndIncrement();
+    /** How the lane answered {@link #replaceSegments}. */
+    enum SwapOutcome {
+        /** The log serves the cleaned segment; the replaced ones wait for their delayed deletion. */
+        SWAPPED,
+        /** Nothing changed (a replaced segment is no longer served, or the log is deleted, closed or offline). */
+        REFUSED,
+        /** A file operation on the replaced segments failed midway: the partition is offline until a restart. */
+        FAILED
     }
 
     /**
-     * Serves {@code cleaned} instead of {@code old} (consecutive non-active segments in offset order; cleaned has the
-     * first one's base offset). Runs on the lane, so appends, retention and DeleteRecords see the log before or after,
-     * never in between. Completes with false, changing nothing, when one of them is no longer served (retention,
-     * DeleteRecords or deletion got there first) or the lane refused the task.
+     * Serves the cleaned segment committed as {@code <base>.log.swap} (see {@link SegmentSwap}) instead of {@code old}
+     * (consecutive non-active segments in offset order, the first one at {@code base}). Runs on the lane, so appends,
+     * retention and DeleteRecords see the log before or after, never in between: the replaced segments' files are
+     * renamed for deletion (they stay readable for slices), the swap takes its final names, and the segment map
+     * changes. REFUSED when one of them is no longer served (retention, DeleteRecords or deletion got there first)
+     * or the lane refused the task: the caller withdraws the commit.
      */
-    CompletableFuture<Boolean> replaceSegments(LogSegment cleaned, List<LogSegment> old) {
-        CompletableFuture<Boolean> done = new CompletableFuture<>();
+    CompletableFuture<SwapOutcome> replaceSegments(List<LogSegment> old, CleanerHook hook) {
+        CompletableFuture<SwapOutcome> done = new CompletableFuture<>();
         if (!runOnLane(() -> {
             try {
-                done.complete(replaceSegmentsOnLane(cleaned, old));
-            } catch (RuntimeException e) {
-                done.completeExceptionally(e);
+                done.complete(replaceSegmentsOnLane(old, hook));
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+                throw t;
             }
         })) {
-            done.complete(false);
+            done.complete(SwapOutcome.REFUSED);
         }
         return done;
     }
 
-    private boolean replaceSegmentsOnLane(LogSegment cleaned, List<LogSegment> old) {
-        if (deleted || closed || old.isEmpty() || cleaned.baseOffset() != old.get(0).baseOffset()) {
-            return false;
+    private SwapOutcome replaceSegmentsOnLane(List<LogSegment> old, CleanerHook hook) {
+        if (deleted || closed || offline || old.isEmpty()) {
+            return SwapOutcome.REFUSED;
         }
         LogSegment active = activeSegment();
         for (LogSegment segment : old) {
             if (segment == active || segments.get(segment.baseOffset()) != segment) {
-                return false;
+                return SwapOutcome.REFUSED;
             }
+        }
+        long base = old.get(0).baseOffset();
+        LogSegment cleaned;
+        try {
+            for (LogSegment segment : old) {
+                segment.renameForDeletion();
+            }
+            AtomicFiles.syncDirectory(dir);
+            hook.reached(CleanerHook.Step.REPLACED_RENAMED, this);
+            SegmentSwap.finish(dir, base);
+            AtomicFiles.syncDirectory(dir);
+            hook.reached(CleanerHook.Step.RENAMED, this);
+            LogConfig cfg = config;
+            cleaned = LogSegment.open(dir, base, cfg.indexIntervalBytes(), false, false, cfg.segmentIndexBytes(),
+                    System.currentTimeMillis());
+        } catch (IOException e) {
+            // The live segments' files are half replaced: a restart finishes the committed swap.
+            markOffline("the log cleaner's replacement of segments", e);
+            return SwapOutcome.FAILED;
         }
         // The first one is replaced in place, then the rest removed in order: a reader that finds the segment it
         // was reading gone looks its offset up again (see read).
-        segments.put(cleaned.baseOffset(), cleaned);
+        segments.put(base, cleaned);
         for (int i = 1; i < old.size(); i++) {
             segments.remove(old.get(i).baseOffset(), old.get(i));
         }
-        old.forEach(services.deleteLater());
-        return true;
+        old.forEach(services.deleteLater()); // renamed already: their removal is only scheduled
+        return SwapOutcome.SWAPPED;
     }
 
     boolean isClosed() {
         return closed;
-    }
-
-    /** Whether {@code segment} is the one this log serves at its base offset. */
-    boolean serves(LogSegment segment) {
-        return segments.get(segment.baseOffset()) == segment;
     }
 
     /** True once this log's lane has stopped for good: a task queued on it will never run. */
@@ -807,6 +910,20 @@ public final class Log {
         return segments.size();
     }
 
+    /** References to this partition's segment files held by slices not yet released (tests). */
+    int sliceReferences() {
+        int n = 0;
+        for (LogSegment segment : segments.values()) {
+            n += segment.sliceReferences();
+        }
+        return n;
+    }
+
+    /** The base offsets of the segments, oldest first (tests). */
+    List<Long> segmentBaseOffsets() {
+        return new ArrayList<>(segments.keySet());
+    }
+
     ProducerStateManager producerState() {
         return producers;
     }
@@ -826,9 +943,9 @@ public final class Log {
             return true;
         }
         closed = true;
-        boolean ok = true;
+        boolean ok = !offline; // an offline partition is recovered at the next start
         services.snapshots().cancel(dir);
-        if (!deleted) {
+        if (!deleted && !offline) {
             try {
                 activeSegment().onBecomeInactive();
             } catch (IOException e) {

@@ -147,9 +147,16 @@ public final class LogCleaner {
             LOGGER.log(System.Logger.Level.DEBUG, "Cleaning of {0} stopped: {1}", log, e.getMessage());
             return false;
         } catch (IOException | RuntimeException e) {
+            manager.abortCleaning(log);
             if (isClosedChannel(e) || log.isDeleted() || log.isClosed()) {
                 // A segment was deleted (retention, DeleteRecords, topic deletion) while it was read.
-                manager.abortCleaning(log);
+                return false;
+            }
+            if (e instanceof IOException) {
+                // Writing the cleaned segment failed (a full disk, say): the log keeps its segments and is cleaned
+                // again after the backoff. Its own files failing would have taken it offline instead.
+                LOGGER.log(System.Logger.Level.WARNING, "Cleaning of " + log + " failed; it is tried again after "
+                        + "the backoff: " + e);
                 return false;
             }
             manager.markUncleanable(log);

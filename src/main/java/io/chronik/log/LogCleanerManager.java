@@ -47,8 +47,8 @@ final class LogCleanerManager {
     synchronized LogToClean grabFilthiest(long now) {
         LogToClean best = null;
         for (Log log : logs.get()) {
-            if (!log.config().compaction().compact() || log.isDeleted() || log.isClosed() || inProgress.contains(log)
-                    || uncleanable.contains(log)) {
+            if (!log.config().compaction().compact() || log.isDeleted() || log.isClosed() || log.isOffline()
+                    || inProgress.contains(log) || uncleanable.contains(log)) {
                 continue;
             }
             LogToClean candidate = LogToClean.of(log, checkpoints.get(log),

@@ -21,7 +21,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -34,6 +33,11 @@ public final class LogManager implements AutoCloseable {
     static final String CLEAN_SHUTDOWN_MARKER = ".clean-shutdown";
     private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
     private static final Pattern PARTITION_DIR = Pattern.compile("(.+)-(\\d+)");
+    /** A deleted partition's directory, renamed before its files are removed: {@code <topic>-<partition>.<id>-delete}. */
+    static final String DELETE_DIR_SUFFIX = "-delete";
+    private static final Pattern DELETE_DIR = Pattern.compile("(.+)-(\\d+)\\.([0-9a-f]{32})" + DELETE_DIR_SUFFIX);
+    /** Directories of the data directory that other parts of the broker own (the cluster metadata quorum's log). */
+    static final Set<String> FOREIGN_DIRECTORIES = Set.of("__cluster_metadata");
     private static final long LANE_DRAIN_TIMEOUT_MS = 30_000;
     private static final long CLEANER_STOP_TIMEOUT_MS = 10_000;
     /** How often logs with a flush.ms are checked for records waiting longer than that for an fsync. */
@@ -56,7 +60,7 @@ public final class LogManager implements AutoCloseable {
     /** Serializes topic administration, startup and close. */
     private final Object adminLock = new Object();
     private final Set<LogSegment> pendingSegmentDeletes = ConcurrentHashMap.newKeySet();
-    private final Map<String, PendingDelete> pendingTopicDeletes = new ConcurrentHashMap<>();
+    private final Set<PendingDelete> pendingTopicDeletes = ConcurrentHashMap.newKeySet();
 
     private TopicMetadataStore store;
     private ProducerIdAllocator producerIds;
@@ -195,7 +199,11 @@ public final class LogManager implements AutoCloseable {
         return config.dataDir().resolve(topic + "-" + partition);
     }
 
-    /** Partition directories no topic owns any more (a topic deleted just before a crash): removed. */
+    /**
+     * Removes what deletions left behind: directories renamed for deletion (a topic deleted before a crash, its files
+     * not yet removed), and partition directories no topic owns any more (a crash between removing the topic's
+     * metadata and renaming its directories).
+     */
     private void deleteOrphanDirectories(List<TopicMetadataStore.StoredTopic> stored) throws IOException {
         Set<String> owned = new HashSet<>();
         for (TopicMetadataStore.StoredTopic t : stored) {
@@ -206,8 +214,14 @@ public final class LogManager implements AutoCloseable {
         try (Stream<Path> entries = Files.list(config.dataDir())) {
             for (Path p : (Iterable<Path>) entries::iterator) {
                 String name = p.getFileName().toString();
-                Matcher m = PARTITION_DIR.matcher(name);
-                if (Files.isDirectory(p) && m.matches() && !owned.contains(name) && looksLikePartition(p)) {
+                if (!Files.isDirectory(p)) {
+                    continue;
+                }
+                if (DELETE_DIR.matcher(name).matches()) {
+                    LOGGER.log(System.Logger.Level.INFO, "Deleting {0}: its topic was deleted", p);
+                    AtomicFiles.deleteTree(p);
+                } else if (PARTITION_DIR.matcher(name).matches() && !owned.contains(name)
+                        && !FOREIGN_DIRECTORIES.contains(name) && looksLikePartition(p)) {
                     LOGGER.log(System.Logger.Level.INFO, "Deleting {0}: no topic owns it", p);
                     AtomicFiles.deleteTree(p);
                 }
@@ -220,7 +234,8 @@ public final class LogManager implements AutoCloseable {
             return files.allMatch(f -> {
                 String n = f.getFileName().toString();
                 return n.endsWith(".log") || n.endsWith(".index") || n.endsWith(".timeindex")
-                        || n.endsWith(SegmentName.CLEANED) || n.endsWith(SegmentName.SWAP) || n.endsWith(SegmentName.DELETED)
+                        || n.endsWith(AtomicFiles.DELETED_SUFFIX)
+                        || n.endsWith(SegmentSwap.CLEANED_SUFFIX) || n.endsWith(SegmentSwap.SWAP_SUFFIX)
                         || n.endsWith(ProducerStateManager.SNAPSHOT_SUFFIX) || n.endsWith(AtomicFiles.TMP_SUFFIX)
                         || n.equals(LogRecovery.LOG_START_FILE);
             });
@@ -304,7 +319,11 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
-    /** Throws TopicException(UNKNOWN_TOPIC_OR_PARTITION). */
+    /**
+     * Throws TopicException(UNKNOWN_TOPIC_OR_PARTITION). The topic's metadata goes first (durably), then its partition
+     * directories are renamed to {@code <topic>-<partition>.<id>-delete} (durably) and removed after
+     * file.delete.delay: a crash at any point leaves either the whole topic, or none of it once restarted.
+     */
     public void deleteTopic(String name) {
         synchronized (adminLock) {
             requireStarted();
@@ -323,23 +342,67 @@ public final class LogManager implements AutoCloseable {
             List<Log> logs = new ArrayList<>(state.logs.values());
             logs.forEach(Log::markDeleted);
             cleaner.forget(logs);
-            // Files stay for file.delete.delay so fetches holding a slice can still send it.
-            PendingDelete deletion = new PendingDelete(logs);
-            pendingTopicDeletes.put(name, deletion);
-            schedule(() -> runPendingDelete(name, deletion), config.fileDeleteDelayMs());
+            // Files stay for file.delete.delay (open ones until the last fetch holding them has sent them).
+            PendingDelete deletion = new PendingDelete(name, logs, renameForDeletion(logs));
+            pendingTopicDeletes.add(deletion);
+            schedule(() -> runPendingDelete(deletion), config.fileDeleteDelayMs());
         }
     }
 
     /**
+     * Renames each log's directory out of the way; returns the directories to remove. One that cannot be renamed
+     * stays under its name (its topic is gone: a restart removes it) and is removed before a topic re-uses the name.
+     */
+    private List<Path> renameForDeletion(List<Log> logs) {
+        List<Path> dirs = new ArrayList<>();
+        for (Log log : logs) {
+            Path target = config.dataDir().resolve(deleteDirName(log.topic(), log.partition()));
+            try {
+                Files.move(log.dir(), target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                dirs.add(target);
+            } catch (IOException e) {
+                LOGGER.log(System.Logger.Level.WARNING, "cannot rename " + log.dir() + " for deletion", e);
+                dirs.add(log.dir());
+            }
+        }
+        try {
+            AtomicFiles.syncDirectory(config.dataDir());
+        } catch (IOException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "cannot sync " + config.dataDir() + " after renaming deleted partitions", e);
+        }
+        return dirs;
+    }
+
+    /** {@code <topic>-<partition>.<32 hex digits>-delete}, the topic name cut so the whole fits in 255 characters. */
+    static String deleteDirName(String topic, int partition) {
+        String suffix = "-" + partition + "." + UUID.randomUUID().toString().replace("-", "") + DELETE_DIR_SUFFIX;
+        return topic.substring(0, Math.min(topic.length(), 255 - suffix.length())) + suffix;
+    }
+
+    /**
      * The files of a deleted topic, removed once: by the delayed task, or earlier by a topic re-created under the
-     * same name. Whoever comes second waits until the first has finished, so nobody sees half-deleted files.
+     * same name while a directory could not be renamed. Whoever comes second waits until the first has finished.
      */
     private static final class PendingDelete implements Runnable {
+        private final String topic;
         private final List<Log> logs;
+        private final List<Path> dirs;
         private boolean done;
 
-        PendingDelete(List<Log> logs) {
+        PendingDelete(String topic, List<Log> logs, List<Path> dirs) {
+            this.topic = topic;
             this.logs = logs;
+            this.dirs = dirs;
+        }
+
+        /** Whether a directory still has a live partition's name, so a new topic of the same name must wait for it. */
+        boolean holdsLiveNames() {
+            for (int i = 0; i < logs.size(); i++) {
+                if (dirs.get(i).equals(logs.get(i).dir())) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         @Override
@@ -348,23 +411,22 @@ public final class LogManager implements AutoCloseable {
                 return;
             }
             done = true;
-            for (Log log : logs) {
-                log.close();
-                AtomicFiles.deleteTree(log.dir());
-            }
+            logs.forEach(Log::close);
+            dirs.forEach(AtomicFiles::deleteTree);
         }
     }
 
-    private void runPendingDelete(String name, PendingDelete deletion) {
+    private void runPendingDelete(PendingDelete deletion) {
         deletion.run();
-        pendingTopicDeletes.remove(name, deletion);
+        pendingTopicDeletes.remove(deletion);
     }
 
-    /** A topic re-created under a deleted one's name must not find the old files: delete them now. */
+    /** A topic re-created under a deleted one's name must not find old files under its names: delete them now. */
     private void finishPendingDelete(String name) {
-        PendingDelete deletion = pendingTopicDeletes.get(name);
-        if (deletion != null) {
-            runPendingDelete(name, deletion);
+        for (PendingDelete deletion : new ArrayList<>(pendingTopicDeletes)) {
+            if (deletion.topic.equals(name) && deletion.holdsLiveNames()) {
+                runPendingDelete(deletion);
+            }
         }
     }
 
@@ -477,9 +539,7 @@ public final class LogManager implements AutoCloseable {
                     ok &= log.close();
                 }
             }
-            for (String name : new ArrayList<>(pendingTopicDeletes.keySet())) {
-                finishPendingDelete(name);
-            }
+            new ArrayList<>(pendingTopicDeletes).forEach(this::runPendingDelete);
             for (LogSegment segment : new ArrayList<>(pendingSegmentDeletes)) {
                 if (pendingSegmentDeletes.remove(segment)) {
                     segment.deleteFiles();
@@ -515,6 +575,9 @@ public final class LogManager implements AutoCloseable {
             committer.close();
             snapshots.halt();
             topics.values().forEach(s -> s.logs.values().forEach(Log::halt));
+            // Deleted topics and segments keep their files as they are (renamed, not yet removed).
+            pendingTopicDeletes.forEach(d -> d.logs.forEach(Log::halt));
+            pendingSegmentDeletes.forEach(LogSegment::close);
         }
     }
 
@@ -559,8 +622,19 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
-    /** Removed segments stay on disk for the topic's file.delete.delay.ms so fetches holding a slice can still send it. */
+    /**
+     * A segment removed from its log: its files are renamed {@code .deleted} at once (durably, so a crash never
+     * brings it back) and removed after the topic's file.delete.delay.ms; its channel closes when the last slice
+     * holding it is released. Throws UncheckedIOException when the rename fails.
+     */
     private void deleteSegmentLater(LogSegment segment, String topic) {
+        try {
+            if (segment.renameForDeletion()) {
+                AtomicFiles.syncDirectory(segment.file().getParent());
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot rename " + segment + " for deletion", e);
+        }
         TopicState state = topics.get(topic);
         long delayMs = state == null ? config.fileDeleteDelayMs() : state.info.config().fileDeleteDelayMs();
         pendingSegmentDeletes.add(segment);

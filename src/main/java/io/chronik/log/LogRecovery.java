@@ -29,35 +29,41 @@ final class LogRecovery {
     }
 
     static Loaded load(Path dir, LogConfig config, boolean cleanShutdown, long nowMs) throws IOException {
-        Files.createDirectories(dir);
-        SegmentSwap.recover(dir); // an interrupted log cleaner: finish or roll back its segment replacement
-        List<SegmentName> names = new ArrayList<>();
+        AtomicFiles.createDirectories(dir);
+        SegmentSwap.recover(dir); // an interrupted log cleaner: finish its committed replacement, drop the rest
+        List<Long> bases = new ArrayList<>();
+        List<Path> indexes = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path p : (Iterable<Path>) files::iterator) {
                 String name = p.getFileName().toString();
-                if (name.endsWith(AtomicFiles.TMP_SUFFIX)) {
-                    Files.deleteIfExists(p); // an interrupted write-then-rename
-                } else {
-                    SegmentName segment = SegmentName.parse(name, SegmentName.LOG, "");
-                    if (segment != null) {
-                        names.add(segment);
+                if (name.endsWith(AtomicFiles.TMP_SUFFIX) || name.endsWith(AtomicFiles.DELETED_SUFFIX)) {
+                    Files.deleteIfExists(p); // an interrupted write-then-rename, or a segment deleted before a crash
+                } else if (name.endsWith(".log")) {
+                    try {
+                        bases.add(Long.parseLong(name.substring(0, name.length() - 4)));
+                    } catch (NumberFormatException ignored) {
+                        // not a segment
                     }
+                } else if (name.endsWith(".index") || name.endsWith(".timeindex")) {
+                    indexes.add(p);
                 }
             }
         }
-        names.sort(java.util.Comparator.comparingLong(SegmentName::baseOffset));
+        deleteOrphanIndexes(dir, indexes);
+        bases.sort(null);
         long storedStart = readLogStartOffset(dir);
         ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
         try {
-            for (int i = 0; i < names.size(); i++) {
-                boolean last = i == names.size() - 1;
-                LogSegment segment = LogSegment.open(dir, names.get(i), config.indexIntervalBytes(),
-                        last && !cleanShutdown, nowMs);
+            for (int i = 0; i < bases.size(); i++) {
+                boolean last = i == bases.size() - 1;
+                LogSegment segment = LogSegment.open(dir, bases.get(i), config.indexIntervalBytes(),
+                        last && !cleanShutdown, last, config.segmentIndexBytes(), nowMs);
                 segments.put(segment.baseOffset(), segment);
             }
             if (segments.isEmpty()) {
                 long base = Math.max(0, storedStart);
-                segments.put(base, LogSegment.create(dir, base, nowMs, config.preallocate() ? config.segmentBytes() : 0));
+                segments.put(base, LogSegment.create(dir, base, nowMs, config.preallocate() ? config.segmentBytes() : 0,
+                        config.segmentIndexBytes()));
             }
             LogSegment active = segments.lastEntry().getValue();
             long logEnd = active.nextOffset();
@@ -73,6 +79,17 @@ final class LogRecovery {
         } catch (IOException | RuntimeException e) {
             segments.values().forEach(LogSegment::close);
             throw e;
+        }
+    }
+
+    /** Index files whose .log is gone (a deletion interrupted by a crash): they are never used, so removed. */
+    private static void deleteOrphanIndexes(Path dir, List<Path> indexes) throws IOException {
+        for (Path index : indexes) {
+            String name = index.getFileName().toString();
+            String base = name.substring(0, name.lastIndexOf('.'));
+            if (!Files.exists(dir.resolve(base + ".log"))) {
+                Files.deleteIfExists(index);
+            }
         }
     }
 

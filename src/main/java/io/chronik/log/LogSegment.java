@@ -20,6 +20,26 @@ final class LogSegment implements GroupCommitter.Syncable {
 
     /** Whether a batch's bytes are known to be on disk, may still be only in the page cache, or failed to fsync. */
     enum Durability { DURABLE, PENDING, LOST }
+    /**
+     * Test hook standing in for a failing disk: called before each write and fsync of a segment's .log, and each
+     * read of it by the log cleaner.
+     */
+    interface Faults {
+        Faults NONE = new Faults() {
+        };
+
+        default void beforeWrite(Path file) throws IOException {
+        }
+
+        default void beforeRead(Path file) throws IOException {
+        }
+
+        default void beforeSync(Path file) throws IOException {
+        }
+    }
+
+    /** Package-private so that tests can make chosen files fail. */
+    static volatile Faults faults = Faults.NONE;
 
     /** The largest timestamp in the segment and the last offset of the batch carrying it, published together. */
     record TimestampOffset(long timestamp, long offset) {
@@ -27,10 +47,14 @@ final class LogSegment implements GroupCommitter.Syncable {
     }
 
     private final long baseOffset;
-    private final SegmentName name;
-    private final Path logFile;
+    /** Changes once, when the segment is renamed for deletion. */
+    private volatile Path logFile;
+    /** The .log's identity, so that a rename or delete never touches a newer file that took its name. */
+    private final Object fileKey;
     /** Writes, fsync and the lane's own reads (recovery, loading). Never used by threads that may be interrupted. */
     private final FileChannel channel;
+    /** The same channel, reference counted: what {@link FileSlice}s hold so the bytes can be sent after a delete. */
+    private final FileHandle handle;
     /**
      * Reads by fetch/ListOffsets threads. An interrupt during FileChannel I/O closes the channel, and worker pools
      * do interrupt cancelled tasks: a separate, lazily opened channel keeps that from ever breaking appends, and is
@@ -38,6 +62,11 @@ final class LogSegment implements GroupCommitter.Syncable {
      */
     private volatile FileChannel readChannel;
     private volatile boolean closed;
+    /**
+     * The first failed fsync. The kernel may have dropped the dirty pages it could not write and report the next
+     * fsync as a success, so every later fsync of this file fails with it instead of being tried again.
+     */
+    private volatile IOException syncFailure;
     private final OffsetIndex offsetIndex;
     private final TimeIndex timeIndex;
     private final long createdMs;
@@ -54,12 +83,13 @@ final class LogSegment implements GroupCommitter.Syncable {
     private long lostFrom = Long.MAX_VALUE;
     private long lostTo = Long.MIN_VALUE;
 
-    private LogSegment(SegmentName name, Path logFile, FileChannel channel, OffsetIndex offsetIndex, TimeIndex timeIndex,
+    private LogSegment(long baseOffset, Path logFile, FileChannel channel, OffsetIndex offsetIndex, TimeIndex timeIndex,
                        int size, long createdMs) {
-        this.baseOffset = name.baseOffset();
-        this.name = name;
+        this.baseOffset = baseOffset;
         this.logFile = logFile;
+        this.fileKey = AtomicFiles.fileKey(logFile);
         this.channel = channel;
+        this.handle = new FileHandle(channel);
         this.offsetIndex = offsetIndex;
         this.timeIndex = timeIndex;
         this.size = size;
@@ -73,99 +103,126 @@ final class LogSegment implements GroupCommitter.Syncable {
     }
 
     static Path logPath(Path dir, long baseOffset) {
-        return SegmentName.of(baseOffset).log(dir, "");
+        return logPath(dir, baseOffset, "");
     }
 
-    /** A new empty segment; any old files with the same base offset are replaced. */
-    static LogSegment create(Path dir, long baseOffset, long nowMs) throws IOException {
-        return create(dir, baseOffset, nowMs, 0);
+    private static Path indexPath(Path dir, long baseOffset) {
+        return indexPath(dir, baseOffset, "");
     }
 
-    static LogSegment create(Path dir, long baseOffset, long nowMs, int preallocateBytes) throws IOException {
-        return create(dir, SegmentName.of(baseOffset), "", nowMs, preallocateBytes);
+    private static Path timeIndexPath(Path dir, long baseOffset) {
+        return timeIndexPath(dir, baseOffset, "");
+    }
+
+    /** The segment's .log with {@code suffix} appended (the log cleaner's {@code .cleaned} and {@code .swap} files). */
+    static Path logPath(Path dir, long baseOffset, String suffix) {
+        return dir.resolve(fileName(baseOffset, ".log" + suffix));
+    }
+
+    static Path indexPath(Path dir, long baseOffset, String suffix) {
+        return dir.resolve(fileName(baseOffset, ".index" + suffix));
+    }
+
+    static Path timeIndexPath(Path dir, long baseOffset, String suffix) {
+        return dir.resolve(fileName(baseOffset, ".timeindex" + suffix));
     }
 
     /**
-     * A new empty segment whose files carry {@code suffix} (the cleaner writes {@code .cleaned} files); any old files
-     * with the same names are replaced. The file is created {@code preallocateBytes} long when positive (preallocate),
-     * to be trimmed to its data when the segment stops being active. The size that counts is always the data's.
+     * A new empty segment with writable (preallocated) indexes; any old files with the same base offset are replaced.
+     * Its file is created {@code preallocateBytes} long when positive (preallocate), to be trimmed to its data when the
+     * segment stops being active; the size that counts is always the data's. The directory is synced, so the new
+     * files survive a crash once their content is.
      */
-    static LogSegment create(Path dir, SegmentName name, String suffix, long nowMs, int preallocateBytes)
+    static LogSegment create(Path dir, long baseOffset, long nowMs, int preallocateBytes, int maxIndexBytes)
             throws IOException {
-        Path log = name.log(dir, suffix);
+        return create(dir, baseOffset, "", nowMs, preallocateBytes, maxIndexBytes);
+    }
+
+    /** {@link #create} with {@code suffix} appended to each file name (the log cleaner writes {@code .cleaned} files). */
+    static LogSegment create(Path dir, long baseOffset, String suffix, long nowMs, int preallocateBytes,
+                             int maxIndexBytes) throws IOException {
+        Path log = logPath(dir, baseOffset, suffix);
         FileChannel channel = FileChannel.open(log, StandardOpenOption.CREATE,
                 StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-        if (preallocateBytes > 0) {
-            try {
+        OffsetIndex offsetIndex = null;
+        try {
+            if (preallocateBytes > 0) {
                 channel.write(ByteBuffer.allocate(1), preallocateBytes - 1L);
-            } catch (IOException e) {
-                channel.close();
-                throw e;
             }
+            offsetIndex = OffsetIndex.create(indexPath(dir, baseOffset, suffix), baseOffset, maxIndexBytes);
+            TimeIndex timeIndex = TimeIndex.create(timeIndexPath(dir, baseOffset, suffix), baseOffset, maxIndexBytes);
+            AtomicFiles.syncDirectory(dir);
+            return new LogSegment(baseOffset, log, channel, offsetIndex, timeIndex, 0, nowMs);
+        } catch (IOException | RuntimeException e) {
+            if (offsetIndex != null) {
+                offsetIndex.close();
+            }
+            channel.close();
+            throw e;
         }
-        Files.deleteIfExists(name.index(dir, suffix));
-        Files.deleteIfExists(name.timeIndex(dir, suffix));
-        return new LogSegment(name, log, channel, OffsetIndex.empty(name.index(dir, suffix), name.baseOffset()),
-                TimeIndex.empty(name.timeIndex(dir, suffix), name.baseOffset()), 0, nowMs);
     }
 
     /**
      * Opens an existing segment. Its indexes are used when they are consistent with the .log; otherwise (or when
      * {@code recover}) the segment is scanned from the start, cut at the first torn or invalid batch (CRC-checked
-     * when recovering) and its indexes rebuilt.
+     * when recovering) and its indexes rebuilt. The indexes of the {@code active} segment are left writable; the
+     * others are sealed and only mapped when a lookup first needs them.
      */
-    static LogSegment open(Path dir, long baseOffset, int indexIntervalBytes, boolean recover, long nowMs)
-            throws IOException {
-        return open(dir, SegmentName.of(baseOffset), indexIntervalBytes, recover, nowMs);
-    }
-
-    static LogSegment open(Path dir, SegmentName name, int indexIntervalBytes, boolean recover, long nowMs)
-            throws IOException {
-        long baseOffset = name.baseOffset();
-        Path log = name.log(dir, "");
+    static LogSegment open(Path dir, long baseOffset, int indexIntervalBytes, boolean recover, boolean active,
+                           int maxIndexBytes, long nowMs) throws IOException {
+        Path log = logPath(dir, baseOffset);
         FileChannel channel = FileChannel.open(log, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        LogSegment segment = null;
         try {
             long fileSize = channel.size();
             if (fileSize > Integer.MAX_VALUE) {
                 throw new IOException(log + " is larger than 2 GiB");
             }
             if (!recover) {
-                LogSegment loaded = tryLoadIndexes(dir, name, channel, (int) fileSize, nowMs);
-                if (loaded != null) {
-                    loaded.onSynced(loaded.nextOffset); // fsynced at roll or clean shutdown
-                    return loaded;
+                segment = tryLoadIndexes(dir, baseOffset, channel, (int) fileSize, nowMs);
+                if (segment != null) {
+                    if (active) {
+                        segment.offsetIndex.makeWritable(maxIndexBytes);
+                        segment.timeIndex.makeWritable(maxIndexBytes);
+                    }
+                    segment.onSynced(segment.nextOffset); // fsynced at roll or clean shutdown
                 }
             }
-            LogSegment segment = new LogSegment(name, log, channel,
-                    OffsetIndex.empty(name.index(dir, ""), baseOffset),
-                    TimeIndex.empty(name.timeIndex(dir, ""), baseOffset), (int) fileSize, nowMs);
-            segment.rebuild(indexIntervalBytes, recover);
-            // After a crash the active segment's tail may never have reached the disk: it counts once fsynced again.
-            segment.onSynced(recover ? baseOffset : segment.nextOffset);
+            if (segment == null) {
+                segment = new LogSegment(baseOffset, log, channel,
+                        OffsetIndex.create(indexPath(dir, baseOffset), baseOffset, maxIndexBytes),
+                        TimeIndex.create(timeIndexPath(dir, baseOffset), baseOffset, maxIndexBytes), (int) fileSize, nowMs);
+                segment.rebuild(indexIntervalBytes, recover);
+                if (!active) {
+                    segment.sealIndexes();
+                }
+                // After a crash the active segment's tail may never have reached the disk: it counts once fsynced again.
+                segment.onSynced(recover ? baseOffset : segment.nextOffset);
+            }
             return segment;
         } catch (IOException | RuntimeException e) {
+            if (segment != null) {
+                segment.offsetIndex.close();
+                segment.timeIndex.close();
+            }
             channel.close();
             throw e;
         }
     }
 
     /** The segment with its stored indexes, or null when they do not match the .log (or the .log tail is torn). */
-    private static LogSegment tryLoadIndexes(Path dir, SegmentName name, FileChannel channel, int fileSize, long nowMs)
+    private static LogSegment tryLoadIndexes(Path dir, long baseOffset, FileChannel channel, int fileSize, long nowMs)
             throws IOException {
-        long baseOffset = name.baseOffset();
-        OffsetIndex offsetIndex = OffsetIndex.load(name.index(dir, ""), baseOffset, fileSize);
+        OffsetIndex offsetIndex = OffsetIndex.load(indexPath(dir, baseOffset), baseOffset, fileSize);
         if (offsetIndex == null) {
             return null;
         }
-        LogSegment segment = new LogSegment(name, name.log(dir, ""), channel, offsetIndex,
-                TimeIndex.empty(name.timeIndex(dir, ""), baseOffset), fileSize, nowMs);
         int from = 0;
         long expectedOffset = baseOffset;
-        int n = offsetIndex.entries();
-        if (n > 0) {
-            from = offsetIndex.position(n - 1);
-            expectedOffset = offsetIndex.offset(n - 1);
-            ByteBuffer header = segment.readAt(from, RecordBatchHeader.LOG_OVERHEAD);
+        if (offsetIndex.entries() > 0) {
+            from = offsetIndex.lastPosition();
+            expectedOffset = offsetIndex.lastOffset();
+            ByteBuffer header = read(channel, from, RecordBatchHeader.LOG_OVERHEAD);
             if (header.remaining() < RecordBatchHeader.LOG_OVERHEAD || RecordBatchHeader.baseOffset(header, 0) != expectedOffset) {
                 return null;
             }
@@ -175,7 +232,7 @@ final class LogSegment implements GroupCommitter.Syncable {
         int position = from;
         long next = expectedOffset;
         while (position < fileSize) {
-            ByteBuffer h = segment.readAt(position, RecordBatchHeader.HEADER_SIZE);
+            ByteBuffer h = read(channel, position, RecordBatchHeader.HEADER_SIZE);
             if (!structurallyValid(h, position, fileSize, next, baseOffset)) {
                 return null;
             }
@@ -187,11 +244,12 @@ final class LogSegment implements GroupCommitter.Syncable {
             next = last + 1;
             position += (int) RecordBatchHeader.totalSize(h, 0);
         }
-        TimeIndex timeIndex = TimeIndex.load(name.timeIndex(dir, ""), baseOffset, next);
+        TimeIndex timeIndex = TimeIndex.load(timeIndexPath(dir, baseOffset), baseOffset, next);
         if (timeIndex == null) {
             return null;
         }
-        LogSegment loaded = new LogSegment(name, name.log(dir, ""), channel, offsetIndex, timeIndex, fileSize, nowMs);
+        LogSegment loaded = new LogSegment(baseOffset, logPath(dir, baseOffset), channel, offsetIndex, timeIndex,
+                fileSize, nowMs);
         loaded.nextOffset = next;
         TimestampOffset indexed = timeIndex.entries() == 0 ? TimestampOffset.NONE
                 : new TimestampOffset(timeIndex.lastTimestamp(), timeIndex.lastOffset());
@@ -273,17 +331,13 @@ final class LogSegment implements GroupCommitter.Syncable {
         return baseOffset;
     }
 
-    SegmentName name() {
-        return name;
+    Path file() {
+        return logFile;
     }
 
     /** The max timestamp of the first batch, or -1 (Kafka's first batch timestamp, for max.compaction.lag.ms). */
     long firstBatchTimestamp() {
         return size == 0 ? -1 : rollingBaseTimestamp;
-    }
-
-    Path file() {
-        return logFile;
     }
 
     /** Bytes of whole batches written so far. */
@@ -306,12 +360,6 @@ final class LogSegment implements GroupCommitter.Syncable {
 
     TimeIndex timeIndex() {
         return timeIndex;
-    }
-
-    /** Whether the offset or the time index holds {@code maxIndexBytes} (segment.index.bytes) of entries. */
-    boolean indexFull(int maxIndexBytes) {
-        return offsetIndex.entries() >= maxIndexBytes / OffsetIndex.ENTRY_SIZE
-                || timeIndex.entries() >= maxIndexBytes / TimeIndex.ENTRY_SIZE;
     }
 
     /** Kafka's largestTimestamp for retention: the max record timestamp, or the file's mtime without one. */
@@ -345,8 +393,14 @@ final class LogSegment implements GroupCommitter.Syncable {
         long at = start;
         ByteBuffer src = batches.duplicate();
         try {
+            faults.beforeWrite(logFile);
             while (src.hasRemaining()) {
                 at += channel.write(src, at);
+            }
+            int position = start;
+            for (int i = 0; i < baseOffsets.length; i++) {
+                onBatchWritten(baseOffsets[i], lastOffsets[i], position, sizes[i], maxTimestamps[i], indexIntervalBytes);
+                position += sizes[i];
             }
         } catch (IOException e) {
             try {
@@ -356,17 +410,13 @@ final class LogSegment implements GroupCommitter.Syncable {
             }
             throw e;
         }
-        int position = start;
-        for (int i = 0; i < baseOffsets.length; i++) {
-            onBatchWritten(baseOffsets[i], lastOffsets[i], position, sizes[i], maxTimestamps[i], indexIntervalBytes);
-            position += sizes[i];
-        }
         nextOffset = lastOffsets[lastOffsets.length - 1] + 1;
-        size = position;
+        size = (int) at;
     }
 
     /** Index bookkeeping for one batch, as Kafka's LogSegment.append does it. */
-    private void onBatchWritten(long base, long last, int position, int batchSize, long maxTs, int indexIntervalBytes) {
+    private void onBatchWritten(long base, long last, int position, int batchSize, long maxTs, int indexIntervalBytes)
+            throws IOException {
         if (position == 0) {
             rollingBaseTimestamp = maxTs;
         }
@@ -384,9 +434,46 @@ final class LogSegment implements GroupCommitter.Syncable {
         bytesSinceLastIndexEntry += batchSize;
     }
 
+    /**
+     * A slice of whole batches, holding a reference to this segment's channel until released; ClosedChannelException
+     * once the segment is closed.
+     */
+    FileSlice slice(int position, int length) throws ClosedChannelException {
+        return FileSlice.retain(handle, position, length);
+    }
+
+    /** References held by slices not yet released (the segment's own is not counted). */
+    int sliceReferences() {
+        int n = handle.references();
+        return closed ? n : n - 1;
+    }
+
+    /** Whether the .log channel is still open: until the segment is closed and every slice released. */
+    boolean channelOpen() {
+        return channel.isOpen();
+    }
+
     /** Reads up to {@code length} bytes at {@code position}; fewer only at the end of the file. Lane/recovery only. */
     ByteBuffer readAt(long position, int length) throws IOException {
         return read(channel, position, length);
+    }
+
+    /**
+     * {@link #readAt} through the segment's own channel, holding a reference to it meanwhile: a read that overlaps a
+     * deletion still reads the segment it started on (never a file reopened by path), and ClosedChannelException once
+     * the segment is closed. For the log cleaner, whose threads are never interrupted (an interrupt during the read
+     * would close the channel every reader of this segment shares).
+     */
+    ByteBuffer readRetained(long position, int length) throws IOException {
+        if (!handle.retain()) {
+            throw new ClosedChannelException();
+        }
+        try {
+            faults.beforeRead(logFile);
+            return read(channel, position, length);
+        } finally {
+            handle.release();
+        }
     }
 
     /**
@@ -462,12 +549,25 @@ final class LogSegment implements GroupCommitter.Syncable {
         force(false);
     }
 
+    /** Whether an fsync of this segment failed: nothing written to it since may be acknowledged. */
+    boolean syncFailed() {
+        return syncFailure != null;
+    }
+
     /** fsyncs the .log and records which batches that made durable, or which it may have lost. */
     private void force(boolean metadata) throws IOException {
+        IOException failed = syncFailure;
+        if (failed != null) {
+            throw new IOException("an earlier fsync of " + logFile + " failed", failed);
+        }
         long upTo = nextOffset; // read before the fsync: every batch below it is written, so the fsync covers it
         try {
+            faults.beforeSync(logFile);
             channel.force(metadata);
+        } catch (ClosedChannelException e) {
+            throw e; // closed (shut down or deleted), not a disk failure
         } catch (IOException e) {
+            syncFailure = e;
             onSyncFailed(upTo);
             throw e;
         }
@@ -494,9 +594,14 @@ final class LogSegment implements GroupCommitter.Syncable {
         }
     }
 
+    /** Whether an index has no room for the entries of another append: the segment must roll first (as Kafka). */
+    boolean indexesFull() {
+        return offsetIndex.isFull() || timeIndex.isFull();
+    }
+
     /**
      * The segment stops being active (roll or close): record its max timestamp as the last time index entry, cut a
-     * preallocated file to its data, then make the log and both index files durable.
+     * preallocated file to its data, then make the log durable and seal both indexes (cut to their entries, synced).
      */
     void onBecomeInactive() throws IOException {
         TimestampOffset max = maxTimestamp;
@@ -507,39 +612,67 @@ final class LogSegment implements GroupCommitter.Syncable {
             channel.truncate(size);
         }
         force(true);
-        offsetIndex.flush();
-        timeIndex.flush();
+        sealIndexes();
     }
 
+    private void sealIndexes() throws IOException {
+        offsetIndex.seal();
+        timeIndex.seal();
+    }
+
+    /** Closes the segment; its channel stays open until the last slice holding it is released. */
     void close() {
         FileChannel reader;
         synchronized (this) {
+            if (closed) {
+                return;
+            }
             closed = true;
             reader = readChannel;
             readChannel = null;
         }
-        offsetIndex.closeFile();
-        timeIndex.closeFile();
-        try {
-            channel.close();
-            if (reader != null) {
+        offsetIndex.close();
+        timeIndex.close();
+        if (reader != null) {
+            try {
                 reader.close();
+            } catch (IOException ignored) {
+                // only ever read from
             }
-        } catch (IOException ignored) {
-            // nothing left to lose: the data was forced before, or recovery handles it
         }
+        handle.release();
     }
 
+    /**
+     * First step of deleting a segment: its files get the {@code .deleted} suffix (the caller syncs the directory),
+     * so a crash from here on never brings the segment back. The files stay open and readable for slices. Returns
+     * false, doing nothing, when they were renamed already.
+     */
+    boolean renameForDeletion() throws IOException {
+        synchronized (this) {
+            Path log = logFile;
+            if (log.getFileName().toString().endsWith(AtomicFiles.DELETED_SUFFIX)) {
+                return false;
+            }
+            Path target = log.resolveSibling(log.getFileName() + AtomicFiles.DELETED_SUFFIX);
+            if (AtomicFiles.renameIfSame(log, target, fileKey)) {
+                logFile = target;
+            }
+        }
+        offsetIndex.file().renameWithSuffix(AtomicFiles.DELETED_SUFFIX);
+        timeIndex.file().renameWithSuffix(AtomicFiles.DELETED_SUFFIX);
+        return true;
+    }
+
+    /** Closes the segment and removes its files (the channel stays open for slices still holding it). */
     void deleteFiles() {
         close();
         offsetIndex.deleteFile();
         timeIndex.deleteFile();
         try {
-            Files.deleteIfExists(logFile);
-            // A segment replaced by the cleaner carries a marker; it goes last, once nothing is left to mark.
-            Files.deleteIfExists(logFile.resolveSibling(logFile.getFileName() + SegmentName.DELETED));
+            AtomicFiles.deleteIfSame(logFile, fileKey);
         } catch (IOException ignored) {
-            // a leftover segment below the log start offset is deleted again at the next startup
+            // a leftover .deleted file, or a segment below the log start offset, is deleted at the next startup
         }
     }
 

@@ -3,216 +3,197 @@ package io.chronik.log;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Replacing segments with a cleaned one so that a crash at any point leaves either the old segments or the new one,
- * never a mix. On disk, in this order:
+ * The files of the log cleaner's replacement of segments by a cleaned one, so that a crash at any point leaves either
+ * the old segments or the cleaned one, never a mix and never neither. On disk, in this order:
  * <ol>
- *   <li>the cleaned segment is written and fsynced as {@code <stem>.log.cleaned} (+ {@code .index.cleaned},
- *       {@code .timeindex.cleaned});</li>
- *   <li>each replaced segment gets a marker {@code <old stem>.log.deleted} naming the cleaned segment; a marker counts
- *       only once the segment it names exists under a {@code .swap} or final name;</li>
- *   <li>the cleaned files are renamed to {@code .swap}: the commit point;</li>
- *   <li>then to their final names; the log swaps the segments in memory, and the replaced files are deleted after
- *       file.delete.delay (fetches may still hold slices of them), markers last.</li>
+ *   <li>the cleaned segment is written and fsynced as {@code <base>.log.cleaned} (+ {@code .index.cleaned},
+ *       {@code .timeindex.cleaned}), {@code <base>} being the first replaced segment's base offset;</li>
+ *   <li>its files are renamed to {@code .swap}, the log last, and the directory fsynced: <b>the commit point</b>;</li>
+ *   <li>on the partition's append lane, with the replaced segments still served: their files are renamed for
+ *       deletion ({@code .deleted}, as retention does), the directory fsynced; then the {@code .swap} files take their
+ *       final names (the first replaced segment's, free since), the directory fsynced, and the log serves the cleaned
+ *       segment. The replaced files are removed after file.delete.delay.</li>
  * </ol>
- * At startup {@link #recover} deletes {@code .cleaned} files (the old segments are intact), finishes every
- * {@code .swap} (renames it, then deletes the segments whose markers name it), and drops markers naming nothing.
+ * At startup {@link #recover} deletes {@code .cleaned} files (the old segments are intact) and finishes every
+ * {@code .log.swap}: the live segments it replaced are those whose base offset lies in [its base offset, its next
+ * offset), as in Kafka; they are deleted and the swap renamed. Segments renamed {@code .deleted} are removed by the
+ * loader, as every deleted segment: that rename only ever happens after a commit, so the swap holds their records.
+ * A committed swap never outlives the state it was made for: if the lane refuses it (a replaced segment went away
+ * meanwhile), its files are deleted at once, and if that fails the partition goes offline until a restart.
  */
 final class SegmentSwap {
+    static final String CLEANED_SUFFIX = ".cleaned";
+    static final String SWAP_SUFFIX = ".swap";
     private static final System.Logger LOGGER = System.getLogger(SegmentSwap.class.getName());
 
     private SegmentSwap() {
     }
 
-    /** Steps 2 to 4 for a cleaned segment already written and fsynced under its {@code .cleaned} names. */
-    static void commit(Path dir, SegmentName cleaned, List<SegmentName> replaced, CleanerHook hook, Log log)
-            throws IOException {
-        byte[] superseder = cleaned.stem().getBytes(StandardCharsets.UTF_8);
-        for (SegmentName old : replaced) {
-            try (FileChannel ch = FileChannel.open(old.deletedMarker(dir), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buf = ByteBuffer.wrap(superseder);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
+    /** The commit: a cleaned segment written and fsynced under its {@code .cleaned} names becomes {@code .swap}. */
+    static void commit(Path dir, long base) throws IOException {
+        List<Path> cleaned = files(dir, base, CLEANED_SUFFIX);
+        List<Path> swap = files(dir, base, SWAP_SUFFIX);
+        // Indexes first: a .log.swap is the commit, and an index renamed without it is dropped at recovery.
+        for (int i = 0; i < cleaned.size(); i++) {
+            Files.move(cleaned.get(i), swap.get(i), StandardCopyOption.ATOMIC_MOVE);
+        }
+        AtomicFiles.syncDirectory(dir);
+    }
+
+    /** The committed swap takes its final names (the caller has renamed the replaced segments away and syncs). */
+    static void finish(Path dir, long base) throws IOException {
+        List<Path> swap = files(dir, base, SWAP_SUFFIX);
+        List<Path> live = files(dir, base, "");
+        for (int i = 0; i < swap.size(); i++) {
+            if (Files.exists(swap.get(i))) { // a missing index is rebuilt from the log
+                Files.move(swap.get(i), live.get(i), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
         }
-        AtomicFiles.syncDirectory(dir);
-        hook.reached(CleanerHook.Step.MARKERS_WRITTEN, log);
-        // Indexes first: a .log.swap is the commit and its indexes must be there by then (or are rebuilt).
-        move(cleaned.index(dir, SegmentName.CLEANED), cleaned.index(dir, SegmentName.SWAP));
-        move(cleaned.timeIndex(dir, SegmentName.CLEANED), cleaned.timeIndex(dir, SegmentName.SWAP));
-        move(cleaned.log(dir, SegmentName.CLEANED), cleaned.log(dir, SegmentName.SWAP));
-        AtomicFiles.syncDirectory(dir);
-        hook.reached(CleanerHook.Step.SWAP_COMMITTED, log);
-        finishSwap(dir, cleaned);
-        AtomicFiles.syncDirectory(dir);
     }
 
-    /**
-     * Undoes {@link #commit} while the log still serves the old segments (it refused the swap): the cleaned files go
-     * first, then the markers, which name nothing from then on.
-     */
-    static void rollback(Path dir, SegmentName cleaned, List<SegmentName> replaced) {
-        for (String suffix : List.of("", SegmentName.SWAP, SegmentName.CLEANED)) {
-            deleteQuietly(cleaned.log(dir, suffix));
-            deleteQuietly(cleaned.index(dir, suffix));
-            deleteQuietly(cleaned.timeIndex(dir, suffix));
-        }
-        AtomicFiles.syncDirectory(dir);
-        for (SegmentName old : replaced) {
-            deleteQuietly(old.deletedMarker(dir));
+    /** Withdraws a commit the log refused (it still serves the old segments): the .log.swap goes first. */
+    static void abandon(Path dir, long base) throws IOException {
+        List<Path> swap = files(dir, base, SWAP_SUFFIX);
+        for (int i = swap.size() - 1; i >= 0; i--) {
+            Files.deleteIfExists(swap.get(i));
         }
         AtomicFiles.syncDirectory(dir);
     }
 
+    /** Deletes a cleaned segment's {@code .cleaned} files (cleaning stopped before the commit). */
+    static void deleteCleaned(Path dir, long base) {
+        for (Path p : files(dir, base, CLEANED_SUFFIX)) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException e) {
+                LOGGER.log(System.Logger.Level.WARNING, "cannot delete " + p + " (it goes at the next startup)", e);
+            }
+        }
+    }
+
     /**
-     * Completes or rolls back whatever an interrupted cleaner left in a partition directory; runs before the
-     * segments are loaded.
+     * Completes what an interrupted cleaner left in a partition directory; runs before the segments are loaded.
+     * Idempotent: a crash during recovery is recovered the same way.
      */
     static void recover(Path dir) throws IOException {
         List<Path> files;
         try (Stream<Path> list = Files.list(dir)) {
             files = list.toList();
         }
-        List<SegmentName> swaps = new ArrayList<>();
-        List<SegmentName> markers = new ArrayList<>();
         boolean changed = false;
+        List<Long> swaps = new ArrayList<>();
         for (Path p : files) {
             String name = p.getFileName().toString();
-            if (name.endsWith(SegmentName.CLEANED)) {
+            if (name.endsWith(CLEANED_SUFFIX)) {
                 LOGGER.log(System.Logger.Level.INFO, "Deleting {0}: an interrupted cleaning left it", p);
                 Files.deleteIfExists(p);
                 changed = true;
-            } else if (name.endsWith(SegmentName.LOG + SegmentName.SWAP)) {
-                SegmentName swap = SegmentName.parse(name, SegmentName.LOG, SegmentName.SWAP);
-                if (swap != null) {
-                    swaps.add(swap);
-                }
-            } else if (name.endsWith(SegmentName.LOG + SegmentName.DELETED)) {
-                SegmentName marked = SegmentName.parse(name, SegmentName.LOG, SegmentName.DELETED);
-                if (marked != null) {
-                    markers.add(marked);
+            } else if (name.endsWith(".log" + SWAP_SUFFIX)) {
+                Long base = baseOffset(name, ".log" + SWAP_SUFFIX);
+                if (base != null) {
+                    swaps.add(base);
                 }
             }
         }
-        for (SegmentName swap : swaps) {
-            LOGGER.log(System.Logger.Level.INFO, "Finishing the interrupted replacement of segments by {0} in {1}",
-                    swap, dir);
-            finishSwap(dir, swap);
-            changed = true;
-        }
-        // Index files renamed to .swap without their log: the log was renamed already, or never will be.
+        // Index files renamed to .swap without their log: a commit that did not happen.
         for (Path p : files) {
             String name = p.getFileName().toString();
-            if (name.endsWith(SegmentName.SWAP) && !name.endsWith(SegmentName.LOG + SegmentName.SWAP)
-                    && Files.deleteIfExists(p)) {
-                changed = true;
+            if (name.endsWith(SWAP_SUFFIX) && !name.endsWith(".log" + SWAP_SUFFIX)) {
+                Long base = baseOffset(name, name.endsWith(".timeindex" + SWAP_SUFFIX) ? ".timeindex" + SWAP_SUFFIX
+                        : ".index" + SWAP_SUFFIX);
+                if (base == null || !swaps.contains(base)) {
+                    Files.deleteIfExists(p);
+                    changed = true;
+                }
             }
         }
-        // Decide for every marker before deleting anything: a replaced segment may itself have replaced older ones.
-        List<SegmentName> replaced = new ArrayList<>();
-        for (SegmentName marked : markers) {
-            SegmentName superseder = readMarker(marked.deletedMarker(dir));
-            if (superseder != null && Files.exists(superseder.log(dir, ""))) {
-                LOGGER.log(System.Logger.Level.INFO, "Deleting segment {0} of {1}: it was replaced by {2}", marked, dir,
-                        superseder);
-                replaced.add(marked);
+        swaps.sort(null);
+        for (long base : swaps) {
+            long next = nextOffset(LogSegment.logPath(dir, base, SWAP_SUFFIX), base);
+            LOGGER.log(System.Logger.Level.INFO, "Finishing the interrupted replacement of the segments of {0} in "
+                    + "[{1}, {2}) by a cleaned one", dir, Long.toString(base), Long.toString(next));
+            for (long replaced : liveBaseOffsets(dir)) {
+                if (replaced >= base && replaced < next) {
+                    // The log first: index files without it are never used, and are removed as orphans.
+                    Files.deleteIfExists(LogSegment.logPath(dir, replaced, ""));
+                    Files.deleteIfExists(LogSegment.indexPath(dir, replaced, ""));
+                    Files.deleteIfExists(LogSegment.timeIndexPath(dir, replaced, ""));
+                }
             }
-        }
-        for (SegmentName marked : replaced) {
-            deleteSegmentFiles(dir, marked);
-        }
-        for (SegmentName marked : markers) {
-            Files.deleteIfExists(marked.deletedMarker(dir));
+            AtomicFiles.syncDirectory(dir);
+            finish(dir, base);
             changed = true;
         }
-        changed |= keepNewestGeneration(dir);
         if (changed) {
             AtomicFiles.syncDirectory(dir);
         }
     }
 
-    /** Two segments with one base offset: the older generation was replaced (defensive; markers say it first). */
-    private static boolean keepNewestGeneration(Path dir) throws IOException {
-        Map<Long, SegmentName> newest = new HashMap<>();
-        List<SegmentName> older = new ArrayList<>();
+    /** The index, time index and log file of the segment at {@code base}, with {@code suffix}, in renaming order. */
+    private static List<Path> files(Path dir, long base, String suffix) {
+        return List.of(LogSegment.indexPath(dir, base, suffix), LogSegment.timeIndexPath(dir, base, suffix),
+                LogSegment.logPath(dir, base, suffix));
+    }
+
+    private static List<Long> liveBaseOffsets(Path dir) throws IOException {
+        List<Long> bases = new ArrayList<>();
         try (Stream<Path> list = Files.list(dir)) {
             for (Path p : (Iterable<Path>) list::iterator) {
-                SegmentName name = SegmentName.parse(p.getFileName().toString(), SegmentName.LOG, "");
-                if (name == null) {
-                    continue;
-                }
-                SegmentName other = newest.get(name.baseOffset());
-                if (other == null) {
-                    newest.put(name.baseOffset(), name);
-                } else if (other.generation() < name.generation()) {
-                    older.add(other);
-                    newest.put(name.baseOffset(), name);
-                } else {
-                    older.add(name);
+                Long base = baseOffset(p.getFileName().toString(), ".log");
+                if (base != null) {
+                    bases.add(base);
                 }
             }
         }
-        for (SegmentName name : older) {
-            LOGGER.log(System.Logger.Level.WARNING, "Deleting segment {0} of {1}: a newer generation replaces it", name,
-                    dir);
-            deleteSegmentFiles(dir, name);
+        return bases;
+    }
+
+    private static Long baseOffset(String name, String ending) {
+        if (!name.endsWith(ending)) {
+            return null;
         }
-        return !older.isEmpty();
-    }
-
-    private static void finishSwap(Path dir, SegmentName cleaned) throws IOException {
-        move(cleaned.log(dir, SegmentName.SWAP), cleaned.log(dir, ""));
-        move(cleaned.index(dir, SegmentName.SWAP), cleaned.index(dir, ""));
-        move(cleaned.timeIndex(dir, SegmentName.SWAP), cleaned.timeIndex(dir, ""));
-    }
-
-    private static SegmentName readMarker(Path marker) {
         try {
-            return SegmentName.parseStem(Files.readString(marker, StandardCharsets.UTF_8).trim());
-        } catch (IOException | RuntimeException e) {
+            long base = Long.parseLong(name.substring(0, name.length() - ending.length()));
+            return base >= 0 ? base : null;
+        } catch (NumberFormatException e) {
             return null;
         }
     }
 
-    private static void deleteSegmentFiles(Path dir, SegmentName name) throws IOException {
-        Files.deleteIfExists(name.log(dir, ""));
-        Files.deleteIfExists(name.index(dir, ""));
-        Files.deleteIfExists(name.timeIndex(dir, ""));
-    }
-
-    /** Renames {@code from} to {@code to} if it exists (a missing index is rebuilt from its log). */
-    private static void move(Path from, Path to) throws IOException {
-        if (Files.exists(from)) {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    /**
+     * The offset after the last whole batch of a segment file (its base offset when it holds none): a walk over the
+     * batch headers. The file was fsynced before its commit, so a batch that does not parse ends it.
+     */
+    private static long nextOffset(Path log, long base) throws IOException {
+        long next = base;
+        try (FileChannel ch = FileChannel.open(log, StandardOpenOption.READ)) {
+            long size = ch.size();
+            long position = 0;
+            ByteBuffer header = ByteBuffer.allocate(RecordBatchHeader.HEADER_SIZE);
+            while (position + RecordBatchHeader.HEADER_SIZE <= size) {
+                header.clear();
+                while (header.hasRemaining()) {
+                    if (ch.read(header, position + header.position()) < 0) {
+                        return next;
+                    }
+                }
+                long length = RecordBatchHeader.totalSize(header, 0);
+                if (length < RecordBatchHeader.HEADER_SIZE || position + length > size) {
+                    break;
+                }
+                next = RecordBatchHeader.baseOffset(header, 0) + RecordBatchHeader.lastOffsetDelta(header, 0) + 1;
+                position += length;
+            }
         }
-    }
-
-    private static void deleteQuietly(Path p) {
-        try {
-            Files.deleteIfExists(p);
-        } catch (IOException e) {
-            LOGGER.log(System.Logger.Level.WARNING, "cannot delete " + p, e);
-        }
-    }
-
-    /** Deletes a cleaned segment's {@code .cleaned} files (cleaning aborted before the commit). */
-    static void deleteCleaned(Path dir, SegmentName cleaned) {
-        deleteQuietly(cleaned.log(dir, SegmentName.CLEANED));
-        deleteQuietly(cleaned.index(dir, SegmentName.CLEANED));
-        deleteQuietly(cleaned.timeIndex(dir, SegmentName.CLEANED));
+        return next;
     }
 }

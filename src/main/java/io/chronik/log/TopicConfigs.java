@@ -80,7 +80,7 @@ public final class TopicConfigs {
             new Key(RETENTION_BYTES, "-1", longAtLeast(Long.MIN_VALUE)),
             new Key(RETENTION_MS, "604800000", longAtLeast(-1)),
             new Key(SEGMENT_BYTES, "1073741824", intBetween(14, Integer.MAX_VALUE)),
-            new Key("segment.index.bytes", "10485760", intBetween(4, Integer.MAX_VALUE)),
+            new Key(SEGMENT_INDEX_BYTES, "10485760", intBetween(4, Integer.MAX_VALUE)),
             new Key("segment.jitter.ms", "0", longAtLeast(0)),
             new Key(SEGMENT_MS, "604800000", longAtLeast(1)),
             new Key("unclean.leader.election.enable", "false", TopicConfigs::bool));

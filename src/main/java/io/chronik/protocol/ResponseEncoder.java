@@ -8,10 +8,8 @@ import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.MessageSizeAccumulator;
 import org.apache.kafka.common.protocol.ObjectSerializationCache;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,8 +24,20 @@ public final class ResponseEncoder {
         this.allocator = allocator;
     }
 
-    /** The encoded response: a list of {@link ByteBuf} and {@link io.netty.channel.FileRegion}, each to be written in order. */
+    /**
+     * The encoded response: a list of {@link ByteBuf} and {@link io.netty.channel.FileRegion}, each to be written in
+     * order. The file references the body holds move to the file regions; if encoding fails they are released.
+     */
     public EncodedResponse encode(KafkaRequest request, ApiMessage body) {
+        try {
+            return encodeParts(request, body);
+        } catch (RuntimeException e) {
+            Records.releaseFiles(body);
+            throw e;
+        }
+    }
+
+    private EncodedResponse encodeParts(KafkaRequest request, ApiMessage body) {
         short version = request.responseVersion();
         short headerVersion = request.api().kafka.responseHeaderVersion(version);
         ResponseHeaderData header = new ResponseHeaderData().setCorrelationId(request.correlationId());
@@ -69,13 +79,13 @@ public final class ResponseEncoder {
         }
     }
 
+    /** A file region that takes over the records' file reference (released when the region is sent or dropped). */
     private static SegmentFileRegion openRegion(ZeroCopyRecords records) {
-        try {
-            FileChannel channel = FileChannel.open(records.file, StandardOpenOption.READ);
-            return new SegmentFileRegion(channel, records.position, records.size);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot open segment " + records.file + " for sending", e);
+        FileReference owned = records.reference.transfer();
+        if (owned == null) {
+            throw new UncheckedIOException("segment file released before sending", new ClosedChannelException());
         }
+        return new SegmentFileRegion(records.channel, records.position, records.size, owned);
     }
 
     /** The parts of one encoded response and its size on the wire. */

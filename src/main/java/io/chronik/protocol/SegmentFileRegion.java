@@ -12,11 +12,21 @@ import java.nio.channels.FileChannel;
  * native sendfile) that also presents itself as an empty {@link ByteBufHolder}: Reactor Netty's send path
  * measures messages as buffers or buffer holders and silently drops any other message it measures as empty,
  * which a plain file region would be.
+ *
+ * <p>The channel is the segment's own, shared with other readers: when the region is sent or discarded it gives
+ * back its {@link FileReference} instead of closing the channel.
  */
 final class SegmentFileRegion extends DefaultFileRegion implements ByteBufHolder {
+    private final FileReference reference;
 
-    SegmentFileRegion(FileChannel file, long position, long count) {
+    SegmentFileRegion(FileChannel file, long position, long count, FileReference reference) {
         super(file, position, count);
+        this.reference = reference;
+    }
+
+    @Override
+    protected void deallocate() {
+        reference.release();
     }
 
     @Override

@@ -75,15 +75,19 @@ final class ConnectionPipeline {
         if (idle != null) {
             connection.addHandlerLast("chronik-idle", idle);
         }
+        UnsentResponses unsent = new UnsentResponses();
         Flux<Object> responses = gate
                 .doOnRequest(demand::requested)
                 .doOnNext(frame -> demand.delivered())
                 .doFinally(signal -> demand.closed())
                 .map(frame -> admit((ByteBuf) frame, clientHost))
-                .flatMapSequential(request -> handle(request, loop, gate, idle), maxInFlight, 1)
+                .flatMapSequential(request -> handle(request, loop, gate, idle).doOnNext(ready -> unsent.add(ready.body())),
+                        maxInFlight, 1)
                 // Encoded only once in order: until here a response is plain heap objects, so a response that
-                // completes after its connection went away holds no buffer or open file.
+                // completes after its connection went away holds no buffer; a fetch response's segment file
+                // references are tracked by `unsent` until the encoder takes them.
                 .<EncodedResponse>handle((ready, sink) -> {
+                    unsent.remove(ready.body());
                     if (ready.close() != null) {
                         // Every earlier response has gone out before this point: now the connection closes.
                         sink.error(ready.close());
@@ -103,7 +107,9 @@ final class ConnectionPipeline {
                 .onErrorResume(e -> {
                     closeWithWarning(connection, e);
                     return Mono.empty();
-                });
+                })
+                // Fetch responses still waiting for their turn hold segment files: give them back.
+                .doFinally(signal -> unsent.close());
     }
 
     /** Decodes a frame and charges it to the broker's request memory until the request is released. */

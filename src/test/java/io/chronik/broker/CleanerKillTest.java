@@ -67,7 +67,9 @@ class CleanerKillTest {
         Path partition = dataDir.resolve(TOPIC + "-0");
         List<String> all = new ArrayList<>(List.of("--chronik.log.cleaner.backoff=100ms"));
         all.addAll(List.of(args));
-        try (ChildBroker child = ChildBroker.start(dataDir, jvmOptions, all.toArray(String[]::new))) {
+        List<String> jvm = new ArrayList<>(List.of("-Xmx512m"));
+        jvm.addAll(jvmOptions);
+        try (ChildBroker child = ChildBroker.start(dataDir, jvm, all.toArray(String[]::new))) {
             String bootstrap = child.bootstrapServers();
             placed = produce(bootstrap);
             waitFor(() -> killWhen.test(child, partition), "the moment to kill the broker", child);

@@ -10,6 +10,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
@@ -27,7 +29,10 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** A full disk: the affected produce gets KAFKA_STORAGE_ERROR, nothing half-written is visible, the broker stays up. */
+/**
+ * A full disk: the affected produce gets KAFKA_STORAGE_ERROR and its partition goes offline until a restart, nothing
+ * half-written is visible, the broker and its other partitions stay up.
+ */
 class DiskErrorTest {
     @TempDir
     Path dataDir;
@@ -59,15 +64,37 @@ class DiskErrorTest {
                 }
                 assertThat(failures).as("appends that hit the full disk").isPositive();
             }
-            TopicPartition tp = new TopicPartition("full", 0);
-            try (KafkaConsumer<String, String> consumer = Clients.consumer(broker, Map.of())) {
-                List<ConsumerRecord<String, String>> records = Clients.readAll(consumer, List.of(tp), 5, Duration.ofSeconds(20));
-                assertThat(records).extracting(ConsumerRecord::value).startsWith(value + 0, value + 1, value + 2, value + 3, value + 4);
-                assertThat(consumer.endOffsets(List.of(tp)).get(tp)).as("nothing half-written is visible").isEqualTo(records.size());
-            }
             try (KafkaProducer<String, String> producer = Clients.producer(broker, Map.of())) {
                 assertThat(producer.send(new ProducerRecord<>("healthy", "k", "v")).get(30, TimeUnit.SECONDS).offset())
                         .as("other partitions keep working").isZero();
+            }
+            // The partition is offline until a restart: even reads of what was written before are refused.
+            try (RawKafkaClient client = new RawKafkaClient(broker.port())) {
+                short fetchVersion = 12;
+                FetchRequestData fetch = new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(1)
+                        .setMaxBytes(1 << 20);
+                FetchRequestData.FetchTopic t = new FetchRequestData.FetchTopic().setTopic("full");
+                t.partitions().add(new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0)
+                        .setPartitionMaxBytes(1 << 20));
+                fetch.topics().add(t);
+                client.send(fetch, fetchVersion, 99);
+                RawKafkaClient.Response response = client.receive(ApiKeys.FETCH.responseHeaderVersion(fetchVersion));
+                FetchResponseData data = new FetchResponseData(new ByteBufferAccessor(response.body()), fetchVersion);
+                assertThat(Errors.forCode(data.responses().get(0).partitions().get(0).errorCode()))
+                        .isEqualTo(Errors.KAFKA_STORAGE_ERROR);
+            }
+            // The disk is repaired and the broker restarted: recovery brings the partition back.
+            Files.delete(dataDir.resolve("full-0").resolve(String.format("%020d.log", 5)));
+            broker.restart();
+            TopicPartition tp = new TopicPartition("full", 0);
+            try (KafkaConsumer<String, String> consumer = Clients.consumer(broker, Map.of())) {
+                List<ConsumerRecord<String, String>> records = Clients.readAll(consumer, List.of(tp), 5, Duration.ofSeconds(20));
+                assertThat(records).extracting(ConsumerRecord::value).containsExactly(value + 0, value + 1, value + 2, value + 3, value + 4);
+                assertThat(consumer.endOffsets(List.of(tp)).get(tp)).as("nothing half-written is visible").isEqualTo(5);
+            }
+            try (KafkaProducer<String, String> producer = Clients.producer(broker, Map.of())) {
+                assertThat(producer.send(new ProducerRecord<>("full", 0, null, "again")).get(30, TimeUnit.SECONDS).offset())
+                        .isEqualTo(5);
             }
         }
     }

@@ -76,14 +76,17 @@ class CleanerCrashTest extends LogTestSupport {
                 .isInstanceOf(SimulatedCrash.class);
         List<String> crashFiles = files();
         boolean committed = crashAt.compareTo(CleanerHook.Step.SWAP_COMMITTED) >= 0;
-        if (crashAt == CleanerHook.Step.SWAPPED_IN || crashAt == CleanerHook.Step.CHECKPOINTED) {
-            // The replaced segments are still on disk, marked: only the markers tell a restart they are dead.
+        if (crashAt.compareTo(CleanerHook.Step.REPLACED_RENAMED) >= 0) {
+            // The replaced segments' files were renamed for deletion (they wait for file.delete.delay).
             assertThat(crashFiles).anyMatch(n -> n.endsWith(".log.deleted"));
-            assertThat(crashFiles.stream().filter(n -> n.startsWith("00000000000000000000.") && n.endsWith(".log")))
-                    .hasSize(2);
         }
-        if (crashAt == CleanerHook.Step.SWAP_COMMITTED) {
-            assertThat(crashFiles).anyMatch(n -> n.endsWith(".log.swap"));
+        if (crashAt.compareTo(CleanerHook.Step.RENAMED) >= 0) {
+            // The cleaned segment took the name of the first segment it replaces.
+            assertThat(crashFiles).contains("00000000000000000000.log", "00000000000000000000.log.deleted")
+                    .noneMatch(n -> n.endsWith(".swap"));
+        }
+        if (crashAt == CleanerHook.Step.SWAP_COMMITTED || crashAt == CleanerHook.Step.REPLACED_RENAMED) {
+            assertThat(crashFiles).contains("00000000000000000000.log.swap");
         }
         if (!committed) {
             assertThat(crashFiles).anyMatch(n -> n.endsWith(".log.cleaned"));

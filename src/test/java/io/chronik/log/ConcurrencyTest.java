@@ -147,7 +147,7 @@ class ConcurrencyTest extends LogTestSupport {
             appendOk(log, TestBatches.batch(2, 1));
             Thread.currentThread().interrupt();
             try {
-                log.read(0, 1000, true);
+                log.read(0, 1000, true).slice().release();
             } finally {
                 Thread.interrupted();
             }

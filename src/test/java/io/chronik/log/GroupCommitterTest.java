@@ -92,15 +92,22 @@ class GroupCommitterTest {
     }
 
     @Test
-    void aFailedFsyncFailsItsWaitersAndTheNextFsyncIsTriedAgain() throws Exception {
+    void aFailedFsyncFailsItsWaitersAndEveryLaterOneOnThatSegmentWithoutAnotherFsync() throws Exception {
         GatedSegment segment = new GatedSegment();
         segment.failure = new IOException("disk gone");
-        segment.permits.release();
-        CompletableFuture<Integer> failed = submit(segment);
+        CompletableFuture<Integer> failed = submitAndAwaitFsync(committer, segment);
+        // Written while the failing fsync runs: it waits for the next fsync, which must not happen.
+        CompletableFuture<Integer> waiting = submit(segment);
+        segment.permits.release(10);
         assertThat(failed).failsWithin(10, TimeUnit.SECONDS).withThrowableThat().withRootCauseInstanceOf(IOException.class);
-        segment.failure = null;
-        segment.permits.release();
-        assertThat(submit(segment).get(10, TimeUnit.SECONDS)).isEqualTo(2);
+        assertThat(waiting).failsWithin(10, TimeUnit.SECONDS).withThrowableThat().withRootCauseInstanceOf(IOException.class);
+        segment.failure = null; // the next fsync would "succeed": the kernel may have dropped the unwritten pages
+        assertThat(submit(segment)).as("fails at once").isCompletedExceptionally();
+        assertThat(segment.started.get()).as("never fsynced again").isEqualTo(1);
+
+        GatedSegment other = new GatedSegment();
+        other.permits.release();
+        assertThat(submit(other).get(10, TimeUnit.SECONDS)).as("other segments are not affected").isEqualTo(1);
     }
 
     @Test

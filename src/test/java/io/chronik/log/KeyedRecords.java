@@ -8,9 +8,7 @@ import org.apache.kafka.common.record.internal.SimpleRecord;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,15 +73,17 @@ final class KeyedRecords {
                         + " finds nothing: a consumer would be stuck there");
             }
             ByteBuffer buf = ByteBuffer.allocate(r.slice().size());
-            try (FileChannel ch = FileChannel.open(r.slice().file(), StandardOpenOption.READ)) {
+            try {
                 long at = r.slice().position();
                 while (buf.hasRemaining()) {
-                    if (ch.read(buf, at + buf.position()) < 0) {
-                        throw new AssertionError("slice past the end of " + r.slice().file());
+                    if (r.slice().channel().read(buf, at + buf.position()) < 0) {
+                        throw new AssertionError("slice past the end of its segment at " + next);
                     }
                 }
             } catch (IOException e) {
                 throw new AssertionError(e);
+            } finally {
+                r.slice().release();
             }
             buf.flip();
             for (MutableRecordBatch batch : MemoryRecords.readableRecords(buf).batches()) {

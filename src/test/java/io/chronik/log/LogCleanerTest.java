@@ -125,7 +125,7 @@ class LogCleanerTest extends LogTestSupport {
 
     @Test
     void appendsAndReadsGoOnWhileTheCleanerReplacesSegments() throws Exception {
-        // Replaced files stay for file.delete.delay, as fetches hold slices of them by path.
+        // Replaced files stay for file.delete.delay (renamed .deleted), and reads hold their channels.
         StorageConfig cfg = new StorageConfig(dir, SMALL, false, 1, 1000, 3_600_000, 600_000,
                 StorageConfig.DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
                 new LogCleanerConfig(0, Double.MAX_VALUE, 4 << 20, 15_000));
@@ -283,6 +283,38 @@ class LogCleanerTest extends LogTestSupport {
         try (Stream<Path> files = Files.list(log.dir())) {
             assertThat(files.map(p -> p.getFileName().toString()))
                     .noneMatch(n -> n.endsWith(".cleaned") || n.endsWith(".swap"));
+        }
+    }
+
+    @Test
+    void groupsAlsoFitOneIndexOfSegmentIndexBytes() throws Exception {
+        startManual();
+        // An index entry for every batch, and indexes of 120 bytes (15 offset or 10 time entries): segments roll
+        // when an index is full, long before segment.bytes.
+        Log log = createLog(manager, "ix", compact("segment.bytes", "1000000", "index.interval.bytes", "0",
+                "segment.index.bytes", "120"));
+        long ts = System.currentTimeMillis() - HOUR;
+        for (int i = 0; i < 100; i++) {
+            appendOk(log, batch(ts + i, "k" + (i % 10), "value-" + i));
+        }
+        List<LogSegment> segments = log.segmentsSnapshot();
+        int inactive = segments.size() - 1;
+        assertThat(inactive).isGreaterThan(3);
+        assertThat(Cleaner.groupBySize(segments, inactive, 1_000_000, Integer.MAX_VALUE)).as("by bytes alone").hasSize(1);
+        List<List<LogSegment>> groups = Cleaner.groupBySize(segments, inactive, 1_000_000, 120);
+        assertThat(groups).hasSizeGreaterThan(1);
+        for (List<LogSegment> group : groups) {
+            assertThat(group.stream().mapToLong(s -> s.offsetIndex().entries() * (long) OffsetIndex.ENTRY_SIZE).sum())
+                    .isLessThanOrEqualTo(120);
+            assertThat(group.stream().mapToLong(s -> s.timeIndex().entries() * (long) TimeIndex.ENTRY_SIZE).sum())
+                    .isLessThanOrEqualTo(120);
+        }
+        List<Rec> before = read(log);
+        assertThat(manager.cleaner().cleanOnce(System.currentTimeMillis())).isTrue();
+        assertThat(KeyedRecords.latest(read(log))).isEqualTo(KeyedRecords.latest(before));
+        for (LogSegment s : log.segmentsSnapshot()) {
+            assertThat(s.offsetIndex().entries() * OffsetIndex.ENTRY_SIZE).isLessThanOrEqualTo(120);
+            assertThat(s.timeIndex().entries() * TimeIndex.ENTRY_SIZE).isLessThanOrEqualTo(120);
         }
     }
 

@@ -2,9 +2,7 @@ package io.chronik.log;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -58,25 +56,21 @@ abstract class LogTestSupport {
         return result;
     }
 
+    /** The batches of a slice, read through its channel; the slice is released. */
     static List<ReadBatch> batches(FileSlice slice) {
-        List<ReadBatch> out = new ArrayList<>();
         if (slice.isEmpty()) {
-            return out;
+            return new ArrayList<>();
         }
-        ByteBuffer buf = ByteBuffer.allocate(slice.size());
-        try (FileChannel ch = FileChannel.open(slice.file(), StandardOpenOption.READ)) {
-            long at = slice.position();
-            while (buf.hasRemaining()) {
-                int n = ch.read(buf, at);
-                if (n < 0) {
-                    throw new AssertionError("slice past end of file");
-                }
-                at += n;
-            }
-        } catch (IOException e) {
-            throw new AssertionError(e);
+        try {
+            return parse(bytes(slice));
+        } finally {
+            slice.release();
         }
-        buf.flip();
+    }
+
+    /** The batches in a buffer of whole batches. */
+    static List<ReadBatch> parse(ByteBuffer buf) {
+        List<ReadBatch> out = new ArrayList<>();
         int at = 0;
         while (at < buf.limit()) {
             int size = (int) RecordBatchHeader.totalSize(buf, at);
@@ -88,6 +82,24 @@ abstract class LogTestSupport {
         }
         assertThat(at).isEqualTo(buf.limit());
         return out;
+    }
+
+    /** The bytes of a slice, read through the channel it holds (the slice is not released). */
+    static ByteBuffer bytes(FileSlice slice) {
+        ByteBuffer buf = ByteBuffer.allocate(slice.size());
+        try {
+            long at = slice.position();
+            while (buf.hasRemaining()) {
+                int n = slice.channel().read(buf, at);
+                if (n < 0) {
+                    throw new AssertionError("slice past end of file");
+                }
+                at += n;
+            }
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        return buf.flip();
     }
 
     /** Every batch from {@code from} to the high watermark, reading as a consumer would. */

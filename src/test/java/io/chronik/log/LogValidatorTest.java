@@ -197,12 +197,15 @@ class LogValidatorTest extends LogTestSupport {
         while (next < log.highWatermark()) {
             FileSlice slice = log.read(next, 1 << 20, true).slice();
             ByteBuffer buf = ByteBuffer.allocate(slice.size());
-            try (FileChannel ch = FileChannel.open(slice.file(), StandardOpenOption.READ)) {
+            try {
+                FileChannel ch = slice.channel();
                 while (buf.hasRemaining() && ch.read(buf, slice.position() + buf.position()) > 0) {
                     // read the whole slice
                 }
             } catch (java.io.IOException e) {
                 throw new AssertionError(e);
+            } finally {
+                slice.release();
             }
             for (MutableRecordBatch batch : MemoryRecords.readableRecords(buf.flip()).batches()) {
                 out.add(batch);

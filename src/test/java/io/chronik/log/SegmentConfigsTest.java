@@ -100,13 +100,21 @@ class SegmentConfigsTest extends LogTestSupport {
                 assertThat(log.segmentCount()).isGreaterThan(2);
                 await(log.deleteRecordsBefore(log.highWatermark()));
             }
+            // Removed segments are renamed .deleted at once, then removed after the topic's delay.
+            Path goneFile = deleted(segmentFile(gone, 0));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (Files.exists(segmentFile(gone, 0)) && System.nanoTime() < deadline) {
+            while (Files.exists(goneFile) && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            assertThat(Files.exists(segmentFile(gone, 0))).isFalse();
-            assertThat(Files.exists(segmentFile(kept, 0))).isTrue();
+            assertThat(goneFile).doesNotExist();
+            assertThat(segmentFile(gone, 0)).doesNotExist();
+            assertThat(deleted(segmentFile(kept, 0))).exists();
+            assertThat(segmentFile(kept, 0)).doesNotExist();
         }
+    }
+
+    private static Path deleted(Path file) {
+        return file.resolveSibling(file.getFileName() + AtomicFiles.DELETED_SUFFIX);
     }
 
     @Test

@@ -16,10 +16,12 @@ import java.util.regex.Pattern;
 /** A broker in its own JVM, started like {@code java -jar chronik.jar}, for exit codes and signals. */
 public final class ChildBroker implements AutoCloseable {
     private static final Pattern BOUND = Pattern.compile("Kafka listener bound to [^:]+:(\\d+)");
+    private static final Pattern HTTP = Pattern.compile("Netty started on port (\\d+)");
 
     private final Process process;
     private final List<String> output = new CopyOnWriteArrayList<>();
     private final CompletableFuture<Integer> port = new CompletableFuture<>();
+    private final CompletableFuture<Integer> httpPort = new CompletableFuture<>();
 
     private ChildBroker(Process process) {
         this.process = process;
@@ -32,25 +34,29 @@ public final class ChildBroker implements AutoCloseable {
                     if (m.find()) {
                         port.complete(Integer.parseInt(m.group(1)));
                     }
+                    Matcher http = HTTP.matcher(line);
+                    if (http.find()) {
+                        httpPort.complete(Integer.parseInt(http.group(1)));
+                    }
                 }
             } catch (IOException ignored) {
                 // the process ended
             }
             port.completeExceptionally(new IllegalStateException("broker exited before binding:\n" + String.join("\n", output)));
+            httpPort.completeExceptionally(new IllegalStateException("broker exited before binding its HTTP port"));
         }, "child-broker-output");
         reader.setDaemon(true);
         reader.start();
     }
 
     public static ChildBroker start(Path dataDir, String... extraArgs) throws IOException {
-        return start(dataDir, List.of(), extraArgs);
+        return start(dataDir, List.of("-Xmx512m"), extraArgs);
     }
 
-    /** With extra JVM options (system properties, test hooks) before the main class. */
+    /** A broker JVM with these JVM options (heap size, ...) instead of the default 512 MB heap. */
     public static ChildBroker start(Path dataDir, List<String> jvmOptions, String... extraArgs) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx512m");
         command.addAll(jvmOptions);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
@@ -75,6 +81,21 @@ public final class ChildBroker implements AutoCloseable {
         return "127.0.0.1:" + port();
     }
 
+    /** The Actuator HTTP port. */
+    public int httpPort() throws Exception {
+        return httpPort.get(90, TimeUnit.SECONDS);
+    }
+
+    /** Sends SIGKILL (kill -9) and waits for the process to end. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
     /** Sends SIGTERM. */
     public void terminate() {
         process.destroy();
@@ -87,12 +108,6 @@ public final class ChildBroker implements AutoCloseable {
 
     public String output() {
         return String.join("\n", output);
-    }
-
-    /** Kills the process as kill -9 does (no shutdown hooks, nothing flushed) and waits for it to be gone. */
-    public void kill() throws InterruptedException {
-        process.destroyForcibly();
-        process.waitFor(10, TimeUnit.SECONDS);
     }
 
     @Override

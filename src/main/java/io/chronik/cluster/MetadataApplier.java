@@ -1,0 +1,141 @@
+package io.chronik.cluster;
+
+import io.chronik.cluster.MetadataCommand.ChangePartition;
+import io.chronik.cluster.MetadataCommand.CreateTopic;
+import io.chronik.cluster.MetadataCommand.DeleteTopic;
+import io.chronik.cluster.MetadataCommand.FenceBroker;
+import io.chronik.cluster.MetadataCommand.RegisterBroker;
+import io.chronik.cluster.MetadataCommand.UnfenceBroker;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Applies one command to an image: a pure function of the image, the command and its log index, so every broker
+ * that applies the same log gets the same image. A refused command returns the image unchanged with its error.
+ */
+public final class MetadataApplier {
+    private MetadataApplier() {
+    }
+
+    public record Applied(ClusterImage image, CommandResult result) {
+    }
+
+    public static Applied apply(ClusterImage image, MetadataCommand command, long index) {
+        if (command instanceof RegisterBroker c) {
+            return register(image, c, index);
+        } else if (command instanceof FenceBroker c) {
+            return fence(image, c);
+        } else if (command instanceof UnfenceBroker c) {
+            return unfence(image, c);
+        } else if (command instanceof CreateTopic c) {
+            return createTopic(image, c);
+        } else if (command instanceof DeleteTopic c) {
+            return deleteTopic(image, c);
+        } else if (command instanceof ChangePartition c) {
+            return changePartition(image, c);
+        }
+        throw new IllegalArgumentException("unknown command " + command);
+    }
+
+    private static Applied register(ClusterImage image, RegisterBroker c, long index) {
+        if (image.clusterId() != null && !image.clusterId().equals(c.clusterId())) {
+            return refused(image, Errors.INCONSISTENT_CLUSTER_ID, "broker " + c.brokerId() + " has cluster id " + c.clusterId()
+                    + ", the cluster is " + image.clusterId());
+        }
+        Optional<BrokerRegistration> existing = image.broker(c.brokerId());
+        if (existing.isPresent() && existing.get().incarnation().equals(c.incarnation())) {
+            return new Applied(image, CommandResult.OK); // a retried registration
+        }
+        ClusterImage next = image.clusterId() == null ? image.withClusterId(c.clusterId()) : image;
+        next = next.withBroker(new BrokerRegistration(c.brokerId(), c.incarnation(), index, c.host(), c.port(), true));
+        if (existing.isPresent() && !existing.get().fenced()) {
+            // The previous incarnation is gone: its partitions react as to a fencing.
+            next = next.withTopics(PartitionElections.afterFencing(next, c.brokerId()));
+        }
+        return new Applied(next, CommandResult.OK);
+    }
+
+    private static Applied fence(ClusterImage image, FenceBroker c) {
+        Optional<BrokerRegistration> broker = current(image, c.brokerId(), c.incarnation());
+        if (broker.isEmpty()) {
+            return refused(image, Errors.STALE_BROKER_EPOCH, "broker " + c.brokerId() + " is not registered with incarnation " + c.incarnation());
+        }
+        if (broker.get().fenced()) {
+            return new Applied(image, CommandResult.OK);
+        }
+        ClusterImage next = image.withBroker(broker.get().withFenced(true));
+        return new Applied(next.withTopics(PartitionElections.afterFencing(next, c.brokerId())), CommandResult.OK);
+    }
+
+    private static Applied unfence(ClusterImage image, UnfenceBroker c) {
+        Optional<BrokerRegistration> broker = current(image, c.brokerId(), c.incarnation());
+        if (broker.isEmpty()) {
+            return refused(image, Errors.STALE_BROKER_EPOCH, "broker " + c.brokerId() + " is not registered with incarnation " + c.incarnation());
+        }
+        if (!broker.get().fenced()) {
+            return new Applied(image, CommandResult.OK);
+        }
+        ClusterImage next = image.withBroker(broker.get().withFenced(false));
+        return new Applied(next.withTopics(PartitionElections.afterUnfencing(next, c.brokerId())), CommandResult.OK);
+    }
+
+    private static Applied createTopic(ClusterImage image, CreateTopic c) {
+        if (image.topic(c.name()).isPresent()) {
+            return refused(image, Errors.TOPIC_ALREADY_EXISTS, "Topic '" + c.name() + "' already exists.");
+        }
+        if (image.topic(c.topicId()).isPresent()) {
+            return refused(image, Errors.INVALID_REQUEST, "topic id " + c.topicId() + " is in use");
+        }
+        if (c.assignments().isEmpty()) {
+            return refused(image, Errors.INVALID_PARTITIONS, "a topic needs at least one partition");
+        }
+        List<PartitionRegistration> partitions = new ArrayList<>();
+        for (List<Integer> replicas : c.assignments()) {
+            if (replicas.isEmpty() || new HashSet<>(replicas).size() != replicas.size()
+                    || !replicas.stream().allMatch(r -> image.broker(r).isPresent())) {
+                return refused(image, Errors.INVALID_REPLICA_ASSIGNMENT, "replicas " + replicas
+                        + " must be distinct registered brokers");
+            }
+            partitions.add(PartitionElections.initial(replicas, image));
+        }
+        return new Applied(image.withTopic(new TopicImage(c.topicId(), c.name(), c.configs(), partitions)), CommandResult.OK);
+    }
+
+    private static Applied deleteTopic(ClusterImage image, DeleteTopic c) {
+        return image.topic(c.topicId())
+                .map(t -> new Applied(image.withoutTopic(t.name()), CommandResult.OK))
+                .orElseGet(() -> refused(image, Errors.UNKNOWN_TOPIC_ID, "no topic with id " + c.topicId()));
+    }
+
+    private static Applied changePartition(ClusterImage image, ChangePartition c) {
+        Optional<TopicImage> topic = image.topic(c.topicId());
+        if (topic.isEmpty() || c.partition() < 0 || c.partition() >= topic.get().partitions().size()) {
+            return refused(image, Errors.UNKNOWN_TOPIC_OR_PARTITION, "no partition " + c.partition() + " of topic id " + c.topicId());
+        }
+        PartitionRegistration before = topic.get().partitions().get(c.partition());
+        if (c.partitionEpoch() != before.partitionEpoch()) {
+            return refused(image, Errors.INVALID_UPDATE_VERSION, "partition epoch " + c.partitionEpoch()
+                    + " is not the current " + before.partitionEpoch());
+        }
+        boolean validLeader = c.leader() == PartitionRegistration.NO_LEADER || c.isr().contains(c.leader());
+        if (c.isr().isEmpty() || !before.replicas().containsAll(c.isr()) || new HashSet<>(c.isr()).size() != c.isr().size()
+                || !validLeader) {
+            return refused(image, Errors.INVALID_REQUEST, "ISR " + c.isr() + " with leader " + c.leader()
+                    + " does not fit replicas " + before.replicas());
+        }
+        return new Applied(image.withTopic(topic.get().withPartition(c.partition(), before.change(c.isr(), c.leader()))),
+                CommandResult.OK);
+    }
+
+    private static Optional<BrokerRegistration> current(ClusterImage image, int brokerId, java.util.UUID incarnation) {
+        return image.broker(brokerId).filter(b -> b.incarnation().equals(incarnation));
+    }
+
+    private static Applied refused(ClusterImage image, Errors error, String message) {
+        return new Applied(image, CommandResult.error(error, message));
+    }
+}

@@ -1,0 +1,48 @@
+package io.chronik.cluster;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A change to the cluster metadata, written to the quorum log and applied in log order by every broker. Commands
+ * carry everything their application needs, so applying them is deterministic; a command that no longer fits the
+ * metadata (a stale incarnation, an outdated partition epoch) is refused with an error and changes nothing.
+ */
+public sealed interface MetadataCommand {
+
+    /** A broker starting with a new incarnation: registered fenced, with the log index as its broker epoch. */
+    record RegisterBroker(int brokerId, UUID incarnation, String clusterId, String host, int port) implements MetadataCommand {
+    }
+
+    /** The controller fences a broker that missed its session: out of every ISR, its leaderships re-elected. */
+    record FenceBroker(int brokerId, UUID incarnation) implements MetadataCommand {
+    }
+
+    /** The controller unfences a registered broker that has caught up with the metadata. */
+    record UnfenceBroker(int brokerId, UUID incarnation) implements MetadataCommand {
+    }
+
+    /** A new topic; {@code assignments} lists each partition's replicas, preferred leader first. */
+    record CreateTopic(UUID topicId, String name, Map<String, String> configs, List<List<Integer>> assignments)
+            implements MetadataCommand {
+        public CreateTopic {
+            configs = Map.copyOf(configs);
+            assignments = assignments.stream().map(List::copyOf).toList();
+        }
+    }
+
+    record DeleteTopic(UUID topicId) implements MetadataCommand {
+    }
+
+    /**
+     * A new leader and ISR for one partition, refused unless {@code partitionEpoch} is the partition's current
+     * epoch (so two changes based on the same state cannot both win).
+     */
+    record ChangePartition(UUID topicId, int partition, int leader, List<Integer> isr, int partitionEpoch)
+            implements MetadataCommand {
+        public ChangePartition {
+            isr = List.copyOf(isr);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package io.chronik.config;
+
+import io.chronik.cluster.BrokerHeartbeatManager;
+import io.chronik.cluster.BrokerLifecycle;
+import io.chronik.cluster.ClusterSettings;
+import io.chronik.cluster.MetadataStateMachine;
+import io.chronik.cluster.QuorumController;
+import io.chronik.cluster.QuorumServer;
+import io.chronik.handler.BrokerIdentity;
+import io.chronik.handler.DescribeQuorumHandler;
+import io.chronik.log.LogManager;
+import io.chronik.metrics.QuorumMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The metadata quorum, only when {@code chronik.cluster.voters} is set: the replicated state machine, this
+ * broker's quorum member, the client to the controller, broker liveness on the controller, this broker's
+ * registration and heartbeats, DescribeQuorum and the quorum's metrics. Without the key none of this exists and
+ * the broker runs alone exactly as before.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(prefix = "chronik.cluster", name = "voters")
+public class ClusterConfiguration {
+
+    @Bean
+    ClusterSettings clusterSettings(ChronikProperties props, ClusterProperties cluster, LogManager logs) {
+        // After storage: the data directory has been checked and recovered.
+        return ClusterSettings.resolve(props, cluster, logs.dataDir());
+    }
+
+    @Bean
+    MetadataStateMachine metadataStateMachine() {
+        return new MetadataStateMachine();
+    }
+
+    @Bean(destroyMethod = "close")
+    BrokerHeartbeatManager brokerHeartbeatManager(MetadataStateMachine stateMachine, ClusterSettings settings,
+                                                  ObjectProvider<QuorumController> controller) {
+        BrokerHeartbeatManager manager = new BrokerHeartbeatManager(stateMachine::image,
+                command -> controller.getObject().submit(command), settings.sessionTimeout(), System::nanoTime, true);
+        stateMachine.addListener(manager);
+        return manager;
+    }
+
+    @Bean
+    QuorumMetrics quorumMetrics(MeterRegistry registry, MetadataStateMachine stateMachine) {
+        QuorumMetrics metrics = new QuorumMetrics(registry);
+        stateMachine.addListener(metrics);
+        return metrics;
+    }
+
+    /** Starts after every listener is in place, so none misses the first election. */
+    @Bean(destroyMethod = "close")
+    QuorumServer quorumServer(ClusterSettings settings, MetadataStateMachine stateMachine, BrokerHeartbeatManager heartbeats,
+                              QuorumMetrics metrics) {
+        QuorumServer server = QuorumServer.start(settings, stateMachine, heartbeats);
+        metrics.attach(server);
+        return server;
+    }
+
+    @Bean(destroyMethod = "close")
+    QuorumController quorumController(QuorumServer server) {
+        return new QuorumController(server);
+    }
+
+    @Bean(destroyMethod = "close")
+    BrokerLifecycle brokerLifecycle(ClusterSettings settings, BrokerIdentity broker, QuorumController controller, QuorumServer server) {
+        return new BrokerLifecycle(settings.nodeId(), settings.clusterId(), broker.host(), broker::port, controller,
+                server::appliedIndex, settings.heartbeatInterval());
+    }
+
+    /** Registration waits for the Kafka listener: the broker registers the port it is reachable on. */
+    @Bean
+    ApplicationListener<ApplicationReadyEvent> brokerRegistration(BrokerLifecycle lifecycle) {
+        return event -> lifecycle.start();
+    }
+
+    @Bean
+    DescribeQuorumHandler describeQuorumHandler(QuorumController controller) {
+        return new DescribeQuorumHandler(controller);
+    }
+}
