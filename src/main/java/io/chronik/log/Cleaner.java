@@ -239,7 +239,7 @@ final class Cleaner {
             hook.reached(CleanerHook.Step.SWAP_COMMITTED, log);
         } catch (IOException | RuntimeException e) {
             dest.close();
-            if (committed) {
+            if (committed || SegmentSwap.committed(dir, base)) {
                 withdraw(log, base);
             } else {
                 SegmentSwap.deleteCleaned(dir, base);

@@ -861,6 +861,10 @@ public final class Log {
         try {
             for (LogSegment segment : old) {
                 segment.renameForDeletion();
+                if (!segment.file().getFileName().toString().endsWith(AtomicFiles.DELETED_SUFFIX)) {
+                    // Left under its live name, it would come back next to the cleaned segment after a restart.
+                    throw new IOException("cannot rename " + segment + " for deletion");
+                }
             }
             AtomicFiles.syncDirectory(dir);
             hook.reached(CleanerHook.Step.REPLACED_RENAMED, this);

@@ -44,9 +44,14 @@ final class SegmentSwap {
         List<Path> swap = files(dir, base, SWAP_SUFFIX);
         // Indexes first: a .log.swap is the commit, and an index renamed without it is dropped at recovery.
         for (int i = 0; i < cleaned.size(); i++) {
-            Files.move(cleaned.get(i), swap.get(i), StandardCopyOption.ATOMIC_MOVE);
+            Files.move(cleaned.get(i), swap.get(i), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
         AtomicFiles.syncDirectory(dir);
+    }
+
+    /** Whether the commit's rename happened (even if the fsync after it failed): then only {@link #abandon} undoes it. */
+    static boolean committed(Path dir, long base) {
+        return Files.exists(LogSegment.logPath(dir, base, SWAP_SUFFIX));
     }
 
     /** The committed swap takes its final names (the caller has renamed the replaced segments away and syncs). */
@@ -69,9 +74,15 @@ final class SegmentSwap {
         AtomicFiles.syncDirectory(dir);
     }
 
-    /** Deletes a cleaned segment's {@code .cleaned} files (cleaning stopped before the commit). */
+    /**
+     * Deletes a cleaned segment's files when cleaning stopped before the commit: its {@code .cleaned} files, and index
+     * files a failed commit renamed to {@code .swap} already (never the {@code .log.swap}: see {@link #committed}).
+     */
     static void deleteCleaned(Path dir, long base) {
-        for (Path p : files(dir, base, CLEANED_SUFFIX)) {
+        List<Path> files = new ArrayList<>(files(dir, base, CLEANED_SUFFIX));
+        files.add(LogSegment.indexPath(dir, base, SWAP_SUFFIX));
+        files.add(LogSegment.timeIndexPath(dir, base, SWAP_SUFFIX));
+        for (Path p : files) {
             try {
                 Files.deleteIfExists(p);
             } catch (IOException e) {

@@ -8,6 +8,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -123,15 +125,17 @@ class LogCleanerTest extends LogTestSupport {
         }
     }
 
-    @Test
-    void appendsAndReadsGoOnWhileTheCleanerReplacesSegments() throws Exception {
-        // Replaced files stay for file.delete.delay (renamed .deleted), and reads hold their channels.
+    @ParameterizedTest
+    @ValueSource(strings = {"600000", "0"})
+    void appendsAndReadsGoOnWhileTheCleanerReplacesSegments(String fileDeleteDelayMs) throws Exception {
+        // Replaced files stay for file.delete.delay (renamed .deleted), and reads hold their channels; with no delay
+        // a read that finds its segment closed looks its offset up again.
         StorageConfig cfg = new StorageConfig(dir, SMALL, false, 1, 1000, 3_600_000, 600_000,
                 StorageConfig.DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
                 new LogCleanerConfig(0, Double.MAX_VALUE, 4 << 20, 15_000));
         manager = new LogManager(cfg, LogMetrics.NOOP, CleanerHook.NONE);
         manager.startup();
-        Log log = createLog(manager, "busy", compact("segment.bytes", "1200"));
+        Log log = createLog(manager, "busy", compact("segment.bytes", "1200", "file.delete.delay.ms", fileDeleteDelayMs));
         long ts = System.currentTimeMillis() - HOUR;
         AtomicBoolean done = new AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();
