@@ -940,9 +940,16 @@ public final class Log {
 
     /**
      * Orderly close (lanes already stopped): final index entries and fsync of the active segment, a producer
-     * state snapshot at the log end, channels closed. Returns false if something could not be made durable.
+     * state snapshot at the log end, channels closed. Returns false if something could not be made durable. Fetches
+     * waiting on this partition are woken after the lock is released, so no waiter's continuation runs under it.
      */
-    synchronized boolean close() {
+    boolean close() {
+        boolean ok = closeFiles();
+        appendSignal.get().complete(null);
+        return ok;
+    }
+
+    private synchronized boolean closeFiles() {
         if (closed) {
             return true;
         }
@@ -963,7 +970,6 @@ public final class Log {
             }
         }
         segments.values().forEach(LogSegment::close);
-        appendSignal.get().complete(null);
         return ok;
     }
 
