@@ -25,6 +25,8 @@ import java.util.function.Predicate;
 public final class Log {
     private static final System.Logger LOGGER = System.getLogger(Log.class.getName());
     private static final long FAILURE_LOG_INTERVAL_NANOS = 10_000_000_000L;
+    /** Why a lane refused work: a full lane holds work back instead of refusing it, so only shutdown remains. */
+    private static final String LANE_CLOSED = "log is closed";
     /** How often one read looks its offset up again after the cleaner replaced the segment it was reading. */
     private static final int MAX_SEGMENT_LOOKUPS = 4;
     private long lastFailureLogged;
@@ -332,7 +334,7 @@ public final class Log {
                         "DeleteRecords on " + this + " failed: " + e, e));
             }
         })) {
-            result.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, laneRejection()));
+            result.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, LANE_CLOSED));
         }
         return result;
     }
@@ -358,10 +360,6 @@ public final class Log {
         }
     }
 
-    private String laneRejection() {
-        return services.lane().isShutdown() ? "log is closed" : "append queue full";
-    }
-
     Executor lane() {
         return services.lane();
     }
@@ -377,7 +375,7 @@ public final class Log {
 
     /** The result of an append its lane refused. */
     AppendResult laneRejected() {
-        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, laneRejection());
+        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, LANE_CLOSED);
     }
 
     /** The result of an append to a partition a storage error took offline. */
@@ -731,8 +729,8 @@ public final class Log {
                 done.complete(null);
             }
         })) {
-            // Saturated or closing: this round is skipped, the next one catches up.
-            done.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, laneRejection()));
+            // Closing: this round is skipped.
+            done.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, LANE_CLOSED));
         }
         return done;
     }
