@@ -1,14 +1,10 @@
 package io.chronik.log;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,21 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 @Timeout(60)
-class LogAppendReadTest extends LogTestSupport {
-    @TempDir
-    Path dir;
-    LogManager manager;
-
-    @BeforeEach
-    void startManager() throws Exception {
-        manager = start(dir);
-    }
-
-    @AfterEach
-    void closeManager() {
-        manager.close();
-    }
-
+class LogAppendReadTest extends ManagedLogTestSupport {
     @Test
     void appendsAssignOffsetsAndReadReturnsTheBatches() {
         Log log = createLog(manager, "t", Map.of());

@@ -6,16 +6,12 @@ import org.apache.kafka.common.record.internal.CompressionType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,21 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** compression.type and message.timestamp.* as the append path applies them. */
 @Timeout(60)
-class LogValidatorTest extends LogTestSupport {
-    @TempDir
-    Path dir;
-    LogManager manager;
-
-    @BeforeEach
-    void startManager() throws Exception {
-        manager = start(dir);
-    }
-
-    @AfterEach
-    void closeManager() {
-        manager.close();
-    }
-
+class LogValidatorTest extends ManagedLogTestSupport {
     /** A record as read back: offset, timestamp, key, value, first header value. */
     record Read(long offset, long timestamp, String key, String value, String header) {
     }

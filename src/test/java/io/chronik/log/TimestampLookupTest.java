@@ -1,11 +1,8 @@
 package io.chronik.log;
 
 import org.apache.kafka.common.compress.Compression;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -14,22 +11,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Offsets by timestamp and the max-timestamp record are found per record, inside (compressed) batches. */
 @Timeout(60)
-class TimestampLookupTest extends LogTestSupport {
+class TimestampLookupTest extends ManagedLogTestSupport {
     static final long T0 = 1_700_000_000_000L;
 
-    @TempDir
-    Path dir;
-    LogManager manager;
-
-    @BeforeEach
-    void startManager() throws Exception {
-        manager = start(dir);
-    }
-
-    @AfterEach
-    void closeManager() {
-        manager.close();
-    }
 
     @Test
     void offsetForTimestampFindsTheRecordInsideACompressedBatch() {
