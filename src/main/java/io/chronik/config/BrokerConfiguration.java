@@ -18,6 +18,7 @@ import io.chronik.handler.TopicAdminHandler;
 import io.chronik.log.LogConfig;
 import io.chronik.log.LogManager;
 import io.chronik.metrics.BrokerMetrics;
+import io.chronik.replica.Leadership;
 import io.chronik.server.KafkaServer;
 import io.chronik.server.RequestDispatcher;
 import org.springframework.beans.factory.ObjectProvider;
@@ -59,18 +60,19 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    ProduceHandler produceHandler(LogManager logs, BrokerMetrics metrics) {
-        return new ProduceHandler(logs, metrics);
+    ProduceHandler produceHandler(LogManager logs, BrokerMetrics metrics, ObjectProvider<Leadership> leadership) {
+        return new ProduceHandler(logs, metrics, leadership.getIfAvailable(() -> Leadership.ALONE));
     }
 
     @Bean
-    FetchHandler fetchHandler(LogManager logs, Scheduler ioScheduler, BrokerMetrics metrics) {
-        return new FetchHandler(logs, ioScheduler, metrics);
+    FetchHandler fetchHandler(LogManager logs, Scheduler ioScheduler, BrokerMetrics metrics,
+                              ObjectProvider<Leadership> leadership) {
+        return new FetchHandler(logs, ioScheduler, metrics, leadership.getIfAvailable(() -> Leadership.ALONE));
     }
 
     @Bean
-    ListOffsetsHandler listOffsetsHandler(LogManager logs, Scheduler ioScheduler) {
-        return new ListOffsetsHandler(logs, ioScheduler);
+    ListOffsetsHandler listOffsetsHandler(LogManager logs, Scheduler ioScheduler, ObjectProvider<Leadership> leadership) {
+        return new ListOffsetsHandler(logs, ioScheduler, leadership.getIfAvailable(() -> Leadership.ALONE));
     }
 
     @Bean
