@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -79,6 +80,12 @@ public class ClusterConfiguration {
     @Bean
     ApplicationListener<ApplicationReadyEvent> brokerRegistration(BrokerLifecycle lifecycle) {
         return event -> lifecycle.start();
+    }
+
+    /** SIGTERM: leave every ISR and hand over leaderships before the listener and storage stop. */
+    @Bean
+    ApplicationListener<ContextClosedEvent> controlledShutdown(BrokerLifecycle lifecycle, ClusterSettings settings) {
+        return event -> lifecycle.controlledShutdown(settings.requestTimeout().multipliedBy(2));
     }
 
     @Bean
