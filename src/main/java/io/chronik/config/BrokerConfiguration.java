@@ -12,6 +12,7 @@ import io.chronik.handler.FetchHandler;
 import io.chronik.handler.InitProducerIdHandler;
 import io.chronik.handler.ListOffsetsHandler;
 import io.chronik.handler.MetadataHandler;
+import io.chronik.handler.OffsetForLeaderEpochHandler;
 import io.chronik.handler.ProduceHandler;
 import io.chronik.handler.RequestHandler;
 import io.chronik.handler.TopicAdminHandler;
@@ -73,6 +74,11 @@ public class BrokerConfiguration {
     @Bean
     ListOffsetsHandler listOffsetsHandler(LogManager logs, Scheduler ioScheduler, ObjectProvider<Leadership> leadership) {
         return new ListOffsetsHandler(logs, ioScheduler, leadership.getIfAvailable(() -> Leadership.ALONE));
+    }
+
+    @Bean
+    OffsetForLeaderEpochHandler offsetForLeaderEpochHandler(LogManager logs, ObjectProvider<Leadership> leadership) {
+        return new OffsetForLeaderEpochHandler(logs, leadership.getIfAvailable(() -> Leadership.ALONE));
     }
 
     @Bean
