@@ -71,7 +71,9 @@ class BrokerClientFailureTest {
             assertThat(server.received).extracting(r -> r.header().correlationId()).doesNotHaveDuplicates();
             assertThat(server.received).extracting(r -> r.header().clientId()).containsOnly("failure-test");
 
+            CompletableFuture<String> completedOn = futures.get(0).thenApply(r -> Thread.currentThread().getName());
             server.answerAll();
+            assertThat(completedOn.get(20, TimeUnit.SECONDS)).startsWith("chronik-client-");
             for (int i = 0; i < 8; i++) {
                 ApiVersionsResponseData response = futures.get(i).get(20, TimeUnit.SECONDS);
                 // The fake server echoes the correlation id in throttle_time_ms: response i answers request i.
