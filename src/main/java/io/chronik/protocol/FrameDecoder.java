@@ -13,9 +13,16 @@ import java.util.List;
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameBytes;
+    private final String limitName;
 
     public FrameDecoder(int maxFrameBytes) {
+        this(maxFrameBytes, "chronik.max-request-bytes");
+    }
+
+    /** @param limitName what the bound is called in the error message (the setting that sets it) */
+    public FrameDecoder(int maxFrameBytes, String limitName) {
         this.maxFrameBytes = maxFrameBytes;
+        this.limitName = limitName;
     }
 
     @Override
@@ -25,7 +32,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             if (length < 0 || length > maxFrameBytes) {
                 in.skipBytes(in.readableBytes());
                 throw new MalformedRequestException("frame length " + length + " outside [0, " + maxFrameBytes
-                        + "] (chronik.max-request-bytes)");
+                        + "] (" + limitName + ")");
             }
             if (in.readableBytes() < 4 + length) {
                 return;
