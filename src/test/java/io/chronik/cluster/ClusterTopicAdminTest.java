@@ -128,7 +128,7 @@ class ClusterTopicAdminTest {
     private static Map<String, String> describeConfigs(int id, String topic) throws Exception {
         DescribeConfigsRequestData request = new DescribeConfigsRequestData().setResources(List.of(
                 new DescribeConfigsRequestData.DescribeConfigsResource().setResourceType(ConfigResource.Type.TOPIC.id())
-                        .setResourceName(topic)));
+                        .setResourceName(topic).setConfigurationKeys(null)));
         short v = 4;
         try (RawKafkaClient client = new RawKafkaClient(brokers.get(id).port())) {
             client.send(request, v, 2);
@@ -149,7 +149,7 @@ class ClusterTopicAdminTest {
 
     /** The topic's partitions as broker {@code id} reports them; empty while it does not know the topic. */
     private static List<PartitionView> partitions(int id, String topic) throws Exception {
-        MetadataResponseTopic t = metadata(id, List.of(topic)).topics().get(0);
+        MetadataResponseTopic t = metadata(id, List.of(topic)).topics().iterator().next();
         if (t.errorCode() != 0) {
             return List.of();
         }
@@ -225,7 +225,7 @@ class ClusterTopicAdminTest {
         assertThat(leaders).as("leaders spread over the brokers").containsOnlyKeys(1, 2, 3).allSatisfy((b, n) -> assertThat(n).isEqualTo(2));
         assertThat(agreed("rf-default", v -> v.size() == 3)).allSatisfy(p -> assertThat(p.replicas()).hasSize(3));
 
-        Uuid3 ids = new Uuid3(metadata(1, List.of("rf3")).topics().get(0).topicId(), metadata(3, List.of("rf3")).topics().get(0).topicId());
+        Uuid3 ids = new Uuid3(metadata(1, List.of("rf3")).topics().iterator().next().topicId(), metadata(3, List.of("rf3")).topics().iterator().next().topicId());
         assertThat(ids.a()).isEqualTo(ids.b()).isEqualTo(created.topicId("rf3").get());
         await("partition directories on every broker", 30, () -> {
             for (int b = 1; b <= 3; b++) {
@@ -249,7 +249,7 @@ class ClusterTopicAdminTest {
         assertThatThrownBy(() -> admin.createTopics(List.of(new NewTopic("rf4", 1, (short) 4))).all().get(30, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class).cause().isInstanceOf(InvalidReplicationFactorException.class)
                 .hasMessageContaining("The target replication factor of 4 cannot be reached because only 3 broker(s) are registered");
-        assertThat(metadata(1, List.of("rf4")).topics().get(0).errorCode()).isEqualTo((short) 3); // UNKNOWN_TOPIC_OR_PARTITION
+        assertThat(metadata(1, List.of("rf4")).topics().iterator().next().errorCode()).isEqualTo((short) 3); // UNKNOWN_TOPIC_OR_PARTITION
     }
 
     @Test
