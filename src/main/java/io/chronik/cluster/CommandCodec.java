@@ -1,6 +1,8 @@
 package io.chronik.cluster;
 
+import io.chronik.cluster.MetadataCommand.AlterTopicConfigs;
 import io.chronik.cluster.MetadataCommand.ChangePartition;
+import io.chronik.cluster.MetadataCommand.CreatePartitions;
 import io.chronik.cluster.MetadataCommand.CreateTopic;
 import io.chronik.cluster.MetadataCommand.DeleteTopic;
 import io.chronik.cluster.MetadataCommand.FenceBroker;
@@ -32,6 +34,8 @@ public final class CommandCodec {
     private static final byte CREATE_TOPIC = 4;
     private static final byte DELETE_TOPIC = 5;
     private static final byte CHANGE_PARTITION = 6;
+    private static final byte CREATE_PARTITIONS = 7;
+    private static final byte ALTER_TOPIC_CONFIGS = 8;
 
     private CommandCodec() {
     }
@@ -75,6 +79,14 @@ public final class CommandCodec {
                 out.writeInt(c.leader());
                 writeInts(out, c.isr());
                 out.writeInt(c.partitionEpoch());
+            } else if (command instanceof CreatePartitions c) {
+                out.writeByte(CREATE_PARTITIONS);
+                writeUuid(out, c.topicId());
+                writeAssignments(out, c.newAssignments());
+            } else if (command instanceof AlterTopicConfigs c) {
+                out.writeByte(ALTER_TOPIC_CONFIGS);
+                writeUuid(out, c.topicId());
+                writeMap(out, c.configs());
             } else {
                 throw new IllegalArgumentException("unknown command " + command);
             }
@@ -108,12 +120,30 @@ public final class CommandCodec {
             }
             case DELETE_TOPIC -> new DeleteTopic(readUuid(in));
             case CHANGE_PARTITION -> new ChangePartition(readUuid(in), in.readInt(), in.readInt(), readInts(in), in.readInt());
+            case CREATE_PARTITIONS -> new CreatePartitions(readUuid(in), readAssignments(in));
+            case ALTER_TOPIC_CONFIGS -> new AlterTopicConfigs(readUuid(in), readMap(in));
             default -> throw new IOException("unknown metadata command type " + type);
         };
         if (in.available() > 0) {
             throw new IOException(in.available() + " bytes left after a metadata command of type " + type);
         }
         return command;
+    }
+
+    private static void writeAssignments(DataOutputStream out, List<List<Integer>> assignments) throws IOException {
+        out.writeInt(assignments.size());
+        for (List<Integer> replicas : assignments) {
+            writeInts(out, replicas);
+        }
+    }
+
+    private static List<List<Integer>> readAssignments(DataInputStream in) throws IOException {
+        int n = readCount(in);
+        List<List<Integer>> assignments = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            assignments.add(readInts(in));
+        }
+        return assignments;
     }
 
     public static byte[] encodeResult(CommandResult result) {

@@ -1,6 +1,8 @@
 package io.chronik.cluster;
 
+import io.chronik.cluster.MetadataCommand.AlterTopicConfigs;
 import io.chronik.cluster.MetadataCommand.ChangePartition;
+import io.chronik.cluster.MetadataCommand.CreatePartitions;
 import io.chronik.cluster.MetadataCommand.CreateTopic;
 import io.chronik.cluster.MetadataCommand.DeleteTopic;
 import io.chronik.cluster.MetadataCommand.FenceBroker;
@@ -37,6 +39,10 @@ public final class MetadataApplier {
             return deleteTopic(image, c);
         } else if (command instanceof ChangePartition c) {
             return changePartition(image, c);
+        } else if (command instanceof CreatePartitions c) {
+            return createPartitions(image, c);
+        } else if (command instanceof AlterTopicConfigs c) {
+            return alterTopicConfigs(image, c);
         }
         throw new IllegalArgumentException("unknown command " + command);
     }
@@ -94,15 +100,46 @@ public final class MetadataApplier {
             return refused(image, Errors.INVALID_PARTITIONS, "a topic needs at least one partition");
         }
         List<PartitionRegistration> partitions = new ArrayList<>();
-        for (List<Integer> replicas : c.assignments()) {
+        String problem = addPartitions(image, c.assignments(), partitions);
+        if (problem != null) {
+            return refused(image, Errors.INVALID_REPLICA_ASSIGNMENT, problem);
+        }
+        return new Applied(image.withTopic(new TopicImage(c.topicId(), c.name(), c.configs(), partitions)), CommandResult.OK);
+    }
+
+    /** Appends a new partition to {@code partitions} per assignment; returns why an assignment is refused, or null. */
+    private static String addPartitions(ClusterImage image, List<List<Integer>> assignments, List<PartitionRegistration> partitions) {
+        for (List<Integer> replicas : assignments) {
             if (replicas.isEmpty() || new HashSet<>(replicas).size() != replicas.size()
                     || !replicas.stream().allMatch(r -> image.broker(r).isPresent())) {
-                return refused(image, Errors.INVALID_REPLICA_ASSIGNMENT, "replicas " + replicas
-                        + " must be distinct registered brokers");
+                return "replicas " + replicas + " must be distinct registered brokers";
             }
             partitions.add(PartitionElections.initial(replicas, image));
         }
-        return new Applied(image.withTopic(new TopicImage(c.topicId(), c.name(), c.configs(), partitions)), CommandResult.OK);
+        return null;
+    }
+
+    private static Applied createPartitions(ClusterImage image, CreatePartitions c) {
+        Optional<TopicImage> topic = image.topic(c.topicId());
+        if (topic.isEmpty()) {
+            return refused(image, Errors.UNKNOWN_TOPIC_ID, "no topic with id " + c.topicId());
+        }
+        if (c.newAssignments().isEmpty()) {
+            return refused(image, Errors.INVALID_PARTITIONS, "Topic already has " + topic.get().partitions().size() + " partitions.");
+        }
+        List<PartitionRegistration> partitions = new ArrayList<>(topic.get().partitions());
+        String problem = addPartitions(image, c.newAssignments(), partitions);
+        if (problem != null) {
+            return refused(image, Errors.INVALID_REPLICA_ASSIGNMENT, problem);
+        }
+        TopicImage t = topic.get();
+        return new Applied(image.withTopic(new TopicImage(t.id(), t.name(), t.configs(), partitions)), CommandResult.OK);
+    }
+
+    private static Applied alterTopicConfigs(ClusterImage image, AlterTopicConfigs c) {
+        return image.topic(c.topicId())
+                .map(t -> new Applied(image.withTopic(new TopicImage(t.id(), t.name(), c.configs(), t.partitions())), CommandResult.OK))
+                .orElseGet(() -> refused(image, Errors.UNKNOWN_TOPIC_ID, "no topic with id " + c.topicId()));
     }
 
     private static Applied deleteTopic(ClusterImage image, DeleteTopic c) {

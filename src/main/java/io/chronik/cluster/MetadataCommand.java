@@ -45,4 +45,18 @@ public sealed interface MetadataCommand {
             isr = List.copyOf(isr);
         }
     }
+
+    /** New partitions appended to a topic; {@code newAssignments} lists each new partition's replicas in order. */
+    record CreatePartitions(UUID topicId, List<List<Integer>> newAssignments) implements MetadataCommand {
+        public CreatePartitions {
+            newAssignments = newAssignments.stream().map(List::copyOf).toList();
+        }
+    }
+
+    /** Replaces a topic's config overrides with {@code configs} (the full new set). */
+    record AlterTopicConfigs(UUID topicId, Map<String, String> configs) implements MetadataCommand {
+        public AlterTopicConfigs {
+            configs = Map.copyOf(configs);
+        }
+    }
 }

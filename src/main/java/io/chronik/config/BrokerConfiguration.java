@@ -1,6 +1,8 @@
 package io.chronik.config;
 
 import io.chronik.cluster.ClusterView;
+import io.chronik.cluster.MetadataStateMachine;
+import io.chronik.cluster.QuorumController;
 import io.chronik.handler.ApiVersionsHandler;
 import io.chronik.handler.BrokerConfigs;
 import io.chronik.handler.BrokerIdentity;
@@ -10,6 +12,9 @@ import io.chronik.handler.DescribeClusterHandler;
 import io.chronik.handler.DescribeLogDirsHandler;
 import io.chronik.handler.FetchHandler;
 import io.chronik.handler.InitProducerIdHandler;
+import io.chronik.handler.LocalTopicAdmin;
+import io.chronik.handler.QuorumTopicAdmin;
+import io.chronik.handler.TopicAdmin;
 import io.chronik.handler.ListOffsetsHandler;
 import io.chronik.handler.MetadataHandler;
 import io.chronik.handler.OffsetForLeaderEpochHandler;
@@ -46,8 +51,23 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    MetadataHandler metadataHandler(LogManager logs, BrokerIdentity broker, ChronikProperties props, Scheduler ioScheduler) {
-        return new MetadataHandler(logs, broker, props, ioScheduler);
+    MetadataHandler metadataHandler(LogManager logs, BrokerIdentity broker, ChronikProperties props, Scheduler ioScheduler,
+                                    ObjectProvider<MetadataStateMachine> stateMachine, ObjectProvider<ClusterView> cluster,
+                                    TopicAdmin topicAdmin) {
+        MetadataStateMachine machine = stateMachine.getIfAvailable();
+        return machine == null ? new MetadataHandler(logs, broker, props, ioScheduler)
+                : new MetadataHandler(logs, broker, props, ioScheduler, machine::image, cluster.getObject(), topicAdmin);
+    }
+
+    /** Alone, storage administers topics; in a cluster (chronik.cluster.voters), the metadata quorum does. */
+    @Bean
+    TopicAdmin topicAdmin(LogManager logs, LogConfig brokerTopicDefaults, ChronikProperties props, Scheduler ioScheduler,
+                          ReplicationDefaults replication, ObjectProvider<QuorumController> controller,
+                          ObjectProvider<MetadataStateMachine> stateMachine) {
+        QuorumController quorum = controller.getIfAvailable();
+        return quorum == null ? new LocalTopicAdmin(logs, props.getNodeId(), props.getDefaultPartitions(), ioScheduler)
+                : new QuorumTopicAdmin(quorum, stateMachine.getObject()::image, brokerTopicDefaults, props.getDefaultPartitions(),
+                        replication.replicationFactor());
     }
 
     @Bean
@@ -87,14 +107,14 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    TopicAdminHandler topicAdminHandler(LogManager logs, LogConfig brokerTopicDefaults, ChronikProperties props, Scheduler ioScheduler) {
-        return new TopicAdminHandler(logs, brokerTopicDefaults, props, ioScheduler);
+    TopicAdminHandler topicAdminHandler(TopicAdmin topicAdmin, LogConfig brokerTopicDefaults) {
+        return new TopicAdminHandler(topicAdmin, brokerTopicDefaults);
     }
 
     @Bean
-    ConfigsHandler configsHandler(LogManager logs, LogConfig brokerTopicDefaults, ChronikProperties props, Scheduler ioScheduler,
+    ConfigsHandler configsHandler(TopicAdmin topicAdmin, LogConfig brokerTopicDefaults, ChronikProperties props, Scheduler ioScheduler,
                                   BrokerIdentity broker, Environment environment) {
-        return new ConfigsHandler(logs, brokerTopicDefaults, props, ioScheduler,
+        return new ConfigsHandler(topicAdmin, brokerTopicDefaults, props, ioScheduler,
                 new BrokerConfigs(props, brokerTopicDefaults, broker, new ExplicitSettings(environment)));
     }
 

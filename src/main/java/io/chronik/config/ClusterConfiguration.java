@@ -3,7 +3,9 @@ package io.chronik.config;
 import io.chronik.cluster.BrokerHeartbeatManager;
 import io.chronik.cluster.BrokerLifecycle;
 import io.chronik.cluster.ClusterSettings;
+import io.chronik.cluster.MetadataPublisher;
 import io.chronik.cluster.MetadataStateMachine;
+import io.chronik.cluster.PartitionStateListener;
 import io.chronik.cluster.QuorumController;
 import io.chronik.cluster.QuorumServer;
 import io.chronik.handler.BrokerIdentity;
@@ -18,6 +20,8 @@ import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+
+import java.util.List;
 
 /**
  * The metadata quorum, only when {@code chronik.cluster.voters} is set: the replicated state machine, this
@@ -56,10 +60,33 @@ public class ClusterConfiguration {
         return metrics;
     }
 
+    /** Until the replica layer listens, the publisher's changes go nowhere. */
+    @Bean
+    PartitionStateListener noPartitionStateListener() {
+        return new PartitionStateListener() {
+            @Override
+            public void onPartitionsChanged(io.chronik.cluster.ClusterImage image, List<io.chronik.cluster.LocalPartition> changed) {
+            }
+
+            @Override
+            public void onPartitionsRemoved(List<io.chronik.cluster.LocalPartition> removed) {
+            }
+        };
+    }
+
+    /** Makes this broker's logs follow the cluster image; publishes once the broker has registered. */
+    @Bean(destroyMethod = "close")
+    MetadataPublisher metadataPublisher(ClusterSettings settings, LogManager logs, MetadataStateMachine stateMachine,
+                                        List<PartitionStateListener> listeners) {
+        MetadataPublisher publisher = new MetadataPublisher(settings.nodeId(), logs, stateMachine::image, listeners);
+        stateMachine.addListener(publisher);
+        return publisher;
+    }
+
     /** Starts after every listener is in place, so none misses the first election. */
     @Bean(destroyMethod = "close")
     QuorumServer quorumServer(ClusterSettings settings, MetadataStateMachine stateMachine, BrokerHeartbeatManager heartbeats,
-                              QuorumMetrics metrics) {
+                              QuorumMetrics metrics, MetadataPublisher publisher) {
         QuorumServer server = QuorumServer.start(settings, stateMachine, heartbeats);
         metrics.attach(server);
         return server;
@@ -78,8 +105,11 @@ public class ClusterConfiguration {
 
     /** Registration waits for the Kafka listener: the broker registers the port it is reachable on. */
     @Bean
-    ApplicationListener<ApplicationReadyEvent> brokerRegistration(BrokerLifecycle lifecycle) {
-        return event -> lifecycle.start();
+    ApplicationListener<ApplicationReadyEvent> brokerRegistration(BrokerLifecycle lifecycle, MetadataPublisher publisher) {
+        return event -> {
+            publisher.start(lifecycle.incarnation());
+            lifecycle.start();
+        };
     }
 
     /** SIGTERM: leave every ISR and hand over leaderships before the listener and storage stop. */

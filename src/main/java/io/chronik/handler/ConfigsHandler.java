@@ -2,7 +2,6 @@ package io.chronik.handler;
 
 import io.chronik.config.ChronikProperties;
 import io.chronik.log.LogConfig;
-import io.chronik.log.LogManager;
 import io.chronik.log.TopicConfigs;
 import io.chronik.log.TopicException;
 import io.chronik.log.TopicInfo;
@@ -19,6 +18,8 @@ import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
 import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.errors.ApiException;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
@@ -47,15 +48,15 @@ public final class ConfigsHandler implements RequestHandler {
     private static final byte OP_SUBTRACT = 3;
     private static final Set<String> LIST_KEYS = Set.of("cleanup.policy");
 
-    private final LogManager logs;
+    private final TopicAdmin admin;
     private final LogConfig brokerDefaults;
     private final ChronikProperties props;
     private final Scheduler io;
     private final ConfigDescriber describer;
 
-    public ConfigsHandler(LogManager logs, LogConfig brokerDefaults, ChronikProperties props, Scheduler io,
+    public ConfigsHandler(TopicAdmin admin, LogConfig brokerDefaults, ChronikProperties props, Scheduler io,
                           BrokerConfigs brokerConfigs) {
-        this.logs = logs;
+        this.admin = admin;
         this.brokerDefaults = brokerDefaults;
         this.props = props;
         this.io = io;
@@ -69,12 +70,12 @@ public final class ConfigsHandler implements RequestHandler {
 
     @Override
     public Mono<ApiMessage> handle(KafkaRequest request) {
-        return Mono.fromCallable(() -> switch (request.api()) {
-            case DESCRIBE_CONFIGS -> describe(request.body(), request.version());
-            case ALTER_CONFIGS -> alter(request.body());
-            case INCREMENTAL_ALTER_CONFIGS -> incrementalAlter(request.body());
-            default -> throw new IllegalArgumentException("not a configs API: " + request.api());
-        }).subscribeOn(io);
+        return switch (request.api()) {
+            case DESCRIBE_CONFIGS -> Mono.fromCallable(() -> (ApiMessage) describe(request.body(), request.version())).subscribeOn(io);
+            case ALTER_CONFIGS -> alter(request.body()).cast(ApiMessage.class);
+            case INCREMENTAL_ALTER_CONFIGS -> incrementalAlter(request.body()).cast(ApiMessage.class);
+            default -> Mono.error(new IllegalArgumentException("not a configs API: " + request.api()));
+        };
     }
 
     /** One described config entry. */
@@ -100,7 +101,7 @@ public final class ConfigsHandler implements RequestHandler {
             response.results().add(result);
             Set<String> wanted = resource.configurationKeys() == null ? null : new LinkedHashSet<>(resource.configurationKeys());
             if (resource.resourceType() == TOPIC) {
-                TopicInfo topic = logs.topic(resource.resourceName()).orElse(null);
+                TopicInfo topic = admin.topic(resource.resourceName()).orElse(null);
                 if (topic == null) {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
                             .setErrorMessage("Topic " + resource.resourceName() + " does not exist");
@@ -137,43 +138,51 @@ public final class ConfigsHandler implements RequestHandler {
         }
     }
 
-    private AlterConfigsResponseData alter(AlterConfigsRequestData body) {
+    private Mono<AlterConfigsResponseData> alter(AlterConfigsRequestData body) {
         AlterConfigsResponseData response = new AlterConfigsResponseData();
+        List<Mono<?>> changes = new ArrayList<>();
         for (AlterConfigsRequestData.AlterConfigsResource resource : body.resources()) {
             var result = new AlterConfigsResponseData.AlterConfigsResourceResponse()
                     .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
             response.responses().add(result);
             Map<String, String> overrides = new LinkedHashMap<>();
             resource.configs().forEach(c -> overrides.put(c.name(), c.value()));
-            Errors error = apply(resource.resourceType(), resource.resourceName(), overrides, body.validateOnly(), result::setErrorMessage);
-            result.setErrorCode(error.code());
+            changes.add(apply(resource.resourceType(), resource.resourceName(), overrides, body.validateOnly(), result::setErrorMessage)
+                    .doOnNext(error -> result.setErrorCode(error.code())));
         }
-        return response;
+        return Flux.concat(changes).then(Mono.just(response));
     }
 
-    private IncrementalAlterConfigsResponseData incrementalAlter(IncrementalAlterConfigsRequestData body) {
+    private Mono<IncrementalAlterConfigsResponseData> incrementalAlter(IncrementalAlterConfigsRequestData body) {
         IncrementalAlterConfigsResponseData response = new IncrementalAlterConfigsResponseData();
+        List<Mono<?>> changes = new ArrayList<>();
         for (IncrementalAlterConfigsRequestData.AlterConfigsResource resource : body.resources()) {
             var result = new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
                     .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
             response.responses().add(result);
-            TopicInfo topic = resource.resourceType() == TOPIC ? logs.topic(resource.resourceName()).orElse(null) : null;
-            Map<String, String> overrides = new LinkedHashMap<>(topic == null ? Map.of() : topic.overrides());
-            String problem = null;
-            for (IncrementalAlterConfigsRequestData.AlterableConfig config : resource.configs()) {
-                problem = applyOperation(overrides, topic, config.name(), config.configOperation(), config.value());
-                if (problem != null) {
-                    break;
-                }
-            }
-            if (problem != null) {
-                result.setErrorCode(Errors.INVALID_CONFIG.code()).setErrorMessage(problem);
-                continue;
-            }
-            Errors error = apply(resource.resourceType(), resource.resourceName(), overrides, body.validateOnly(), result::setErrorMessage);
-            result.setErrorCode(error.code());
+            // Read when this resource's turn comes, so it sees the changes of the resources before it.
+            changes.add(Mono.defer(() -> incrementalAlter(resource, result, body.validateOnly())));
         }
-        return response;
+        return Flux.concat(changes).then(Mono.just(response));
+    }
+
+    private Mono<Errors> incrementalAlter(IncrementalAlterConfigsRequestData.AlterConfigsResource resource,
+                                          IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse result, boolean validateOnly) {
+        TopicInfo topic = resource.resourceType() == TOPIC ? admin.topic(resource.resourceName()).orElse(null) : null;
+        Map<String, String> overrides = new LinkedHashMap<>(topic == null ? Map.of() : topic.overrides());
+        String problem = null;
+        for (IncrementalAlterConfigsRequestData.AlterableConfig config : resource.configs()) {
+            problem = applyOperation(overrides, topic, config.name(), config.configOperation(), config.value());
+            if (problem != null) {
+                break;
+            }
+        }
+        if (problem != null) {
+            result.setErrorCode(Errors.INVALID_CONFIG.code()).setErrorMessage(problem);
+            return Mono.just(Errors.INVALID_CONFIG);
+        }
+        return apply(resource.resourceType(), resource.resourceName(), overrides, validateOnly, result::setErrorMessage)
+                .doOnNext(error -> result.setErrorCode(error.code()));
     }
 
     /** Applies one incremental operation to {@code overrides}; returns a problem description or null. */
@@ -207,22 +216,20 @@ public final class ConfigsHandler implements RequestHandler {
                 : Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     }
 
-    private Errors apply(byte resourceType, String name, Map<String, String> overrides, boolean validateOnly,
-                         java.util.function.Consumer<String> message) {
+    private Mono<Errors> apply(byte resourceType, String name, Map<String, String> overrides, boolean validateOnly,
+                               java.util.function.Consumer<String> message) {
         if (resourceType == BROKER) {
             message.accept("Broker configuration is static in Chronik: set it in application.yml");
-            return Errors.INVALID_REQUEST;
+            return Mono.just(Errors.INVALID_REQUEST);
         }
         if (resourceType != TOPIC) {
             message.accept("Unsupported resource type " + resourceType);
-            return Errors.INVALID_REQUEST;
+            return Mono.just(Errors.INVALID_REQUEST);
         }
-        try {
-            logs.alterConfigs(name, overrides, validateOnly);
-            return Errors.NONE;
-        } catch (TopicException e) {
-            message.accept(e.getMessage());
-            return Errors.forCode(ErrorCodes.of(e.reason()));
-        }
+        return admin.alterConfigs(name, overrides, validateOnly).thenReturn(Errors.NONE)
+                .onErrorResume(e -> e instanceof TopicException || e instanceof ApiException, e -> {
+                    message.accept(ErrorCodes.message(e));
+                    return Mono.just(ErrorCodes.of(e));
+                });
     }
 }

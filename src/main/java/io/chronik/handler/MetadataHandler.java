@@ -1,5 +1,7 @@
 package io.chronik.handler;
 
+import io.chronik.cluster.ClusterImage;
+import io.chronik.cluster.ClusterView;
 import io.chronik.config.ChronikProperties;
 import io.chronik.log.Log;
 import io.chronik.log.LogManager;
@@ -24,18 +26,29 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** Metadata: this broker as the only broker and the leader of every partition; auto-creates topics when allowed. */
+/**
+ * Metadata: alone, this broker as the only broker and the leader of every partition; in a cluster, the cluster image
+ * (see {@link ClusterMetadata}). Auto-creates topics when allowed.
+ */
 public final class MetadataHandler implements RequestHandler {
     private final LogManager logs;
     private final BrokerIdentity broker;
     private final ChronikProperties props;
     private final Scheduler io;
+    private final ClusterMetadata cluster;
 
     public MetadataHandler(LogManager logs, BrokerIdentity broker, ChronikProperties props, Scheduler io) {
+        this(logs, broker, props, io, null, null, null);
+    }
+
+    /** In a cluster ({@code view} not null) every answer comes from {@code image}; topics are created through {@code admin}. */
+    public MetadataHandler(LogManager logs, BrokerIdentity broker, ChronikProperties props, Scheduler io,
+                           java.util.function.Supplier<ClusterImage> image, ClusterView view, TopicAdmin admin) {
         this.logs = logs;
         this.broker = broker;
         this.props = props;
         this.io = io;
+        this.cluster = view == null ? null : new ClusterMetadata(image, view, broker, admin);
     }
 
     @Override
@@ -46,6 +59,9 @@ public final class MetadataHandler implements RequestHandler {
     @Override
     public Mono<MetadataResponseData> handle(KafkaRequest request) {
         MetadataRequestData body = request.body();
+        if (cluster != null) {
+            return cluster.respond(body, request.version(), props.isAutoCreateTopics());
+        }
         // Auto-creation writes files, so the whole request runs on the io scheduler.
         return Mono.fromCallable(() -> respond(body, request.version())).subscribeOn(io);
     }

@@ -1,8 +1,6 @@
 package io.chronik.handler;
 
-import io.chronik.config.ChronikProperties;
 import io.chronik.log.LogConfig;
-import io.chronik.log.LogManager;
 import io.chronik.log.TopicException;
 import io.chronik.log.TopicInfo;
 import io.chronik.protocol.Api;
@@ -23,31 +21,31 @@ import org.apache.kafka.common.message.DeleteTopicsRequestData;
 import org.apache.kafka.common.message.DeleteTopicsRequestData.DeleteTopicState;
 import org.apache.kafka.common.message.DeleteTopicsResponseData;
 import org.apache.kafka.common.message.DeleteTopicsResponseData.DeletableTopicResult;
+import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Scheduler;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** CreateTopics, DeleteTopics and CreatePartitions. All file work runs on the io scheduler. */
+/**
+ * CreateTopics, DeleteTopics and CreatePartitions through {@link TopicAdmin}: alone, storage does them on the io
+ * scheduler; in a cluster, through the metadata quorum. Topics of one request are handled one after the other.
+ */
 public final class TopicAdminHandler implements RequestHandler {
-    private final LogManager logs;
+    private final TopicAdmin admin;
     private final LogConfig brokerDefaults;
-    private final ChronikProperties props;
-    private final int nodeId;
-    private final Scheduler io;
 
-    public TopicAdminHandler(LogManager logs, LogConfig brokerDefaults, ChronikProperties props, Scheduler io) {
-        this.logs = logs;
+    public TopicAdminHandler(TopicAdmin admin, LogConfig brokerDefaults) {
+        this.admin = admin;
         this.brokerDefaults = brokerDefaults;
-        this.props = props;
-        this.nodeId = props.getNodeId();
-        this.io = io;
     }
 
     @Override
@@ -57,115 +55,115 @@ public final class TopicAdminHandler implements RequestHandler {
 
     @Override
     public Mono<ApiMessage> handle(KafkaRequest request) {
-        return Mono.fromCallable(() -> switch (request.api()) {
-            case CREATE_TOPICS -> createTopics(request.body());
-            case DELETE_TOPICS -> deleteTopics(request.body(), request.version());
-            case CREATE_PARTITIONS -> createPartitions(request.body());
-            default -> throw new IllegalArgumentException("not a topic administration API: " + request.api());
-        }).subscribeOn(io);
+        return switch (request.api()) {
+            case CREATE_TOPICS -> createTopics(request.body()).cast(ApiMessage.class);
+            case DELETE_TOPICS -> deleteTopics(request.body(), request.version()).cast(ApiMessage.class);
+            case CREATE_PARTITIONS -> createPartitions(request.body()).cast(ApiMessage.class);
+            default -> Mono.error(new IllegalArgumentException("not a topic administration API: " + request.api()));
+        };
     }
 
-    private CreateTopicsResponseData createTopics(CreateTopicsRequestData body) {
-        CreateTopicsResponseData response = new CreateTopicsResponseData();
+    /** A refusal of one topic, answered in its result; anything else fails the request. */
+    private static boolean refusal(Throwable e) {
+        return e instanceof TopicException || e instanceof ApiException;
+    }
+
+    private Mono<CreateTopicsResponseData> createTopics(CreateTopicsRequestData body) {
         Set<String> seen = new HashSet<>();
+        List<Mono<CreatableTopicResult>> results = new ArrayList<>();
         for (CreatableTopic topic : body.topics()) {
             CreatableTopicResult result = new CreatableTopicResult().setName(topic.name());
-            response.topics().add(result);
             if (!seen.add(topic.name())) {
                 error(result, Errors.INVALID_REQUEST, "Topic " + topic.name() + " appears more than once in the request");
+                results.add(Mono.just(result));
                 continue;
             }
-            try {
-                int partitions = partitionCount(topic);
-                Map<String, String> configs = new LinkedHashMap<>();
-                for (CreatableTopicConfig config : topic.configs()) {
-                    configs.put(config.name(), config.value());
-                }
-                TopicInfo created = logs.createTopic(topic.name(), partitions, configs, body.validateOnly());
-                result.setTopicId(TopicIds.toKafka(created.id())).setNumPartitions(created.partitions())
-                        .setReplicationFactor((short) 1).setErrorCode(Errors.NONE.code());
-                ConfigsHandler.effectiveConfigs(brokerDefaults, created).forEach(entry -> result.configs().add(
-                        new CreatableTopicConfigs().setName(entry.name()).setValue(entry.value())
-                                .setConfigSource(entry.source()).setReadOnly(false).setIsSensitive(false)));
-            } catch (TopicException e) {
-                error(result, Errors.forCode(ErrorCodes.of(e.reason())), e.getMessage());
+            Map<String, String> configs = new LinkedHashMap<>();
+            for (CreatableTopicConfig config : topic.configs()) {
+                configs.put(config.name(), config.value());
             }
-        }
-        return response;
-    }
-
-    private int partitionCount(CreatableTopic topic) {
-        if (topic.replicationFactor() != -1 && topic.replicationFactor() != 1) {
-            throw new TopicException(TopicException.Reason.INVALID_REPLICATION_FACTOR, "Replication factor "
-                    + topic.replicationFactor() + " is larger than the 1 available broker");
-        }
-        if (!topic.assignments().isEmpty()) {
-            if (topic.numPartitions() != -1 || topic.replicationFactor() != -1) {
-                throw new TopicException(TopicException.Reason.INVALID_REPLICATION_FACTOR,
-                        "Both numPartitions or replicationFactor and manual assignment were set");
-            }
+            Map<Integer, List<Integer>> assignments = new LinkedHashMap<>();
             for (CreatableReplicaAssignment assignment : topic.assignments()) {
-                if (!assignment.brokerIds().equals(java.util.List.of(nodeId))) {
-                    throw new TopicException(TopicException.Reason.INVALID_REPLICATION_FACTOR,
-                            "Partition " + assignment.partitionIndex() + " is assigned to brokers "
-                                    + assignment.brokerIds() + "; the only broker is " + nodeId);
-                }
+                assignments.put(assignment.partitionIndex(), assignment.brokerIds());
             }
-            return topic.assignments().size();
+            results.add(admin.createTopic(topic.name(), topic.numPartitions(), topic.replicationFactor(), assignments, configs,
+                            body.validateOnly())
+                    .map(created -> created(result, created))
+                    .onErrorResume(TopicAdminHandler::refusal, e -> Mono.just(error(result, ErrorCodes.of(e), ErrorCodes.message(e)))));
         }
-        return topic.numPartitions() == -1 ? props.getDefaultPartitions() : topic.numPartitions();
-    }
-
-    private static void error(CreatableTopicResult result, Errors error, String message) {
-        result.setErrorCode(error.code()).setErrorMessage(message).setNumPartitions(-1).setReplicationFactor((short) -1)
-                .setTopicConfigErrorCode(error.code());
-    }
-
-    private DeleteTopicsResponseData deleteTopics(DeleteTopicsRequestData body, short version) {
-        DeleteTopicsResponseData response = new DeleteTopicsResponseData();
-        if (version < 6) {
-            for (String name : body.topicNames()) {
-                response.responses().add(delete(name, null));
-            }
+        return Flux.concat(results).collectList().map(list -> {
+            CreateTopicsResponseData response = new CreateTopicsResponseData();
+            response.topics().addAll(list);
             return response;
-        }
-        for (DeleteTopicState state : body.topics()) {
-            if (state.name() != null) {
-                response.responses().add(delete(state.name(), null));
-            } else {
-                Optional<TopicInfo> topic = logs.topic(TopicIds.toUuid(state.topicId()));
-                response.responses().add(topic.isPresent() ? delete(topic.get().name(), state.topicId())
-                        : new DeletableTopicResult().setTopicId(state.topicId()).setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
-            }
-        }
-        return response;
+        });
     }
 
-    private DeletableTopicResult delete(String name, Uuid id) {
-        DeletableTopicResult result = new DeletableTopicResult().setName(name);
-        Optional<TopicInfo> topic = logs.topic(name);
-        result.setTopicId(id != null ? id : topic.map(t -> TopicIds.toKafka(t.id())).orElse(Uuid.ZERO_UUID));
-        try {
-            logs.deleteTopic(name);
-            result.setErrorCode(Errors.NONE.code());
-        } catch (TopicException e) {
-            result.setErrorCode(ErrorCodes.of(e.reason())).setErrorMessage(e.getMessage());
-        }
+    private CreatableTopicResult created(CreatableTopicResult result, TopicAdmin.CreatedTopic created) {
+        TopicInfo info = created.info();
+        result.setTopicId(TopicIds.toKafka(info.id())).setNumPartitions(info.partitions())
+                .setReplicationFactor((short) created.replicationFactor()).setErrorCode(Errors.NONE.code());
+        ConfigsHandler.effectiveConfigs(brokerDefaults, info).forEach(entry -> result.configs().add(
+                new CreatableTopicConfigs().setName(entry.name()).setValue(entry.value())
+                        .setConfigSource(entry.source()).setReadOnly(false).setIsSensitive(false)));
         return result;
     }
 
-    private CreatePartitionsResponseData createPartitions(CreatePartitionsRequestData body) {
-        CreatePartitionsResponseData response = new CreatePartitionsResponseData();
-        for (CreatePartitionsTopic topic : body.topics()) {
-            CreatePartitionsTopicResult result = new CreatePartitionsTopicResult().setName(topic.name());
-            response.results().add(result);
-            try {
-                logs.createPartitions(topic.name(), topic.count(), body.validateOnly());
-                result.setErrorCode(Errors.NONE.code());
-            } catch (TopicException e) {
-                result.setErrorCode(ErrorCodes.of(e.reason())).setErrorMessage(e.getMessage());
+    private static CreatableTopicResult error(CreatableTopicResult result, Errors error, String message) {
+        return result.setErrorCode(error.code()).setErrorMessage(message).setNumPartitions(-1).setReplicationFactor((short) -1)
+                .setTopicConfigErrorCode(error.code());
+    }
+
+    private Mono<DeleteTopicsResponseData> deleteTopics(DeleteTopicsRequestData body, short version) {
+        List<Mono<DeletableTopicResult>> results = new ArrayList<>();
+        if (version < 6) {
+            for (String name : body.topicNames()) {
+                results.add(delete(name, null));
+            }
+        } else {
+            for (DeleteTopicState state : body.topics()) {
+                if (state.name() != null) {
+                    results.add(delete(state.name(), null));
+                } else {
+                    Optional<TopicInfo> topic = admin.topic(TopicIds.toUuid(state.topicId()));
+                    results.add(topic.isPresent() ? delete(topic.get().name(), state.topicId())
+                            : Mono.just(new DeletableTopicResult().setTopicId(state.topicId()).setErrorCode(Errors.UNKNOWN_TOPIC_ID.code())));
+                }
             }
         }
-        return response;
+        return Flux.concat(results).collectList().map(list -> {
+            DeleteTopicsResponseData response = new DeleteTopicsResponseData();
+            response.responses().addAll(list);
+            return response;
+        });
+    }
+
+    private Mono<DeletableTopicResult> delete(String name, Uuid id) {
+        return Mono.defer(() -> {
+            DeletableTopicResult result = new DeletableTopicResult().setName(name);
+            Optional<TopicInfo> topic = admin.topic(name);
+            result.setTopicId(id != null ? id : topic.map(t -> TopicIds.toKafka(t.id())).orElse(Uuid.ZERO_UUID));
+            return admin.deleteTopic(name)
+                    .map(deleted -> result.setErrorCode(Errors.NONE.code()))
+                    .onErrorResume(TopicAdminHandler::refusal, e -> Mono.just(result.setErrorCode(ErrorCodes.of(e).code())
+                            .setErrorMessage(ErrorCodes.message(e))));
+        });
+    }
+
+    private Mono<CreatePartitionsResponseData> createPartitions(CreatePartitionsRequestData body) {
+        List<Mono<CreatePartitionsTopicResult>> results = new ArrayList<>();
+        for (CreatePartitionsTopic topic : body.topics()) {
+            CreatePartitionsTopicResult result = new CreatePartitionsTopicResult().setName(topic.name());
+            List<List<Integer>> assignments = topic.assignments() == null ? null
+                    : topic.assignments().stream().map(a -> a.brokerIds()).toList();
+            results.add(admin.createPartitions(topic.name(), topic.count(), assignments, body.validateOnly())
+                    .map(grown -> result.setErrorCode(Errors.NONE.code()))
+                    .onErrorResume(TopicAdminHandler::refusal, e -> Mono.just(result.setErrorCode(ErrorCodes.of(e).code())
+                            .setErrorMessage(ErrorCodes.message(e)))));
+        }
+        return Flux.concat(results).collectList().map(list -> {
+            CreatePartitionsResponseData response = new CreatePartitionsResponseData();
+            response.results().addAll(list);
+            return response;
+        });
     }
 }

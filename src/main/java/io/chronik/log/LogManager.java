@@ -271,6 +271,37 @@ public final class LogManager implements AutoCloseable {
 
     /** Throws TopicException (TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, INVALID_CONFIG). */
     public TopicInfo createTopic(String name, int partitions, Map<String, String> configs, boolean validateOnly) {
+        return createTopic(name, null, partitions, configs, validateOnly);
+    }
+
+    /**
+     * Makes the local topic {@code name} what the cluster metadata says: created with the cluster's topic id if it is
+     * missing, grown to {@code partitions}, its overrides replaced by {@code configs}. A local topic of that name with
+     * another id must be deleted first (TOPIC_ALREADY_EXISTS otherwise).
+     */
+    public TopicInfo ensureTopic(UUID id, String name, int partitions, Map<String, String> configs) {
+        synchronized (adminLock) {
+            requireStarted();
+            TopicState state = topics.get(name);
+            if (state == null) {
+                return createTopic(name, id, partitions, configs, false);
+            }
+            TopicInfo info = state.info;
+            if (!info.id().equals(id)) {
+                throw new TopicException(TopicException.Reason.TOPIC_ALREADY_EXISTS, "Topic '" + name + "' exists with id "
+                        + info.id() + ", not " + id + ".");
+            }
+            if (partitions > info.partitions()) {
+                info = createPartitions(name, partitions, false);
+            }
+            if (!info.overrides().equals(copyOverrides(configs))) {
+                info = alterConfigs(name, configs, false);
+            }
+            return info;
+        }
+    }
+
+    private TopicInfo createTopic(String name, UUID id, int partitions, Map<String, String> configs, boolean validateOnly) {
         validateTopicName(name);
         if (partitions < 1) {
             throw new TopicException(TopicException.Reason.INVALID_PARTITIONS,
@@ -280,10 +311,10 @@ public final class LogManager implements AutoCloseable {
         LogConfig cfg = config.defaults().withOverrides(overrides);
         synchronized (adminLock) {
             requireStarted();
-            if (topics.containsKey(name)) {
+            if (topics.containsKey(name) || (id != null && topicsById.containsKey(id))) {
                 throw new TopicException(TopicException.Reason.TOPIC_ALREADY_EXISTS, "Topic '" + name + "' already exists.");
             }
-            TopicInfo info = new TopicInfo(name, newTopicId(), partitions, overrides, cfg);
+            TopicInfo info = new TopicInfo(name, id == null ? newTopicId() : id, partitions, overrides, cfg);
             if (validateOnly) {
                 return info;
             }
@@ -697,7 +728,8 @@ public final class LogManager implements AutoCloseable {
                 "Topic '" + name + "' does not exist.");
     }
 
-    static void validateTopicName(String name) {
+    /** Throws TopicException(INVALID_TOPIC_EXCEPTION) for a name Kafka does not allow. */
+    public static void validateTopicName(String name) {
         if (name == null || name.isEmpty()) {
             throw new TopicException(TopicException.Reason.INVALID_TOPIC_EXCEPTION, "Topic name is illegal, it can't be empty");
         }

@@ -143,4 +143,46 @@ class MetadataApplierTest {
         assertThat(image.topics()).isEmpty();
         assertThat(apply(new DeleteTopic(topicId)).error()).isEqualTo(Errors.UNKNOWN_TOPIC_ID);
     }
+
+    @Test
+    void partitionsAreAddedAfterTheExistingOnesWithTheirOwnElection() {
+        threeLiveBrokers();
+        apply(new CreateTopic(topicId, "t", Map.of("retention.ms", "1000"), List.of(List.of(1, 2))));
+        apply(new FenceBroker(3, incarnations[3]));
+        assertThat(apply(new MetadataCommand.CreatePartitions(topicId, List.of(List.of(2, 3), List.of(3, 1)))).ok()).isTrue();
+        TopicImage topic = image.topic(topicId).orElseThrow();
+        assertThat(topic.partitions()).hasSize(3);
+        assertThat(topic.configs()).containsEntry("retention.ms", "1000");
+        assertThat(partition(0)).isEqualTo(new PartitionRegistration(List.of(1, 2), List.of(1, 2), 1, 0, 0));
+        assertThat(partition(1)).isEqualTo(new PartitionRegistration(List.of(2, 3), List.of(2), 2, 0, 0));
+        assertThat(partition(2)).isEqualTo(new PartitionRegistration(List.of(3, 1), List.of(1), 1, 0, 0));
+    }
+
+    @Test
+    void newPartitionsNeedAKnownTopicAndDistinctRegisteredReplicas() {
+        threeLiveBrokers();
+        apply(new CreateTopic(topicId, "t", Map.of(), List.of(List.of(1))));
+        ClusterImage before = image;
+        assertThat(apply(new MetadataCommand.CreatePartitions(UUID.randomUUID(), List.of(List.of(1)))).error())
+                .isEqualTo(Errors.UNKNOWN_TOPIC_ID);
+        assertThat(apply(new MetadataCommand.CreatePartitions(topicId, List.of(List.of(1), List.of(2, 2)))).error())
+                .isEqualTo(Errors.INVALID_REPLICA_ASSIGNMENT);
+        assertThat(apply(new MetadataCommand.CreatePartitions(topicId, List.of(List.of(9)))).error())
+                .isEqualTo(Errors.INVALID_REPLICA_ASSIGNMENT);
+        assertThat(apply(new MetadataCommand.CreatePartitions(topicId, List.of())).error()).isEqualTo(Errors.INVALID_PARTITIONS);
+        assertThat(image).isEqualTo(before);
+    }
+
+    @Test
+    void topicConfigsAreReplacedWhole() {
+        threeLiveBrokers();
+        apply(new CreateTopic(topicId, "t", Map.of("retention.ms", "1000", "cleanup.policy", "compact"), List.of(List.of(1, 2))));
+        assertThat(apply(new MetadataCommand.AlterTopicConfigs(topicId, Map.of("segment.bytes", "2048"))).ok()).isTrue();
+        TopicImage topic = image.topic(topicId).orElseThrow();
+        assertThat(topic.configs()).containsExactly(Map.entry("segment.bytes", "2048"));
+        assertThat(topic.partitions()).containsExactly(new PartitionRegistration(List.of(1, 2), List.of(1, 2), 1, 0, 0));
+        ClusterImage before = image;
+        assertThat(apply(new MetadataCommand.AlterTopicConfigs(UUID.randomUUID(), Map.of())).error()).isEqualTo(Errors.UNKNOWN_TOPIC_ID);
+        assertThat(image).isEqualTo(before);
+    }
 }

@@ -157,7 +157,9 @@ class MetadataStateMachineTest {
     void everyCommandSurvivesItsEncoding() throws Exception {
         List<MetadataCommand> commands = List.of(new RegisterBroker(1, incarnation, "c", "h", 1), new FenceBroker(2, incarnation),
                 new UnfenceBroker(3, incarnation), new CreateTopic(topicId, "t", Map.of("a", "b"), List.of(List.of(1, 2), List.of(3))),
-                new DeleteTopic(topicId), new ChangePartition(topicId, 4, 5, List.of(5, 6), 7));
+                new DeleteTopic(topicId), new ChangePartition(topicId, 4, 5, List.of(5, 6), 7),
+                new MetadataCommand.CreatePartitions(topicId, List.of(List.of(1, 2), List.of(2, 3))),
+                new MetadataCommand.AlterTopicConfigs(topicId, Map.of("retention.ms", "5", "cleanup.policy", "compact")));
         for (MetadataCommand command : commands) {
             assertThat(CommandCodec.decode(CommandCodec.encode(command))).isEqualTo(command);
         }

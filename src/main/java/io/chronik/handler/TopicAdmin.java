@@ -1,0 +1,45 @@
+package io.chronik.handler;
+
+import io.chronik.log.TopicInfo;
+import reactor.core.publisher.Mono;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Topic administration as the handlers see it: alone, storage does it at once ({@link LocalTopicAdmin}); in a
+ * cluster, every change goes through the metadata quorum and topics are read from the cluster image
+ * ({@link QuorumTopicAdmin}). A refusal fails the Mono with a TopicException or a Kafka ApiException naming the
+ * error; nothing here blocks the caller.
+ */
+public interface TopicAdmin {
+
+    /** A created topic and its replication factor. */
+    record CreatedTopic(TopicInfo info, int replicationFactor) {
+    }
+
+    Optional<TopicInfo> topic(String name);
+
+    Optional<TopicInfo> topic(UUID id);
+
+    /** Every topic, by name. */
+    List<TopicInfo> topics();
+
+    /**
+     * Creates a topic: {@code numPartitions} and {@code replicationFactor} (-1 for the defaults), or manual
+     * {@code assignments} (partition index to replicas; empty when not given).
+     */
+    Mono<CreatedTopic> createTopic(String name, int numPartitions, short replicationFactor,
+                                   Map<Integer, List<Integer>> assignments, Map<String, String> configs, boolean validateOnly);
+
+    /** Deletes a topic; completes with what it was. */
+    Mono<TopicInfo> deleteTopic(String name);
+
+    /** Grows a topic to {@code totalCount} partitions; {@code newAssignments} places the new ones, or is null. */
+    Mono<TopicInfo> createPartitions(String name, int totalCount, List<List<Integer>> newAssignments, boolean validateOnly);
+
+    /** Replaces a topic's overrides with {@code overrides} (validated first). */
+    Mono<TopicInfo> alterConfigs(String name, Map<String, String> overrides, boolean validateOnly);
+}
