@@ -1,6 +1,7 @@
 package io.chronik.config;
 
 import io.chronik.cluster.ClusterView;
+import io.chronik.cluster.ProducerIdBlocks;
 import io.chronik.cluster.MetadataStateMachine;
 import io.chronik.cluster.QuorumController;
 import io.chronik.handler.ApiVersionsHandler;
@@ -102,8 +103,9 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    InitProducerIdHandler initProducerIdHandler(LogManager logs, Scheduler ioScheduler) {
-        return new InitProducerIdHandler(logs, ioScheduler);
+    InitProducerIdHandler initProducerIdHandler(LogManager logs, Scheduler ioScheduler, ObjectProvider<ProducerIdBlocks> blocks) {
+        ProducerIdBlocks cluster = blocks.getIfAvailable();
+        return new InitProducerIdHandler(logs, ioScheduler, cluster == null ? null : cluster::nextProducerId);
     }
 
     @Bean

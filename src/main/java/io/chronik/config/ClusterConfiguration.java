@@ -60,20 +60,6 @@ public class ClusterConfiguration {
         return metrics;
     }
 
-    /** Until the replica layer listens, the publisher's changes go nowhere. */
-    @Bean
-    PartitionStateListener noPartitionStateListener() {
-        return new PartitionStateListener() {
-            @Override
-            public void onPartitionsChanged(io.chronik.cluster.ClusterImage image, List<io.chronik.cluster.LocalPartition> changed) {
-            }
-
-            @Override
-            public void onPartitionsRemoved(List<io.chronik.cluster.LocalPartition> removed) {
-            }
-        };
-    }
-
     /** Makes this broker's logs follow the cluster image; publishes once the broker has registered. */
     @Bean(destroyMethod = "close")
     MetadataPublisher metadataPublisher(ClusterSettings settings, LogManager logs, MetadataStateMachine stateMachine,

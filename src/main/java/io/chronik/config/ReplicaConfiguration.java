@@ -2,6 +2,7 @@ package io.chronik.config;
 
 import io.chronik.cluster.ClusterSettings;
 import io.chronik.cluster.MetadataStateMachine;
+import io.chronik.cluster.ProducerIdBlocks;
 import io.chronik.cluster.QuorumController;
 import io.chronik.log.LogManager;
 import io.chronik.replica.ReplicaManager;
@@ -20,6 +21,12 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(prefix = "chronik.cluster", name = "voters")
 public class ReplicaConfiguration {
+
+    /** Producer ids unique across the cluster, in blocks from the controller. */
+    @Bean
+    ProducerIdBlocks producerIdBlocks(ClusterSettings cluster, ObjectProvider<QuorumController> controller) {
+        return new ProducerIdBlocks(cluster.nodeId(), command -> controller.getObject().submit(command));
+    }
 
     @Bean(destroyMethod = "close")
     ReplicaManager replicaManager(ChronikProperties props, ReplicationProperties replication, ClusterSettings cluster,
