@@ -31,9 +31,10 @@ final class ReplicaFetcherManager implements AutoCloseable {
         unfollow(partition);
         ReplicaFetcher fetcher = fetchers.get(leader.id());
         if (fetcher != null && !fetcher.hasEndpoint(leader.host(), leader.port())) {
-            fetcher.close(); // the leader restarted elsewhere: its partitions were reassigned with new epochs
+            ReplicaFetcher stale = fetcher;
+            stale.close(); // the leader restarted elsewhere: its partitions were reassigned with new epochs
             fetchers.remove(leader.id());
-            assigned.values().removeIf(f -> f == fetcher);
+            assigned.values().removeIf(f -> f == stale);
             fetcher = null;
         }
         if (fetcher == null) {
