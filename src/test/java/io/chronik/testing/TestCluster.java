@@ -56,7 +56,15 @@ public final class TestCluster implements AutoCloseable {
         for (ChildBroker b : cluster.brokers.values()) {
             b.port();
         }
+        cluster.awaitLiveBrokers(size, 90);
         return cluster;
+    }
+
+    /** Waits until the cluster lists {@code count} live (registered, unfenced) brokers. */
+    public void awaitLiveBrokers(int count, int seconds) throws Exception {
+        Admin admin = admin();
+        await(count + " live brokers", seconds,
+                () -> admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size(), n -> n == count);
     }
 
     public ChildBroker startBroker(int id) throws IOException {
