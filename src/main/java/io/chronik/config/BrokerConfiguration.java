@@ -121,8 +121,8 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    DeleteRecordsHandler deleteRecordsHandler(LogManager logs) {
-        return new DeleteRecordsHandler(logs);
+    DeleteRecordsHandler deleteRecordsHandler(LogManager logs, ObjectProvider<Leadership> leadership) {
+        return new DeleteRecordsHandler(logs, leadership.getIfAvailable(() -> Leadership.ALONE));
     }
 
     @Bean

@@ -235,17 +235,34 @@ final class ReplicaFetcher implements AutoCloseable {
         }
         ByteBuffer batches = buffer(data.records());
         if (batches == null || !batches.hasRemaining()) {
-            replicaLog.updateHighWatermark(Math.min(data.highWatermark(), replicaLog.logEndOffset()));
-            return CompletableFuture.completedFuture(null);
+            return caughtUp(replicaLog, data);
         }
-        return replicaLog.appendAsFollower(batches, settings.durableFollowers()).thenAccept(result -> {
+        return replicaLog.appendAsFollower(batches, settings.durableFollowers()).thenCompose(result -> {
             if (result.error() != LogError.NONE) {
                 log.warn("Appending to follower {} failed: {} {}", partition, result.error(), result.message());
                 state.retryAtNanos = System.nanoTime() + settings.fetchBackoff().toNanos();
-                return;
+                return CompletableFuture.completedFuture(null);
             }
-            replicaLog.updateHighWatermark(Math.min(data.highWatermark(), replicaLog.logEndOffset()));
+            return caughtUp(replicaLog, data);
         });
+    }
+
+    /**
+     * After an answer is in the log: the follower's high watermark follows the leader's (never past its own log
+     * end), and so does its log start (retention and DeleteRecords on the leader), as far as its high watermark.
+     */
+    private static CompletableFuture<?> caughtUp(Log replicaLog, PartitionData data) {
+        replicaLog.updateHighWatermark(Math.min(data.highWatermark(), replicaLog.logEndOffset()));
+        long start = Math.min(data.logStartOffset(), replicaLog.highWatermark());
+        if (start > replicaLog.logStartOffset()) {
+            return replicaLog.deleteRecordsBefore(start).handle((v, e) -> {
+                if (e != null) {
+                    log.debug("{} could not move its log start to {}: {}", replicaLog, start, e.toString());
+                }
+                return null;
+            });
+        }
+        return CompletableFuture.completedFuture(null);
     }
 
     /** Where this replica agrees with the leader, from the leader's end of {@code epoch} (Kafka's rule). */
