@@ -119,6 +119,34 @@ public final class BrokerLifecycle implements AutoCloseable {
         });
     }
 
+    /**
+     * Kafka's controlled shutdown: stops heartbeating (nothing unfences this broker again) and asks the controller
+     * to fence it now, which takes it out of every ISR and moves its leaderships to in-sync followers while this
+     * broker still answers, so clients see NOT_LEADER_OR_FOLLOWER and move instead of timing out. Waits at most
+     * {@code timeout}; a controller that cannot be reached leaves the session timeout to do it.
+     */
+    public void controlledShutdown(Duration timeout) {
+        scheduler.shutdownNow();
+        if (!registered) {
+            return;
+        }
+        try {
+            CommandResultHolder.await(controller.submit(new MetadataCommand.FenceBroker(brokerId, incarnation)), timeout);
+            log.info("Controlled shutdown: broker {} left every ISR and handed over its leaderships", brokerId);
+        } catch (Exception e) {
+            log.warn("Controlled shutdown of broker {} did not complete: {}", brokerId, e.toString());
+        }
+    }
+
+    private static final class CommandResultHolder {
+        static void await(java.util.concurrent.CompletableFuture<CommandResult> future, Duration timeout) throws Exception {
+            CommandResult result = future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (!result.ok()) {
+                throw new IllegalStateException(result.toString());
+            }
+        }
+    }
+
     @Override
     public void close() {
         scheduler.shutdownNow();

@@ -19,9 +19,16 @@ public final class ClusterImage {
     private final SortedMap<Integer, BrokerRegistration> brokers;
     private final SortedMap<String, TopicImage> topicsByName;
     private final Map<UUID, String> topicNames;
+    private final long nextProducerId;
 
     ClusterImage(String clusterId, SortedMap<Integer, BrokerRegistration> brokers, SortedMap<String, TopicImage> topics) {
+        this(clusterId, brokers, topics, 0);
+    }
+
+    ClusterImage(String clusterId, SortedMap<Integer, BrokerRegistration> brokers, SortedMap<String, TopicImage> topics,
+                 long nextProducerId) {
         this.clusterId = clusterId;
+        this.nextProducerId = nextProducerId;
         this.brokers = Collections.unmodifiableSortedMap(new TreeMap<>(brokers));
         this.topicsByName = Collections.unmodifiableSortedMap(new TreeMap<>(topics));
         Map<UUID, String> names = new java.util.HashMap<>();
@@ -40,6 +47,15 @@ public final class ClusterImage {
 
     public Optional<BrokerRegistration> broker(int id) {
         return Optional.ofNullable(brokers.get(id));
+    }
+
+    /** The first producer id no broker has been given yet (ids are handed out in blocks). */
+    public long nextProducerId() {
+        return nextProducerId;
+    }
+
+    ClusterImage withNextProducerId(long next) {
+        return new ClusterImage(clusterId, brokers, topicsByName, next);
     }
 
     /** Registered brokers that are not fenced, by id. */
@@ -67,35 +83,36 @@ public final class ClusterImage {
     }
 
     ClusterImage withClusterId(String id) {
-        return new ClusterImage(id, brokers, topicsByName);
+        return new ClusterImage(id, brokers, topicsByName, nextProducerId);
     }
 
     ClusterImage withBroker(BrokerRegistration broker) {
         TreeMap<Integer, BrokerRegistration> copy = new TreeMap<>(brokers);
         copy.put(broker.id(), broker);
-        return new ClusterImage(clusterId, copy, topicsByName);
+        return new ClusterImage(clusterId, copy, topicsByName, nextProducerId);
     }
 
     ClusterImage withTopic(TopicImage topic) {
         TreeMap<String, TopicImage> copy = new TreeMap<>(topicsByName);
         copy.put(topic.name(), topic);
-        return new ClusterImage(clusterId, brokers, copy);
+        return new ClusterImage(clusterId, brokers, copy, nextProducerId);
     }
 
     ClusterImage withTopics(SortedMap<String, TopicImage> topics) {
-        return new ClusterImage(clusterId, brokers, topics);
+        return new ClusterImage(clusterId, brokers, topics, nextProducerId);
     }
 
     ClusterImage withoutTopic(String name) {
         TreeMap<String, TopicImage> copy = new TreeMap<>(topicsByName);
         copy.remove(name);
-        return new ClusterImage(clusterId, brokers, copy);
+        return new ClusterImage(clusterId, brokers, copy, nextProducerId);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof ClusterImage other && java.util.Objects.equals(clusterId, other.clusterId)
-                && brokers.equals(other.brokers) && topicsByName.equals(other.topicsByName);
+                && brokers.equals(other.brokers) && topicsByName.equals(other.topicsByName)
+                && nextProducerId == other.nextProducerId;
     }
 
     @Override

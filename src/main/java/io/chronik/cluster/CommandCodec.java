@@ -1,5 +1,6 @@
 package io.chronik.cluster;
 
+import io.chronik.cluster.MetadataCommand.AllocateProducerIds;
 import io.chronik.cluster.MetadataCommand.AlterTopicConfigs;
 import io.chronik.cluster.MetadataCommand.ChangePartition;
 import io.chronik.cluster.MetadataCommand.CreatePartitions;
@@ -36,6 +37,7 @@ public final class CommandCodec {
     private static final byte CHANGE_PARTITION = 6;
     private static final byte CREATE_PARTITIONS = 7;
     private static final byte ALTER_TOPIC_CONFIGS = 8;
+    private static final byte ALLOCATE_PRODUCER_IDS = 9;
 
     private CommandCodec() {
     }
@@ -83,6 +85,9 @@ public final class CommandCodec {
                 out.writeByte(CREATE_PARTITIONS);
                 writeUuid(out, c.topicId());
                 writeAssignments(out, c.newAssignments());
+            } else if (command instanceof AllocateProducerIds c) {
+                out.writeByte(ALLOCATE_PRODUCER_IDS);
+                out.writeInt(c.brokerId());
             } else if (command instanceof AlterTopicConfigs c) {
                 out.writeByte(ALTER_TOPIC_CONFIGS);
                 writeUuid(out, c.topicId());
@@ -122,6 +127,7 @@ public final class CommandCodec {
             case CHANGE_PARTITION -> new ChangePartition(readUuid(in), in.readInt(), in.readInt(), readInts(in), in.readInt());
             case CREATE_PARTITIONS -> new CreatePartitions(readUuid(in), readAssignments(in));
             case ALTER_TOPIC_CONFIGS -> new AlterTopicConfigs(readUuid(in), readMap(in));
+            case ALLOCATE_PRODUCER_IDS -> new AllocateProducerIds(in.readInt());
             default -> throw new IOException("unknown metadata command type " + type);
         };
         if (in.available() > 0) {
@@ -153,6 +159,7 @@ public final class CommandCodec {
             out.writeByte(VERSION);
             out.writeShort(result.error().code());
             writeString(out, result.message());
+            out.writeLong(result.value());
             return bytes.toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -165,6 +172,8 @@ public final class CommandCodec {
         if (version != VERSION) {
             throw new IOException("unknown metadata result version " + version);
         }
-        return new CommandResult(Errors.forCode(in.readShort()), readString(in));
+        Errors error = Errors.forCode(in.readShort());
+        String message = readString(in);
+        return new CommandResult(error, message, in.available() >= Long.BYTES ? in.readLong() : -1);
     }
 }

@@ -43,6 +43,7 @@ final class ImageCodec {
                 out.writeInt(p.partitionEpoch());
             }
         }
+        out.writeLong(image.nextProducerId());
     }
 
     static ClusterImage read(DataInputStream in) throws IOException {
@@ -69,6 +70,8 @@ final class ImageCodec {
             }
             topics.put(name, new TopicImage(id, name, configs, partitions));
         }
-        return new ClusterImage(clusterId, brokers, topics);
+        // Snapshots written before producer id blocks end here.
+        long nextProducerId = in.available() >= Long.BYTES ? in.readLong() : 0;
+        return new ClusterImage(clusterId, brokers, topics, nextProducerId);
     }
 }

@@ -44,6 +44,10 @@ public final class MetadataApplier {
         } else if (command instanceof AlterTopicConfigs c) {
             return alterTopicConfigs(image, c);
         }
+        if (command instanceof MetadataCommand.AllocateProducerIds) {
+            long first = image.nextProducerId();
+            return new Applied(image.withNextProducerId(first + MetadataCommand.PRODUCER_ID_BLOCK), CommandResult.ok(first));
+        }
         throw new IllegalArgumentException("unknown command " + command);
     }
 

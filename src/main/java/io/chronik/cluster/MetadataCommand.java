@@ -59,4 +59,10 @@ public sealed interface MetadataCommand {
             configs = Map.copyOf(configs);
         }
     }
+
+    /** A block of {@link #PRODUCER_ID_BLOCK} producer ids for one broker; the result's value is its first id. */
+    record AllocateProducerIds(int brokerId) implements MetadataCommand {
+    }
+
+    int PRODUCER_ID_BLOCK = 1000;
 }

@@ -1,6 +1,7 @@
 package io.chronik.config;
 
 import io.chronik.cluster.ClusterView;
+import io.chronik.cluster.ProducerIdBlocks;
 import io.chronik.cluster.MetadataStateMachine;
 import io.chronik.cluster.QuorumController;
 import io.chronik.handler.ApiVersionsHandler;
@@ -17,12 +18,14 @@ import io.chronik.handler.QuorumTopicAdmin;
 import io.chronik.handler.TopicAdmin;
 import io.chronik.handler.ListOffsetsHandler;
 import io.chronik.handler.MetadataHandler;
+import io.chronik.handler.OffsetForLeaderEpochHandler;
 import io.chronik.handler.ProduceHandler;
 import io.chronik.handler.RequestHandler;
 import io.chronik.handler.TopicAdminHandler;
 import io.chronik.log.LogConfig;
 import io.chronik.log.LogManager;
 import io.chronik.metrics.BrokerMetrics;
+import io.chronik.replica.Leadership;
 import io.chronik.server.KafkaServer;
 import io.chronik.server.RequestDispatcher;
 import org.springframework.beans.factory.ObjectProvider;
@@ -79,23 +82,30 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    ProduceHandler produceHandler(LogManager logs, BrokerMetrics metrics) {
-        return new ProduceHandler(logs, metrics);
+    ProduceHandler produceHandler(LogManager logs, BrokerMetrics metrics, ObjectProvider<Leadership> leadership) {
+        return new ProduceHandler(logs, metrics, leadership.getIfAvailable(() -> Leadership.ALONE));
     }
 
     @Bean
-    FetchHandler fetchHandler(LogManager logs, Scheduler ioScheduler, BrokerMetrics metrics) {
-        return new FetchHandler(logs, ioScheduler, metrics);
+    FetchHandler fetchHandler(LogManager logs, Scheduler ioScheduler, BrokerMetrics metrics,
+                              ObjectProvider<Leadership> leadership) {
+        return new FetchHandler(logs, ioScheduler, metrics, leadership.getIfAvailable(() -> Leadership.ALONE));
     }
 
     @Bean
-    ListOffsetsHandler listOffsetsHandler(LogManager logs, Scheduler ioScheduler) {
-        return new ListOffsetsHandler(logs, ioScheduler);
+    ListOffsetsHandler listOffsetsHandler(LogManager logs, Scheduler ioScheduler, ObjectProvider<Leadership> leadership) {
+        return new ListOffsetsHandler(logs, ioScheduler, leadership.getIfAvailable(() -> Leadership.ALONE));
     }
 
     @Bean
-    InitProducerIdHandler initProducerIdHandler(LogManager logs, Scheduler ioScheduler) {
-        return new InitProducerIdHandler(logs, ioScheduler);
+    OffsetForLeaderEpochHandler offsetForLeaderEpochHandler(LogManager logs, ObjectProvider<Leadership> leadership) {
+        return new OffsetForLeaderEpochHandler(logs, leadership.getIfAvailable(() -> Leadership.ALONE));
+    }
+
+    @Bean
+    InitProducerIdHandler initProducerIdHandler(LogManager logs, Scheduler ioScheduler, ObjectProvider<ProducerIdBlocks> blocks) {
+        ProducerIdBlocks cluster = blocks.getIfAvailable();
+        return new InitProducerIdHandler(logs, ioScheduler, cluster == null ? null : cluster::nextProducerId);
     }
 
     @Bean
@@ -111,8 +121,8 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    DeleteRecordsHandler deleteRecordsHandler(LogManager logs) {
-        return new DeleteRecordsHandler(logs);
+    DeleteRecordsHandler deleteRecordsHandler(LogManager logs, ObjectProvider<Leadership> leadership) {
+        return new DeleteRecordsHandler(logs, leadership.getIfAvailable(() -> Leadership.ALONE));
     }
 
     @Bean

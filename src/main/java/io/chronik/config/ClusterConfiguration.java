@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -59,20 +60,6 @@ public class ClusterConfiguration {
         return metrics;
     }
 
-    /** Until the replica layer listens, the publisher's changes go nowhere. */
-    @Bean
-    PartitionStateListener noPartitionStateListener() {
-        return new PartitionStateListener() {
-            @Override
-            public void onPartitionsChanged(io.chronik.cluster.ClusterImage image, List<io.chronik.cluster.LocalPartition> changed) {
-            }
-
-            @Override
-            public void onPartitionsRemoved(List<io.chronik.cluster.LocalPartition> removed) {
-            }
-        };
-    }
-
     /** Makes this broker's logs follow the cluster image; publishes once the broker has registered. */
     @Bean(destroyMethod = "close")
     MetadataPublisher metadataPublisher(ClusterSettings settings, LogManager logs, MetadataStateMachine stateMachine,
@@ -109,6 +96,12 @@ public class ClusterConfiguration {
             publisher.start(lifecycle.incarnation());
             lifecycle.start();
         };
+    }
+
+    /** SIGTERM: leave every ISR and hand over leaderships before the listener and storage stop. */
+    @Bean
+    ApplicationListener<ContextClosedEvent> controlledShutdown(BrokerLifecycle lifecycle, ClusterSettings settings) {
+        return event -> lifecycle.controlledShutdown(settings.requestTimeout().multipliedBy(2));
     }
 
     @Bean

@@ -22,9 +22,16 @@ import java.util.concurrent.CompletableFuture;
 /** DeleteRecords: moves each partition's log start offset forward (offset -1 means the high watermark). */
 public final class DeleteRecordsHandler implements RequestHandler {
     private final LogManager logs;
+    private final io.chronik.replica.Leadership leadership;
 
     public DeleteRecordsHandler(LogManager logs) {
+        this(logs, io.chronik.replica.Leadership.ALONE);
+    }
+
+    /** In a cluster only the leader deletes; followers follow its log start as they fetch. */
+    public DeleteRecordsHandler(LogManager logs, io.chronik.replica.Leadership leadership) {
         this.logs = logs;
+        this.leadership = leadership;
     }
 
     @Override
@@ -44,6 +51,11 @@ public final class DeleteRecordsHandler implements RequestHandler {
                 DeleteRecordsPartitionResult result = new DeleteRecordsPartitionResult()
                         .setPartitionIndex(partition.partitionIndex()).setLowWatermark(-1);
                 topicResult.partitions().add(result);
+                io.chronik.replica.NotLeader notLeader = leadership.checkLeader(topic.name(), partition.partitionIndex(), -1);
+                if (notLeader != null) {
+                    result.setErrorCode(notLeader.error().code());
+                    continue;
+                }
                 Optional<Log> log = logs.log(topic.name(), partition.partitionIndex());
                 if (log.isEmpty()) {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());

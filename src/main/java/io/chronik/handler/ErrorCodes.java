@@ -10,7 +10,16 @@ final class ErrorCodes {
     }
 
     static short of(LogError error) {
-        return Errors.valueOf(error.name()).code();
+        return errors(error).code();
+    }
+
+    /** The Kafka error of the same name; storage errors without a wire code are UNKNOWN_SERVER_ERROR. */
+    static Errors errors(LogError error) {
+        return switch (error) {
+            case UNEXPECTED_APPEND_OFFSET -> Errors.UNKNOWN_SERVER_ERROR;
+            case NOT_LEADER_OR_FOLLOWER -> Errors.NOT_LEADER_OR_FOLLOWER;
+            default -> Errors.valueOf(error.name());
+        };
     }
 
     static short of(TopicException.Reason reason) {
@@ -22,7 +31,7 @@ final class ErrorCodes {
         Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         if (t instanceof io.chronik.log.LogException e) {
-            return Errors.valueOf(e.error().name());
+            return errors(e.error());
         }
         if (t instanceof TopicException e) {
             return Errors.valueOf(e.reason().name());

@@ -11,6 +11,9 @@ import io.chronik.protocol.Api;
 import io.chronik.protocol.FileReference;
 import io.chronik.protocol.KafkaRequest;
 import io.chronik.protocol.Records;
+import io.chronik.replica.Leadership;
+import io.chronik.replica.Leadership.ReplicaFetchCheck;
+import io.chronik.replica.NotLeader;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
 import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
@@ -41,11 +44,17 @@ public final class FetchHandler implements RequestHandler {
     private final Scheduler io;
     private final AppendWaiters waiters = new AppendWaiters();
     private final BrokerMetrics metrics;
+    private final Leadership leadership;
 
     public FetchHandler(LogManager logs, Scheduler io, BrokerMetrics metrics) {
+        this(logs, io, metrics, Leadership.ALONE);
+    }
+
+    public FetchHandler(LogManager logs, Scheduler io, BrokerMetrics metrics, Leadership leadership) {
         this.logs = logs;
         this.io = io;
         this.metrics = metrics;
+        this.leadership = leadership;
     }
 
     @Override
@@ -61,7 +70,7 @@ public final class FetchHandler implements RequestHandler {
         // A fetch that is cancelled (its connection went away) or fails gives back the segment files its reads hold,
         // including those of a read still running when the cancel arrives. An answered fetch's slices travel with
         // the response: the encoder moves them to the file regions.
-        return poll(body, request.version() >= 13, deadline, held)
+        return poll(body, request.version(), deadline, held)
                 .map(response -> request.version() >= 6 ? response : withoutStorageError(response))
                 .doOnCancel(held::close)
                 .doOnError(e -> held.close());
@@ -73,8 +82,8 @@ public final class FetchHandler implements RequestHandler {
         return response;
     }
 
-    private Mono<FetchResponseData> poll(FetchRequestData body, boolean byId, long deadline, HeldSlices held) {
-        return Mono.fromCallable(() -> read(body, byId, held)).subscribeOn(io).flatMap(attempt -> {
+    private Mono<FetchResponseData> poll(FetchRequestData body, short version, long deadline, HeldSlices held) {
+        return Mono.fromCallable(() -> read(body, version, held)).subscribeOn(io).flatMap(attempt -> {
             long remaining = deadline - System.nanoTime();
             // As Kafka: enough bytes (min_bytes 0 or less is always enough), an error, or the wait is over.
             if (attempt.bytes >= body.minBytes() || attempt.hasError || remaining <= 0
@@ -85,20 +94,25 @@ public final class FetchHandler implements RequestHandler {
             // Not answered: this attempt's slices go back before waiting, the next attempt reads again.
             held.releaseAll();
             return waiters.await(attempt.signals, Duration.ofNanos(remaining))
-                    .then(Mono.defer(() -> poll(body, byId, deadline, held)));
+                    .then(Mono.defer(() -> poll(body, version, deadline, held)));
         });
     }
 
-    private Attempt read(FetchRequestData body, boolean byId, HeldSlices held) {
+    private Attempt read(FetchRequestData body, short version, HeldSlices held) {
         try {
-            return readPartitions(body, byId, held);
+            return readPartitions(body, version, held);
         } catch (RuntimeException e) {
             held.releaseAll();
             throw e;
         }
     }
 
-    private Attempt readPartitions(FetchRequestData body, boolean byId, HeldSlices held) {
+    private Attempt readPartitions(FetchRequestData body, short version, HeldSlices held) {
+        boolean byId = version >= 13;
+        int replicaId = version >= 15 ? body.replicaState().replicaId() : body.replicaId();
+        // A follower's fetch reads up to the log end and tells the leader how far the follower is; leader
+        // appends in the meantime wake it as they wake consumers.
+        boolean follower = replicaId >= 0 && leadership != Leadership.ALONE;
         FetchResponseData response = new FetchResponseData().setErrorCode(Errors.NONE.code()).setSessionId(0);
         int budget = body.maxBytes() > 0 ? body.maxBytes() : Integer.MAX_VALUE;
         int total = 0;
@@ -114,6 +128,26 @@ public final class FetchHandler implements RequestHandler {
                 PartitionData partition = new PartitionData().setPartitionIndex(partitionRequest.partition())
                         .setRecords(Records.empty());
                 topicResponse.partitions().add(partition);
+                String name = topic.map(TopicInfo::name).orElse(byId ? null : topicRequest.topic());
+                if (name != null) {
+                    ReplicaFetchCheck check = follower
+                            ? leadership.replicaFetch(replicaId, name, partitionRequest.partition(),
+                            partitionRequest.currentLeaderEpoch(), partitionRequest.fetchOffset(), partitionRequest.lastFetchedEpoch())
+                            : notLeader(name, partitionRequest.partition(), partitionRequest.currentLeaderEpoch());
+                    if (check != null && check.error() != null) {
+                        partition.setErrorCode(check.error().error().code()).setHighWatermark(-1).setLogStartOffset(-1);
+                        LeaderHints.fetch(response, partition, check.error(), version);
+                        hasError = true;
+                        continue;
+                    }
+                    if (check != null) {
+                        Optional<Log> diverged = logs.log(name, partitionRequest.partition());
+                        partition.divergingEpoch().setEpoch(check.diverging().epoch()).setEndOffset(check.diverging().endOffset());
+                        diverged.ifPresent(l -> partition.setHighWatermark(l.highWatermark()).setLogStartOffset(l.logStartOffset()));
+                        hasError = true; // answered at once, like an error
+                        continue;
+                    }
+                }
                 Optional<Log> log = topic.flatMap(t -> logs.log(t.name(), partitionRequest.partition()));
                 if (log.isEmpty()) {
                     partition.setErrorCode((byId && topic.isEmpty() ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
@@ -124,7 +158,7 @@ public final class FetchHandler implements RequestHandler {
                 signals.add(log.get().onAppend());
                 int limit = Math.min(Math.max(0, partitionRequest.partitionMaxBytes()), budget - total);
                 // Like Kafka, the first batch of the first non-empty partition is returned even if larger than the limits.
-                ReadResult read = log.get().read(partitionRequest.fetchOffset(), limit, total == 0);
+                ReadResult read = log.get().read(partitionRequest.fetchOffset(), limit, total == 0, !follower);
                 partition.setHighWatermark(read.highWatermark()).setLastStableOffset(read.highWatermark())
                         .setLogStartOffset(read.logStartOffset());
                 if (read.error() != LogError.NONE) {
@@ -171,6 +205,11 @@ public final class FetchHandler implements RequestHandler {
             closed = true;
             releaseAll();
         }
+    }
+
+    private ReplicaFetchCheck notLeader(String topic, int partition, int currentLeaderEpoch) {
+        NotLeader notLeader = leadership.checkLeader(topic, partition, currentLeaderEpoch);
+        return notLeader == null ? null : new ReplicaFetchCheck(notLeader, null);
     }
 
     /** A slice as the protocol layer sees it: moved to the file region that sends it, or released. */

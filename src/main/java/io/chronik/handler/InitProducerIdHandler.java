@@ -18,10 +18,18 @@ import java.util.Set;
 public final class InitProducerIdHandler implements RequestHandler {
     private final LogManager logs;
     private final Scheduler io;
+    /** In a cluster, ids come from blocks the controller allocates; alone, from the broker's own allocator. */
+    private final java.util.function.Supplier<java.util.concurrent.CompletableFuture<Long>> clusterIds;
 
     public InitProducerIdHandler(LogManager logs, Scheduler io) {
+        this(logs, io, null);
+    }
+
+    public InitProducerIdHandler(LogManager logs, Scheduler io,
+                                 java.util.function.Supplier<java.util.concurrent.CompletableFuture<Long>> clusterIds) {
         this.logs = logs;
         this.io = io;
+        this.clusterIds = clusterIds;
     }
 
     @Override
@@ -39,6 +47,12 @@ public final class InitProducerIdHandler implements RequestHandler {
         if (body.producerId() >= 0 && body.producerEpoch() >= 0 && body.producerEpoch() < Short.MAX_VALUE - 1) {
             return Mono.just(new InitProducerIdResponseData().setProducerId(body.producerId())
                     .setProducerEpoch((short) (body.producerEpoch() + 1)));
+        }
+        if (clusterIds != null) {
+            return Mono.fromFuture(clusterIds.get()).map(id -> new InitProducerIdResponseData().setProducerId(id)
+                    .setProducerEpoch((short) 0)).onErrorResume(e -> Mono.just(new InitProducerIdResponseData()
+                    .setErrorCode(org.apache.kafka.common.protocol.Errors.COORDINATOR_NOT_AVAILABLE.code())
+                    .setProducerId(-1).setProducerEpoch((short) -1)));
         }
         // Allocating may persist a new block of ids.
         return Mono.fromCallable(() -> new InitProducerIdResponseData().setProducerId(logs.nextProducerId())

@@ -4,6 +4,8 @@ import io.chronik.log.Log;
 import io.chronik.log.LogException;
 import io.chronik.log.LogManager;
 import io.chronik.log.OffsetAndTimestamp;
+import io.chronik.replica.Leadership;
+import io.chronik.replica.NotLeader;
 import io.chronik.protocol.Api;
 import io.chronik.protocol.KafkaRequest;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
@@ -33,10 +35,16 @@ public final class ListOffsetsHandler implements RequestHandler {
 
     private final LogManager logs;
     private final Scheduler io;
+    private final Leadership leadership;
 
     public ListOffsetsHandler(LogManager logs, Scheduler io) {
+        this(logs, io, Leadership.ALONE);
+    }
+
+    public ListOffsetsHandler(LogManager logs, Scheduler io, Leadership leadership) {
         this.logs = logs;
         this.io = io;
+        this.leadership = leadership;
     }
 
     @Override
@@ -60,6 +68,12 @@ public final class ListOffsetsHandler implements RequestHandler {
                 ListOffsetsPartitionResponse result = new ListOffsetsPartitionResponse()
                         .setPartitionIndex(partition.partitionIndex()).setTimestamp(-1).setOffset(-1);
                 topicResponse.partitions().add(result);
+                NotLeader notLeader = leadership.checkLeader(topic.name(), partition.partitionIndex(),
+                        partition.currentLeaderEpoch());
+                if (notLeader != null) {
+                    result.setErrorCode(notLeader.error().code());
+                    continue;
+                }
                 Optional<Log> log = logs.log(topic.name(), partition.partitionIndex());
                 if (log.isEmpty()) {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
@@ -67,6 +81,12 @@ public final class ListOffsetsHandler implements RequestHandler {
                 }
                 if (log.get().isOffline()) {
                     result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
+                    continue;
+                }
+                if (partition.timestamp() == LATEST && log.get().highWatermark()
+                        < leadership.epochStartOffset(topic.name(), partition.partitionIndex())) {
+                    // A new leader whose high watermark has not reached its epoch's start yet (Kafka's answer).
+                    result.setErrorCode(Errors.OFFSET_NOT_AVAILABLE.code());
                     continue;
                 }
                 OffsetAndTimestamp found;

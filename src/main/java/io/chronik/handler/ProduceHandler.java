@@ -11,6 +11,8 @@ import io.chronik.protocol.Api;
 import io.chronik.protocol.CloseConnectionException;
 import io.chronik.protocol.KafkaRequest;
 import io.chronik.protocol.Records;
+import io.chronik.replica.Leadership;
+import io.chronik.replica.NotLeader;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
 import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
@@ -35,10 +37,16 @@ import java.util.concurrent.CompletableFuture;
 public final class ProduceHandler implements RequestHandler {
     private final LogManager logs;
     private final BrokerMetrics metrics;
+    private final Leadership leadership;
 
     public ProduceHandler(LogManager logs, BrokerMetrics metrics) {
+        this(logs, metrics, Leadership.ALONE);
+    }
+
+    public ProduceHandler(LogManager logs, BrokerMetrics metrics, Leadership leadership) {
         this.logs = logs;
         this.metrics = metrics;
+        this.leadership = leadership;
     }
 
     @Override
@@ -92,12 +100,26 @@ public final class ProduceHandler implements RequestHandler {
                     .setTopicId(topicData.topicId());
             response.responses().add(topicResponse);
             Optional<TopicInfo> topic = TopicIds.lookup(logs, byId, topicData.topicId(), topicData.name());
+            String name = topic.map(TopicInfo::name).orElse(byId ? null : topicData.name());
             for (PartitionProduceData partitionData : topicData.partitionData()) {
                 PartitionProduceResponse partitionResponse = new PartitionProduceResponse().setIndex(partitionData.index());
                 topicResponse.partitionResponses().add(partitionResponse);
                 if (acks != 0 && acks != 1 && acks != -1) {
                     fail(partitionResponse, Errors.INVALID_REQUIRED_ACKS, "acks must be 0, 1 or -1 (all)");
                     continue;
+                }
+                NotLeader notLeader = name == null ? null : leadership.checkLeader(name, partitionData.index(), -1);
+                if (notLeader != null) {
+                    fail(partitionResponse, notLeader.error(), null);
+                    LeaderHints.produce(response, partitionResponse, notLeader, request.version());
+                    continue;
+                }
+                if (acks == -1) {
+                    Errors enough = leadership.checkEnoughReplicas(name, partitionData.index());
+                    if (enough != Errors.NONE) {
+                        fail(partitionResponse, enough, null);
+                        continue;
+                    }
                 }
                 Optional<Log> log = topic.flatMap(t -> logs.log(t.name(), partitionData.index()));
                 if (log.isEmpty()) {
@@ -110,13 +132,21 @@ public final class ProduceHandler implements RequestHandler {
                 // The batches are a view of the frame: keep it alive until the append is done.
                 request.retain();
                 CompletableFuture<AppendResult> append = appends.add(log.get(), batches, acks == -1);
+                int index = partitionData.index();
                 pending.add(append.whenComplete((result, error) -> {
                     request.release();
                     record(partitionResponse, result, error);
                     if (error == null && result.error() == LogError.NONE && result.recordCount() > 0) {
                         metrics.produced(topicName, result.recordCount(), bytes);
                     }
-                }));
+                }).thenCompose(result -> result == null || result.error() != LogError.NONE || result.lastOffset() < 0
+                        ? CompletableFuture.completedFuture(null)
+                        : leadership.afterLeaderAppend(topicName, index, result.lastOffset(), acks == -1, body.timeoutMs())
+                        .thenAccept(replicated -> {
+                            if (replicated != Errors.NONE) {
+                                fail(partitionResponse, replicated, null);
+                            }
+                        })));
             }
         }
     }

@@ -153,6 +153,15 @@ final class IndexFile {
         entries = n + 1;
     }
 
+    /**
+     * Drops every entry and maps the file writable again (the log was truncated into this segment, which is rebuilt
+     * and becomes the active one). Readers holding the old mapping still see whole entries. Writer only.
+     */
+    synchronized void clear(int maxBytes) throws IOException {
+        entries = 0;
+        makeWritable(maxBytes);
+    }
+
     /** Writes the mapped entries to disk. */
     void flush() throws IOException {
         MappedByteBuffer m = mmap;

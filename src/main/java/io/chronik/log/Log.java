@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
@@ -39,6 +40,14 @@ public final class Log {
     private record Committed(long offset, LogSegment segment, int position) {
     }
 
+    /** Who writes this log: nobody has said until the first becomeLeader/becomeFollower (single node). */
+    private enum Role { NONE, LEADER, FOLLOWER }
+
+    /** A step on the lane that may fail on the partition's files. */
+    private interface LaneStep {
+        void run() throws IOException;
+    }
+
     private final String topic;
     private final int partition;
     private final Path dir;
@@ -48,7 +57,20 @@ public final class Log {
     private final AtomicReference<CompletableFuture<Void>> appendSignal =
             new AtomicReference<>(new CompletableFuture<>());
     private volatile LogConfig config;
+    /** The log end, with the segment and byte position where it ends, published after the bytes are written. */
     private volatile Committed committed;
+    /**
+     * The high watermark once the log has a role (null before: it is then the log end). It moves forward only by
+     * {@link #updateHighWatermark} and back only by {@link #truncateTo}; both change it under {@link #hwLock}.
+     */
+    private volatile Committed highWatermarkMark;
+    private final Object hwLock = new Object();
+    /** The high watermark found in the checkpoint at startup, used when the log is first given a role; -1 if none. */
+    private volatile long restoredHighWatermark = -1;
+    private volatile Role role = Role.NONE;
+    /** The epoch leader appends stamp into each batch (0 on a single node). */
+    private volatile int leaderEpoch;
+    private final LeaderEpochCache epochs;
     private volatile long logStartOffset;
     private volatile boolean deleted;
     private volatile boolean closed;
@@ -72,6 +94,7 @@ public final class Log {
         this.segments = loaded.segments();
         this.producers = loaded.producers();
         this.logStartOffset = loaded.logStartOffset();
+        this.epochs = loaded.epochs();
         LogSegment active = segments.lastEntry().getValue();
         this.committed = new Committed(active.nextOffset(), active, active.size());
         this.rollJitterMs = rollJitter(config);
@@ -89,17 +112,95 @@ public final class Log {
         return logStartOffset;
     }
 
-    /** Offset up to which records are committed and visible to consumers (single node: equals log end). */
+    /**
+     * Offset up to which records are committed and visible to consumers: the log end until the log is given a role
+     * (single node), then what {@link #updateHighWatermark} set.
+     */
     public long highWatermark() {
-        return committed.offset();
+        return highWatermarkView().offset();
     }
 
     public long logEndOffset() {
         return committed.offset();
     }
 
+    /** The offset up to which this log is fsynced. */
+    public long durableEndOffset() {
+        Committed end = committed;
+        LogSegment active = end.segment();
+        return Math.min(end.offset(), Math.max(active.baseOffset(), active.durableOffset()));
+    }
+
+    /** The epoch the leader stamps into the batches it appends now (0 until set; a single node stays at 0). */
     public int leaderEpoch() {
-        return 0;
+        return leaderEpoch;
+    }
+
+    /** The latest epoch of the leader-epoch cache. */
+    public OptionalInt latestEpoch() {
+        return epochs.latestEpoch();
+    }
+
+    /** Kafka's OffsetsForLeaderEpoch answer for {@code epoch} from this log (see {@link LeaderEpochCache#endOffsetFor}). */
+    public EpochEndOffset endOffsetForEpoch(int epoch) {
+        return epochs.endOffsetFor(epoch, committed.offset());
+    }
+
+    /** The leader-epoch cache's entries, oldest first. */
+    public java.util.List<LeaderEpochCache.Entry> epochEntries() {
+        return epochs.entries();
+    }
+
+    /**
+     * From now on this log leads {@code epoch}: leader appends are allowed and stamp {@code epoch}, and the cache
+     * records that the epoch starts at the log end (when it is newer than the latest). Runs on the lane, after the
+     * appends queued before it.
+     */
+    public CompletableFuture<Void> becomeLeader(int epoch) {
+        return onLane("becoming leader", () -> {
+            startRole();
+            leaderEpoch = epoch;
+            epochs.assign(epoch, committed.offset());
+            role = Role.LEADER;
+        });
+    }
+
+    /**
+     * From now on this log follows the leader of {@code epoch}: leader appends are refused with
+     * NOT_LEADER_OR_FOLLOWER and {@link #appendAsFollower} is allowed. Runs on the lane.
+     */
+    public CompletableFuture<Void> becomeFollower(int epoch) {
+        return onLane("becoming follower", () -> {
+            startRole();
+            leaderEpoch = epoch;
+            role = Role.FOLLOWER;
+        });
+    }
+
+    /**
+     * Moves the high watermark forward to {@code offset} (capped at the log end; never backward) and wakes waiting
+     * fetches. Ignored while the log has no role (its high watermark is then the log end). Any thread.
+     */
+    public void updateHighWatermark(long offset) {
+        synchronized (hwLock) {
+            Committed current = highWatermarkMark;
+            if (current == null) {
+                return;
+            }
+            long target = Math.min(offset, committed.offset());
+            if (target <= current.offset()) {
+                return;
+            }
+            try {
+                highWatermarkMark = markFor(target);
+            } catch (ClosedChannelException e) {
+                return; // its segment was deleted meanwhile: the next update finds the offset again
+            } catch (IOException e) {
+                markOffline("a high watermark update", e);
+                return;
+            }
+        }
+        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
     }
 
     /** Whether a storage error took this partition offline (until the broker restarts). */
@@ -133,34 +234,44 @@ public final class Log {
         return result;
     }
 
+    /** {@link #read(long, int, boolean, boolean)} up to the high watermark, as consumers read. */
+    public ReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch) {
+        return read(fetchOffset, maxBytes, minOneBatch, true);
+    }
+
     /**
      * Whole batches starting with the one containing {@code fetchOffset}, up to {@code maxBytes}, from one
-     * segment, never past the high watermark. If the first batch alone exceeds maxBytes it is still returned
-     * whole when {@code minOneBatch}. OFFSET_OUT_OF_RANGE when fetchOffset is outside [log start, log end].
+     * segment, never past the high watermark ({@code upToHighWatermark}: consumers) or the log end (followers). If
+     * the first batch alone exceeds maxBytes it is still returned whole when {@code minOneBatch}.
+     * OFFSET_OUT_OF_RANGE when fetchOffset is outside [log start, log end]; between the high watermark and the log
+     * end a consumer's read is empty. The result carries the high watermark either way.
      * A non-empty slice holds the segment's file open: the caller must release (or transfer) it.
      */
-    public ReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch) {
-        Committed end = committed;
+    public ReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch, boolean upToHighWatermark) {
+        Committed hwMark = highWatermarkMark;
+        Committed logEnd = committed;
+        Committed hw = hwMark == null || hwMark.offset() > logEnd.offset() ? logEnd : hwMark;
+        Committed end = upToHighWatermark ? hw : logEnd;
         long start = logStartOffset;
         if (deleted) {
-            return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, end.offset(), start, end.offset());
+            return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
         }
         if (offline) {
-            return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, end.offset(), start, end.offset());
+            return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
         }
-        if (fetchOffset < start || fetchOffset > end.offset()) {
-            return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, end.offset(), start, end.offset());
+        if (fetchOffset < start || fetchOffset > logEnd.offset()) {
+            return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
         }
-        if (fetchOffset == end.offset()) {
-            return new ReadResult(LogError.NONE, FileSlice.EMPTY, end.offset(), start, end.offset());
+        if (fetchOffset >= end.offset()) {
+            return new ReadResult(LogError.NONE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
         }
         int lookups = 0;
         try {
             Map.Entry<Long, LogSegment> entry = segments.floorEntry(fetchOffset);
             if (entry == null) {
                 // Its segment was deleted (retention, DeleteRecords) since the log start was read.
-                return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, end.offset(), logStartOffset,
-                        end.offset());
+                return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, hw.offset(), logStartOffset,
+                        logEnd.offset());
             }
             while (entry != null && entry.getKey() < end.offset()) {
                 LogSegment segment = entry.getValue();
@@ -179,7 +290,7 @@ public final class Log {
                     continue;
                 }
                 if (slice != null) {
-                    return new ReadResult(LogError.NONE, slice, end.offset(), start, end.offset());
+                    return new ReadResult(LogError.NONE, slice, hw.offset(), start, logEnd.offset());
                 }
                 Map.Entry<Long, LogSegment> next = segments.higherEntry(entry.getKey());
                 if (segments.get(entry.getKey()) != segment && lookups++ < MAX_SEGMENT_LOOKUPS) {
@@ -190,20 +301,21 @@ public final class Log {
                 }
                 entry = next;
             }
-            return new ReadResult(LogError.NONE, FileSlice.EMPTY, end.offset(), start, end.offset());
+            return new ReadResult(LogError.NONE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
         } catch (ClosedByInterruptException e) {
             // The reading thread was interrupted (its request cancelled); the segment itself is unharmed.
-            return new ReadResult(LogError.NONE, FileSlice.EMPTY, end.offset(), start, end.offset());
+            return new ReadResult(LogError.NONE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
         } catch (ClosedChannelException e) {
             LogError error = deleted ? LogError.UNKNOWN_TOPIC_OR_PARTITION : LogError.OFFSET_OUT_OF_RANGE;
-            return new ReadResult(error, FileSlice.EMPTY, end.offset(), logStartOffset, end.offset());
+            return new ReadResult(error, FileSlice.EMPTY, hw.offset(), logStartOffset, logEnd.offset());
         } catch (IOException e) {
             if (deleted) {
                 // Its files were renamed or removed under the read.
-                return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, end.offset(), start, end.offset());
+                return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, hw.offset(), start,
+                        logEnd.offset());
             }
             markOffline("a read", e);
-            return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, end.offset(), start, end.offset());
+            return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
         }
     }
 
@@ -254,7 +366,7 @@ public final class Log {
      * index to the batch, then the batch's records), or (-1, -1) if none.
      */
     public OffsetAndTimestamp offsetForTimestamp(long timestamp) {
-        Committed end = committed;
+        Committed end = highWatermarkView();
         long start = logStartOffset;
         requireOnline();
         try {
@@ -287,7 +399,7 @@ public final class Log {
      * it; the first record of its batch for LogAppendTime), or (-1, -1) for an empty log.
      */
     public OffsetAndTimestamp maxTimestamp() {
-        Committed end = committed;
+        Committed end = highWatermarkView();
         LogSegment.TimestampOffset best = LogSegment.TimestampOffset.NONE;
         LogSegment holder = null;
         for (LogSegment segment : segments.values()) {
@@ -303,7 +415,11 @@ public final class Log {
         try {
             int limit = holder == end.segment() ? end.position() : holder.size();
             OffsetAndTimestamp found = TimestampSearch.maxTimestampRecord(holder, best, limit);
-            return found != null ? found : new OffsetAndTimestamp(best.offset(), best.timestamp());
+            if (found == null) {
+                found = new OffsetAndTimestamp(best.offset(), best.timestamp());
+            }
+            // Like Kafka, a largest timestamp at or past the high watermark is not answered.
+            return found.offset() < end.offset() ? found : new OffsetAndTimestamp(-1, -1);
         } catch (ClosedChannelException e) {
             return new OffsetAndTimestamp(-1, -1);
         } catch (IOException e) {
@@ -459,6 +575,10 @@ public final class Log {
             // Never acknowledge a write to a file whose fsync failed: its earlier data may be lost.
             return offlineResult();
         }
+        if (role == Role.FOLLOWER) {
+            return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, logStartOffset,
+                    "partition " + this + " is a follower: only its leader appends");
+        }
         long startNanos = System.nanoTime();
         ByteBuffer buf = records.duplicate().order(ByteOrder.BIG_ENDIAN);
         if (buf.isReadOnly()) {
@@ -517,15 +637,22 @@ public final class Log {
                 // A retry of a batch already in the log: answer as the first time, write nothing.
                 ProducerStateManager.BatchMetadata dup = check.duplicate();
                 AppendResult same = new AppendResult(LogError.NONE, dup.firstOffset(),
-                        cfg.logAppendTime() ? dup.timestamp() : -1, logStartOffset, 0, null);
+                        cfg.logAppendTime() ? dup.timestamp() : -1, logStartOffset, 0, null, dup.lastOffset());
                 return awaitFsync && services.storage().fsyncOnAcksAll() ? whenDurable(dup, same, result) : same;
             }
+        }
+        int epoch = leaderEpoch;
+        try {
+            epochs.assign(epoch, bases[0]); // only when newer than the cache's latest (the first append of a log)
+        } catch (IOException e) {
+            markOffline("a leader epoch checkpoint", e);
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "append failed: " + e);
         }
         for (int i = 0; i < n; i++) {
             int at = valid.positions()[i];
             // baseOffset and partitionLeaderEpoch are outside the CRC.
             buf.putLong(at + RecordBatchHeader.BASE_OFFSET, bases[i]);
-            buf.putInt(at + RecordBatchHeader.PARTITION_LEADER_EPOCH, leaderEpoch());
+            buf.putInt(at + RecordBatchHeader.PARTITION_LEADER_EPOCH, epoch);
             if (cfg.logAppendTime()) {
                 short attributes = RecordBatchHeader.attributes(buf, at);
                 buf.putShort(at + RecordBatchHeader.ATTRIBUTES, (short) (attributes | RecordBatchHeader.TIMESTAMP_TYPE_LOG_APPEND));
@@ -549,7 +676,13 @@ public final class Log {
         appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
         services.metrics().appendCompleted(topic, System.nanoTime() - startNanos, recordCount, bytes);
         AppendResult ok = new AppendResult(LogError.NONE, bases[0], cfg.logAppendTime() ? now : -1, logStartOffset,
-                recordCount, null);
+                recordCount, null, lasts[n - 1]);
+        return completeAfterFlush(cfg, segment, ok, awaitFsync, recordCount, now, result);
+    }
+
+    /** {@code ok}, or null when the group committer completes {@code result} with it after the fsync it needs. */
+    private AppendResult completeAfterFlush(LogConfig cfg, LogSegment segment, AppendResult ok, boolean awaitFsync,
+                                            int recordCount, long now, CompletableFuture<AppendResult> result) {
         int flushed = flushAfterAppend(cfg, awaitFsync, recordCount, now);
         if (flushed > 0) {
             services.committer().submit(segment, flushed, () -> result.complete(ok), e -> {
@@ -559,6 +692,272 @@ public final class Log {
             return null;
         }
         return ok;
+    }
+
+    /**
+     * Appends whole magic-2 batches fetched from the leader, byte for byte: offsets, epochs, timestamps and producer
+     * fields are kept, CRCs checked, nothing recompressed. Batches ending below the log end are skipped; one that
+     * starts below it while ending at or after it, or offsets that do not increase, fail with UNEXPECTED_APPEND_OFFSET
+     * (gaps are allowed: a compacted leader log has them). The producer state takes the batches without sequence
+     * checks, and a batch of a newer partitionLeaderEpoch starts that epoch in the cache. Only while the log is a
+     * follower (NOT_LEADER_OR_FOLLOWER otherwise). {@code awaitFsync}: complete once fsynced (group commit), when
+     * {@code StorageConfig.fsyncOnAcksAll} is on, as acks=all leader appends. The result's lastOffset is the new log
+     * end less one. The buffer must stay valid until the future completes.
+     */
+    public CompletableFuture<AppendResult> appendAsFollower(ByteBuffer batches, boolean awaitFsync) {
+        CompletableFuture<AppendResult> result = new CompletableFuture<>();
+        if (deleted) {
+            result.complete(deletedResult());
+        } else if (offline) {
+            result.complete(offlineResult());
+        } else if (!runOnLane(() -> {
+            try {
+                AppendResult done = doAppendAsFollower(batches, awaitFsync, result);
+                if (done != null) {
+                    result.complete(done);
+                }
+            } catch (RuntimeException e) {
+                logAppendFailure(e);
+                result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, e.toString()));
+            }
+        })) {
+            result.complete(laneRejected());
+        }
+        return result;
+    }
+
+    private AppendResult doAppendAsFollower(ByteBuffer batches, boolean awaitFsync,
+                                            CompletableFuture<AppendResult> result) {
+        if (deleted) {
+            return deletedResult();
+        }
+        if (closed) {
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "log is closed");
+        }
+        if (offline || activeSegment().syncFailed()) {
+            return offlineResult();
+        }
+        if (role != Role.FOLLOWER) {
+            return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, logStartOffset,
+                    "partition " + this + " is not a follower");
+        }
+        long startNanos = System.nanoTime();
+        ByteBuffer buf = batches.duplicate().order(ByteOrder.BIG_ENDIAN);
+        long logEnd = committed.offset();
+        FollowerBatches.Parsed parsed = FollowerBatches.parse(buf, logEnd);
+        if (parsed.error() != LogError.NONE) {
+            return AppendResult.failed(parsed.error(), logStartOffset, parsed.message());
+        }
+        int n = parsed.count();
+        if (n == 0) {
+            return new AppendResult(LogError.NONE, -1, -1, logStartOffset, 0, null, logEnd - 1);
+        }
+        LogConfig cfg = config;
+        long now = System.currentTimeMillis();
+        long appendMaxTimestamp = -1;
+        for (long ts : parsed.maxTimestamps()) {
+            appendMaxTimestamp = Math.max(appendMaxTimestamp, ts);
+        }
+        long last = parsed.lasts()[n - 1];
+        ByteBuffer data = buf.duplicate().limit(parsed.to()).position(parsed.from());
+        int bytes = data.remaining();
+        LogSegment segment;
+        try {
+            // The cache first: a crash before the data is written leaves entries past the log end, which recovery cuts.
+            for (int i = 0; i < n; i++) {
+                epochs.assign(parsed.epochs()[i], parsed.bases()[i]);
+            }
+            segment = maybeRoll(cfg, now, appendMaxTimestamp, last, bytes);
+            segment.append(data, parsed.bases(), parsed.lasts(), parsed.sizes(), parsed.maxTimestamps(),
+                    cfg.indexIntervalBytes());
+        } catch (IOException e) {
+            markOffline("a follower append", e);
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "append failed: " + e);
+        }
+        committed = new Committed(last + 1, segment, segment.size());
+        int at = parsed.from();
+        for (int i = 0; i < n; i++) {
+            long producerId = RecordBatchHeader.producerId(buf, at);
+            if (producerId >= 0) {
+                producers.replay(new ProducerStateManager.IdempotentBatch(producerId,
+                        RecordBatchHeader.producerEpoch(buf, at), RecordBatchHeader.baseSequence(buf, at),
+                        RecordBatchHeader.lastOffsetDelta(buf, at), parsed.bases()[i], parsed.lasts()[i],
+                        parsed.maxTimestamps()[i]), now);
+            }
+            at += parsed.sizes()[i];
+        }
+        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+        services.metrics().appendCompleted(topic, System.nanoTime() - startNanos, parsed.offsets(), bytes);
+        AppendResult ok = new AppendResult(LogError.NONE, parsed.bases()[0], -1, logStartOffset, parsed.offsets(), null,
+                last);
+        return completeAfterFlush(cfg, segment, ok, awaitFsync, parsed.offsets(), now, result);
+    }
+
+    /**
+     * Removes every record at or after {@code offset} (from the start of the batch holding it, if it falls inside
+     * one): segments above it are renamed for deletion, newest first, then the segment holding it is cut and fsynced
+     * and its indexes rebuilt, so a crash at any step leaves a prefix of the log that recovery loads. The producer
+     * state is rebuilt from its snapshots and the rest of the log, the epoch cache cut, and the high watermark lowered
+     * to at most the new log end. Nothing happens when {@code offset} is at or past the log end; OFFSET_OUT_OF_RANGE
+     * when it is below the log start. Runs on the lane.
+     */
+    public CompletableFuture<Void> truncateTo(long offset) {
+        return onLane("a truncation", () -> truncateOnLane(offset));
+    }
+
+    private void truncateOnLane(long offset) throws IOException {
+        Committed end = committed;
+        if (offset >= end.offset()) {
+            return;
+        }
+        if (offset < logStartOffset) {
+            throw new LogException(LogError.OFFSET_OUT_OF_RANGE, "cannot truncate " + this + " to offset " + offset
+                    + ", below its log start offset " + logStartOffset);
+        }
+        LogSegment holder = segments.floorEntry(offset).getValue();
+        int position = holder.offsetIndex().lookup(offset);
+        long newEnd = holder.nextOffset();
+        while (position < holder.size()) {
+            ByteBuffer h = holder.readAt(position, RecordBatchHeader.OFFSETS_SIZE);
+            if (h.remaining() < RecordBatchHeader.OFFSETS_SIZE) {
+                break;
+            }
+            long base = RecordBatchHeader.baseOffset(h, 0);
+            if (base + RecordBatchHeader.lastOffsetDelta(h, 0) >= offset) {
+                newEnd = Math.min(offset, base);
+                break;
+            }
+            position += (int) RecordBatchHeader.totalSize(h, 0);
+        }
+        if (position == 0) {
+            newEnd = holder.baseOffset();
+        }
+        Committed cut = new Committed(newEnd, holder, position);
+        synchronized (hwLock) {
+            // Readers see the shorter log before any file changes.
+            Committed hw = highWatermarkMark;
+            if (hw != null && hw.offset() > newEnd) {
+                highWatermarkMark = cut;
+            }
+            committed = cut;
+        }
+        services.snapshots().cancel(dir); // none written from here on for offsets that are going away
+        List<LogSegment> above = new ArrayList<>(segments.tailMap(holder.baseOffset(), false).values());
+        for (int i = above.size() - 1; i >= 0; i--) {
+            LogSegment segment = above.get(i);
+            segments.remove(segment.baseOffset(), segment);
+            try {
+                services.deleteLater().accept(segment);
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause();
+            }
+        }
+        LogConfig cfg = config;
+        holder.truncateTo(position, cfg.indexIntervalBytes(), cfg.segmentIndexBytes());
+        epochs.truncateFromEnd(newEnd);
+        long now = System.currentTimeMillis();
+        producers.clear();
+        LogRecovery.restoreProducerState(dir, segments, producers, newEnd, now, cfg.producerIdExpirationMs());
+        producers.truncateHead(logStartOffset);
+        unflushedRecords = 0;
+        lastFlushMs = now;
+        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+    }
+
+    /** Whether this log was given a role (leader or follower) since it was opened. */
+    public boolean hasRole() {
+        return role != Role.NONE;
+    }
+
+    /** Whether leader appends are refused (the log follows a leader). */
+    public boolean isFollower() {
+        return role == Role.FOLLOWER;
+    }
+
+    /** The high watermark kept in the checkpoint: used when the log is first given a role. Startup only. */
+    void restoreHighWatermark(long offset) {
+        restoredHighWatermark = offset;
+    }
+
+    /** The high watermark (the log end before the log has a role), never past the log end read after it. */
+    private Committed highWatermarkView() {
+        Committed hw = highWatermarkMark;
+        Committed end = committed;
+        return hw == null || hw.offset() > end.offset() ? end : hw;
+    }
+
+    /**
+     * The log's first role: the high watermark, the log end until now, starts where the checkpoint left it (at most
+     * the log end), or at the log start when the checkpoint did not know this log, as Kafka starts it. Lane only.
+     */
+    private void startRole() throws IOException {
+        if (highWatermarkMark != null) {
+            return;
+        }
+        synchronized (hwLock) {
+            long restored = restoredHighWatermark;
+            long initial = Math.max(logStartOffset, Math.min(restored >= 0 ? restored : logStartOffset,
+                    committed.offset()));
+            highWatermarkMark = markFor(initial);
+        }
+    }
+
+    /**
+     * {@code offset} (at most the log end) with the segment and byte position a read up to it stops at: the start of
+     * the first batch that ends at or after it. Any thread.
+     */
+    private Committed markFor(long offset) throws IOException {
+        Committed end = committed;
+        if (offset >= end.offset()) {
+            return end;
+        }
+        Map.Entry<Long, LogSegment> entry = segments.floorEntry(offset);
+        if (entry == null) {
+            return new Committed(offset, segments.firstEntry().getValue(), 0);
+        }
+        LogSegment segment = entry.getValue();
+        int limit = segment == end.segment() ? end.position() : segment.size();
+        int position = segment.offsetIndex().lookup(offset);
+        while (position < limit) {
+            ByteBuffer h = segment.readShared(position, RecordBatchHeader.OFFSETS_SIZE);
+            if (h.remaining() < RecordBatchHeader.OFFSETS_SIZE
+                    || RecordBatchHeader.baseOffset(h, 0) + RecordBatchHeader.lastOffsetDelta(h, 0) >= offset) {
+                break;
+            }
+            position += (int) RecordBatchHeader.totalSize(h, 0);
+        }
+        return new Committed(offset, segment, Math.min(position, limit));
+    }
+
+    /** Runs {@code step} on the lane; a storage failure takes the partition offline and fails the future. */
+    private CompletableFuture<Void> onLane(String what, LaneStep step) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (deleted) {
+            done.completeExceptionally(new LogException(LogError.UNKNOWN_TOPIC_OR_PARTITION, "partition was deleted"));
+        } else if (offline) {
+            done.completeExceptionally(offlineException());
+        } else if (!runOnLane(() -> {
+            try {
+                if (deleted) {
+                    throw new LogException(LogError.UNKNOWN_TOPIC_OR_PARTITION, "partition was deleted");
+                }
+                if (closed) {
+                    throw new LogException(LogError.KAFKA_STORAGE_ERROR, LANE_CLOSED);
+                }
+                requireOnline();
+                step.run();
+                done.complete(null);
+            } catch (LogException e) {
+                done.completeExceptionally(e);
+            } catch (IOException | RuntimeException e) {
+                markOffline(what, e);
+                done.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR,
+                        what + " of " + this + " failed: " + e, e));
+            }
+        })) {
+            done.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, LANE_CLOSED));
+        }
+        return done;
     }
 
     /**
@@ -666,7 +1065,7 @@ public final class Log {
     }
 
     private long deleteRecordsOnLane(long offset) throws IOException {
-        long highWatermark = committed.offset();
+        long highWatermark = highWatermark();
         long target = offset == -1 ? highWatermark : offset;
         if (target < 0 || target > highWatermark) {
             throw new LogException(LogError.OFFSET_OUT_OF_RANGE, "Cannot delete records of " + this + " before offset "
@@ -676,6 +1075,7 @@ public final class Log {
             LogRecovery.writeLogStartOffset(dir, target);
             logStartOffset = target;
             producers.truncateHead(target);
+            epochs.truncateFromStart(target);
         }
         long start = logStartOffset;
         List<LogSegment> below = new ArrayList<>();
@@ -741,8 +1141,11 @@ public final class Log {
      */
     private void deleteOldSegments(Predicate<LogSegment> deletable, long now) throws IOException {
         List<LogSegment> victims = new ArrayList<>();
+        long highWatermark = highWatermark();
         for (LogSegment segment : segments.values()) {
-            if (!deletable.test(segment)) {
+            // Like Kafka, only records below the high watermark expire (on a single node it is the log end).
+            Long nextBase = segments.higherKey(segment.baseOffset());
+            if ((nextBase == null ? committed.offset() : nextBase) > highWatermark || !deletable.test(segment)) {
                 break;
             }
             victims.add(segment);
@@ -776,6 +1179,7 @@ public final class Log {
         }
         logStartOffset = Math.max(logStartOffset, nextBase);
         producers.truncateHead(logStartOffset);
+        epochs.truncateFromStart(logStartOffset);
         for (LogSegment segment : victims) {
             segments.remove(segment.baseOffset(), segment);
             try {

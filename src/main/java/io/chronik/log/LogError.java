@@ -23,5 +23,12 @@ public enum LogError {
     /** Disk full or another I/O failure; nothing of the request became visible. */
     KAFKA_STORAGE_ERROR,
     /** The partition was deleted while the request was in flight. */
-    UNKNOWN_TOPIC_OR_PARTITION
+    UNKNOWN_TOPIC_OR_PARTITION,
+    /** A leader append to a follower, or a follower append to a log that is not a follower. */
+    NOT_LEADER_OR_FOLLOWER,
+    /**
+     * A follower append whose first batch starts below the log end offset while ending at or after it, or whose
+     * batches' offsets do not increase (Kafka's UnexpectedAppendOffsetException; it has no wire error code).
+     */
+    UNEXPECTED_APPEND_OFFSET
 }

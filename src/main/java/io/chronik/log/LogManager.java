@@ -42,6 +42,8 @@ public final class LogManager implements AutoCloseable {
     private static final long CLEANER_STOP_TIMEOUT_MS = 10_000;
     /** How often logs with a flush.ms are checked for records waiting longer than that for an fsync. */
     private static final long FLUSH_CHECK_INTERVAL_MS = 1000;
+    /** How often the high watermarks of logs with a role are checkpointed, as Kafka's default. */
+    private static final long HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
 
     /** A topic's metadata and its partition logs; {@code info} is swapped whole on every change. */
     private static final class TopicState {
@@ -69,6 +71,9 @@ public final class LogManager implements AutoCloseable {
     private ProducerSnapshotWriter snapshots;
     private LogCleaner cleaner;
     private final CleanerHook cleanerHook;
+    private final Object checkpointLock = new Object();
+    /** What the high watermark checkpoint file holds now (null: not written by this manager yet). */
+    private String lastHighWatermarks;
     private ScheduledExecutorService scheduler;
     private volatile boolean ready;
     private boolean started;
@@ -116,6 +121,7 @@ public final class LogManager implements AutoCloseable {
             List<TopicMetadataStore.StoredTopic> stored = store.loadAll();
             deleteOrphanDirectories(stored);
             recoverAll(stored, clean);
+            restoreHighWatermarks();
             cleaner = new LogCleaner(config.cleaner(), metrics, dataDir, this::allLogs, cleanerHook);
             cleaner.startup();
             scheduler.scheduleWithFixedDelay(this::runRetention, config.retentionCheckIntervalMs(),
@@ -124,6 +130,8 @@ public final class LogManager implements AutoCloseable {
                     config.producerIdExpirationCheckIntervalMs(), TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(this::runTimedFlushes, FLUSH_CHECK_INTERVAL_MS, FLUSH_CHECK_INTERVAL_MS,
                     TimeUnit.MILLISECONDS);
+            scheduler.scheduleWithFixedDelay(this::runHighWatermarkCheckpoint, HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS,
+                    HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS, TimeUnit.MILLISECONDS);
             ready = true;
             LOGGER.log(System.Logger.Level.INFO, "Loaded {0} topics from {1} ({2})", topics.size(), dataDir,
                     fresh ? "new data directory" : clean ? "after a clean shutdown" : "recovered after an unclean shutdown");
@@ -237,7 +245,7 @@ public final class LogManager implements AutoCloseable {
                         || n.endsWith(AtomicFiles.DELETED_SUFFIX)
                         || n.endsWith(SegmentSwap.CLEANED_SUFFIX) || n.endsWith(SegmentSwap.SWAP_SUFFIX)
                         || n.endsWith(ProducerStateManager.SNAPSHOT_SUFFIX) || n.endsWith(AtomicFiles.TMP_SUFFIX)
-                        || n.equals(LogRecovery.LOG_START_FILE);
+                        || n.equals(LogRecovery.LOG_START_FILE) || n.equals(LeaderEpochCache.FILE);
             });
         }
     }
@@ -564,6 +572,9 @@ public final class LogManager implements AutoCloseable {
             lanes.shutdown(LANE_DRAIN_TIMEOUT_MS);
             committer.close();
             snapshots.close();
+            if (recovered) {
+                runHighWatermarkCheckpoint();
+            }
             boolean ok = recovered;
             for (TopicState state : topics.values()) {
                 for (Log log : state.logs.values()) {
@@ -674,6 +685,48 @@ public final class LogManager implements AutoCloseable {
                 segment.deleteFiles();
             }
         }, delayMs);
+    }
+
+    /**
+     * Writes {@code replication-offset-checkpoint} in the data directory (Kafka's format: version 0, the number of
+     * entries, then {@code topic partition highWatermark} lines) with the high watermark of every log that has a role;
+     * atomically and fsynced. Skipped when nothing changed since the last write, and while no log ever had a role.
+     */
+    public void checkpointHighWatermarks() throws IOException {
+        synchronized (checkpointLock) {
+            List<String> lines = new ArrayList<>();
+            for (TopicState state : topics.values()) {
+                for (Log log : state.logs.values()) {
+                    if (log.hasRole() && !log.isDeleted()) {
+                        lines.add(log.topic() + " " + log.partition() + " " + log.highWatermark());
+                    }
+                }
+            }
+            StringBuilder text = new StringBuilder("0\n").append(lines.size()).append('\n');
+            lines.forEach(line -> text.append(line).append('\n'));
+            String content = text.toString();
+            Path file = HighWatermarkCheckpoint.path(config.dataDir());
+            if (content.equals(lastHighWatermarks) || (lines.isEmpty() && lastHighWatermarks == null
+                    && !Files.exists(file))) {
+                return;
+            }
+            AtomicFiles.write(file, content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            lastHighWatermarks = content;
+        }
+    }
+
+    private void runHighWatermarkCheckpoint() {
+        try {
+            checkpointHighWatermarks();
+        } catch (IOException | RuntimeException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "high watermark checkpoint failed", e);
+        }
+    }
+
+    /** Each log in the checkpoint starts its first role at min(checkpointed high watermark, log end). */
+    private void restoreHighWatermarks() {
+        HighWatermarkCheckpoint.read(config.dataDir()).forEach((topic, partitions) -> partitions.forEach(
+                (partition, offset) -> log(topic, partition).ifPresent(log -> log.restoreHighWatermark(offset))));
     }
 
     /** flush.ms for logs that stopped receiving appends: their last records are fsynced once they are old enough. */

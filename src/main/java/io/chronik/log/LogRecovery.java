@@ -22,7 +22,7 @@ final class LogRecovery {
 
     /** A loaded partition, ready to be wrapped in a {@link Log}. */
     record Loaded(ConcurrentSkipListMap<Long, LogSegment> segments, long logStartOffset,
-                  ProducerStateManager producers) {
+                  ProducerStateManager producers, LeaderEpochCache epochs) {
     }
 
     private LogRecovery() {
@@ -75,7 +75,8 @@ final class LogRecovery {
             ProducerStateManager producers = new ProducerStateManager();
             restoreProducerState(dir, segments, producers, logEnd, nowMs, config.producerIdExpirationMs());
             producers.truncateHead(logStart);
-            return new Loaded(segments, logStart, producers);
+            LeaderEpochCache epochs = loadEpochCache(dir, segments, logStart, logEnd);
+            return new Loaded(segments, logStart, producers, epochs);
         } catch (IOException | RuntimeException e) {
             segments.values().forEach(LogSegment::close);
             throw e;
@@ -93,8 +94,63 @@ final class LogRecovery {
         }
     }
 
+    /**
+     * The leader-epoch cache: its checkpoint file, or when that is missing or damaged, rebuilt from the batches'
+     * partitionLeaderEpoch; then cut to the log (entries past the log end describe batches a crash or a truncation
+     * removed; entries below the log start were deleted).
+     */
+    private static LeaderEpochCache loadEpochCache(Path dir, ConcurrentSkipListMap<Long, LogSegment> segments,
+                                                   long logStart, long logEnd) throws IOException {
+        LeaderEpochCache epochs = LeaderEpochCache.load(dir);
+        if (epochs == null) {
+            epochs = LeaderEpochCache.empty(dir);
+            rebuildEpochs(segments, epochs);
+        }
+        epochs.truncateFromEnd(logEnd);
+        epochs.truncateFromStart(logStart);
+        return epochs;
+    }
+
+    /**
+     * Adds an entry for each batch whose epoch is newer than the one before. Epochs never decrease along the log, so
+     * a segment whose first and last batches carry the same epoch is not scanned further.
+     */
+    private static void rebuildEpochs(ConcurrentSkipListMap<Long, LogSegment> segments, LeaderEpochCache epochs)
+            throws IOException {
+        for (LogSegment segment : segments.values()) {
+            if (segment.size() == 0) {
+                continue;
+            }
+            ByteBuffer first = segment.readAt(0, RecordBatchHeader.HEADER_SIZE);
+            int firstEpoch = first.getInt(RecordBatchHeader.PARTITION_LEADER_EPOCH);
+            epochs.assign(firstEpoch, RecordBatchHeader.baseOffset(first, 0));
+            int position = segment.offsetIndex().entries() > 0 ? segment.offsetIndex().lastPosition() : 0;
+            int lastEpoch = firstEpoch;
+            while (position < segment.size()) {
+                ByteBuffer h = segment.readAt(position, RecordBatchHeader.HEADER_SIZE);
+                if (h.remaining() < RecordBatchHeader.HEADER_SIZE) {
+                    break;
+                }
+                lastEpoch = h.getInt(RecordBatchHeader.PARTITION_LEADER_EPOCH);
+                position += (int) RecordBatchHeader.totalSize(h, 0);
+            }
+            if (lastEpoch == firstEpoch) {
+                continue;
+            }
+            position = 0;
+            while (position < segment.size()) {
+                ByteBuffer h = segment.readAt(position, RecordBatchHeader.HEADER_SIZE);
+                if (h.remaining() < RecordBatchHeader.HEADER_SIZE) {
+                    break;
+                }
+                epochs.assign(h.getInt(RecordBatchHeader.PARTITION_LEADER_EPOCH), RecordBatchHeader.baseOffset(h, 0));
+                position += (int) RecordBatchHeader.totalSize(h, 0);
+            }
+        }
+    }
+
     /** Newest usable snapshot at or below the log end, then every idempotent batch after it. */
-    private static void restoreProducerState(Path dir, ConcurrentSkipListMap<Long, LogSegment> segments,
+    static void restoreProducerState(Path dir, ConcurrentSkipListMap<Long, LogSegment> segments,
                                              ProducerStateManager producers, long logEnd, long nowMs,
                                              long expirationMs) throws IOException {
         List<Long> snapshots = ProducerSnapshots.list(dir);

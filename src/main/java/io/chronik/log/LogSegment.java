@@ -318,6 +318,33 @@ final class LogSegment implements GroupCommitter.Syncable {
         return cut;
     }
 
+    /**
+     * Cuts the segment at {@code position} (a batch boundary) for a truncation of the log: the .log is cut and
+     * fsynced, then both indexes and the in-memory state are rebuilt from what is left, the indexes writable, as the
+     * active segment's. Lane only.
+     */
+    void truncateTo(int position, int indexIntervalBytes, int maxIndexBytes) throws IOException {
+        faults.beforeWrite(logFile);
+        channel.truncate(position);
+        faults.beforeSync(logFile);
+        channel.force(true);
+        offsetIndex.clear(maxIndexBytes);
+        timeIndex.clear(maxIndexBytes);
+        maxTimestamp = TimestampOffset.NONE;
+        rollingBaseTimestamp = -1;
+        bytesSinceLastIndexEntry = 0;
+        size = position;
+        rebuild(indexIntervalBytes, false);
+        synchronized (this) {
+            durableOffset = nextOffset;
+        }
+    }
+
+    /** Batches below this offset are known to be fsynced. */
+    synchronized long durableOffset() {
+        return durableOffset;
+    }
+
     private void loadRollingBaseTimestamp() throws IOException {
         if (size > 0) {
             ByteBuffer h = readAt(0, RecordBatchHeader.TIMESTAMPS_SIZE);

@@ -44,6 +44,14 @@ record LogToClean(Log log, long firstDirtyOffset, long firstUncleanableOffset, l
         List<LogSegment> segments = log.segmentsSnapshot();
         LogSegment active = segments.get(segments.size() - 1);
         long firstUncleanable = active.baseOffset();
+        long highWatermark = log.highWatermark();
+        for (int i = 0; i < segments.size() - 1; i++) {
+            // Never records at or past the high watermark: the segment holding it is not cleaned (as Kafka).
+            if (segments.get(i + 1).baseOffset() > highWatermark) {
+                firstUncleanable = Math.min(firstUncleanable, segments.get(i).baseOffset());
+                break;
+            }
+        }
         long earliestDirty = Long.MAX_VALUE;
         long cleanBytes = 0;
         long cleanableBytes = 0;

@@ -127,6 +127,13 @@ final class OffsetIndex {
         return found;
     }
 
+    /** Empties the index and makes it writable (see {@link IndexFile#clear}). */
+    void clear(int maxBytes) throws IOException {
+        file.clear(maxBytes);
+        lastOffset = baseOffset;
+        lastPosition = 0;
+    }
+
     void flush() throws IOException {
         file.flush();
     }

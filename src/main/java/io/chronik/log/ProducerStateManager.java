@@ -152,6 +152,11 @@ final class ProducerStateManager {
         }
     }
 
+    /** Forgets every producer (before the state is rebuilt from a snapshot and the log). */
+    synchronized void clear() {
+        producers.clear();
+    }
+
     /** Forgets every producer that has not appended for {@code expirationMs}; returns how many. */
     synchronized int removeExpired(long nowMs, long expirationMs) {
         int removed = 0;

@@ -109,6 +109,13 @@ final class TimeIndex {
         return found < 0 ? -1 : baseOffset + d.getInt(found * ENTRY_SIZE + 8);
     }
 
+    /** Empties the index and makes it writable (see {@link IndexFile#clear}). */
+    void clear(int maxBytes) throws IOException {
+        file.clear(maxBytes);
+        lastTimestamp = -1;
+        lastOffset = -1;
+    }
+
     void flush() throws IOException {
         file.flush();
     }

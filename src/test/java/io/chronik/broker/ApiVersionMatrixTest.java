@@ -269,6 +269,16 @@ class ApiVersionMatrixTest {
                 yield d;
             }
             case DESCRIBE_CLUSTER -> new DescribeClusterRequestData();
+            case OFFSET_FOR_LEADER_EPOCH -> {
+                org.apache.kafka.common.message.OffsetForLeaderEpochRequestData d =
+                        new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData().setReplicaId(-1);
+                org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderTopic t =
+                        new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderTopic().setTopic(topic);
+                t.partitions().add(new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderPartition()
+                        .setPartition(0).setCurrentLeaderEpoch(v >= 2 ? 0 : -1).setLeaderEpoch(0));
+                d.topics().add(t);
+                yield d;
+            }
             case DESCRIBE_LOG_DIRS -> {
                 org.apache.kafka.common.message.DescribeLogDirsRequestData d = new org.apache.kafka.common.message.DescribeLogDirsRequestData();
                 d.topics().add(new org.apache.kafka.common.message.DescribeLogDirsRequestData.DescribableLogDirTopic()
