@@ -28,17 +28,19 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The KIP-848 consumer group protocol: ConsumerGroupHeartbeat and ConsumerGroupDescribe. All in memory, answered
- * on the event loop. ConsumerGroupDescribe answers GROUP_ID_NOT_FOUND for classic groups, so admin clients fall
+ * The KIP-848 consumer group protocol: ConsumerGroupHeartbeat and ConsumerGroupDescribe, for the groups this broker
+ * coordinates (NOT_COORDINATOR for the others). All in memory, answered on the event loop. ConsumerGroupDescribe answers GROUP_ID_NOT_FOUND for classic groups, so admin clients fall
  * back to DescribeGroups for them.
  */
 public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
     private final ConsumerGroupCoordinator groups;
     private final LogManager logs;
+    private final CoordinatorPlacement placement;
 
-    public ConsumerGroupHeartbeatHandler(ConsumerGroupCoordinator groups, LogManager logs) {
+    public ConsumerGroupHeartbeatHandler(ConsumerGroupCoordinator groups, LogManager logs, CoordinatorPlacement placement) {
         this.groups = groups;
         this.logs = logs;
+        this.placement = placement;
     }
 
     @Override
@@ -68,6 +70,10 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
         if (version >= 1 && body.memberEpoch() == 0 && (body.memberId() == null || body.memberId().isEmpty())) {
             return new ConsumerGroupHeartbeatResponseData().setErrorCode(Errors.INVALID_REQUEST.code())
                     .setErrorMessage("MemberId can't be empty.");
+        }
+        if (!placement.isLocal(body.groupId())) {
+            return new ConsumerGroupHeartbeatResponseData().setErrorCode(Errors.NOT_COORDINATOR.code())
+                    .setErrorMessage("This broker does not coordinate group " + body.groupId() + ".");
         }
         Set<Tp> owned = null;
         if (body.topicPartitions() != null) {
@@ -111,6 +117,11 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
         Map<Uuid, String> names = new HashMap<>();
         topics().values().forEach(t -> names.put(t.id(), t.name()));
         for (String groupId : body.groupIds()) {
+            if (!placement.isLocal(groupId)) {
+                response.groups().add(new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
+                        .setErrorCode(Errors.NOT_COORDINATOR.code()));
+                continue;
+            }
             var described = groups.describe(groupId);
             if (described.isEmpty()) {
                 response.groups().add(new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
