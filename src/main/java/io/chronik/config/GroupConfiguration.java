@@ -8,6 +8,7 @@ import io.chronik.handler.ConsumerGroupHeartbeatHandler;
 import io.chronik.handler.CoordinatorPlacement;
 import io.chronik.handler.GroupHandler;
 import io.chronik.handler.OffsetsHandler;
+import io.chronik.handler.TopicAdmin;
 import io.chronik.log.LogManager;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
@@ -50,13 +51,13 @@ public class GroupConfiguration {
     }
 
     @Bean
-    ConsumerGroupHeartbeatHandler consumerGroupHeartbeatHandler(GroupCoordinator coordinator, LogManager logs,
+    ConsumerGroupHeartbeatHandler consumerGroupHeartbeatHandler(GroupCoordinator coordinator, TopicAdmin topicAdmin,
                                                                 CoordinatorPlacement placement) {
-        return new ConsumerGroupHeartbeatHandler(coordinator.consumerGroups(), logs, placement);
+        return new ConsumerGroupHeartbeatHandler(coordinator.consumerGroups(), topicAdmin, placement);
     }
 
     @Bean
-    OffsetsHandler offsetsHandler(GroupCoordinator coordinator, LogManager logs, CoordinatorPlacement placement) {
-        return new OffsetsHandler(coordinator, logs, placement);
+    OffsetsHandler offsetsHandler(GroupCoordinator coordinator, TopicAdmin topicAdmin, CoordinatorPlacement placement) {
+        return new OffsetsHandler(coordinator, topicAdmin, placement);
     }
 }

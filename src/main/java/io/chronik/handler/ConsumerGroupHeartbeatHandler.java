@@ -6,7 +6,6 @@ import io.chronik.group.ConsumerGroupCoordinator.Heartbeat;
 import io.chronik.group.ConsumerGroupCoordinator.HeartbeatResult;
 import io.chronik.group.ConsumerGroupCoordinator.TopicMeta;
 import io.chronik.group.ConsumerGroupCoordinator.Tp;
-import io.chronik.log.LogManager;
 import io.chronik.log.TopicInfo;
 import io.chronik.protocol.Api;
 import io.chronik.protocol.KafkaRequest;
@@ -34,12 +33,12 @@ import java.util.TreeMap;
  */
 public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
     private final ConsumerGroupCoordinator groups;
-    private final LogManager logs;
+    private final TopicAdmin topicAdmin;
     private final CoordinatorPlacement placement;
 
-    public ConsumerGroupHeartbeatHandler(ConsumerGroupCoordinator groups, LogManager logs, CoordinatorPlacement placement) {
+    public ConsumerGroupHeartbeatHandler(ConsumerGroupCoordinator groups, TopicAdmin topicAdmin, CoordinatorPlacement placement) {
         this.groups = groups;
-        this.logs = logs;
+        this.topicAdmin = topicAdmin;
         this.placement = placement;
     }
 
@@ -59,7 +58,7 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
 
     private Map<String, TopicMeta> topics() {
         Map<String, TopicMeta> topics = new HashMap<>();
-        for (TopicInfo t : logs.topics()) {
+        for (TopicInfo t : topicAdmin.topics()) {
             topics.put(t.name(), new TopicMeta(t.name(), TopicIds.toKafka(t.id()), t.partitions()));
         }
         return topics;

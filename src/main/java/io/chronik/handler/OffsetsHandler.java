@@ -4,7 +4,6 @@ import io.chronik.group.GroupCoordinator;
 import io.chronik.group.OffsetStore;
 import io.chronik.group.OffsetStore.Committed;
 import io.chronik.group.OffsetStore.TopicPartition;
-import io.chronik.log.LogManager;
 import io.chronik.log.TopicInfo;
 import io.chronik.protocol.Api;
 import io.chronik.protocol.KafkaRequest;
@@ -38,13 +37,14 @@ public final class OffsetsHandler implements RequestHandler {
 
     private final GroupCoordinator coordinator;
     private final OffsetStore store;
-    private final LogManager logs;
+    /** Topics as this broker knows them: its own alone, the cluster image's in a cluster. */
+    private final TopicAdmin topics;
     private final CoordinatorPlacement placement;
 
-    public OffsetsHandler(GroupCoordinator coordinator, LogManager logs, CoordinatorPlacement placement) {
+    public OffsetsHandler(GroupCoordinator coordinator, TopicAdmin topics, CoordinatorPlacement placement) {
         this.coordinator = coordinator;
         this.store = coordinator.offsets();
-        this.logs = logs;
+        this.topics = topics;
         this.placement = placement;
     }
 
@@ -79,7 +79,7 @@ public final class OffsetsHandler implements RequestHandler {
                 topicResult.setName(topic.name());
             }
             response.topics().add(topicResult);
-            Optional<TopicInfo> known = TopicIds.lookup(logs, byId, topic.topicId(), topic.name());
+            Optional<TopicInfo> known = byId ? topics.topic(TopicIds.toUuid(topic.topicId())) : topics.topic(topic.name());
             for (OffsetCommitRequestData.OffsetCommitRequestPartition p : topic.partitions()) {
                 OffsetCommitResponseData.OffsetCommitResponsePartition result =
                         new OffsetCommitResponseData.OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex());
@@ -125,7 +125,7 @@ public final class OffsetsHandler implements RequestHandler {
                     collect(group.groupId(), null).forEach((topic, partitions) -> {
                         var t = new OffsetFetchResponseData.OffsetFetchResponseTopics();
                         if (byId) {
-                            Optional<TopicInfo> info = logs.topic(topic);
+                            Optional<TopicInfo> info = topics.topic(topic);
                             if (info.isEmpty()) {
                                 return; // a deleted topic has no id to report
                             }
@@ -145,7 +145,7 @@ public final class OffsetsHandler implements RequestHandler {
                     short error = Errors.NONE.code();
                     if (byId) {
                         t.setTopicId(requested.topicId());
-                        Optional<TopicInfo> info = logs.topic(TopicIds.toUuid(requested.topicId()));
+                        Optional<TopicInfo> info = topics.topic(TopicIds.toUuid(requested.topicId()));
                         name = info.map(TopicInfo::name).orElse(null);
                         error = info.isEmpty() ? Errors.UNKNOWN_TOPIC_ID.code() : error;
                     } else {

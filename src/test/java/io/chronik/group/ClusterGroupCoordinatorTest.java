@@ -121,14 +121,31 @@ class ClusterGroupCoordinatorTest {
             }
         }
         assertThat(coordinators).as("groups spread over the brokers").hasSizeGreaterThan(1);
+    }
 
-        // The admin client, bootstrapped from each broker alone, finds the same coordinator too.
-        String group = groups.get(0);
+    private static Admin adminOf(int broker) throws Exception {
+        return Admin.create(Map.of("bootstrap.servers", cluster.bootstrap(broker), "request.timeout.ms", 5000,
+                "default.api.timeout.ms", 15000));
+    }
+
+    @Test
+    void offsetsOfATopicTheCoordinatorDoesNotHost() throws Exception {
+        String group = "remote-offsets";
+        int coordinator = expectedCoordinator(group);
+        int host = coordinator % BROKERS + 1;
+        String topic = "hosted-elsewhere";
+        admin.createTopics(List.of(new NewTopic(topic, Map.of(0, List.of(host))))).all().get(30, TimeUnit.SECONDS);
+        cluster.awaitIsr(admin, topic, 1, 60);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        // Committed through an admin client that starts at the topic's broker, read back through each broker alone.
+        try (Admin atHost = adminOf(host)) {
+            atHost.alterConsumerGroupOffsets(group, Map.of(tp, new OffsetAndMetadata(42, "m"))).all().get(15, TimeUnit.SECONDS);
+        }
         for (int broker : cluster.ids()) {
-            try (Admin single = Admin.create(Map.of("bootstrap.servers", cluster.bootstrap(broker), "request.timeout.ms", 5000,
-                    "default.api.timeout.ms", 15000))) {
-                var described = single.describeConsumerGroups(List.of(group)).all().get(15, TimeUnit.SECONDS).get(group);
-                assertThat(described.coordinator().id()).isEqualTo(expectedCoordinator(group));
+            try (Admin single = adminOf(broker)) {
+                Map<TopicPartition, OffsetAndMetadata> offsets = single.listConsumerGroupOffsets(group)
+                        .partitionsToOffsetAndMetadata().get(15, TimeUnit.SECONDS);
+                assertThat(offsets).as("offsets read through broker %d", broker).containsEntry(tp, new OffsetAndMetadata(42, "m"));
             }
         }
     }
