@@ -180,15 +180,18 @@ class ClusterGroupCoordinatorTest {
         assertThat(right.memberId()).isNotEmpty();
     }
 
-    private static KafkaConsumer<String, String> consumer(String bootstrap, String group) {
+    private static KafkaConsumer<String, String> consumer(String bootstrap, String group, String protocol) {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrap);
         props.put("group.id", group);
+        props.put("group.protocol", protocol);
         props.put("auto.offset.reset", "earliest");
         props.put("enable.auto.commit", "false");
         props.put("metadata.max.age.ms", "2000");
-        props.put("session.timeout.ms", "10000");
-        props.put("heartbeat.interval.ms", "500");
+        if (protocol.equals("classic")) {
+            props.put("session.timeout.ms", "10000");
+            props.put("heartbeat.interval.ms", "500");
+        }
         props.put("max.poll.records", "100");
         return new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
     }
@@ -211,16 +214,23 @@ class ClusterGroupCoordinatorTest {
     }
 
     @Test
-    void consumersBootstrappedFromDifferentBrokersShareOneGroup() throws Exception {
-        String topic = "shared";
-        String group = "sharing-group";
+    void consumersBootstrappedFromDifferentBrokersShareOneClassicGroup() throws Exception {
+        shareOneGroup("shared", "sharing-group", "classic");
+    }
+
+    @Test
+    void consumersBootstrappedFromDifferentBrokersShareOneConsumerProtocolGroup() throws Exception {
+        shareOneGroup("shared-848", "sharing-group-848", "consumer");
+    }
+
+    private static void shareOneGroup(String topic, String group, String protocol) throws Exception {
         int partitions = 6;
         admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 3))).all().get(30, TimeUnit.SECONDS);
         cluster.awaitIsr(admin, topic, 3, 60);
 
         // Bootstrapped from one broker each: at least one of them is not the group's coordinator.
-        KafkaConsumer<String, String> a = consumer(cluster.bootstrap(1), group);
-        KafkaConsumer<String, String> b = consumer(cluster.bootstrap(2), group);
+        KafkaConsumer<String, String> a = consumer(cluster.bootstrap(1), group, protocol);
+        KafkaConsumer<String, String> b = consumer(cluster.bootstrap(2), group, protocol);
         Map<TopicPartition, Map<Long, String>> readByA = new HashMap<>();
         Map<TopicPartition, Map<Long, String>> readByB = new HashMap<>();
         try {
@@ -271,7 +281,7 @@ class ClusterGroupCoordinatorTest {
         // A consumer of the group restarts, bootstrapped from the third broker: it goes on from the committed offsets.
         produce(topic, 600, 60);
         Map<TopicPartition, Map<Long, String>> readAfter = new HashMap<>();
-        try (KafkaConsumer<String, String> c = consumer(cluster.bootstrap(3), group)) {
+        try (KafkaConsumer<String, String> c = consumer(cluster.bootstrap(3), group, protocol)) {
             c.subscribe(List.of(topic));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (System.nanoTime() < deadline && count(readAfter) < 60) {
