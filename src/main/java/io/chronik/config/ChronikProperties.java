@@ -300,6 +300,13 @@ public class ChronikProperties {
         @DurationMin(millis = 100)
         @DurationMax(minutes = 5)
         private Duration consumerHeartbeatInterval = Duration.ofSeconds(5);
+        /**
+         * In a cluster: the number of partitions a group id is hashed onto to place its coordinator (Kafka's
+         * offsets.topic.num.partitions); every broker of the cluster must use the same value.
+         */
+        @Min(1)
+        @Max(1000)
+        private int offsetsTopicPartitions = 50;
 
         public Duration getInitialRebalanceDelay() { return initialRebalanceDelay; }
         public void setInitialRebalanceDelay(Duration v) { this.initialRebalanceDelay = v; }
@@ -313,5 +320,7 @@ public class ChronikProperties {
         public void setConsumerSessionTimeout(Duration v) { this.consumerSessionTimeout = v; }
         public Duration getConsumerHeartbeatInterval() { return consumerHeartbeatInterval; }
         public void setConsumerHeartbeatInterval(Duration v) { this.consumerHeartbeatInterval = v; }
+        public int getOffsetsTopicPartitions() { return offsetsTopicPartitions; }
+        public void setOffsetsTopicPartitions(int v) { this.offsetsTopicPartitions = v; }
     }
 }

@@ -1,12 +1,16 @@
 package io.chronik.config;
 
+import io.chronik.cluster.MetadataStateMachine;
 import io.chronik.group.GroupCoordinator;
 import io.chronik.group.OffsetStore;
 import io.chronik.handler.BrokerIdentity;
 import io.chronik.handler.ConsumerGroupHeartbeatHandler;
+import io.chronik.handler.CoordinatorPlacement;
 import io.chronik.handler.GroupHandler;
 import io.chronik.handler.OffsetsHandler;
+import io.chronik.handler.TopicAdmin;
 import io.chronik.log.LogManager;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import reactor.core.scheduler.Scheduler;
@@ -32,18 +36,28 @@ public class GroupConfiguration {
                 (int) group.getConsumerHeartbeatInterval().toMillis()));
     }
 
+    /** Alone, this broker coordinates every group; in a cluster (chronik.cluster.voters), the image places them. */
     @Bean
-    GroupHandler groupHandler(GroupCoordinator coordinator, BrokerIdentity broker, Scheduler ioScheduler) {
-        return new GroupHandler(coordinator, broker, ioScheduler);
+    CoordinatorPlacement coordinatorPlacement(ChronikProperties props, BrokerIdentity broker,
+                                              ObjectProvider<MetadataStateMachine> stateMachine) {
+        MetadataStateMachine machine = stateMachine.getIfAvailable();
+        return machine == null ? CoordinatorPlacement.alone(broker)
+                : CoordinatorPlacement.inCluster(broker, machine::image, props.getGroup().getOffsetsTopicPartitions());
     }
 
     @Bean
-    ConsumerGroupHeartbeatHandler consumerGroupHeartbeatHandler(GroupCoordinator coordinator, LogManager logs) {
-        return new ConsumerGroupHeartbeatHandler(coordinator.consumerGroups(), logs);
+    GroupHandler groupHandler(GroupCoordinator coordinator, CoordinatorPlacement placement, Scheduler ioScheduler) {
+        return new GroupHandler(coordinator, placement, ioScheduler);
     }
 
     @Bean
-    OffsetsHandler offsetsHandler(GroupCoordinator coordinator, LogManager logs) {
-        return new OffsetsHandler(coordinator, logs);
+    ConsumerGroupHeartbeatHandler consumerGroupHeartbeatHandler(GroupCoordinator coordinator, TopicAdmin topicAdmin,
+                                                                CoordinatorPlacement placement) {
+        return new ConsumerGroupHeartbeatHandler(coordinator.consumerGroups(), topicAdmin, placement);
+    }
+
+    @Bean
+    OffsetsHandler offsetsHandler(GroupCoordinator coordinator, TopicAdmin topicAdmin, CoordinatorPlacement placement) {
+        return new OffsetsHandler(coordinator, topicAdmin, placement);
     }
 }

@@ -167,6 +167,9 @@ public final class BrokerConfigs {
         list.add(new BrokerConfig("offsets.retention.minutes", Long.toString(g.getOffsetsRetention().toMinutes()),
                 "10080", ConfigType.INT, "chronik.group.offsets-retention",
                 "Committed offsets of a group that stays empty this long expire"));
+        list.add(new BrokerConfig("offsets.topic.num.partitions", Integer.toString(g.getOffsetsTopicPartitions()), "50",
+                ConfigType.INT, "chronik.group.offsets-topic-partitions",
+                "Partitions group ids are hashed onto to place their coordinator in a cluster"));
         list.add(new BrokerConfig("socket.request.max.bytes", Long.toString(props.getMaxRequestBytes().toBytes()),
                 "104857600", ConfigType.INT, "chronik.max-request-bytes", "Largest request a client may send"));
         list.add(new BrokerConfig("unclean.leader.election.enable", "false", "false", ConfigType.BOOLEAN, null,

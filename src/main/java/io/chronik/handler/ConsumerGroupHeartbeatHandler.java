@@ -6,7 +6,6 @@ import io.chronik.group.ConsumerGroupCoordinator.Heartbeat;
 import io.chronik.group.ConsumerGroupCoordinator.HeartbeatResult;
 import io.chronik.group.ConsumerGroupCoordinator.TopicMeta;
 import io.chronik.group.ConsumerGroupCoordinator.Tp;
-import io.chronik.log.LogManager;
 import io.chronik.log.TopicInfo;
 import io.chronik.protocol.Api;
 import io.chronik.protocol.KafkaRequest;
@@ -28,17 +27,19 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The KIP-848 consumer group protocol: ConsumerGroupHeartbeat and ConsumerGroupDescribe. All in memory, answered
- * on the event loop. ConsumerGroupDescribe answers GROUP_ID_NOT_FOUND for classic groups, so admin clients fall
+ * The KIP-848 consumer group protocol: ConsumerGroupHeartbeat and ConsumerGroupDescribe, for the groups this broker
+ * coordinates (NOT_COORDINATOR for the others). All in memory, answered on the event loop. ConsumerGroupDescribe answers GROUP_ID_NOT_FOUND for classic groups, so admin clients fall
  * back to DescribeGroups for them.
  */
 public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
     private final ConsumerGroupCoordinator groups;
-    private final LogManager logs;
+    private final TopicAdmin topicAdmin;
+    private final CoordinatorPlacement placement;
 
-    public ConsumerGroupHeartbeatHandler(ConsumerGroupCoordinator groups, LogManager logs) {
+    public ConsumerGroupHeartbeatHandler(ConsumerGroupCoordinator groups, TopicAdmin topicAdmin, CoordinatorPlacement placement) {
         this.groups = groups;
-        this.logs = logs;
+        this.topicAdmin = topicAdmin;
+        this.placement = placement;
     }
 
     @Override
@@ -57,7 +58,7 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
 
     private Map<String, TopicMeta> topics() {
         Map<String, TopicMeta> topics = new HashMap<>();
-        for (TopicInfo t : logs.topics()) {
+        for (TopicInfo t : topicAdmin.topics()) {
             topics.put(t.name(), new TopicMeta(t.name(), TopicIds.toKafka(t.id()), t.partitions()));
         }
         return topics;
@@ -68,6 +69,10 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
         if (version >= 1 && body.memberEpoch() == 0 && (body.memberId() == null || body.memberId().isEmpty())) {
             return new ConsumerGroupHeartbeatResponseData().setErrorCode(Errors.INVALID_REQUEST.code())
                     .setErrorMessage("MemberId can't be empty.");
+        }
+        if (!placement.isLocal(body.groupId())) {
+            return new ConsumerGroupHeartbeatResponseData().setErrorCode(Errors.NOT_COORDINATOR.code())
+                    .setErrorMessage("This broker does not coordinate group " + body.groupId() + ".");
         }
         Set<Tp> owned = null;
         if (body.topicPartitions() != null) {
@@ -111,6 +116,11 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
         Map<Uuid, String> names = new HashMap<>();
         topics().values().forEach(t -> names.put(t.id(), t.name()));
         for (String groupId : body.groupIds()) {
+            if (!placement.isLocal(groupId)) {
+                response.groups().add(new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
+                        .setErrorCode(Errors.NOT_COORDINATOR.code()));
+                continue;
+            }
             var described = groups.describe(groupId);
             if (described.isEmpty()) {
                 response.groups().add(new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)

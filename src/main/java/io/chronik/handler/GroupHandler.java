@@ -6,6 +6,7 @@ import io.chronik.group.GroupCoordinator.GroupView;
 import io.chronik.group.GroupCoordinator.Join;
 import io.chronik.protocol.Api;
 import io.chronik.protocol.KafkaRequest;
+import org.apache.kafka.common.Node;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DeleteGroupsResponseData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
@@ -31,24 +32,27 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The classic group protocol's APIs: FindCoordinator (this broker coordinates every group), JoinGroup, SyncGroup,
- * Heartbeat, LeaveGroup, ListGroups, DescribeGroups and DeleteGroups. Join and Sync answers complete when the
- * rebalance does, without holding a thread.
+ * The classic group protocol's APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, ListGroups,
+ * DescribeGroups and DeleteGroups. FindCoordinator names the broker {@link CoordinatorPlacement} places the group on
+ * (this one when alone); requests for a group another broker coordinates answer NOT_COORDINATOR, so clients look
+ * the coordinator up again. ListGroups lists the groups this broker coordinates. Join and Sync answers complete
+ * when the rebalance does, without holding a thread.
  */
 public final class GroupHandler implements RequestHandler {
     private static final byte KEY_TYPE_GROUP = 0;
 
     private final GroupCoordinator coordinator;
-    private final BrokerIdentity broker;
+    private final CoordinatorPlacement placement;
     private final Scheduler io;
 
-    public GroupHandler(GroupCoordinator coordinator, BrokerIdentity broker, Scheduler io) {
+    public GroupHandler(GroupCoordinator coordinator, CoordinatorPlacement placement, Scheduler io) {
         this.coordinator = coordinator;
-        this.broker = broker;
+        this.placement = placement;
         this.io = io;
     }
 
@@ -76,21 +80,32 @@ public final class GroupHandler implements RequestHandler {
 
     private FindCoordinatorResponseData findCoordinator(FindCoordinatorRequestData body, short version) {
         FindCoordinatorResponseData response = new FindCoordinatorResponseData();
-        boolean supported = body.keyType() == KEY_TYPE_GROUP;
-        Errors error = supported ? Errors.NONE : Errors.COORDINATOR_NOT_AVAILABLE;
         if (version >= 4) {
             for (String key : body.coordinatorKeys()) {
+                Optional<Node> node = coordinatorOf(body.keyType(), key);
                 response.coordinators().add(new FindCoordinatorResponseData.Coordinator().setKey(key)
-                        .setNodeId(supported ? broker.nodeId() : -1).setHost(supported ? broker.host() : "")
-                        .setPort(supported ? broker.port() : -1).setErrorCode(error.code()));
+                        .setNodeId(node.map(Node::id).orElse(-1)).setHost(node.map(Node::host).orElse(""))
+                        .setPort(node.map(Node::port).orElse(-1))
+                        .setErrorCode(node.isPresent() ? Errors.NONE.code() : Errors.COORDINATOR_NOT_AVAILABLE.code()));
             }
             return response;
         }
-        return response.setErrorCode(error.code()).setNodeId(supported ? broker.nodeId() : -1)
-                .setHost(supported ? broker.host() : "").setPort(supported ? broker.port() : -1);
+        Optional<Node> node = coordinatorOf(body.keyType(), body.key());
+        return response.setErrorCode(node.isPresent() ? Errors.NONE.code() : Errors.COORDINATOR_NOT_AVAILABLE.code())
+                .setNodeId(node.map(Node::id).orElse(-1)).setHost(node.map(Node::host).orElse(""))
+                .setPort(node.map(Node::port).orElse(-1));
+    }
+
+    /** Groups only: transactional ids have no coordinator yet. */
+    private Optional<Node> coordinatorOf(byte keyType, String key) {
+        return keyType == KEY_TYPE_GROUP && key != null ? placement.coordinator(key) : Optional.empty();
     }
 
     private Mono<JoinGroupResponseData> join(JoinGroupRequestData body, short version, String clientId, String clientHost) {
+        if (!placement.isLocal(body.groupId())) {
+            return Mono.just(new JoinGroupResponseData().setErrorCode(Errors.NOT_COORDINATOR.code()).setGenerationId(-1)
+                    .setProtocolName(version >= 7 ? null : "").setLeader("").setMemberId(body.memberId()));
+        }
         List<ClassicGroup.Protocol> protocols = new ArrayList<>();
         body.protocols().forEach(p -> protocols.add(new ClassicGroup.Protocol(p.name(), p.metadata())));
         // Version 0 has no rebalance timeout: the session timeout stands in for it, as in Kafka.
@@ -112,6 +127,9 @@ public final class GroupHandler implements RequestHandler {
     }
 
     private Mono<SyncGroupResponseData> sync(SyncGroupRequestData body) {
+        if (!placement.isLocal(body.groupId())) {
+            return Mono.just(new SyncGroupResponseData().setErrorCode(Errors.NOT_COORDINATOR.code()).setAssignment(new byte[0]));
+        }
         Map<String, byte[]> assignments = new HashMap<>();
         body.assignments().forEach(a -> assignments.put(a.memberId(), a.assignment()));
         return Mono.fromFuture(coordinator.sync(body.groupId(), body.generationId(), body.memberId(), body.groupInstanceId(),
@@ -120,11 +138,17 @@ public final class GroupHandler implements RequestHandler {
     }
 
     private HeartbeatResponseData heartbeat(HeartbeatRequestData body) {
+        if (!placement.isLocal(body.groupId())) {
+            return new HeartbeatResponseData().setErrorCode(Errors.NOT_COORDINATOR.code());
+        }
         return new HeartbeatResponseData().setErrorCode(coordinator.heartbeat(body.groupId(), body.generationId(), body.memberId(),
                 body.groupInstanceId()));
     }
 
     private LeaveGroupResponseData leave(LeaveGroupRequestData body, short version) {
+        if (!placement.isLocal(body.groupId())) {
+            return new LeaveGroupResponseData().setErrorCode(Errors.NOT_COORDINATOR.code());
+        }
         List<String[]> members = new ArrayList<>();
         if (version < 3) {
             members.add(new String[]{body.memberId(), null});
@@ -146,6 +170,9 @@ public final class GroupHandler implements RequestHandler {
     private ListGroupsResponseData list(ListGroupsRequestData body) {
         ListGroupsResponseData response = new ListGroupsResponseData();
         for (GroupView group : coordinator.list()) {
+            if (!placement.isLocal(group.groupId())) {
+                continue; // state left from when this broker coordinated the group
+            }
             boolean stateOk = body.statesFilter().isEmpty() || body.statesFilter().stream().anyMatch(s -> s.equalsIgnoreCase(group.state()));
             boolean typeOk = body.typesFilter().isEmpty() || body.typesFilter().stream().anyMatch(t -> t.equalsIgnoreCase("classic"));
             if (stateOk && typeOk) {
@@ -155,6 +182,9 @@ public final class GroupHandler implements RequestHandler {
         }
         // KIP-848 consumer groups (group.protocol=consumer).
         for (String groupId : coordinator.consumerGroups().groupIds()) {
+            if (!placement.isLocal(groupId)) {
+                continue;
+            }
             coordinator.consumerGroups().describe(groupId).ifPresent(group -> {
                 boolean stateOk = body.statesFilter().isEmpty() || body.statesFilter().stream().anyMatch(s -> s.equalsIgnoreCase(group.state()));
                 boolean typeOk = body.typesFilter().isEmpty() || body.typesFilter().stream().anyMatch(t -> t.equalsIgnoreCase("consumer"));
@@ -170,6 +200,11 @@ public final class GroupHandler implements RequestHandler {
     private DescribeGroupsResponseData describe(DescribeGroupsRequestData body, short version) {
         DescribeGroupsResponseData response = new DescribeGroupsResponseData();
         for (String groupId : body.groups()) {
+            if (!placement.isLocal(groupId)) {
+                response.groups().add(new DescribeGroupsResponseData.DescribedGroup().setGroupId(groupId)
+                        .setErrorCode(Errors.NOT_COORDINATOR.code()).setGroupState("").setProtocolType("").setProtocolData(""));
+                continue;
+            }
             var described = coordinator.describe(groupId);
             if (described.isEmpty()) {
                 DescribeGroupsResponseData.DescribedGroup dead = new DescribeGroupsResponseData.DescribedGroup().setGroupId(groupId)
@@ -199,6 +234,10 @@ public final class GroupHandler implements RequestHandler {
         for (String groupId : body.groupsNames()) {
             DeleteGroupsResponseData.DeletableGroupResult result = new DeleteGroupsResponseData.DeletableGroupResult().setGroupId(groupId);
             response.results().add(result);
+            if (!placement.isLocal(groupId)) {
+                result.setErrorCode(Errors.NOT_COORDINATOR.code());
+                continue;
+            }
             done.add(coordinator.deleteGroup(groupId).thenAccept(result::setErrorCode));
         }
         return Mono.fromFuture(CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)), true).thenReturn(response);

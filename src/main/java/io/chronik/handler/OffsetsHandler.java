@@ -4,7 +4,6 @@ import io.chronik.group.GroupCoordinator;
 import io.chronik.group.OffsetStore;
 import io.chronik.group.OffsetStore.Committed;
 import io.chronik.group.OffsetStore.TopicPartition;
-import io.chronik.log.LogManager;
 import io.chronik.log.TopicInfo;
 import io.chronik.protocol.Api;
 import io.chronik.protocol.KafkaRequest;
@@ -28,7 +27,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * OffsetCommit, OffsetFetch (one group, or several from v8; topics by id from v10) and OffsetDelete. Everything
+ * OffsetCommit, OffsetFetch (one group, or several from v8; topics by id from v10) and OffsetDelete, for the groups
+ * this broker coordinates (NOT_COORDINATOR for the others, see {@link CoordinatorPlacement}). Everything
  * but the write is in memory and done on the event loop; commits and deletions are answered only once the offset
  * store's writer thread has made them durable.
  */
@@ -37,12 +37,15 @@ public final class OffsetsHandler implements RequestHandler {
 
     private final GroupCoordinator coordinator;
     private final OffsetStore store;
-    private final LogManager logs;
+    /** Topics as this broker knows them: its own alone, the cluster image's in a cluster. */
+    private final TopicAdmin topics;
+    private final CoordinatorPlacement placement;
 
-    public OffsetsHandler(GroupCoordinator coordinator, LogManager logs) {
+    public OffsetsHandler(GroupCoordinator coordinator, TopicAdmin topics, CoordinatorPlacement placement) {
         this.coordinator = coordinator;
         this.store = coordinator.offsets();
-        this.logs = logs;
+        this.topics = topics;
+        this.placement = placement;
     }
 
     @Override
@@ -62,8 +65,8 @@ public final class OffsetsHandler implements RequestHandler {
 
     private Mono<OffsetCommitResponseData> commit(OffsetCommitRequestData body, short version) {
         boolean byId = version >= 10;
-        short groupError = coordinator.validateCommit(body.groupId(), body.generationIdOrMemberEpoch(), body.memberId(),
-                body.groupInstanceId());
+        short groupError = !placement.isLocal(body.groupId()) ? Errors.NOT_COORDINATOR.code()
+                : coordinator.validateCommit(body.groupId(), body.generationIdOrMemberEpoch(), body.memberId(), body.groupInstanceId());
         OffsetCommitResponseData response = new OffsetCommitResponseData();
         Map<TopicPartition, Committed> accepted = new LinkedHashMap<>();
         List<OffsetCommitResponseData.OffsetCommitResponsePartition> acceptedResults = new ArrayList<>();
@@ -76,7 +79,7 @@ public final class OffsetsHandler implements RequestHandler {
                 topicResult.setName(topic.name());
             }
             response.topics().add(topicResult);
-            Optional<TopicInfo> known = TopicIds.lookup(logs, byId, topic.topicId(), topic.name());
+            Optional<TopicInfo> known = byId ? topics.topic(TopicIds.toUuid(topic.topicId())) : topics.topic(topic.name());
             for (OffsetCommitRequestData.OffsetCommitRequestPartition p : topic.partitions()) {
                 OffsetCommitResponseData.OffsetCommitResponsePartition result =
                         new OffsetCommitResponseData.OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex());
@@ -114,11 +117,15 @@ public final class OffsetsHandler implements RequestHandler {
                 OffsetFetchResponseData.OffsetFetchResponseGroup out =
                         new OffsetFetchResponseData.OffsetFetchResponseGroup().setGroupId(group.groupId());
                 response.groups().add(out);
+                if (!placement.isLocal(group.groupId())) {
+                    out.setErrorCode(Errors.NOT_COORDINATOR.code());
+                    continue;
+                }
                 if (group.topics() == null) {
                     collect(group.groupId(), null).forEach((topic, partitions) -> {
                         var t = new OffsetFetchResponseData.OffsetFetchResponseTopics();
                         if (byId) {
-                            Optional<TopicInfo> info = logs.topic(topic);
+                            Optional<TopicInfo> info = topics.topic(topic);
                             if (info.isEmpty()) {
                                 return; // a deleted topic has no id to report
                             }
@@ -138,7 +145,7 @@ public final class OffsetsHandler implements RequestHandler {
                     short error = Errors.NONE.code();
                     if (byId) {
                         t.setTopicId(requested.topicId());
-                        Optional<TopicInfo> info = logs.topic(TopicIds.toUuid(requested.topicId()));
+                        Optional<TopicInfo> info = topics.topic(TopicIds.toUuid(requested.topicId()));
                         name = info.map(TopicInfo::name).orElse(null);
                         error = info.isEmpty() ? Errors.UNKNOWN_TOPIC_ID.code() : error;
                     } else {
@@ -152,6 +159,9 @@ public final class OffsetsHandler implements RequestHandler {
                 }
             }
             return response;
+        }
+        if (!placement.isLocal(body.groupId())) {
+            return notCoordinator(body, version);
         }
         Map<String, List<Integer>> wanted = null;
         if (body.topics() != null) {
@@ -167,6 +177,25 @@ public final class OffsetsHandler implements RequestHandler {
                     .setMetadata(c.metadata())));
             response.topics().add(t);
         });
+        return response;
+    }
+
+    /** Up to version 7: from version 2 a top-level error; version 1 only has errors per requested partition. */
+    private static OffsetFetchResponseData notCoordinator(OffsetFetchRequestData body, short version) {
+        OffsetFetchResponseData response = new OffsetFetchResponseData();
+        if (version >= 2) {
+            return response.setErrorCode(Errors.NOT_COORDINATOR.code());
+        }
+        if (body.topics() != null) {
+            for (var requested : body.topics()) {
+                var t = new OffsetFetchResponseData.OffsetFetchResponseTopic().setName(requested.name());
+                for (int partition : requested.partitionIndexes()) {
+                    t.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartition().setPartitionIndex(partition)
+                            .setCommittedOffset(-1).setMetadata("").setErrorCode(Errors.NOT_COORDINATOR.code()));
+                }
+                response.topics().add(t);
+            }
+        }
         return response;
     }
 
@@ -196,6 +225,9 @@ public final class OffsetsHandler implements RequestHandler {
 
     private Mono<OffsetDeleteResponseData> delete(OffsetDeleteRequestData body) {
         OffsetDeleteResponseData response = new OffsetDeleteResponseData();
+        if (!placement.isLocal(body.groupId())) {
+            return Mono.just(response.setErrorCode(Errors.NOT_COORDINATOR.code()));
+        }
         boolean active = coordinator.hasMembers(body.groupId());
         if (store.offsets(body.groupId()).isEmpty() && !active) {
             return Mono.just(response.setErrorCode(Errors.GROUP_ID_NOT_FOUND.code()));

@@ -20,7 +20,8 @@ class GroupConfigTest {
 
     @ParameterizedTest
     @CsvSource({"chronik.group.initial-rebalance-delay,-1s,initialRebalanceDelay", "chronik.group.offsets-retention,0s,offsetsRetention",
-            "chronik.group.max-session-timeout,31m,maxSessionTimeout", "chronik.group.min-session-timeout,31m,minSessionTimeout"})
+            "chronik.group.max-session-timeout,31m,maxSessionTimeout", "chronik.group.min-session-timeout,31m,minSessionTimeout",
+            "chronik.group.offsets-topic-partitions,0,offsetsTopicPartitions"})
     void invalidGroupSettingsStopStartup(String key, String value, String field) {
         Throwable failure = catchThrowable(() -> TestBroker.start(dataDir, Map.of(key, value)).close());
         assertThat(failure).isNotNull();
