@@ -864,6 +864,62 @@ public final class Log {
         appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
     }
 
+    /**
+     * A follower whose whole log lies below the leader's log start (retention or DeleteRecords on the leader while it
+     * was away) starts over: every segment goes (renamed for deletion), an empty segment begins at {@code offset},
+     * which becomes the log start, the log end and the high watermark; producer state and the epoch cache start
+     * empty. Runs on the lane.
+     */
+    public CompletableFuture<Void> truncateFullyAndStartAt(long offset) {
+        return onLane("a full truncation", () -> truncateFullyOnLane(offset));
+    }
+
+    private void truncateFullyOnLane(long offset) throws IOException {
+        List<LogSegment> old = new ArrayList<>(segments.values());
+        LogConfig cfg = config;
+        long now = System.currentTimeMillis();
+        services.snapshots().cancel(dir);
+        // The log start moves first: a crash from here on recovers the log from the new start.
+        LogRecovery.writeLogStartOffset(dir, offset);
+        for (int i = old.size() - 1; i >= 0; i--) {
+            LogSegment segment = old.get(i);
+            if (segment.baseOffset() == offset) {
+                continue; // replaced below, once the new one exists under a free name
+            }
+            segments.remove(segment.baseOffset(), segment);
+            try {
+                services.deleteLater().accept(segment);
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause();
+            }
+        }
+        LogSegment same = segments.get(offset);
+        if (same != null) {
+            segments.remove(offset, same);
+            try {
+                services.deleteLater().accept(same);
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause();
+            }
+        }
+        LogSegment fresh = LogSegment.create(dir, offset, now, cfg.preallocate() ? cfg.segmentBytes() : 0,
+                cfg.segmentIndexBytes());
+        segments.put(offset, fresh);
+        Committed start = new Committed(offset, fresh, 0);
+        synchronized (hwLock) {
+            if (highWatermarkMark != null) {
+                highWatermarkMark = start;
+            }
+            committed = start;
+        }
+        logStartOffset = offset;
+        epochs.clear();
+        producers.clear();
+        unflushedRecords = 0;
+        lastFlushMs = now;
+        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+    }
+
     /** Whether this log was given a role (leader or follower) since it was opened. */
     public boolean hasRole() {
         return role != Role.NONE;
