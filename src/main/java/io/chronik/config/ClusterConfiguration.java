@@ -84,9 +84,17 @@ public class ClusterConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    BrokerLifecycle brokerLifecycle(ClusterSettings settings, BrokerIdentity broker, QuorumController controller, QuorumServer server) {
-        return new BrokerLifecycle(settings.nodeId(), settings.clusterId(), broker.host(), broker::port, controller,
-                server::appliedIndex, settings.heartbeatInterval());
+    BrokerLifecycle brokerLifecycle(ClusterSettings settings, BrokerIdentity broker, QuorumController controller, QuorumServer server,
+                                    org.springframework.context.ConfigurableApplicationContext context) {
+        BrokerLifecycle lifecycle = new BrokerLifecycle(settings.nodeId(), settings.clusterId(), broker.host(), broker::port,
+                controller, server::appliedIndex, settings.heartbeatInterval());
+        // A broker of another cluster must not serve as if it belonged to this one: it stops with exit code 1.
+        lifecycle.onFatal(reason -> {
+            Thread stopper = new Thread(() -> System.exit(org.springframework.boot.SpringApplication.exit(context, () -> 1)),
+                    "chronik-fatal-stop");
+            stopper.start();
+        });
+        return lifecycle;
     }
 
     /** Registration waits for the Kafka listener: the broker registers the port it is reachable on. */
