@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Chronik's randomized fault test (io.chronik.replica.RandomFaultTest) with more rounds than the test suite runs:
 # three broker processes on 127.0.0.1, two idempotent acks=all producers, a random broker killed with kill -9 and
-# restarted each round, then a full read checking that no acknowledged value was lost, duplicated or moved.
+# restarted each round (now and then stopped with SIGTERM instead), then a full read checking that no acknowledged value was lost, duplicated or moved.
 # Usage: scripts/fault-test.sh [ROUNDS (default 30)] [SEED (default: random, printed)]
 # Broker logs are kept under target/random-fault-test/.
 set -euo pipefail

@@ -21,7 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A randomized fault test in the spirit of Jepsen's queue workload. Two idempotent acks=all producers send unique
  * values to an RF 3, min.insync.replicas=2 topic of three partitions while, round after round, a randomly chosen
- * broker is killed with kill -9, stays down for a random while and is restarted (never two down at once: each round
+ * broker is killed with kill -9 (in about one round of four stopped with SIGTERM instead, a controlled shutdown),
+ * stays down for a random while and is restarted (never two down at once: each round
  * waits until the restarted broker is live again, and in about half the rounds until it is back in every ISR, so
  * the next kill may hit the only in-sync replica of a partition). Then a full read checks that no acknowledged value was
  * lost, no value is in the log twice, no two acknowledged values share an offset, and every acknowledged value is
@@ -58,9 +59,15 @@ class RandomFaultTest {
                 int victim = 1 + random.nextInt(3);
                 long downMs = 200 + random.nextInt(4000);
                 long quietMs = random.nextInt(2000);
+                boolean graceful = random.nextInt(4) == 0;
                 List<Integer> before = producers.stream().map(p -> p.acked().size()).toList();
                 long start = System.nanoTime();
-                cluster.kill(victim);
+                if (graceful) {
+                    cluster.broker(victim).terminate();
+                    assertThat(cluster.broker(victim).awaitExit(60, TimeUnit.SECONDS)).as("broker %d stopped", victim).isNotNull();
+                } else {
+                    cluster.kill(victim);
+                }
                 Thread.sleep(downMs);
                 cluster.startBroker(victim);
                 cluster.awaitLiveBrokers(3, 90);
@@ -72,8 +79,8 @@ class RandomFaultTest {
                 for (int i = 0; i < producers.size(); i++) {
                     producers.get(i).awaitAcked(before.get(i) + 50, 60);
                 }
-                System.out.printf("round %d: killed broker %d for %d ms, live again%s after %d ms; acknowledged %s%n",
-                        round, victim, downMs, waitForIsr ? " and in every ISR" : "",
+                System.out.printf("round %d: %s broker %d, down for %d ms, live again%s after %d ms; acknowledged %s%n",
+                        round, graceful ? "stopped (SIGTERM)" : "killed", victim, downMs, waitForIsr ? " and in every ISR" : "",
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start),
                         producers.stream().map(p -> p.acked().size()).toList());
                 Thread.sleep(quietMs);
