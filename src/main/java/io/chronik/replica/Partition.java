@@ -106,9 +106,13 @@ public final class Partition {
         return minInsync;
     }
 
-    /** The first offset of the current leader epoch while leading, -1 otherwise or before it is known. */
+    /**
+     * The first offset of the current leader epoch while leading, -1 when not leading. Long.MAX_VALUE while leading
+     * but before the log has taken the epoch: until then the high watermark may be the one checkpointed before a
+     * restart, behind what was acknowledged, and must not be offered as the end of the partition.
+     */
     public synchronized long epochStartOffset() {
-        return leader ? epochStartOffset : -1;
+        return !leader ? -1 : epochStartOffset < 0 ? Long.MAX_VALUE : epochStartOffset;
     }
 
     /**
