@@ -35,7 +35,10 @@ public interface Leadership {
     ReplicaFetchCheck replicaFetch(int replicaId, String topic, int partition, int currentLeaderEpoch, long fetchOffset,
                                    int lastFetchedEpoch);
 
-    /** The first offset of this leader's current epoch, -1 when unknown or not leading. */
+    /**
+     * The first offset of this leader's current epoch; -1 when not leading (or alone), Long.MAX_VALUE while leading
+     * but not yet known. A high watermark below it is not established yet (ListOffsets answers OFFSET_NOT_AVAILABLE).
+     */
     long epochStartOffset(String topic, int partition);
 
     /** An error, or a divergence: exactly one of the two is set. */

@@ -80,7 +80,7 @@ public final class ReplicaManager implements PartitionStateListener, Leadership,
             Partition partition = partitions.compute(key(local.topic(), local.partition()), (k, existing) ->
                     existing != null && existing.log() == replicaLog.get() ? existing
                             : new Partition(local.topicId(), local.topic(), local.partition(), replicaLog.get(),
-                            settings.brokerId(), controller));
+                            settings.brokerId(), controller, id -> image.get().isLive(id)));
             PartitionRegistration registration = local.registration();
             int minInsync = minInsync(clusterImage.topic(local.topicId()).orElse(null));
             switch (partition.update(registration, minInsync, now)) {
