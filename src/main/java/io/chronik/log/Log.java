@@ -11,10 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
@@ -33,13 +31,6 @@ public final class Log {
     private long lastFailureLogged;
     private long suppressedFailures;
 
-    /**
-     * The high watermark together with the segment and byte position where it ends, published as one volatile
-     * value after the bytes are written: a reader never looks past {@code position} of {@code segment}.
-     */
-    private record Committed(long offset, LogSegment segment, int position) {
-    }
-
     /** Who writes this log: nobody has said until the first becomeLeader/becomeFollower (single node). */
     private enum Role { NONE, LEADER, FOLLOWER }
 
@@ -52,18 +43,16 @@ public final class Log {
     private final int partition;
     private final Path dir;
     private final LogServices services;
-    private final ConcurrentSkipListMap<Long, LogSegment> segments;
+    private final LocalLog local;
     private final ProducerStateManager producers;
     private final AtomicReference<CompletableFuture<Void>> appendSignal =
             new AtomicReference<>(new CompletableFuture<>());
     private volatile LogConfig config;
-    /** The log end, with the segment and byte position where it ends, published after the bytes are written. */
-    private volatile Committed committed;
     /**
      * The high watermark once the log has a role (null before: it is then the log end). It moves forward only by
      * {@link #updateHighWatermark} and back only by {@link #truncateTo}; both change it under {@link #hwLock}.
      */
-    private volatile Committed highWatermarkMark;
+    private volatile LogOffsetMetadata highWatermarkMark;
     private final Object hwLock = new Object();
     /** The high watermark found in the checkpoint at startup, used when the log is first given a role; -1 if none. */
     private volatile long restoredHighWatermark = -1;
@@ -71,11 +60,8 @@ public final class Log {
     /** The epoch leader appends stamp into each batch (0 on a single node). */
     private volatile int leaderEpoch;
     private final LeaderEpochCache epochs;
-    private volatile long logStartOffset;
     private volatile boolean deleted;
     private volatile boolean closed;
-    /** segment.jitter.ms drawn for the active segment. Lane only. */
-    private long rollJitterMs;
     /** Records appended since the last fsync, and when that fsync was asked for (flush.messages, flush.ms). Lane only. */
     private long unflushedRecords;
     private long lastFlushMs = System.currentTimeMillis();
@@ -91,13 +77,9 @@ public final class Log {
         this.dir = dir;
         this.config = config;
         this.services = services;
-        this.segments = loaded.segments();
+        this.local = new LocalLog(dir, loaded.segments(), loaded.logStartOffset(), config, services.deleteLater());
         this.producers = loaded.producers();
-        this.logStartOffset = loaded.logStartOffset();
         this.epochs = loaded.epochs();
-        LogSegment active = segments.lastEntry().getValue();
-        this.committed = new Committed(active.nextOffset(), active, active.size());
-        this.rollJitterMs = rollJitter(config);
     }
 
     public String topic() {
@@ -109,7 +91,7 @@ public final class Log {
     }
 
     public long logStartOffset() {
-        return logStartOffset;
+        return local.logStartOffset();
     }
 
     /**
@@ -121,14 +103,12 @@ public final class Log {
     }
 
     public long logEndOffset() {
-        return committed.offset();
+        return local.logEnd().offset();
     }
 
     /** The offset up to which this log is fsynced. */
     public long durableEndOffset() {
-        Committed end = committed;
-        LogSegment active = end.segment();
-        return Math.min(end.offset(), Math.max(active.baseOffset(), active.durableOffset()));
+        return local.durableEndOffset();
     }
 
     /** The epoch the leader stamps into the batches it appends now (0 until set; a single node stays at 0). */
@@ -143,7 +123,7 @@ public final class Log {
 
     /** Kafka's OffsetsForLeaderEpoch answer for {@code epoch} from this log (see {@link LeaderEpochCache#endOffsetFor}). */
     public EpochEndOffset endOffsetForEpoch(int epoch) {
-        return epochs.endOffsetFor(epoch, committed.offset());
+        return epochs.endOffsetFor(epoch, local.logEnd().offset());
     }
 
     /** The leader-epoch cache's entries, oldest first. */
@@ -160,7 +140,7 @@ public final class Log {
         return onLane("becoming leader", () -> {
             startRole();
             leaderEpoch = epoch;
-            epochs.assign(epoch, committed.offset());
+            epochs.assign(epoch, local.logEnd().offset());
             role = Role.LEADER;
         });
     }
@@ -183,16 +163,16 @@ public final class Log {
      */
     public void updateHighWatermark(long offset) {
         synchronized (hwLock) {
-            Committed current = highWatermarkMark;
+            LogOffsetMetadata current = highWatermarkMark;
             if (current == null) {
                 return;
             }
-            long target = Math.min(offset, committed.offset());
+            long target = Math.min(offset, local.logEnd().offset());
             if (target <= current.offset()) {
                 return;
             }
             try {
-                highWatermarkMark = markFor(target);
+                highWatermarkMark = local.offsetMetadata(target);
             } catch (ClosedChannelException e) {
                 return; // its segment was deleted meanwhile: the next update finds the offset again
             } catch (IOException e) {
@@ -209,11 +189,7 @@ public final class Log {
     }
 
     public long sizeInBytes() {
-        long total = 0;
-        for (LogSegment segment : segments.values()) {
-            total += segment.size();
-        }
-        return total;
+        return local.sizeInBytes();
     }
 
     /**
@@ -248,11 +224,11 @@ public final class Log {
      * A non-empty slice holds the segment's file open: the caller must release (or transfer) it.
      */
     public ReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch, boolean upToHighWatermark) {
-        Committed hwMark = highWatermarkMark;
-        Committed logEnd = committed;
-        Committed hw = hwMark == null || hwMark.offset() > logEnd.offset() ? logEnd : hwMark;
-        Committed end = upToHighWatermark ? hw : logEnd;
-        long start = logStartOffset;
+        LogOffsetMetadata hwMark = highWatermarkMark;
+        LogOffsetMetadata logEnd = local.logEnd();
+        LogOffsetMetadata hw = hwMark == null || hwMark.offset() > logEnd.offset() ? logEnd : hwMark;
+        LogOffsetMetadata end = upToHighWatermark ? hw : logEnd;
+        long start = local.logStartOffset();
         if (deleted) {
             return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
         }
@@ -267,10 +243,10 @@ public final class Log {
         }
         int lookups = 0;
         try {
-            Map.Entry<Long, LogSegment> entry = segments.floorEntry(fetchOffset);
+            Map.Entry<Long, LogSegment> entry = local.segments().floorEntry(fetchOffset);
             if (entry == null) {
                 // Its segment was deleted (retention, DeleteRecords) since the log start was read.
-                return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, hw.offset(), logStartOffset,
+                return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, hw.offset(), local.logStartOffset(),
                         logEnd.offset());
             }
             while (entry != null && entry.getKey() < end.offset()) {
@@ -281,22 +257,22 @@ public final class Log {
                 try {
                     slice = readSegment(segment, fetchOffset, limit, maxBytes, minOneBatch);
                 } catch (ClosedChannelException e) {
-                    if (e instanceof ClosedByInterruptException || deleted || fetchOffset < logStartOffset
+                    if (e instanceof ClosedByInterruptException || deleted || fetchOffset < local.logStartOffset()
                             || lookups++ >= MAX_SEGMENT_LOOKUPS) {
                         throw e;
                     }
                     // Replaced by the cleaner, and closed since: the offset is in the segment that holds it now.
-                    entry = segments.floorEntry(fetchOffset);
+                    entry = local.segments().floorEntry(fetchOffset);
                     continue;
                 }
                 if (slice != null) {
                     return new ReadResult(LogError.NONE, slice, hw.offset(), start, logEnd.offset());
                 }
-                Map.Entry<Long, LogSegment> next = segments.higherEntry(entry.getKey());
-                if (segments.get(entry.getKey()) != segment && lookups++ < MAX_SEGMENT_LOOKUPS) {
+                Map.Entry<Long, LogSegment> next = local.segments().higherEntry(entry.getKey());
+                if (local.segments().get(entry.getKey()) != segment && lookups++ < MAX_SEGMENT_LOOKUPS) {
                     // The cleaner replaced this segment meanwhile (and perhaps the ones after it): the records after
                     // fetchOffset are in the cleaned segment now, so look again instead of skipping past it.
-                    Map.Entry<Long, LogSegment> again = segments.floorEntry(fetchOffset);
+                    Map.Entry<Long, LogSegment> again = local.segments().floorEntry(fetchOffset);
                     next = again != null ? again : next;
                 }
                 entry = next;
@@ -307,7 +283,7 @@ public final class Log {
             return new ReadResult(LogError.NONE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
         } catch (ClosedChannelException e) {
             LogError error = deleted ? LogError.UNKNOWN_TOPIC_OR_PARTITION : LogError.OFFSET_OUT_OF_RANGE;
-            return new ReadResult(error, FileSlice.EMPTY, hw.offset(), logStartOffset, logEnd.offset());
+            return new ReadResult(error, FileSlice.EMPTY, hw.offset(), local.logStartOffset(), logEnd.offset());
         } catch (IOException e) {
             if (deleted) {
                 // Its files were renamed or removed under the read.
@@ -366,11 +342,11 @@ public final class Log {
      * index to the batch, then the batch's records), or (-1, -1) if none.
      */
     public OffsetAndTimestamp offsetForTimestamp(long timestamp) {
-        Committed end = highWatermarkView();
-        long start = logStartOffset;
+        LogOffsetMetadata end = highWatermarkView();
+        long start = local.logStartOffset();
         requireOnline();
         try {
-            for (LogSegment segment : segments.values()) {
+            for (LogSegment segment : local.segments().values()) {
                 if (segment.baseOffset() >= end.offset()) {
                     break;
                 }
@@ -399,10 +375,10 @@ public final class Log {
      * it; the first record of its batch for LogAppendTime), or (-1, -1) for an empty log.
      */
     public OffsetAndTimestamp maxTimestamp() {
-        Committed end = highWatermarkView();
+        LogOffsetMetadata end = highWatermarkView();
         LogSegment.TimestampOffset best = LogSegment.TimestampOffset.NONE;
         LogSegment holder = null;
-        for (LogSegment segment : segments.values()) {
+        for (LogSegment segment : local.segments().values()) {
             LogSegment.TimestampOffset max = segment.maxTimestamp();
             if (max.timestamp() > best.timestamp()) {
                 best = max;
@@ -486,17 +462,17 @@ public final class Log {
 
     /** The result of an append to a deleted partition. */
     AppendResult deletedResult() {
-        return AppendResult.failed(LogError.UNKNOWN_TOPIC_OR_PARTITION, logStartOffset, "partition was deleted");
+        return AppendResult.failed(LogError.UNKNOWN_TOPIC_OR_PARTITION, local.logStartOffset(), "partition was deleted");
     }
 
     /** The result of an append its lane refused. */
     AppendResult laneRejected() {
-        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, LANE_CLOSED);
+        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), LANE_CLOSED);
     }
 
     /** The result of an append to a partition a storage error took offline. */
     AppendResult offlineResult() {
-        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
+        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(),
                 "partition " + this + " is offline after a storage error");
     }
 
@@ -546,10 +522,6 @@ public final class Log {
         suppressedFailures = 0;
     }
 
-    private LogSegment activeSegment() {
-        return segments.lastEntry().getValue();
-    }
-
     /** Runs on this log's lane (see {@link AppendBatch}). */
     void appendOnLane(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
         try {
@@ -559,7 +531,7 @@ public final class Log {
             }
         } catch (RuntimeException e) {
             logAppendFailure(e);
-            result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, e.toString()));
+            result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), e.toString()));
         }
     }
 
@@ -569,14 +541,14 @@ public final class Log {
             return deletedResult();
         }
         if (closed) {
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "log is closed");
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "log is closed");
         }
-        if (offline || activeSegment().syncFailed()) {
+        if (offline || local.activeSegment().syncFailed()) {
             // Never acknowledge a write to a file whose fsync failed: its earlier data may be lost.
             return offlineResult();
         }
         if (role == Role.FOLLOWER) {
-            return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, logStartOffset,
+            return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, local.logStartOffset(),
                     "partition " + this + " is a follower: only its leader appends");
         }
         long startNanos = System.nanoTime();
@@ -591,20 +563,20 @@ public final class Log {
         long now = System.currentTimeMillis();
         LogValidator.Result valid = LogValidator.validate(buf, cfg, now);
         if (valid.error() != LogError.NONE) {
-            return AppendResult.failed(valid.error(), logStartOffset, valid.message());
+            return AppendResult.failed(valid.error(), local.logStartOffset(), valid.message());
         }
         buf = valid.records();
         if (cfg.compaction().compact()) {
             String missingKey = CompactedTopicValidator.missingKey(buf, valid.positions(), valid.sizes(), toString());
             if (missingKey != null) {
-                return AppendResult.failed(LogError.INVALID_RECORD, logStartOffset, missingKey);
+                return AppendResult.failed(LogError.INVALID_RECORD, local.logStartOffset(), missingKey);
             }
         }
         int n = valid.count();
         long[] bases = new long[n];
         long[] lasts = new long[n];
         long[] maxTimestamps = new long[n];
-        long next = committed.offset();
+        long next = local.logEnd().offset();
         int recordCount = 0;
         long appendMaxTimestamp = -1;
         List<ProducerStateManager.IdempotentBatch> idempotent = null;
@@ -631,13 +603,13 @@ public final class Log {
         if (idempotent != null) {
             check = producers.check(idempotent, now);
             if (check.error() != LogError.NONE) {
-                return AppendResult.failed(check.error(), logStartOffset, check.message());
+                return AppendResult.failed(check.error(), local.logStartOffset(), check.message());
             }
             if (check.duplicate() != null) {
                 // A retry of a batch already in the log: answer as the first time, write nothing.
                 ProducerStateManager.BatchMetadata dup = check.duplicate();
                 AppendResult same = new AppendResult(LogError.NONE, dup.firstOffset(),
-                        cfg.logAppendTime() ? dup.timestamp() : -1, logStartOffset, 0, null, dup.lastOffset());
+                        cfg.logAppendTime() ? dup.timestamp() : -1, local.logStartOffset(), 0, null, dup.lastOffset());
                 return awaitFsync && services.storage().fsyncOnAcksAll() ? whenDurable(dup, same, result) : same;
             }
         }
@@ -646,7 +618,7 @@ public final class Log {
             epochs.assign(epoch, bases[0]); // only when newer than the cache's latest (the first append of a log)
         } catch (IOException e) {
             markOffline("a leader epoch checkpoint", e);
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "append failed: " + e);
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
         }
         for (int i = 0; i < n; i++) {
             int at = valid.positions()[i];
@@ -667,15 +639,15 @@ public final class Log {
             segment.append(buf, bases, lasts, valid.sizes(), maxTimestamps, cfg.indexIntervalBytes());
         } catch (IOException e) {
             markOffline("an append", e);
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "append failed: " + e);
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
         }
-        committed = new Committed(next, segment, segment.size());
+        local.setLogEnd(new LogOffsetMetadata(next, segment, segment.size()));
         if (check != null) {
             producers.commit(check.updates());
         }
         appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
         services.metrics().appendCompleted(topic, System.nanoTime() - startNanos, recordCount, bytes);
-        AppendResult ok = new AppendResult(LogError.NONE, bases[0], cfg.logAppendTime() ? now : -1, logStartOffset,
+        AppendResult ok = new AppendResult(LogError.NONE, bases[0], cfg.logAppendTime() ? now : -1, local.logStartOffset(),
                 recordCount, null, lasts[n - 1]);
         return completeAfterFlush(cfg, segment, ok, awaitFsync, recordCount, now, result);
     }
@@ -687,7 +659,7 @@ public final class Log {
         if (flushed > 0) {
             services.committer().submit(segment, flushed, () -> result.complete(ok), e -> {
                 markOffline("an fsync", e);
-                result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e));
+                result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "fsync failed: " + e));
             });
             return null;
         }
@@ -718,7 +690,7 @@ public final class Log {
                 }
             } catch (RuntimeException e) {
                 logAppendFailure(e);
-                result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, e.toString()));
+                result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), e.toString()));
             }
         })) {
             result.complete(laneRejected());
@@ -732,25 +704,25 @@ public final class Log {
             return deletedResult();
         }
         if (closed) {
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "log is closed");
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "log is closed");
         }
-        if (offline || activeSegment().syncFailed()) {
+        if (offline || local.activeSegment().syncFailed()) {
             return offlineResult();
         }
         if (role != Role.FOLLOWER) {
-            return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, logStartOffset,
+            return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, local.logStartOffset(),
                     "partition " + this + " is not a follower");
         }
         long startNanos = System.nanoTime();
         ByteBuffer buf = batches.duplicate().order(ByteOrder.BIG_ENDIAN);
-        long logEnd = committed.offset();
+        long logEnd = local.logEnd().offset();
         FollowerBatches.Parsed parsed = FollowerBatches.parse(buf, logEnd);
         if (parsed.error() != LogError.NONE) {
-            return AppendResult.failed(parsed.error(), logStartOffset, parsed.message());
+            return AppendResult.failed(parsed.error(), local.logStartOffset(), parsed.message());
         }
         int n = parsed.count();
         if (n == 0) {
-            return new AppendResult(LogError.NONE, -1, -1, logStartOffset, 0, null, logEnd - 1);
+            return new AppendResult(LogError.NONE, -1, -1, local.logStartOffset(), 0, null, logEnd - 1);
         }
         LogConfig cfg = config;
         long now = System.currentTimeMillis();
@@ -772,9 +744,9 @@ public final class Log {
                     cfg.indexIntervalBytes());
         } catch (IOException e) {
             markOffline("a follower append", e);
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "append failed: " + e);
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
         }
-        committed = new Committed(last + 1, segment, segment.size());
+        local.setLogEnd(new LogOffsetMetadata(last + 1, segment, segment.size()));
         int at = parsed.from();
         for (int i = 0; i < n; i++) {
             long producerId = RecordBatchHeader.producerId(buf, at);
@@ -788,7 +760,7 @@ public final class Log {
         }
         appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
         services.metrics().appendCompleted(topic, System.nanoTime() - startNanos, parsed.offsets(), bytes);
-        AppendResult ok = new AppendResult(LogError.NONE, parsed.bases()[0], -1, logStartOffset, parsed.offsets(), null,
+        AppendResult ok = new AppendResult(LogError.NONE, parsed.bases()[0], -1, local.logStartOffset(), parsed.offsets(), null,
                 last);
         return completeAfterFlush(cfg, segment, ok, awaitFsync, parsed.offsets(), now, result);
     }
@@ -806,15 +778,15 @@ public final class Log {
     }
 
     private void truncateOnLane(long offset) throws IOException {
-        Committed end = committed;
+        LogOffsetMetadata end = local.logEnd();
         if (offset >= end.offset()) {
             return;
         }
-        if (offset < logStartOffset) {
+        if (offset < local.logStartOffset()) {
             throw new LogException(LogError.OFFSET_OUT_OF_RANGE, "cannot truncate " + this + " to offset " + offset
-                    + ", below its log start offset " + logStartOffset);
+                    + ", below its log start offset " + local.logStartOffset());
         }
-        LogSegment holder = segments.floorEntry(offset).getValue();
+        LogSegment holder = local.segments().floorEntry(offset).getValue();
         int position = holder.offsetIndex().lookup(offset);
         long newEnd = holder.nextOffset();
         while (position < holder.size()) {
@@ -832,33 +804,28 @@ public final class Log {
         if (position == 0) {
             newEnd = holder.baseOffset();
         }
-        Committed cut = new Committed(newEnd, holder, position);
+        LogOffsetMetadata cut = new LogOffsetMetadata(newEnd, holder, position);
         synchronized (hwLock) {
             // Readers see the shorter log before any file changes.
-            Committed hw = highWatermarkMark;
+            LogOffsetMetadata hw = highWatermarkMark;
             if (hw != null && hw.offset() > newEnd) {
                 highWatermarkMark = cut;
             }
-            committed = cut;
+            local.setLogEnd(cut);
         }
         services.snapshots().cancel(dir); // none written from here on for offsets that are going away
-        List<LogSegment> above = new ArrayList<>(segments.tailMap(holder.baseOffset(), false).values());
+        List<LogSegment> above = new ArrayList<>(local.segments().tailMap(holder.baseOffset(), false).values());
         for (int i = above.size() - 1; i >= 0; i--) {
             LogSegment segment = above.get(i);
-            segments.remove(segment.baseOffset(), segment);
-            try {
-                services.deleteLater().accept(segment);
-            } catch (java.io.UncheckedIOException e) {
-                throw e.getCause();
-            }
+            local.removeForDeletion(segment);
         }
         LogConfig cfg = config;
         holder.truncateTo(position, cfg.indexIntervalBytes(), cfg.segmentIndexBytes());
         epochs.truncateFromEnd(newEnd);
         long now = System.currentTimeMillis();
         producers.clear();
-        LogRecovery.restoreProducerState(dir, segments, producers, newEnd, now, cfg.producerIdExpirationMs());
-        producers.truncateHead(logStartOffset);
+        LogRecovery.restoreProducerState(dir, local.segments(), producers, newEnd, now, cfg.producerIdExpirationMs());
+        producers.truncateHead(local.logStartOffset());
         unflushedRecords = 0;
         lastFlushMs = now;
         appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
@@ -875,7 +842,7 @@ public final class Log {
     }
 
     private void truncateFullyOnLane(long offset) throws IOException {
-        List<LogSegment> old = new ArrayList<>(segments.values());
+        List<LogSegment> old = new ArrayList<>(local.segments().values());
         LogConfig cfg = config;
         long now = System.currentTimeMillis();
         services.snapshots().cancel(dir);
@@ -886,33 +853,23 @@ public final class Log {
             if (segment.baseOffset() == offset) {
                 continue; // replaced below, once the new one exists under a free name
             }
-            segments.remove(segment.baseOffset(), segment);
-            try {
-                services.deleteLater().accept(segment);
-            } catch (java.io.UncheckedIOException e) {
-                throw e.getCause();
-            }
+            local.removeForDeletion(segment);
         }
-        LogSegment same = segments.get(offset);
+        LogSegment same = local.segments().get(offset);
         if (same != null) {
-            segments.remove(offset, same);
-            try {
-                services.deleteLater().accept(same);
-            } catch (java.io.UncheckedIOException e) {
-                throw e.getCause();
-            }
+            local.removeForDeletion(same);
         }
         LogSegment fresh = LogSegment.create(dir, offset, now, cfg.preallocate() ? cfg.segmentBytes() : 0,
                 cfg.segmentIndexBytes());
-        segments.put(offset, fresh);
-        Committed start = new Committed(offset, fresh, 0);
+        local.segments().put(offset, fresh);
+        LogOffsetMetadata start = new LogOffsetMetadata(offset, fresh, 0);
         synchronized (hwLock) {
             if (highWatermarkMark != null) {
                 highWatermarkMark = start;
             }
-            committed = start;
+            local.setLogEnd(start);
         }
-        logStartOffset = offset;
+        local.setLogStartOffset(offset);
         epochs.clear();
         producers.clear();
         unflushedRecords = 0;
@@ -936,9 +893,9 @@ public final class Log {
     }
 
     /** The high watermark (the log end before the log has a role), never past the log end read after it. */
-    private Committed highWatermarkView() {
-        Committed hw = highWatermarkMark;
-        Committed end = committed;
+    private LogOffsetMetadata highWatermarkView() {
+        LogOffsetMetadata hw = highWatermarkMark;
+        LogOffsetMetadata end = local.logEnd();
         return hw == null || hw.offset() > end.offset() ? end : hw;
     }
 
@@ -952,37 +909,10 @@ public final class Log {
         }
         synchronized (hwLock) {
             long restored = restoredHighWatermark;
-            long initial = Math.max(logStartOffset, Math.min(restored >= 0 ? restored : logStartOffset,
-                    committed.offset()));
-            highWatermarkMark = markFor(initial);
+            long initial = Math.max(local.logStartOffset(), Math.min(restored >= 0 ? restored : local.logStartOffset(),
+                    local.logEnd().offset()));
+            highWatermarkMark = local.offsetMetadata(initial);
         }
-    }
-
-    /**
-     * {@code offset} (at most the log end) with the segment and byte position a read up to it stops at: the start of
-     * the first batch that ends at or after it. Any thread.
-     */
-    private Committed markFor(long offset) throws IOException {
-        Committed end = committed;
-        if (offset >= end.offset()) {
-            return end;
-        }
-        Map.Entry<Long, LogSegment> entry = segments.floorEntry(offset);
-        if (entry == null) {
-            return new Committed(offset, segments.firstEntry().getValue(), 0);
-        }
-        LogSegment segment = entry.getValue();
-        int limit = segment == end.segment() ? end.position() : segment.size();
-        int position = segment.offsetIndex().lookup(offset);
-        while (position < limit) {
-            ByteBuffer h = segment.readShared(position, RecordBatchHeader.OFFSETS_SIZE);
-            if (h.remaining() < RecordBatchHeader.OFFSETS_SIZE
-                    || RecordBatchHeader.baseOffset(h, 0) + RecordBatchHeader.lastOffsetDelta(h, 0) >= offset) {
-                break;
-            }
-            position += (int) RecordBatchHeader.totalSize(h, 0);
-        }
-        return new Committed(offset, segment, Math.min(position, limit));
     }
 
     /** Runs {@code step} on the lane; a storage failure takes the partition offline and fails the future. */
@@ -1023,14 +953,14 @@ public final class Log {
      */
     private AppendResult whenDurable(ProducerStateManager.BatchMetadata original, AppendResult same,
                                      CompletableFuture<AppendResult> result) {
-        Map.Entry<Long, LogSegment> holder = segments.floorEntry(original.lastOffset());
+        Map.Entry<Long, LogSegment> holder = local.segments().floorEntry(original.lastOffset());
         if (holder == null) {
             return same; // its segment was deleted: it had been rolled, and a roll fsyncs
         }
         LogSegment segment = holder.getValue();
         long first = original.firstOffset();
         long last = original.lastOffset();
-        AppendResult lost = AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
+        AppendResult lost = AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(),
                 "the original of this retried batch failed to fsync");
         LogSegment.Durability now = segment.durability(first, last);
         if (now != LogSegment.Durability.PENDING) {
@@ -1041,7 +971,7 @@ public final class Log {
                 () -> result.complete(segment.durability(first, last) == LogSegment.Durability.DURABLE ? same : lost),
                 e -> {
                     markOffline("an fsync", e);
-                    result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e));
+                    result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "fsync failed: " + e));
                 });
         return null;
     }
@@ -1077,46 +1007,23 @@ public final class Log {
             int records = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
             unflushedRecords = 0;
             lastFlushMs = now;
-            services.committer().submit(activeSegment(), records, () -> { }, e -> markOffline("a flush.ms fsync", e));
+            services.committer().submit(local.activeSegment(), records, () -> { }, e -> markOffline("a flush.ms fsync", e));
         });
     }
 
-    /**
-     * The segment to append to, rolling a new one as Kafka does: size, age (segment.ms less this segment's jitter),
-     * a full index (segment.index.bytes), relative offset overflow.
-     */
+    /** The segment to append to: the active one, or a new one when it is due for a roll. Lane only. */
     private LogSegment maybeRoll(LogConfig cfg, long now, long appendMaxTimestamp, long lastOffset, int bytes)
             throws IOException {
-        LogSegment active = activeSegment();
-        if (active.size() > 0 && (active.size() + (long) bytes > cfg.segmentBytes()
-                || active.timeWaitedForRoll(now, appendMaxTimestamp) > cfg.rollMs() - rollJitterMs
-                || lastOffset - active.baseOffset() > Integer.MAX_VALUE || active.indexesFull())) {
-            return roll(now);
-        }
-        return active;
+        return local.shouldRoll(cfg, now, appendMaxTimestamp, lastOffset, bytes) ? roll(now) : local.activeSegment();
     }
 
-    /** A random segment.jitter.ms for a new segment, below segment.ms, as Kafka draws it. */
-    private static long rollJitter(LogConfig cfg) {
-        return cfg.segmentJitterMs() <= 0 ? 0
-                : ThreadLocalRandom.current().nextLong(Math.min(cfg.segmentJitterMs(), cfg.segmentMs()));
-    }
-
-    /** Closes the active segment for writes (durably, with final index entries) and starts a new one. */
+    /** Closes the active segment for writes (durably, with final index entries) and starts a new one. Lane only. */
     private LogSegment roll(long now) throws IOException {
-        LogSegment old = activeSegment();
-        long base = committed.offset();
-        old.onBecomeInactive();
-        LogConfig cfg = config;
-        LogSegment next = LogSegment.create(dir, base, now, cfg.preallocate() ? cfg.segmentBytes() : 0,
-                cfg.segmentIndexBytes());
-        segments.put(base, next);
-        committed = new Committed(base, next, 0);
-        rollJitterMs = rollJitter(cfg);
+        LogSegment next = local.roll(config, now);
         unflushedRecords = 0; // the rolled segment was just made durable
         lastFlushMs = now;
         // Copied here, written and fsynced on the snapshot writer's thread: the lane does not wait for the disk.
-        services.snapshots().schedule(dir, base, producers.copy(), () -> !deleted);
+        services.snapshots().schedule(dir, next.baseOffset(), producers.copy(), () -> !deleted);
         return next;
     }
 
@@ -1127,23 +1034,23 @@ public final class Log {
             throw new LogException(LogError.OFFSET_OUT_OF_RANGE, "Cannot delete records of " + this + " before offset "
                     + offset + ": the high watermark is " + highWatermark);
         }
-        if (target > logStartOffset) {
+        if (target > local.logStartOffset()) {
             LogRecovery.writeLogStartOffset(dir, target);
-            logStartOffset = target;
+            local.setLogStartOffset(target);
             producers.truncateHead(target);
             epochs.truncateFromStart(target);
         }
-        long start = logStartOffset;
+        long start = local.logStartOffset();
         List<LogSegment> below = new ArrayList<>();
-        for (Map.Entry<Long, LogSegment> e : segments.entrySet()) {
-            Long nextBase = segments.higherKey(e.getKey());
+        for (Map.Entry<Long, LogSegment> e : local.segments().entrySet()) {
+            Long nextBase = local.segments().higherKey(e.getKey());
             if (nextBase == null || nextBase > start) {
                 break;
             }
             below.add(e.getValue());
         }
         deleteSegments(below);
-        return logStartOffset;
+        return local.logStartOffset();
     }
 
     /** Retention (runs on the lane): time first, then size, like Kafka. */
@@ -1198,10 +1105,10 @@ public final class Log {
     private void deleteOldSegments(Predicate<LogSegment> deletable, long now) throws IOException {
         List<LogSegment> victims = new ArrayList<>();
         long highWatermark = highWatermark();
-        for (LogSegment segment : segments.values()) {
+        for (LogSegment segment : local.segments().values()) {
             // Like Kafka, only records below the high watermark expire (on a single node it is the log end).
-            Long nextBase = segments.higherKey(segment.baseOffset());
-            if ((nextBase == null ? committed.offset() : nextBase) > highWatermark || !deletable.test(segment)) {
+            Long nextBase = local.segments().higherKey(segment.baseOffset());
+            if ((nextBase == null ? local.logEnd().offset() : nextBase) > highWatermark || !deletable.test(segment)) {
                 break;
             }
             victims.add(segment);
@@ -1209,7 +1116,7 @@ public final class Log {
         if (victims.isEmpty()) {
             return;
         }
-        LogSegment active = activeSegment();
+        LogSegment active = local.activeSegment();
         if (victims.get(victims.size() - 1) == active) {
             if (active.size() > 0) {
                 roll(now);
@@ -1229,20 +1136,15 @@ public final class Log {
             return;
         }
         LogSegment last = victims.get(victims.size() - 1);
-        Long nextBase = segments.higherKey(last.baseOffset());
+        Long nextBase = local.segments().higherKey(last.baseOffset());
         if (nextBase == null) {
             throw new IllegalStateException("cannot delete the active segment of " + this);
         }
-        logStartOffset = Math.max(logStartOffset, nextBase);
-        producers.truncateHead(logStartOffset);
-        epochs.truncateFromStart(logStartOffset);
+        local.setLogStartOffset(Math.max(local.logStartOffset(), nextBase));
+        producers.truncateHead(local.logStartOffset());
+        epochs.truncateFromStart(local.logStartOffset());
         for (LogSegment segment : victims) {
-            segments.remove(segment.baseOffset(), segment);
-            try {
-                services.deleteLater().accept(segment);
-            } catch (java.io.UncheckedIOException e) {
-                throw e.getCause();
-            }
+            local.removeForDeletion(segment);
         }
     }
 
@@ -1268,7 +1170,7 @@ public final class Log {
 
     /** The segments in offset order, the active one last (a snapshot: the cleaner works on it off the lane). */
     List<LogSegment> segmentsSnapshot() {
-        return new ArrayList<>(segments.values());
+        return local.segmentsSnapshot();
     }
 
     /** How the lane answered {@link #replaceSegments}. */
@@ -1308,9 +1210,9 @@ public final class Log {
         if (deleted || closed || offline || old.isEmpty()) {
             return SwapOutcome.REFUSED;
         }
-        LogSegment active = activeSegment();
+        LogSegment active = local.activeSegment();
         for (LogSegment segment : old) {
-            if (segment == active || segments.get(segment.baseOffset()) != segment) {
+            if (segment == active || local.segments().get(segment.baseOffset()) != segment) {
                 return SwapOutcome.REFUSED;
             }
         }
@@ -1339,9 +1241,9 @@ public final class Log {
         }
         // The first one is replaced in place, then the rest removed in order: a reader that finds the segment it
         // was reading gone looks its offset up again (see read).
-        segments.put(base, cleaned);
+        local.segments().put(base, cleaned);
         for (int i = 1; i < old.size(); i++) {
-            segments.remove(old.get(i).baseOffset(), old.get(i));
+            local.segments().remove(old.get(i).baseOffset(), old.get(i));
         }
         old.forEach(services.deleteLater()); // renamed already: their removal is only scheduled
         return SwapOutcome.SWAPPED;
@@ -1369,21 +1271,17 @@ public final class Log {
     }
 
     int segmentCount() {
-        return segments.size();
+        return local.segmentCount();
     }
 
     /** References to this partition's segment files held by slices not yet released (tests). */
     int sliceReferences() {
-        int n = 0;
-        for (LogSegment segment : segments.values()) {
-            n += segment.sliceReferences();
-        }
-        return n;
+        return local.sliceReferences();
     }
 
     /** The base offsets of the segments, oldest first (tests). */
     List<Long> segmentBaseOffsets() {
-        return new ArrayList<>(segments.keySet());
+        return local.segmentBaseOffsets();
     }
 
     ProducerStateManager producerState() {
@@ -1416,24 +1314,24 @@ public final class Log {
         services.snapshots().cancel(dir);
         if (!deleted && !offline) {
             try {
-                activeSegment().onBecomeInactive();
+                local.activeSegment().onBecomeInactive();
             } catch (IOException e) {
                 ok = false;
                 LOGGER.log(System.Logger.Level.ERROR, "flush of " + this + " at close failed", e);
             }
             try {
-                ProducerSnapshots.write(dir, committed.offset(), producers.copy());
+                ProducerSnapshots.write(dir, local.logEnd().offset(), producers.copy());
             } catch (IOException e) {
                 LOGGER.log(System.Logger.Level.WARNING, "producer state snapshot of " + this + " failed", e);
             }
         }
-        segments.values().forEach(LogSegment::close);
+        local.closeSegments();
         return ok;
     }
 
     /** Closes the files without flushing anything: what a crash leaves behind (tests). */
     synchronized void halt() {
         closed = true;
-        segments.values().forEach(LogSegment::close);
+        local.closeSegments();
     }
 }
