@@ -48,14 +48,7 @@ public final class Log {
     private final AtomicReference<CompletableFuture<Void>> appendSignal =
             new AtomicReference<>(new CompletableFuture<>());
     private volatile LogConfig config;
-    /**
-     * The high watermark once the log has a role (null before: it is then the log end). It moves forward only by
-     * {@link #updateHighWatermark} and back only by {@link #truncateTo}; both change it under {@link #hwLock}.
-     */
-    private volatile LogOffsetMetadata highWatermarkMark;
-    private final Object hwLock = new Object();
-    /** The high watermark found in the checkpoint at startup, used when the log is first given a role; -1 if none. */
-    private volatile long restoredHighWatermark = -1;
+    private final HighWatermark highWatermark;
     private volatile Role role = Role.NONE;
     /** The epoch leader appends stamp into each batch (0 on a single node). */
     private volatile int leaderEpoch;
@@ -78,6 +71,7 @@ public final class Log {
         this.config = config;
         this.services = services;
         this.local = new LocalLog(dir, loaded.segments(), loaded.logStartOffset(), config, services.deleteLater());
+        this.highWatermark = new HighWatermark(this, local);
         this.producers = loaded.producers();
         this.epochs = loaded.epochs();
     }
@@ -99,7 +93,7 @@ public final class Log {
      * (single node), then what {@link #updateHighWatermark} set.
      */
     public long highWatermark() {
-        return highWatermarkView().offset();
+        return highWatermark.view().offset();
     }
 
     public long logEndOffset() {
@@ -138,7 +132,7 @@ public final class Log {
      */
     public CompletableFuture<Void> becomeLeader(int epoch) {
         return onLane("becoming leader", () -> {
-            startRole();
+            highWatermark.start();
             leaderEpoch = epoch;
             epochs.assign(epoch, local.logEnd().offset());
             role = Role.LEADER;
@@ -151,7 +145,7 @@ public final class Log {
      */
     public CompletableFuture<Void> becomeFollower(int epoch) {
         return onLane("becoming follower", () -> {
-            startRole();
+            highWatermark.start();
             leaderEpoch = epoch;
             role = Role.FOLLOWER;
         });
@@ -162,23 +156,8 @@ public final class Log {
      * fetches. Ignored while the log has no role (its high watermark is then the log end). Any thread.
      */
     public void updateHighWatermark(long offset) {
-        synchronized (hwLock) {
-            LogOffsetMetadata current = highWatermarkMark;
-            if (current == null) {
-                return;
-            }
-            long target = Math.min(offset, local.logEnd().offset());
-            if (target <= current.offset()) {
-                return;
-            }
-            try {
-                highWatermarkMark = local.offsetMetadata(target);
-            } catch (ClosedChannelException e) {
-                return; // its segment was deleted meanwhile: the next update finds the offset again
-            } catch (IOException e) {
-                markOffline("a high watermark update", e);
-                return;
-            }
+        if (!highWatermark.advanceTo(offset)) {
+            return;
         }
         appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
     }
@@ -224,9 +203,9 @@ public final class Log {
      * A non-empty slice holds the segment's file open: the caller must release (or transfer) it.
      */
     public ReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch, boolean upToHighWatermark) {
-        LogOffsetMetadata hwMark = highWatermarkMark;
+        LogOffsetMetadata hwMark = highWatermark.mark();
         LogOffsetMetadata logEnd = local.logEnd();
-        LogOffsetMetadata hw = hwMark == null || hwMark.offset() > logEnd.offset() ? logEnd : hwMark;
+        LogOffsetMetadata hw = HighWatermark.capped(hwMark, logEnd);
         LogOffsetMetadata end = upToHighWatermark ? hw : logEnd;
         long start = local.logStartOffset();
         if (deleted) {
@@ -342,7 +321,7 @@ public final class Log {
      * index to the batch, then the batch's records), or (-1, -1) if none.
      */
     public OffsetAndTimestamp offsetForTimestamp(long timestamp) {
-        LogOffsetMetadata end = highWatermarkView();
+        LogOffsetMetadata end = highWatermark.view();
         long start = local.logStartOffset();
         requireOnline();
         try {
@@ -375,7 +354,7 @@ public final class Log {
      * it; the first record of its batch for LogAppendTime), or (-1, -1) for an empty log.
      */
     public OffsetAndTimestamp maxTimestamp() {
-        LogOffsetMetadata end = highWatermarkView();
+        LogOffsetMetadata end = highWatermark.view();
         LogSegment.TimestampOffset best = LogSegment.TimestampOffset.NONE;
         LogSegment holder = null;
         for (LogSegment segment : local.segments().values()) {
@@ -805,14 +784,7 @@ public final class Log {
             newEnd = holder.baseOffset();
         }
         LogOffsetMetadata cut = new LogOffsetMetadata(newEnd, holder, position);
-        synchronized (hwLock) {
-            // Readers see the shorter log before any file changes.
-            LogOffsetMetadata hw = highWatermarkMark;
-            if (hw != null && hw.offset() > newEnd) {
-                highWatermarkMark = cut;
-            }
-            local.setLogEnd(cut);
-        }
+        highWatermark.truncate(cut); // readers see the shorter log before any file changes
         services.snapshots().cancel(dir); // none written from here on for offsets that are going away
         List<LogSegment> above = new ArrayList<>(local.segments().tailMap(holder.baseOffset(), false).values());
         for (int i = above.size() - 1; i >= 0; i--) {
@@ -863,12 +835,7 @@ public final class Log {
                 cfg.segmentIndexBytes());
         local.segments().put(offset, fresh);
         LogOffsetMetadata start = new LogOffsetMetadata(offset, fresh, 0);
-        synchronized (hwLock) {
-            if (highWatermarkMark != null) {
-                highWatermarkMark = start;
-            }
-            local.setLogEnd(start);
-        }
+        highWatermark.startAt(start);
         local.setLogStartOffset(offset);
         epochs.clear();
         producers.clear();
@@ -889,30 +856,7 @@ public final class Log {
 
     /** The high watermark kept in the checkpoint: used when the log is first given a role. Startup only. */
     void restoreHighWatermark(long offset) {
-        restoredHighWatermark = offset;
-    }
-
-    /** The high watermark (the log end before the log has a role), never past the log end read after it. */
-    private LogOffsetMetadata highWatermarkView() {
-        LogOffsetMetadata hw = highWatermarkMark;
-        LogOffsetMetadata end = local.logEnd();
-        return hw == null || hw.offset() > end.offset() ? end : hw;
-    }
-
-    /**
-     * The log's first role: the high watermark, the log end until now, starts where the checkpoint left it (at most
-     * the log end), or at the log start when the checkpoint did not know this log, as Kafka starts it. Lane only.
-     */
-    private void startRole() throws IOException {
-        if (highWatermarkMark != null) {
-            return;
-        }
-        synchronized (hwLock) {
-            long restored = restoredHighWatermark;
-            long initial = Math.max(local.logStartOffset(), Math.min(restored >= 0 ? restored : local.logStartOffset(),
-                    local.logEnd().offset()));
-            highWatermarkMark = local.offsetMetadata(initial);
-        }
+        highWatermark.restore(offset);
     }
 
     /** Runs {@code step} on the lane; a storage failure takes the partition offline and fails the future. */
