@@ -3,8 +3,6 @@ package io.chronik.log;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.ClosedByInterruptException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,8 +24,6 @@ public final class Log {
     private static final long FAILURE_LOG_INTERVAL_NANOS = 10_000_000_000L;
     /** Why a lane refused work: a full lane holds work back instead of refusing it, so only shutdown remains. */
     private static final String LANE_CLOSED = "log is closed";
-    /** How often one read looks its offset up again after the cleaner replaced the segment it was reading. */
-    private static final int MAX_SEGMENT_LOOKUPS = 4;
     private long lastFailureLogged;
     private long suppressedFailures;
 
@@ -49,6 +45,7 @@ public final class Log {
             new AtomicReference<>(new CompletableFuture<>());
     private volatile LogConfig config;
     private final HighWatermark highWatermark;
+    private final LogReader reader;
     private volatile Role role = Role.NONE;
     /** The epoch leader appends stamp into each batch (0 on a single node). */
     private volatile int leaderEpoch;
@@ -72,6 +69,7 @@ public final class Log {
         this.services = services;
         this.local = new LocalLog(dir, loaded.segments(), loaded.logStartOffset(), config, services.deleteLater());
         this.highWatermark = new HighWatermark(this, local);
+        this.reader = new LogReader(this, local, highWatermark);
         this.producers = loaded.producers();
         this.epochs = loaded.epochs();
     }
@@ -203,117 +201,7 @@ public final class Log {
      * A non-empty slice holds the segment's file open: the caller must release (or transfer) it.
      */
     public ReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch, boolean upToHighWatermark) {
-        LogOffsetMetadata hwMark = highWatermark.mark();
-        LogOffsetMetadata logEnd = local.logEnd();
-        LogOffsetMetadata hw = HighWatermark.capped(hwMark, logEnd);
-        LogOffsetMetadata end = upToHighWatermark ? hw : logEnd;
-        long start = local.logStartOffset();
-        if (deleted) {
-            return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        }
-        if (offline) {
-            return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        }
-        if (fetchOffset < start || fetchOffset > logEnd.offset()) {
-            return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        }
-        if (fetchOffset >= end.offset()) {
-            return new ReadResult(LogError.NONE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        }
-        int lookups = 0;
-        try {
-            Map.Entry<Long, LogSegment> entry = local.segments().floorEntry(fetchOffset);
-            if (entry == null) {
-                // Its segment was deleted (retention, DeleteRecords) since the log start was read.
-                return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, hw.offset(), local.logStartOffset(),
-                        logEnd.offset());
-            }
-            while (entry != null && entry.getKey() < end.offset()) {
-                LogSegment segment = entry.getValue();
-                // Older segments are complete; the one the high watermark is in is read only up to it.
-                int limit = segment == end.segment() ? end.position() : segment.size();
-                FileSlice slice;
-                try {
-                    slice = readSegment(segment, fetchOffset, limit, maxBytes, minOneBatch);
-                } catch (ClosedChannelException e) {
-                    if (e instanceof ClosedByInterruptException || deleted || fetchOffset < local.logStartOffset()
-                            || lookups++ >= MAX_SEGMENT_LOOKUPS) {
-                        throw e;
-                    }
-                    // Replaced by the cleaner, and closed since: the offset is in the segment that holds it now.
-                    entry = local.segments().floorEntry(fetchOffset);
-                    continue;
-                }
-                if (slice != null) {
-                    return new ReadResult(LogError.NONE, slice, hw.offset(), start, logEnd.offset());
-                }
-                Map.Entry<Long, LogSegment> next = local.segments().higherEntry(entry.getKey());
-                if (local.segments().get(entry.getKey()) != segment && lookups++ < MAX_SEGMENT_LOOKUPS) {
-                    // The cleaner replaced this segment meanwhile (and perhaps the ones after it): the records after
-                    // fetchOffset are in the cleaned segment now, so look again instead of skipping past it.
-                    Map.Entry<Long, LogSegment> again = local.segments().floorEntry(fetchOffset);
-                    next = again != null ? again : next;
-                }
-                entry = next;
-            }
-            return new ReadResult(LogError.NONE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        } catch (ClosedByInterruptException e) {
-            // The reading thread was interrupted (its request cancelled); the segment itself is unharmed.
-            return new ReadResult(LogError.NONE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        } catch (ClosedChannelException e) {
-            LogError error = deleted ? LogError.UNKNOWN_TOPIC_OR_PARTITION : LogError.OFFSET_OUT_OF_RANGE;
-            return new ReadResult(error, FileSlice.EMPTY, hw.offset(), local.logStartOffset(), logEnd.offset());
-        } catch (IOException e) {
-            if (deleted) {
-                // Its files were renamed or removed under the read.
-                return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, hw.offset(), start,
-                        logEnd.offset());
-            }
-            markOffline("a read", e);
-            return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        }
-    }
-
-    /** The slice starting at the batch holding {@code fetchOffset}, or null when this segment has no such batch. */
-    private static FileSlice readSegment(LogSegment segment, long fetchOffset, int limit, int maxBytes,
-                                         boolean minOneBatch) throws IOException {
-        int position = segment.offsetIndex().lookup(fetchOffset);
-        while (position < limit) {
-            ByteBuffer h = segment.readShared(position, RecordBatchHeader.OFFSETS_SIZE);
-            if (h.remaining() < RecordBatchHeader.OFFSETS_SIZE) {
-                return null;
-            }
-            int size = (int) RecordBatchHeader.totalSize(h, 0);
-            long last = RecordBatchHeader.baseOffset(h, 0) + RecordBatchHeader.lastOffsetDelta(h, 0);
-            if (last >= fetchOffset) {
-                if (size > maxBytes) {
-                    return minOneBatch ? segment.slice(position, size) : FileSlice.EMPTY;
-                }
-                long budgetEnd = (long) position + maxBytes;
-                if (limit <= budgetEnd) {
-                    // The high watermark's position is a batch boundary: everything up to it fits (tailing reads).
-                    return segment.slice(position, limit - position);
-                }
-                // Index entries are batch boundaries too: jump to the last one within budget, then walk headers.
-                int next = Math.max(position + size, segment.offsetIndex().floorPosition((int) budgetEnd));
-                int total = next - position;
-                while (next < limit) {
-                    ByteBuffer nh = segment.readShared(next, RecordBatchHeader.LOG_OVERHEAD);
-                    if (nh.remaining() < RecordBatchHeader.LOG_OVERHEAD) {
-                        break;
-                    }
-                    int nextSize = (int) RecordBatchHeader.totalSize(nh, 0);
-                    if ((long) total + nextSize > maxBytes) {
-                        break;
-                    }
-                    total += nextSize;
-                    next += nextSize;
-                }
-                return segment.slice(position, total);
-            }
-            position += size;
-        }
-        return null;
+        return reader.read(fetchOffset, maxBytes, minOneBatch, upToHighWatermark);
     }
 
     /**
@@ -321,32 +209,7 @@ public final class Log {
      * index to the batch, then the batch's records), or (-1, -1) if none.
      */
     public OffsetAndTimestamp offsetForTimestamp(long timestamp) {
-        LogOffsetMetadata end = highWatermark.view();
-        long start = local.logStartOffset();
-        requireOnline();
-        try {
-            for (LogSegment segment : local.segments().values()) {
-                if (segment.baseOffset() >= end.offset()) {
-                    break;
-                }
-                if (segment.nextOffset() <= start || segment.maxTimestamp().timestamp() < timestamp) {
-                    continue;
-                }
-                int limit = segment == end.segment() ? end.position() : segment.size();
-                long before = segment.timeIndex().offsetBefore(timestamp);
-                int position = before < 0 ? 0 : segment.offsetIndex().lookup(before);
-                OffsetAndTimestamp found = TimestampSearch.firstAtOrAfter(segment, position, limit, timestamp, start);
-                if (found != null) {
-                    return found;
-                }
-            }
-        } catch (ClosedChannelException e) {
-            return new OffsetAndTimestamp(-1, -1);
-        } catch (IOException e) {
-            markOffline("a timestamp lookup", e);
-            throw new LogException(LogError.KAFKA_STORAGE_ERROR, "timestamp lookup in " + this + " failed: " + e, e);
-        }
-        return new OffsetAndTimestamp(-1, -1);
+        return reader.offsetForTimestamp(timestamp);
     }
 
     /**
@@ -354,32 +217,7 @@ public final class Log {
      * it; the first record of its batch for LogAppendTime), or (-1, -1) for an empty log.
      */
     public OffsetAndTimestamp maxTimestamp() {
-        LogOffsetMetadata end = highWatermark.view();
-        LogSegment.TimestampOffset best = LogSegment.TimestampOffset.NONE;
-        LogSegment holder = null;
-        for (LogSegment segment : local.segments().values()) {
-            LogSegment.TimestampOffset max = segment.maxTimestamp();
-            if (max.timestamp() > best.timestamp()) {
-                best = max;
-                holder = segment;
-            }
-        }
-        if (holder == null) {
-            return new OffsetAndTimestamp(-1, -1);
-        }
-        try {
-            int limit = holder == end.segment() ? end.position() : holder.size();
-            OffsetAndTimestamp found = TimestampSearch.maxTimestampRecord(holder, best, limit);
-            if (found == null) {
-                found = new OffsetAndTimestamp(best.offset(), best.timestamp());
-            }
-            // Like Kafka, a largest timestamp at or past the high watermark is not answered.
-            return found.offset() < end.offset() ? found : new OffsetAndTimestamp(-1, -1);
-        } catch (ClosedChannelException e) {
-            return new OffsetAndTimestamp(-1, -1);
-        } catch (IOException e) {
-            throw new LogException(LogError.KAFKA_STORAGE_ERROR, "max timestamp lookup in " + this + " failed: " + e, e);
-        }
+        return reader.maxTimestamp();
     }
 
     /**
@@ -459,7 +297,7 @@ public final class Log {
         return new LogException(LogError.KAFKA_STORAGE_ERROR, "partition " + this + " is offline after a storage error");
     }
 
-    private void requireOnline() {
+    void requireOnline() {
         if (offline) {
             throw offlineException();
         }
