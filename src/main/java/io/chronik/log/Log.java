@@ -2,7 +2,6 @@ package io.chronik.log;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,15 +45,15 @@ public final class Log {
     private volatile LogConfig config;
     private final HighWatermark highWatermark;
     private final LogReader reader;
+    private final LogFlusher flusher;
+    private final LeaderAppender leader;
+    private final FollowerAppender follower;
     private volatile Role role = Role.NONE;
     /** The epoch leader appends stamp into each batch (0 on a single node). */
     private volatile int leaderEpoch;
     private final LeaderEpochCache epochs;
     private volatile boolean deleted;
     private volatile boolean closed;
-    /** Records appended since the last fsync, and when that fsync was asked for (flush.messages, flush.ms). Lane only. */
-    private long unflushedRecords;
-    private long lastFlushMs = System.currentTimeMillis();
     /**
      * Set by the first failed write, fsync or read of this partition's files: from then on every request for it is
      * answered KAFKA_STORAGE_ERROR until a restart recovers it. Nothing written after a failed fsync is acknowledged.
@@ -72,6 +71,9 @@ public final class Log {
         this.reader = new LogReader(this, local, highWatermark);
         this.producers = loaded.producers();
         this.epochs = loaded.epochs();
+        this.flusher = new LogFlusher(this, local, services);
+        this.leader = new LeaderAppender(this, local, producers, epochs, services, flusher);
+        this.follower = new FollowerAppender(this, local, producers, epochs, services, flusher);
     }
 
     public String topic() {
@@ -157,7 +159,7 @@ public final class Log {
         if (!highWatermark.advanceTo(offset)) {
             return;
         }
-        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+        signalAppend();
     }
 
     /** Whether a storage error took this partition offline (until the broker restarts). */
@@ -248,6 +250,11 @@ public final class Log {
         return result;
     }
 
+    /** Wakes the fetches waiting on this partition ({@link #onAppend}): its offsets changed or it went offline. */
+    void signalAppend() {
+        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+    }
+
     /** Completes at the next successful append to this partition, or when the partition is deleted. */
     public CompletableFuture<Void> onAppend() {
         return appendSignal.get();
@@ -260,7 +267,7 @@ public final class Log {
 
     // ---- lane side ----
 
-    private boolean runOnLane(Runnable task) {
+    boolean runOnLane(Runnable task) {
         try {
             services.lane().execute(task);
             return true;
@@ -320,14 +327,14 @@ public final class Log {
         }
         LOGGER.log(System.Logger.Level.ERROR, "Partition " + this + " is offline after a storage error during " + during
                 + "; it answers KAFKA_STORAGE_ERROR until the broker is restarted", cause);
-        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+        signalAppend();
     }
 
     /**
      * A failing disk fails every append: log the first failure in full, then at most one line per interval with
      * the number of failures in between, so the log is not flooded. Runs on this partition's lane only.
      */
-    private void logAppendFailure(Throwable e) {
+    void logAppendFailure(Throwable e) {
         long now = System.nanoTime();
         if (lastFailureLogged != 0 && now - lastFailureLogged < FAILURE_LOG_INTERVAL_NANOS) {
             suppressedFailures++;
@@ -341,146 +348,12 @@ public final class Log {
 
     /** Runs on this log's lane (see {@link AppendBatch}). */
     void appendOnLane(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
-        try {
-            AppendResult done = doAppend(records, awaitFsync, result);
-            if (done != null) {
-                result.complete(done);
-            }
-        } catch (RuntimeException e) {
-            logAppendFailure(e);
-            result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), e.toString()));
-        }
+        leader.appendOnLane(records, awaitFsync, result);
     }
 
-    /** The append's result, or null when the group committer completes {@code result} after the fsync. */
-    private AppendResult doAppend(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
-        if (deleted) {
-            return deletedResult();
-        }
-        if (closed) {
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "log is closed");
-        }
-        if (offline || local.activeSegment().syncFailed()) {
-            // Never acknowledge a write to a file whose fsync failed: its earlier data may be lost.
-            return offlineResult();
-        }
-        if (role == Role.FOLLOWER) {
-            return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, local.logStartOffset(),
-                    "partition " + this + " is a follower: only its leader appends");
-        }
-        long startNanos = System.nanoTime();
-        ByteBuffer buf = records.duplicate().order(ByteOrder.BIG_ENDIAN);
-        if (buf.isReadOnly()) {
-            // Offsets are assigned in place, so a read-only view has to be copied first.
-            ByteBuffer copy = ByteBuffer.allocate(buf.remaining());
-            copy.put(buf).flip();
-            buf = copy;
-        }
-        LogConfig cfg = config;
-        long now = System.currentTimeMillis();
-        LogValidator.Result valid = LogValidator.validate(buf, cfg, now);
-        if (valid.error() != LogError.NONE) {
-            return AppendResult.failed(valid.error(), local.logStartOffset(), valid.message());
-        }
-        buf = valid.records();
-        if (cfg.compaction().compact()) {
-            String missingKey = CompactedTopicValidator.missingKey(buf, valid.positions(), valid.sizes(), toString());
-            if (missingKey != null) {
-                return AppendResult.failed(LogError.INVALID_RECORD, local.logStartOffset(), missingKey);
-            }
-        }
-        int n = valid.count();
-        long[] bases = new long[n];
-        long[] lasts = new long[n];
-        long[] maxTimestamps = new long[n];
-        long next = local.logEnd().offset();
-        int recordCount = 0;
-        long appendMaxTimestamp = -1;
-        List<ProducerStateManager.IdempotentBatch> idempotent = null;
-        for (int i = 0; i < n; i++) {
-            int at = valid.positions()[i];
-            int delta = RecordBatchHeader.lastOffsetDelta(buf, at);
-            bases[i] = next;
-            lasts[i] = next + delta;
-            next = lasts[i] + 1;
-            maxTimestamps[i] = cfg.logAppendTime() ? now : RecordBatchHeader.maxTimestamp(buf, at);
-            appendMaxTimestamp = Math.max(appendMaxTimestamp, maxTimestamps[i]);
-            recordCount += delta + 1;
-            long producerId = RecordBatchHeader.producerId(buf, at);
-            if (producerId >= 0) {
-                if (idempotent == null) {
-                    idempotent = new ArrayList<>(n);
-                }
-                idempotent.add(new ProducerStateManager.IdempotentBatch(producerId,
-                        RecordBatchHeader.producerEpoch(buf, at), RecordBatchHeader.baseSequence(buf, at), delta,
-                        bases[i], lasts[i], maxTimestamps[i]));
-            }
-        }
-        ProducerStateManager.Check check = null;
-        if (idempotent != null) {
-            check = producers.check(idempotent, now);
-            if (check.error() != LogError.NONE) {
-                return AppendResult.failed(check.error(), local.logStartOffset(), check.message());
-            }
-            if (check.duplicate() != null) {
-                // A retry of a batch already in the log: answer as the first time, write nothing.
-                ProducerStateManager.BatchMetadata dup = check.duplicate();
-                AppendResult same = new AppendResult(LogError.NONE, dup.firstOffset(),
-                        cfg.logAppendTime() ? dup.timestamp() : -1, local.logStartOffset(), 0, null, dup.lastOffset());
-                return awaitFsync && services.storage().fsyncOnAcksAll() ? whenDurable(dup, same, result) : same;
-            }
-        }
-        int epoch = leaderEpoch;
-        try {
-            epochs.assign(epoch, bases[0]); // only when newer than the cache's latest (the first append of a log)
-        } catch (IOException e) {
-            markOffline("a leader epoch checkpoint", e);
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
-        }
-        for (int i = 0; i < n; i++) {
-            int at = valid.positions()[i];
-            // baseOffset and partitionLeaderEpoch are outside the CRC.
-            buf.putLong(at + RecordBatchHeader.BASE_OFFSET, bases[i]);
-            buf.putInt(at + RecordBatchHeader.PARTITION_LEADER_EPOCH, epoch);
-            if (cfg.logAppendTime()) {
-                short attributes = RecordBatchHeader.attributes(buf, at);
-                buf.putShort(at + RecordBatchHeader.ATTRIBUTES, (short) (attributes | RecordBatchHeader.TIMESTAMP_TYPE_LOG_APPEND));
-                buf.putLong(at + RecordBatchHeader.MAX_TIMESTAMP, now);
-                RecordBatchHeader.writeCrc(buf, at, valid.sizes()[i]);
-            }
-        }
-        int bytes = buf.remaining();
-        LogSegment segment;
-        try {
-            segment = maybeRoll(cfg, now, appendMaxTimestamp, lasts[n - 1], bytes);
-            segment.append(buf, bases, lasts, valid.sizes(), maxTimestamps, cfg.indexIntervalBytes());
-        } catch (IOException e) {
-            markOffline("an append", e);
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
-        }
-        local.setLogEnd(new LogOffsetMetadata(next, segment, segment.size()));
-        if (check != null) {
-            producers.commit(check.updates());
-        }
-        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
-        services.metrics().appendCompleted(topic, System.nanoTime() - startNanos, recordCount, bytes);
-        AppendResult ok = new AppendResult(LogError.NONE, bases[0], cfg.logAppendTime() ? now : -1, local.logStartOffset(),
-                recordCount, null, lasts[n - 1]);
-        return completeAfterFlush(cfg, segment, ok, awaitFsync, recordCount, now, result);
-    }
-
-    /** {@code ok}, or null when the group committer completes {@code result} with it after the fsync it needs. */
-    private AppendResult completeAfterFlush(LogConfig cfg, LogSegment segment, AppendResult ok, boolean awaitFsync,
-                                            int recordCount, long now, CompletableFuture<AppendResult> result) {
-        int flushed = flushAfterAppend(cfg, awaitFsync, recordCount, now);
-        if (flushed > 0) {
-            services.committer().submit(segment, flushed, () -> result.complete(ok), e -> {
-                markOffline("an fsync", e);
-                result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "fsync failed: " + e));
-            });
-            return null;
-        }
-        return ok;
+    /** Queues an fsync of records older than flush.ms that no append has flushed yet (checked periodically). */
+    void scheduleTimedFlush() {
+        flusher.scheduleTimedFlush();
     }
 
     /**
@@ -499,87 +372,10 @@ public final class Log {
             result.complete(deletedResult());
         } else if (offline) {
             result.complete(offlineResult());
-        } else if (!runOnLane(() -> {
-            try {
-                AppendResult done = doAppendAsFollower(batches, awaitFsync, result);
-                if (done != null) {
-                    result.complete(done);
-                }
-            } catch (RuntimeException e) {
-                logAppendFailure(e);
-                result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), e.toString()));
-            }
-        })) {
+        } else if (!runOnLane(() -> follower.appendOnLane(batches, awaitFsync, result))) {
             result.complete(laneRejected());
         }
         return result;
-    }
-
-    private AppendResult doAppendAsFollower(ByteBuffer batches, boolean awaitFsync,
-                                            CompletableFuture<AppendResult> result) {
-        if (deleted) {
-            return deletedResult();
-        }
-        if (closed) {
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "log is closed");
-        }
-        if (offline || local.activeSegment().syncFailed()) {
-            return offlineResult();
-        }
-        if (role != Role.FOLLOWER) {
-            return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, local.logStartOffset(),
-                    "partition " + this + " is not a follower");
-        }
-        long startNanos = System.nanoTime();
-        ByteBuffer buf = batches.duplicate().order(ByteOrder.BIG_ENDIAN);
-        long logEnd = local.logEnd().offset();
-        FollowerBatches.Parsed parsed = FollowerBatches.parse(buf, logEnd);
-        if (parsed.error() != LogError.NONE) {
-            return AppendResult.failed(parsed.error(), local.logStartOffset(), parsed.message());
-        }
-        int n = parsed.count();
-        if (n == 0) {
-            return new AppendResult(LogError.NONE, -1, -1, local.logStartOffset(), 0, null, logEnd - 1);
-        }
-        LogConfig cfg = config;
-        long now = System.currentTimeMillis();
-        long appendMaxTimestamp = -1;
-        for (long ts : parsed.maxTimestamps()) {
-            appendMaxTimestamp = Math.max(appendMaxTimestamp, ts);
-        }
-        long last = parsed.lasts()[n - 1];
-        ByteBuffer data = buf.duplicate().limit(parsed.to()).position(parsed.from());
-        int bytes = data.remaining();
-        LogSegment segment;
-        try {
-            // The cache first: a crash before the data is written leaves entries past the log end, which recovery cuts.
-            for (int i = 0; i < n; i++) {
-                epochs.assign(parsed.epochs()[i], parsed.bases()[i]);
-            }
-            segment = maybeRoll(cfg, now, appendMaxTimestamp, last, bytes);
-            segment.append(data, parsed.bases(), parsed.lasts(), parsed.sizes(), parsed.maxTimestamps(),
-                    cfg.indexIntervalBytes());
-        } catch (IOException e) {
-            markOffline("a follower append", e);
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
-        }
-        local.setLogEnd(new LogOffsetMetadata(last + 1, segment, segment.size()));
-        int at = parsed.from();
-        for (int i = 0; i < n; i++) {
-            long producerId = RecordBatchHeader.producerId(buf, at);
-            if (producerId >= 0) {
-                producers.replay(new ProducerStateManager.IdempotentBatch(producerId,
-                        RecordBatchHeader.producerEpoch(buf, at), RecordBatchHeader.baseSequence(buf, at),
-                        RecordBatchHeader.lastOffsetDelta(buf, at), parsed.bases()[i], parsed.lasts()[i],
-                        parsed.maxTimestamps()[i]), now);
-            }
-            at += parsed.sizes()[i];
-        }
-        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
-        services.metrics().appendCompleted(topic, System.nanoTime() - startNanos, parsed.offsets(), bytes);
-        AppendResult ok = new AppendResult(LogError.NONE, parsed.bases()[0], -1, local.logStartOffset(), parsed.offsets(), null,
-                last);
-        return completeAfterFlush(cfg, segment, ok, awaitFsync, parsed.offsets(), now, result);
     }
 
     /**
@@ -636,9 +432,8 @@ public final class Log {
         producers.clear();
         LogRecovery.restoreProducerState(dir, local.segments(), producers, newEnd, now, cfg.producerIdExpirationMs());
         producers.truncateHead(local.logStartOffset());
-        unflushedRecords = 0;
-        lastFlushMs = now;
-        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+        flusher.reset(now);
+        signalAppend();
     }
 
     /**
@@ -677,9 +472,8 @@ public final class Log {
         local.setLogStartOffset(offset);
         epochs.clear();
         producers.clear();
-        unflushedRecords = 0;
-        lastFlushMs = now;
-        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+        flusher.reset(now);
+        signalAppend();
     }
 
     /** Whether this log was given a role (leader or follower) since it was opened. */
@@ -728,82 +522,16 @@ public final class Log {
         return done;
     }
 
-    /**
-     * An acks=all retry is answered as its original would be: only once the original's bytes are fsynced, and never
-     * when their fsync failed. Returns the result now, or null when the group committer completes {@code result}
-     * after the segment's next fsync.
-     */
-    private AppendResult whenDurable(ProducerStateManager.BatchMetadata original, AppendResult same,
-                                     CompletableFuture<AppendResult> result) {
-        Map.Entry<Long, LogSegment> holder = local.segments().floorEntry(original.lastOffset());
-        if (holder == null) {
-            return same; // its segment was deleted: it had been rolled, and a roll fsyncs
-        }
-        LogSegment segment = holder.getValue();
-        long first = original.firstOffset();
-        long last = original.lastOffset();
-        AppendResult lost = AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(),
-                "the original of this retried batch failed to fsync");
-        LogSegment.Durability now = segment.durability(first, last);
-        if (now != LogSegment.Durability.PENDING) {
-            return now == LogSegment.Durability.DURABLE ? same : lost;
-        }
-        // Waits like an append would (no queue of its own): the segment's next fsync covers the original's bytes.
-        services.committer().submit(segment, 0,
-                () -> result.complete(segment.durability(first, last) == LogSegment.Durability.DURABLE ? same : lost),
-                e -> {
-                    markOffline("an fsync", e);
-                    result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "fsync failed: " + e));
-                });
-        return null;
-    }
-
-    /**
-     * How many records an fsync after this append makes durable, or 0 when the append is not answered after one. It
-     * is when acks=all (and fsync-on-acks-all is on), or when flush.messages records or flush.ms have passed since the
-     * last fsync (Kafka flushes in its append path then).
-     */
-    private int flushAfterAppend(LogConfig cfg, boolean awaitFsync, int records, long now) {
-        unflushedRecords += records;
-        boolean flush = (awaitFsync && services.storage().fsyncOnAcksAll()) || unflushedRecords >= cfg.flushMessages()
-                || (cfg.flushMs() != Long.MAX_VALUE && now - lastFlushMs >= cfg.flushMs());
-        if (!flush) {
-            return 0;
-        }
-        int flushed = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
-        unflushedRecords = 0;
-        lastFlushMs = now;
-        return flushed;
-    }
-
-    /** Queues an fsync of records older than flush.ms that no append has flushed yet (checked periodically). */
-    void scheduleTimedFlush() {
-        if (config.flushMs() == Long.MAX_VALUE || deleted || closed || offline) {
-            return;
-        }
-        runOnLane(() -> {
-            long now = System.currentTimeMillis();
-            if (deleted || closed || offline || unflushedRecords == 0 || now - lastFlushMs < config.flushMs()) {
-                return;
-            }
-            int records = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
-            unflushedRecords = 0;
-            lastFlushMs = now;
-            services.committer().submit(local.activeSegment(), records, () -> { }, e -> markOffline("a flush.ms fsync", e));
-        });
-    }
-
     /** The segment to append to: the active one, or a new one when it is due for a roll. Lane only. */
-    private LogSegment maybeRoll(LogConfig cfg, long now, long appendMaxTimestamp, long lastOffset, int bytes)
+    LogSegment maybeRoll(LogConfig cfg, long now, long appendMaxTimestamp, long lastOffset, int bytes)
             throws IOException {
         return local.shouldRoll(cfg, now, appendMaxTimestamp, lastOffset, bytes) ? roll(now) : local.activeSegment();
     }
 
     /** Closes the active segment for writes (durably, with final index entries) and starts a new one. Lane only. */
-    private LogSegment roll(long now) throws IOException {
+    LogSegment roll(long now) throws IOException {
         LogSegment next = local.roll(config, now);
-        unflushedRecords = 0; // the rolled segment was just made durable
-        lastFlushMs = now;
+        flusher.reset(now); // the rolled segment was just made durable
         // Copied here, written and fsynced on the snapshot writer's thread: the lane does not wait for the disk.
         services.snapshots().schedule(dir, next.baseOffset(), producers.copy(), () -> !deleted);
         return next;
