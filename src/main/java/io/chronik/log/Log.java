@@ -48,6 +48,7 @@ public final class Log {
     private final LogFlusher flusher;
     private final LeaderAppender leader;
     private final FollowerAppender follower;
+    private final LogTruncation truncation;
     private volatile Role role = Role.NONE;
     /** The epoch leader appends stamp into each batch (0 on a single node). */
     private volatile int leaderEpoch;
@@ -74,6 +75,7 @@ public final class Log {
         this.flusher = new LogFlusher(this, local, services);
         this.leader = new LeaderAppender(this, local, producers, epochs, services, flusher);
         this.follower = new FollowerAppender(this, local, producers, epochs, services, flusher);
+        this.truncation = new LogTruncation(this, local, highWatermark, producers, epochs, services, flusher);
     }
 
     public String topic() {
@@ -387,53 +389,7 @@ public final class Log {
      * when it is below the log start. Runs on the lane.
      */
     public CompletableFuture<Void> truncateTo(long offset) {
-        return onLane("a truncation", () -> truncateOnLane(offset));
-    }
-
-    private void truncateOnLane(long offset) throws IOException {
-        LogOffsetMetadata end = local.logEnd();
-        if (offset >= end.offset()) {
-            return;
-        }
-        if (offset < local.logStartOffset()) {
-            throw new LogException(LogError.OFFSET_OUT_OF_RANGE, "cannot truncate " + this + " to offset " + offset
-                    + ", below its log start offset " + local.logStartOffset());
-        }
-        LogSegment holder = local.segments().floorEntry(offset).getValue();
-        int position = holder.offsetIndex().lookup(offset);
-        long newEnd = holder.nextOffset();
-        while (position < holder.size()) {
-            ByteBuffer h = holder.readAt(position, RecordBatchHeader.OFFSETS_SIZE);
-            if (h.remaining() < RecordBatchHeader.OFFSETS_SIZE) {
-                break;
-            }
-            long base = RecordBatchHeader.baseOffset(h, 0);
-            if (base + RecordBatchHeader.lastOffsetDelta(h, 0) >= offset) {
-                newEnd = Math.min(offset, base);
-                break;
-            }
-            position += (int) RecordBatchHeader.totalSize(h, 0);
-        }
-        if (position == 0) {
-            newEnd = holder.baseOffset();
-        }
-        LogOffsetMetadata cut = new LogOffsetMetadata(newEnd, holder, position);
-        highWatermark.truncate(cut); // readers see the shorter log before any file changes
-        services.snapshots().cancel(dir); // none written from here on for offsets that are going away
-        List<LogSegment> above = new ArrayList<>(local.segments().tailMap(holder.baseOffset(), false).values());
-        for (int i = above.size() - 1; i >= 0; i--) {
-            LogSegment segment = above.get(i);
-            local.removeForDeletion(segment);
-        }
-        LogConfig cfg = config;
-        holder.truncateTo(position, cfg.indexIntervalBytes(), cfg.segmentIndexBytes());
-        epochs.truncateFromEnd(newEnd);
-        long now = System.currentTimeMillis();
-        producers.clear();
-        LogRecovery.restoreProducerState(dir, local.segments(), producers, newEnd, now, cfg.producerIdExpirationMs());
-        producers.truncateHead(local.logStartOffset());
-        flusher.reset(now);
-        signalAppend();
+        return onLane("a truncation", () -> truncation.truncateTo(offset));
     }
 
     /**
@@ -443,37 +399,7 @@ public final class Log {
      * empty. Runs on the lane.
      */
     public CompletableFuture<Void> truncateFullyAndStartAt(long offset) {
-        return onLane("a full truncation", () -> truncateFullyOnLane(offset));
-    }
-
-    private void truncateFullyOnLane(long offset) throws IOException {
-        List<LogSegment> old = new ArrayList<>(local.segments().values());
-        LogConfig cfg = config;
-        long now = System.currentTimeMillis();
-        services.snapshots().cancel(dir);
-        // The log start moves first: a crash from here on recovers the log from the new start.
-        LogRecovery.writeLogStartOffset(dir, offset);
-        for (int i = old.size() - 1; i >= 0; i--) {
-            LogSegment segment = old.get(i);
-            if (segment.baseOffset() == offset) {
-                continue; // replaced below, once the new one exists under a free name
-            }
-            local.removeForDeletion(segment);
-        }
-        LogSegment same = local.segments().get(offset);
-        if (same != null) {
-            local.removeForDeletion(same);
-        }
-        LogSegment fresh = LogSegment.create(dir, offset, now, cfg.preallocate() ? cfg.segmentBytes() : 0,
-                cfg.segmentIndexBytes());
-        local.segments().put(offset, fresh);
-        LogOffsetMetadata start = new LogOffsetMetadata(offset, fresh, 0);
-        highWatermark.startAt(start);
-        local.setLogStartOffset(offset);
-        epochs.clear();
-        producers.clear();
-        flusher.reset(now);
-        signalAppend();
+        return onLane("a full truncation", () -> truncation.truncateFullyAndStartAt(offset));
     }
 
     /** Whether this log was given a role (leader or follower) since it was opened. */
