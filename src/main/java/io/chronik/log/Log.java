@@ -3,15 +3,12 @@ package io.chronik.log;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Predicate;
 
 /**
  * One partition's append-only log: a sequence of segments, its offsets (log start, high watermark, log end),
@@ -49,6 +46,8 @@ public final class Log {
     private final LeaderAppender leader;
     private final FollowerAppender follower;
     private final LogTruncation truncation;
+    private final LogRetention retention;
+    private final SegmentReplacer replacer;
     private volatile Role role = Role.NONE;
     /** The epoch leader appends stamp into each batch (0 on a single node). */
     private volatile int leaderEpoch;
@@ -76,6 +75,8 @@ public final class Log {
         this.leader = new LeaderAppender(this, local, producers, epochs, services, flusher);
         this.follower = new FollowerAppender(this, local, producers, epochs, services, flusher);
         this.truncation = new LogTruncation(this, local, highWatermark, producers, epochs, services, flusher);
+        this.retention = new LogRetention(this, local, producers, epochs);
+        this.replacer = new SegmentReplacer(this, local, services);
     }
 
     public String topic() {
@@ -238,7 +239,7 @@ public final class Log {
         } else if (!runOnLane(() -> {
             try {
                 requireOnline();
-                result.complete(deleteRecordsOnLane(offset));
+                result.complete(retention.deleteRecordsBefore(offset));
             } catch (LogException e) {
                 result.completeExceptionally(e);
             } catch (IOException | RuntimeException e) {
@@ -269,7 +270,7 @@ public final class Log {
 
     // ---- lane side ----
 
-    boolean runOnLane(Runnable task) {
+    private boolean runOnLane(Runnable task) {
         try {
             services.lane().execute(task);
             return true;
@@ -355,7 +356,10 @@ public final class Log {
 
     /** Queues an fsync of records older than flush.ms that no append has flushed yet (checked periodically). */
     void scheduleTimedFlush() {
-        flusher.scheduleTimedFlush();
+        if (config.flushMs() == Long.MAX_VALUE || deleted || closed || offline) {
+            return;
+        }
+        runOnLane(flusher::flushIfDue);
     }
 
     /**
@@ -463,59 +467,9 @@ public final class Log {
         return next;
     }
 
-    private long deleteRecordsOnLane(long offset) throws IOException {
-        long highWatermark = highWatermark();
-        long target = offset == -1 ? highWatermark : offset;
-        if (target < 0 || target > highWatermark) {
-            throw new LogException(LogError.OFFSET_OUT_OF_RANGE, "Cannot delete records of " + this + " before offset "
-                    + offset + ": the high watermark is " + highWatermark);
-        }
-        if (target > local.logStartOffset()) {
-            LogRecovery.writeLogStartOffset(dir, target);
-            local.setLogStartOffset(target);
-            producers.truncateHead(target);
-            epochs.truncateFromStart(target);
-        }
-        long start = local.logStartOffset();
-        List<LogSegment> below = new ArrayList<>();
-        for (Map.Entry<Long, LogSegment> e : local.segments().entrySet()) {
-            Long nextBase = local.segments().higherKey(e.getKey());
-            if (nextBase == null || nextBase > start) {
-                break;
-            }
-            below.add(e.getValue());
-        }
-        deleteSegments(below);
-        return local.logStartOffset();
-    }
-
     /** Retention (runs on the lane): time first, then size, like Kafka. */
     void enforceRetention() {
-        if (deleted || closed || offline) {
-            return;
-        }
-        LogConfig cfg = config;
-        if (!cfg.compaction().delete()) {
-            return; // compact only: the cleaner removes records, retention never does (DeleteRecords still can)
-        }
-        long now = System.currentTimeMillis();
-        try {
-            if (cfg.retentionMs() >= 0) {
-                deleteOldSegments(s -> now - s.largestTimestamp() > cfg.retentionMs(), now);
-            }
-            if (cfg.retentionBytes() >= 0) {
-                long[] size = {sizeInBytes()};
-                deleteOldSegments(s -> {
-                    if (size[0] - s.size() >= cfg.retentionBytes()) {
-                        size[0] -= s.size();
-                        return true;
-                    }
-                    return false;
-                }, now);
-            }
-        } catch (IOException e) {
-            markOffline("retention", e);
-        }
+        retention.enforceRetention();
     }
 
     /** Queues retention on this log's lane; completes when it ran (exceptionally when the lane refused it). */
@@ -532,56 +486,6 @@ public final class Log {
             done.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, LANE_CLOSED));
         }
         return done;
-    }
-
-    /**
-     * Deletes the oldest segments while {@code deletable} holds. When every segment qualifies, the non-empty
-     * active segment is rolled first (as Kafka does) so a topic that no longer receives data still expires.
-     */
-    private void deleteOldSegments(Predicate<LogSegment> deletable, long now) throws IOException {
-        List<LogSegment> victims = new ArrayList<>();
-        long highWatermark = highWatermark();
-        for (LogSegment segment : local.segments().values()) {
-            // Like Kafka, only records below the high watermark expire (on a single node it is the log end).
-            Long nextBase = local.segments().higherKey(segment.baseOffset());
-            if ((nextBase == null ? local.logEnd().offset() : nextBase) > highWatermark || !deletable.test(segment)) {
-                break;
-            }
-            victims.add(segment);
-        }
-        if (victims.isEmpty()) {
-            return;
-        }
-        LogSegment active = local.activeSegment();
-        if (victims.get(victims.size() - 1) == active) {
-            if (active.size() > 0) {
-                roll(now);
-            } else {
-                victims.remove(victims.size() - 1);
-            }
-        }
-        deleteSegments(victims);
-    }
-
-    /**
-     * Removes the given oldest, non-active segments: log start first, so readers see out-of-range, not a gap; then
-     * each segment's files are renamed for deletion, oldest first, so a crash leaves no gap either.
-     */
-    private void deleteSegments(List<LogSegment> victims) throws IOException {
-        if (victims.isEmpty()) {
-            return;
-        }
-        LogSegment last = victims.get(victims.size() - 1);
-        Long nextBase = local.segments().higherKey(last.baseOffset());
-        if (nextBase == null) {
-            throw new IllegalStateException("cannot delete the active segment of " + this);
-        }
-        local.setLogStartOffset(Math.max(local.logStartOffset(), nextBase));
-        producers.truncateHead(local.logStartOffset());
-        epochs.truncateFromStart(local.logStartOffset());
-        for (LogSegment segment : victims) {
-            local.removeForDeletion(segment);
-        }
     }
 
     /** Queues the check for idle idempotent producers on this log's lane; skipped when the lane is saturated. */
@@ -631,7 +535,7 @@ public final class Log {
         CompletableFuture<SwapOutcome> done = new CompletableFuture<>();
         if (!runOnLane(() -> {
             try {
-                done.complete(replaceSegmentsOnLane(old, hook));
+                done.complete(replacer.replace(old, hook));
             } catch (Throwable t) {
                 done.completeExceptionally(t);
                 throw t;
@@ -640,49 +544,6 @@ public final class Log {
             done.complete(SwapOutcome.REFUSED);
         }
         return done;
-    }
-
-    private SwapOutcome replaceSegmentsOnLane(List<LogSegment> old, CleanerHook hook) {
-        if (deleted || closed || offline || old.isEmpty()) {
-            return SwapOutcome.REFUSED;
-        }
-        LogSegment active = local.activeSegment();
-        for (LogSegment segment : old) {
-            if (segment == active || local.segments().get(segment.baseOffset()) != segment) {
-                return SwapOutcome.REFUSED;
-            }
-        }
-        long base = old.get(0).baseOffset();
-        LogSegment cleaned;
-        try {
-            for (LogSegment segment : old) {
-                segment.renameForDeletion();
-                if (!segment.file().getFileName().toString().endsWith(AtomicFiles.DELETED_SUFFIX)) {
-                    // Left under its live name, it would come back next to the cleaned segment after a restart.
-                    throw new IOException("cannot rename " + segment + " for deletion");
-                }
-            }
-            AtomicFiles.syncDirectory(dir);
-            hook.reached(CleanerHook.Step.REPLACED_RENAMED, this);
-            SegmentSwap.finish(dir, base);
-            AtomicFiles.syncDirectory(dir);
-            hook.reached(CleanerHook.Step.RENAMED, this);
-            LogConfig cfg = config;
-            cleaned = LogSegment.open(dir, base, cfg.indexIntervalBytes(), false, false, cfg.segmentIndexBytes(),
-                    System.currentTimeMillis());
-        } catch (IOException e) {
-            // The live segments' files are half replaced: a restart finishes the committed swap.
-            markOffline("the log cleaner's replacement of segments", e);
-            return SwapOutcome.FAILED;
-        }
-        // The first one is replaced in place, then the rest removed in order: a reader that finds the segment it
-        // was reading gone looks its offset up again (see read).
-        local.segments().put(base, cleaned);
-        for (int i = 1; i < old.size(); i++) {
-            local.segments().remove(old.get(i).baseOffset(), old.get(i));
-        }
-        old.forEach(services.deleteLater()); // renamed already: their removal is only scheduled
-        return SwapOutcome.SWAPPED;
     }
 
     boolean isClosed() {

@@ -91,23 +91,18 @@ final class LogFlusher {
         return flushed;
     }
 
-    /** Queues an fsync of records older than flush.ms that no append has flushed yet (checked periodically). */
-    void scheduleTimedFlush() {
-        if (log.config().flushMs() == Long.MAX_VALUE || log.isDeleted() || log.isClosed() || log.isOffline()) {
+    /** Asks for an fsync of records older than flush.ms that no append has flushed yet. Lane only. */
+    void flushIfDue() {
+        long now = System.currentTimeMillis();
+        if (log.isDeleted() || log.isClosed() || log.isOffline() || unflushedRecords == 0
+                || now - lastFlushMs < log.config().flushMs()) {
             return;
         }
-        log.runOnLane(() -> {
-            long now = System.currentTimeMillis();
-            if (log.isDeleted() || log.isClosed() || log.isOffline() || unflushedRecords == 0
-                    || now - lastFlushMs < log.config().flushMs()) {
-                return;
-            }
-            int records = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
-            unflushedRecords = 0;
-            lastFlushMs = now;
-            services.committer().submit(local.activeSegment(), records, () -> { },
-                    e -> log.markOffline("a flush.ms fsync", e));
-        });
+        int records = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
+        unflushedRecords = 0;
+        lastFlushMs = now;
+        services.committer().submit(local.activeSegment(), records, () -> { },
+                e -> log.markOffline("a flush.ms fsync", e));
     }
 
     /** Nothing is left to flush as of {@code now}: a roll made the old segment durable, or a truncation. Lane only. */
