@@ -13,45 +13,61 @@ import java.util.concurrent.CompletableFuture;
  */
 final class FollowerAppender {
     private final Log log;
+    private final LogLifecycle lifecycle;
     private final LocalLog local;
     private final ProducerStateManager producers;
     private final LeaderEpochCache epochs;
     private final LogServices services;
     private final LogFlusher flusher;
+    private final LogLane lane;
 
-    FollowerAppender(Log log, LocalLog local, ProducerStateManager producers, LeaderEpochCache epochs,
-                     LogServices services, LogFlusher flusher) {
+    FollowerAppender(Log log, LogLifecycle lifecycle, LocalLog local, ProducerStateManager producers,
+                     LeaderEpochCache epochs, LogServices services, LogFlusher flusher, LogLane lane) {
         this.log = log;
+        this.lifecycle = lifecycle;
         this.local = local;
         this.producers = producers;
         this.epochs = epochs;
         this.services = services;
         this.flusher = flusher;
+        this.lane = lane;
     }
 
-    /** A follower append (see {@link Log#appendAsFollower}); runs on the log's lane. */
-    void appendOnLane(ByteBuffer batches, boolean awaitFsync, CompletableFuture<AppendResult> result) {
+    /** Queues a follower append on the lane: see {@link Log#appendAsFollower}. */
+    CompletableFuture<AppendResult> append(ByteBuffer batches, boolean awaitFsync) {
+        CompletableFuture<AppendResult> result = new CompletableFuture<>();
+        if (lifecycle.deleted()) {
+            result.complete(lifecycle.deletedResult());
+        } else if (lifecycle.offline()) {
+            result.complete(lifecycle.offlineResult());
+        } else if (!lane.execute(() -> appendOnLane(batches, awaitFsync, result))) {
+            result.complete(log.laneRejected());
+        }
+        return result;
+    }
+
+    private void appendOnLane(ByteBuffer batches, boolean awaitFsync, CompletableFuture<AppendResult> result) {
         try {
             AppendResult done = doAppend(batches, awaitFsync, result);
             if (done != null) {
                 result.complete(done);
             }
         } catch (RuntimeException e) {
-            log.logAppendFailure(e);
+            lane.logAppendFailure(e);
             result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), e.toString()));
         }
     }
 
     /** The append's result, or null when the group committer completes {@code result} after the fsync. */
     private AppendResult doAppend(ByteBuffer batches, boolean awaitFsync, CompletableFuture<AppendResult> result) {
-        if (log.isDeleted()) {
-            return log.deletedResult();
+        if (lifecycle.deleted()) {
+            return lifecycle.deletedResult();
         }
-        if (log.isClosed()) {
+        if (lifecycle.closed()) {
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "log is closed");
         }
-        if (log.isOffline() || local.activeSegment().syncFailed()) {
-            return log.offlineResult();
+        if (lifecycle.offline() || local.activeSegment().syncFailed()) {
+            return lifecycle.offlineResult();
         }
         if (!log.isFollower()) {
             return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, local.logStartOffset(),
@@ -87,7 +103,7 @@ final class FollowerAppender {
             segment.append(data, parsed.bases(), parsed.lasts(), parsed.sizes(), parsed.maxTimestamps(),
                     cfg.indexIntervalBytes());
         } catch (IOException e) {
-            log.markOffline("a follower append", e);
+            lifecycle.markOffline("a follower append", e);
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
         }
         local.setLogEnd(new LogOffsetMetadata(last + 1, segment, segment.size()));

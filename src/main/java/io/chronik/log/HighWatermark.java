@@ -12,7 +12,7 @@ import java.nio.channels.ClosedChannelException;
  * reader bounded by it never looks past its segment and position.
  */
 final class HighWatermark {
-    private final Log log;
+    private final LogLifecycle lifecycle;
     private final LocalLog local;
     /** Guards every change of {@link #mark}, and the lowering of the log end by truncation. */
     private final Object lock = new Object();
@@ -24,8 +24,8 @@ final class HighWatermark {
     /** The high watermark found in the checkpoint at startup, used when the log is first given a role; -1 if none. */
     private volatile long restored = -1;
 
-    HighWatermark(Log log, LocalLog local) {
-        this.log = log;
+    HighWatermark(LogLifecycle lifecycle, LocalLog local) {
+        this.lifecycle = lifecycle;
         this.local = local;
     }
 
@@ -88,7 +88,7 @@ final class HighWatermark {
             } catch (ClosedChannelException e) {
                 return false; // its segment was deleted meanwhile: the next update finds the offset again
             } catch (IOException e) {
-                log.markOffline("a high watermark update", e);
+                lifecycle.markOffline("a high watermark update", e);
                 return false;
             }
         }

@@ -15,20 +15,24 @@ import java.util.concurrent.CompletableFuture;
  */
 final class LeaderAppender {
     private final Log log;
+    private final LogLifecycle lifecycle;
     private final LocalLog local;
     private final ProducerStateManager producers;
     private final LeaderEpochCache epochs;
     private final LogServices services;
     private final LogFlusher flusher;
+    private final LogLane lane;
 
-    LeaderAppender(Log log, LocalLog local, ProducerStateManager producers, LeaderEpochCache epochs,
-                   LogServices services, LogFlusher flusher) {
+    LeaderAppender(Log log, LogLifecycle lifecycle, LocalLog local, ProducerStateManager producers,
+                   LeaderEpochCache epochs, LogServices services, LogFlusher flusher, LogLane lane) {
         this.log = log;
+        this.lifecycle = lifecycle;
         this.local = local;
         this.producers = producers;
         this.epochs = epochs;
         this.services = services;
         this.flusher = flusher;
+        this.lane = lane;
     }
 
     /** A leader append (see {@link Log#append}); runs on the log's lane (see {@link AppendBatch}). */
@@ -39,22 +43,22 @@ final class LeaderAppender {
                 result.complete(done);
             }
         } catch (RuntimeException e) {
-            log.logAppendFailure(e);
+            lane.logAppendFailure(e);
             result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), e.toString()));
         }
     }
 
     /** The append's result, or null when the group committer completes {@code result} after the fsync. */
     private AppendResult doAppend(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
-        if (log.isDeleted()) {
-            return log.deletedResult();
+        if (lifecycle.deleted()) {
+            return lifecycle.deletedResult();
         }
-        if (log.isClosed()) {
+        if (lifecycle.closed()) {
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "log is closed");
         }
-        if (log.isOffline() || local.activeSegment().syncFailed()) {
+        if (lifecycle.offline() || local.activeSegment().syncFailed()) {
             // Never acknowledge a write to a file whose fsync failed: its earlier data may be lost.
-            return log.offlineResult();
+            return lifecycle.offlineResult();
         }
         if (log.isFollower()) {
             return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, local.logStartOffset(),
@@ -128,7 +132,7 @@ final class LeaderAppender {
         try {
             epochs.assign(epoch, bases[0]); // only when newer than the cache's latest (the first append of a log)
         } catch (IOException e) {
-            log.markOffline("a leader epoch checkpoint", e);
+            lifecycle.markOffline("a leader epoch checkpoint", e);
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
         }
         for (int i = 0; i < n; i++) {
@@ -150,7 +154,7 @@ final class LeaderAppender {
             segment = log.maybeRoll(cfg, now, appendMaxTimestamp, lasts[n - 1], bytes);
             segment.append(buf, bases, lasts, valid.sizes(), maxTimestamps, cfg.indexIntervalBytes());
         } catch (IOException e) {
-            log.markOffline("an append", e);
+            lifecycle.markOffline("an append", e);
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
         }
         local.setLogEnd(new LogOffsetMetadata(next, segment, segment.size()));

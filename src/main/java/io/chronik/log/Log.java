@@ -7,29 +7,37 @@ import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One partition's append-only log: a sequence of segments, its offsets (log start, high watermark, log end),
  * its leader epoch and its idempotent-producer state. Appends are serialized on the partition's lane thread;
  * reads may run on any thread concurrently with appends and only ever see whole, committed batches.
+ * <p>
+ * {@code Log} is the partition's face to the rest of the broker: it keeps the partition's role and leader epoch and
+ * hands the work to package-private collaborators, one reason to change each: {@link LocalLog} (the segments, the log
+ * start and log end, rolling), {@link HighWatermark} (the high watermark and its publication), {@link LogReader}
+ * (fetches and timestamp lookups), {@link LeaderAppender} and {@link FollowerAppender} (the two kinds of append),
+ * {@link LogFlusher} (when appends are fsynced and answered), {@link LogTruncation} (truncateTo,
+ * truncateFullyAndStartAt), {@link LogRetention} (retention, DeleteRecords), {@link SegmentReplacer} (the cleaner's
+ * replacement of segments), {@link LogLane} (queueing work on the lane) and {@link LogLifecycle} (deleted, closed,
+ * offline). The producer state ({@link ProducerStateManager}) and the leader-epoch cache ({@link LeaderEpochCache})
+ * are shared by those that change them.
+ * <p>
+ * Threading. Everything that changes the log runs on the partition's lane ({@link LogLane}), one task at a time:
+ * appends, becoming leader or follower, truncation, retention, DeleteRecords, the cleaner's replacement of segments,
+ * timed flushes and producer expiration; state only the lane touches (roll jitter, flush counters, the producer state's
+ * changes) is not synchronized. Readers on any thread see the log through values published after the bytes are
+ * written: the segment map (a concurrent map), the log end and log start (volatile, in {@link LocalLog}), the high
+ * watermark (volatile, in {@link HighWatermark}), and here the config, role and leader epoch (volatile) and the
+ * deleted/closed/offline flags ({@link LogLifecycle}). The high watermark moves on any thread
+ * ({@link #updateHighWatermark}) under the high watermark's lock, which truncation also takes to lower the log end and
+ * the high watermark together. Going offline and closing synchronize on the {@link LogLifecycle}. Fetches parked on
+ * {@link #onAppend} are woken whenever the offsets change or the partition goes offline, is deleted or closed.
  */
 public final class Log {
-    private static final System.Logger LOGGER = System.getLogger(Log.class.getName());
-    private static final long FAILURE_LOG_INTERVAL_NANOS = 10_000_000_000L;
-    /** Why a lane refused work: a full lane holds work back instead of refusing it, so only shutdown remains. */
-    private static final String LANE_CLOSED = "log is closed";
-    private long lastFailureLogged;
-    private long suppressedFailures;
-
     /** Who writes this log: nobody has said until the first becomeLeader/becomeFollower (single node). */
     private enum Role { NONE, LEADER, FOLLOWER }
-
-    /** A step on the lane that may fail on the partition's files. */
-    private interface LaneStep {
-        void run() throws IOException;
-    }
 
     private final String topic;
     private final int partition;
@@ -42,6 +50,8 @@ public final class Log {
     private volatile LogConfig config;
     private final HighWatermark highWatermark;
     private final LogReader reader;
+    private final LogLifecycle lifecycle;
+    private final LogLane lane;
     private final LogFlusher flusher;
     private final LeaderAppender leader;
     private final FollowerAppender follower;
@@ -52,13 +62,6 @@ public final class Log {
     /** The epoch leader appends stamp into each batch (0 on a single node). */
     private volatile int leaderEpoch;
     private final LeaderEpochCache epochs;
-    private volatile boolean deleted;
-    private volatile boolean closed;
-    /**
-     * Set by the first failed write, fsync or read of this partition's files: from then on every request for it is
-     * answered KAFKA_STORAGE_ERROR until a restart recovers it. Nothing written after a failed fsync is acknowledged.
-     */
-    private volatile boolean offline;
 
     Log(String topic, int partition, Path dir, LogConfig config, LogRecovery.Loaded loaded, LogServices services) {
         this.topic = topic;
@@ -67,16 +70,18 @@ public final class Log {
         this.config = config;
         this.services = services;
         this.local = new LocalLog(dir, loaded.segments(), loaded.logStartOffset(), config, services.deleteLater());
-        this.highWatermark = new HighWatermark(this, local);
-        this.reader = new LogReader(this, local, highWatermark);
         this.producers = loaded.producers();
         this.epochs = loaded.epochs();
-        this.flusher = new LogFlusher(this, local, services);
-        this.leader = new LeaderAppender(this, local, producers, epochs, services, flusher);
-        this.follower = new FollowerAppender(this, local, producers, epochs, services, flusher);
+        this.lifecycle = new LogLifecycle(this, local, producers, services);
+        this.lane = new LogLane(this, lifecycle, services.lane());
+        this.highWatermark = new HighWatermark(lifecycle, local);
+        this.reader = new LogReader(this, lifecycle, local, highWatermark);
+        this.flusher = new LogFlusher(this, lifecycle, local, services, lane);
+        this.leader = new LeaderAppender(this, lifecycle, local, producers, epochs, services, flusher, lane);
+        this.follower = new FollowerAppender(this, lifecycle, local, producers, epochs, services, flusher, lane);
         this.truncation = new LogTruncation(this, local, highWatermark, producers, epochs, services, flusher);
-        this.retention = new LogRetention(this, local, producers, epochs);
-        this.replacer = new SegmentReplacer(this, local, services);
+        this.retention = new LogRetention(this, lifecycle, local, producers, epochs, lane);
+        this.replacer = new SegmentReplacer(this, lifecycle, local, services, lane);
     }
 
     public String topic() {
@@ -134,7 +139,7 @@ public final class Log {
      * appends queued before it.
      */
     public CompletableFuture<Void> becomeLeader(int epoch) {
-        return onLane("becoming leader", () -> {
+        return lane.run("becoming leader", () -> {
             highWatermark.start();
             leaderEpoch = epoch;
             epochs.assign(epoch, local.logEnd().offset());
@@ -147,7 +152,7 @@ public final class Log {
      * NOT_LEADER_OR_FOLLOWER and {@link #appendAsFollower} is allowed. Runs on the lane.
      */
     public CompletableFuture<Void> becomeFollower(int epoch) {
-        return onLane("becoming follower", () -> {
+        return lane.run("becoming follower", () -> {
             highWatermark.start();
             leaderEpoch = epoch;
             role = Role.FOLLOWER;
@@ -167,7 +172,7 @@ public final class Log {
 
     /** Whether a storage error took this partition offline (until the broker restarts). */
     public boolean isOffline() {
-        return offline;
+        return lifecycle.offline();
     }
 
     public long sizeInBytes() {
@@ -231,36 +236,17 @@ public final class Log {
      * {@link LogException} (OFFSET_OUT_OF_RANGE) when offset is beyond the high watermark.
      */
     public CompletableFuture<Long> deleteRecordsBefore(long offset) {
-        CompletableFuture<Long> result = new CompletableFuture<>();
-        if (deleted) {
-            result.completeExceptionally(new LogException(LogError.UNKNOWN_TOPIC_OR_PARTITION, "partition was deleted"));
-        } else if (offline) {
-            result.completeExceptionally(offlineException());
-        } else if (!runOnLane(() -> {
-            try {
-                requireOnline();
-                result.complete(retention.deleteRecordsBefore(offset));
-            } catch (LogException e) {
-                result.completeExceptionally(e);
-            } catch (IOException | RuntimeException e) {
-                markOffline("DeleteRecords", e);
-                result.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR,
-                        "DeleteRecords on " + this + " failed: " + e, e));
-            }
-        })) {
-            result.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, LANE_CLOSED));
-        }
-        return result;
-    }
-
-    /** Wakes the fetches waiting on this partition ({@link #onAppend}): its offsets changed or it went offline. */
-    void signalAppend() {
-        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+        return retention.deleteRecordsBefore(offset);
     }
 
     /** Completes at the next successful append to this partition, or when the partition is deleted. */
     public CompletableFuture<Void> onAppend() {
         return appendSignal.get();
+    }
+
+    /** Wakes the fetches waiting on this partition ({@link #onAppend}): its offsets changed or it went offline. */
+    void signalAppend() {
+        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
     }
 
     @Override
@@ -270,96 +256,37 @@ public final class Log {
 
     // ---- lane side ----
 
-    private boolean runOnLane(Runnable task) {
-        try {
-            services.lane().execute(task);
-            return true;
-        } catch (RejectedExecutionException e) {
-            return false;
-        }
-    }
-
     Executor lane() {
-        return services.lane();
+        return lane.executor();
     }
 
     boolean isDeleted() {
-        return deleted;
+        return lifecycle.deleted();
     }
 
     /** The result of an append to a deleted partition. */
     AppendResult deletedResult() {
-        return AppendResult.failed(LogError.UNKNOWN_TOPIC_OR_PARTITION, local.logStartOffset(), "partition was deleted");
+        return lifecycle.deletedResult();
     }
 
     /** The result of an append its lane refused. */
     AppendResult laneRejected() {
-        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), LANE_CLOSED);
+        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), LogLane.LANE_CLOSED);
     }
 
     /** The result of an append to a partition a storage error took offline. */
     AppendResult offlineResult() {
-        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(),
-                "partition " + this + " is offline after a storage error");
+        return lifecycle.offlineResult();
     }
 
-    private LogException offlineException() {
-        return new LogException(LogError.KAFKA_STORAGE_ERROR, "partition " + this + " is offline after a storage error");
-    }
-
-    void requireOnline() {
-        if (offline) {
-            throw offlineException();
-        }
-    }
-
-    /**
-     * A write, fsync or read of this partition's files failed: the partition goes offline (Chronik's unit of
-     * failure is the partition, Kafka's the log directory). Every later request for it is answered
-     * KAFKA_STORAGE_ERROR; fetches waiting on it are woken to see so. A restart recovers it from what is on disk.
-     */
+    /** A write, fsync or read of this partition's files failed: it goes offline (see {@link LogLifecycle}). */
     void markOffline(String during, Throwable cause) {
-        if (deleted || closed) {
-            return; // files removed or closed under the operation: not a disk failure
-        }
-        synchronized (this) {
-            if (offline) {
-                return;
-            }
-            offline = true;
-        }
-        LOGGER.log(System.Logger.Level.ERROR, "Partition " + this + " is offline after a storage error during " + during
-                + "; it answers KAFKA_STORAGE_ERROR until the broker is restarted", cause);
-        signalAppend();
-    }
-
-    /**
-     * A failing disk fails every append: log the first failure in full, then at most one line per interval with
-     * the number of failures in between, so the log is not flooded. Runs on this partition's lane only.
-     */
-    void logAppendFailure(Throwable e) {
-        long now = System.nanoTime();
-        if (lastFailureLogged != 0 && now - lastFailureLogged < FAILURE_LOG_INTERVAL_NANOS) {
-            suppressedFailures++;
-            return;
-        }
-        String more = suppressedFailures == 0 ? "" : " (" + suppressedFailures + " more failures since the last report)";
-        LOGGER.log(System.Logger.Level.ERROR, "append to " + this + " failed" + more, e);
-        lastFailureLogged = now;
-        suppressedFailures = 0;
+        lifecycle.markOffline(during, cause);
     }
 
     /** Runs on this log's lane (see {@link AppendBatch}). */
     void appendOnLane(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
         leader.appendOnLane(records, awaitFsync, result);
-    }
-
-    /** Queues an fsync of records older than flush.ms that no append has flushed yet (checked periodically). */
-    void scheduleTimedFlush() {
-        if (config.flushMs() == Long.MAX_VALUE || deleted || closed || offline) {
-            return;
-        }
-        runOnLane(flusher::flushIfDue);
     }
 
     /**
@@ -373,15 +300,7 @@ public final class Log {
      * end less one. The buffer must stay valid until the future completes.
      */
     public CompletableFuture<AppendResult> appendAsFollower(ByteBuffer batches, boolean awaitFsync) {
-        CompletableFuture<AppendResult> result = new CompletableFuture<>();
-        if (deleted) {
-            result.complete(deletedResult());
-        } else if (offline) {
-            result.complete(offlineResult());
-        } else if (!runOnLane(() -> follower.appendOnLane(batches, awaitFsync, result))) {
-            result.complete(laneRejected());
-        }
-        return result;
+        return follower.append(batches, awaitFsync);
     }
 
     /**
@@ -393,7 +312,7 @@ public final class Log {
      * when it is below the log start. Runs on the lane.
      */
     public CompletableFuture<Void> truncateTo(long offset) {
-        return onLane("a truncation", () -> truncation.truncateTo(offset));
+        return lane.run("a truncation", () -> truncation.truncateTo(offset));
     }
 
     /**
@@ -403,7 +322,7 @@ public final class Log {
      * empty. Runs on the lane.
      */
     public CompletableFuture<Void> truncateFullyAndStartAt(long offset) {
-        return onLane("a full truncation", () -> truncation.truncateFullyAndStartAt(offset));
+        return lane.run("a full truncation", () -> truncation.truncateFullyAndStartAt(offset));
     }
 
     /** Whether this log was given a role (leader or follower) since it was opened. */
@@ -421,37 +340,6 @@ public final class Log {
         highWatermark.restore(offset);
     }
 
-    /** Runs {@code step} on the lane; a storage failure takes the partition offline and fails the future. */
-    private CompletableFuture<Void> onLane(String what, LaneStep step) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        if (deleted) {
-            done.completeExceptionally(new LogException(LogError.UNKNOWN_TOPIC_OR_PARTITION, "partition was deleted"));
-        } else if (offline) {
-            done.completeExceptionally(offlineException());
-        } else if (!runOnLane(() -> {
-            try {
-                if (deleted) {
-                    throw new LogException(LogError.UNKNOWN_TOPIC_OR_PARTITION, "partition was deleted");
-                }
-                if (closed) {
-                    throw new LogException(LogError.KAFKA_STORAGE_ERROR, LANE_CLOSED);
-                }
-                requireOnline();
-                step.run();
-                done.complete(null);
-            } catch (LogException e) {
-                done.completeExceptionally(e);
-            } catch (IOException | RuntimeException e) {
-                markOffline(what, e);
-                done.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR,
-                        what + " of " + this + " failed: " + e, e));
-            }
-        })) {
-            done.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, LANE_CLOSED));
-        }
-        return done;
-    }
-
     /** The segment to append to: the active one, or a new one when it is due for a roll. Lane only. */
     LogSegment maybeRoll(LogConfig cfg, long now, long appendMaxTimestamp, long lastOffset, int bytes)
             throws IOException {
@@ -463,8 +351,13 @@ public final class Log {
         LogSegment next = local.roll(config, now);
         flusher.reset(now); // the rolled segment was just made durable
         // Copied here, written and fsynced on the snapshot writer's thread: the lane does not wait for the disk.
-        services.snapshots().schedule(dir, next.baseOffset(), producers.copy(), () -> !deleted);
+        services.snapshots().schedule(dir, next.baseOffset(), producers.copy(), () -> !lifecycle.deleted());
         return next;
+    }
+
+    /** Queues an fsync of records older than flush.ms that no append has flushed yet (checked periodically). */
+    void scheduleTimedFlush() {
+        flusher.scheduleTimedFlush();
     }
 
     /** Retention (runs on the lane): time first, then size, like Kafka. */
@@ -474,28 +367,17 @@ public final class Log {
 
     /** Queues retention on this log's lane; completes when it ran (exceptionally when the lane refused it). */
     CompletableFuture<Void> scheduleRetention() {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        if (!runOnLane(() -> {
-            try {
-                enforceRetention();
-            } finally {
-                done.complete(null);
-            }
-        })) {
-            // Closing: this round is skipped.
-            done.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, LANE_CLOSED));
-        }
-        return done;
+        return retention.scheduleRetention();
     }
 
     /** Queues the check for idle idempotent producers on this log's lane; skipped when the lane is saturated. */
     void scheduleProducerExpiration() {
-        runOnLane(() -> removeExpiredProducers(System.currentTimeMillis()));
+        lane.execute(() -> removeExpiredProducers(System.currentTimeMillis()));
     }
 
     /** Forgets the producers idle for producer.id.expiration.ms at {@code nowMs}; runs on the lane. */
     int removeExpiredProducers(long nowMs) {
-        if (deleted || closed) {
+        if (lifecycle.deleted() || lifecycle.closed()) {
             return 0;
         }
         return producers.removeExpired(nowMs, config.producerIdExpirationMs());
@@ -532,27 +414,16 @@ public final class Log {
      * or the lane refused the task: the caller withdraws the commit.
      */
     CompletableFuture<SwapOutcome> replaceSegments(List<LogSegment> old, CleanerHook hook) {
-        CompletableFuture<SwapOutcome> done = new CompletableFuture<>();
-        if (!runOnLane(() -> {
-            try {
-                done.complete(replacer.replace(old, hook));
-            } catch (Throwable t) {
-                done.completeExceptionally(t);
-                throw t;
-            }
-        })) {
-            done.complete(SwapOutcome.REFUSED);
-        }
-        return done;
+        return replacer.replaceSegments(old, hook);
     }
 
     boolean isClosed() {
-        return closed;
+        return lifecycle.closed();
     }
 
     /** True once this log's lane has stopped for good: a task queued on it will never run. */
     boolean laneTerminated() {
-        return services.lane().isTerminated();
+        return lane.executor().isTerminated();
     }
 
     void updateConfig(LogConfig newConfig) {
@@ -587,7 +458,7 @@ public final class Log {
 
     /** The partition is gone: refuse new work at once and wake fetches waiting on it. */
     void markDeleted() {
-        deleted = true;
+        lifecycle.markDeleted();
         appendSignal.get().complete(null);
     }
 
@@ -597,38 +468,13 @@ public final class Log {
      * waiting on this partition are woken after the lock is released, so no waiter's continuation runs under it.
      */
     boolean close() {
-        boolean ok = closeFiles();
+        boolean ok = lifecycle.close();
         appendSignal.get().complete(null);
         return ok;
     }
 
-    private synchronized boolean closeFiles() {
-        if (closed) {
-            return true;
-        }
-        closed = true;
-        boolean ok = !offline; // an offline partition is recovered at the next start
-        services.snapshots().cancel(dir);
-        if (!deleted && !offline) {
-            try {
-                local.activeSegment().onBecomeInactive();
-            } catch (IOException e) {
-                ok = false;
-                LOGGER.log(System.Logger.Level.ERROR, "flush of " + this + " at close failed", e);
-            }
-            try {
-                ProducerSnapshots.write(dir, local.logEnd().offset(), producers.copy());
-            } catch (IOException e) {
-                LOGGER.log(System.Logger.Level.WARNING, "producer state snapshot of " + this + " failed", e);
-            }
-        }
-        local.closeSegments();
-        return ok;
-    }
-
     /** Closes the files without flushing anything: what a crash leaves behind (tests). */
-    synchronized void halt() {
-        closed = true;
-        local.closeSegments();
+    void halt() {
+        lifecycle.halt();
     }
 }

@@ -12,19 +12,23 @@ import java.util.concurrent.ConcurrentSkipListMap;
  */
 final class LogFlusher {
     private final Log log;
+    private final LogLifecycle lifecycle;
     private final LocalLog local;
     /** {@code local}'s segment map. */
     private final ConcurrentSkipListMap<Long, LogSegment> segments;
     private final LogServices services;
+    private final LogLane lane;
     /** Records appended since the last fsync, and when that fsync was asked for (flush.messages, flush.ms). */
     private long unflushedRecords;
     private long lastFlushMs = System.currentTimeMillis();
 
-    LogFlusher(Log log, LocalLog local, LogServices services) {
+    LogFlusher(Log log, LogLifecycle lifecycle, LocalLog local, LogServices services, LogLane lane) {
         this.log = log;
+        this.lifecycle = lifecycle;
         this.local = local;
         this.segments = local.segments();
         this.services = services;
+        this.lane = lane;
     }
 
     /** {@code ok}, or null when the group committer completes {@code result} with it after the fsync it needs. */
@@ -33,7 +37,7 @@ final class LogFlusher {
         int flushed = flushAfterAppend(cfg, awaitFsync, recordCount, now);
         if (flushed > 0) {
             services.committer().submit(segment, flushed, () -> result.complete(ok), e -> {
-                log.markOffline("an fsync", e);
+                lifecycle.markOffline("an fsync", e);
                 result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(),
                         "fsync failed: " + e));
             });
@@ -66,7 +70,7 @@ final class LogFlusher {
         services.committer().submit(segment, 0,
                 () -> result.complete(segment.durability(first, last) == LogSegment.Durability.DURABLE ? same : lost),
                 e -> {
-                    log.markOffline("an fsync", e);
+                    lifecycle.markOffline("an fsync", e);
                     result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(),
                             "fsync failed: " + e));
                 });
@@ -91,18 +95,24 @@ final class LogFlusher {
         return flushed;
     }
 
-    /** Asks for an fsync of records older than flush.ms that no append has flushed yet. Lane only. */
-    void flushIfDue() {
-        long now = System.currentTimeMillis();
-        if (log.isDeleted() || log.isClosed() || log.isOffline() || unflushedRecords == 0
-                || now - lastFlushMs < log.config().flushMs()) {
+    /** Queues an fsync of records older than flush.ms that no append has flushed yet (checked periodically). */
+    void scheduleTimedFlush() {
+        if (log.config().flushMs() == Long.MAX_VALUE || lifecycle.deleted() || lifecycle.closed()
+                || lifecycle.offline()) {
             return;
         }
-        int records = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
-        unflushedRecords = 0;
-        lastFlushMs = now;
-        services.committer().submit(local.activeSegment(), records, () -> { },
-                e -> log.markOffline("a flush.ms fsync", e));
+        lane.execute(() -> {
+            long now = System.currentTimeMillis();
+            if (lifecycle.deleted() || lifecycle.closed() || lifecycle.offline() || unflushedRecords == 0
+                    || now - lastFlushMs < log.config().flushMs()) {
+                return;
+            }
+            int records = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
+            unflushedRecords = 0;
+            lastFlushMs = now;
+            services.committer().submit(local.activeSegment(), records, () -> { },
+                    e -> lifecycle.markOffline("a flush.ms fsync", e));
+        });
     }
 
     /** Nothing is left to flush as of {@code now}: a roll made the old segment durable, or a truncation. Lane only. */

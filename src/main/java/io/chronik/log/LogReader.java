@@ -18,13 +18,15 @@ final class LogReader {
     private static final int MAX_SEGMENT_LOOKUPS = 4;
 
     private final Log log;
+    private final LogLifecycle lifecycle;
     private final LocalLog local;
     /** {@code local}'s segment map. */
     private final ConcurrentSkipListMap<Long, LogSegment> segments;
     private final HighWatermark highWatermark;
 
-    LogReader(Log log, LocalLog local, HighWatermark highWatermark) {
+    LogReader(Log log, LogLifecycle lifecycle, LocalLog local, HighWatermark highWatermark) {
         this.log = log;
+        this.lifecycle = lifecycle;
         this.local = local;
         this.segments = local.segments();
         this.highWatermark = highWatermark;
@@ -37,11 +39,11 @@ final class LogReader {
         LogOffsetMetadata hw = HighWatermark.capped(hwMark, logEnd);
         LogOffsetMetadata end = upToHighWatermark ? hw : logEnd;
         long start = local.logStartOffset();
-        if (log.isDeleted()) {
+        if (lifecycle.deleted()) {
             return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, hw.offset(), start,
                     logEnd.offset());
         }
-        if (log.isOffline()) {
+        if (lifecycle.offline()) {
             return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
         }
         if (fetchOffset < start || fetchOffset > logEnd.offset()) {
@@ -66,7 +68,7 @@ final class LogReader {
                 try {
                     slice = readSegment(segment, fetchOffset, limit, maxBytes, minOneBatch);
                 } catch (ClosedChannelException e) {
-                    if (e instanceof ClosedByInterruptException || log.isDeleted()
+                    if (e instanceof ClosedByInterruptException || lifecycle.deleted()
                             || fetchOffset < local.logStartOffset() || lookups++ >= MAX_SEGMENT_LOOKUPS) {
                         throw e;
                     }
@@ -91,15 +93,15 @@ final class LogReader {
             // The reading thread was interrupted (its request cancelled); the segment itself is unharmed.
             return new ReadResult(LogError.NONE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
         } catch (ClosedChannelException e) {
-            LogError error = log.isDeleted() ? LogError.UNKNOWN_TOPIC_OR_PARTITION : LogError.OFFSET_OUT_OF_RANGE;
+            LogError error = lifecycle.deleted() ? LogError.UNKNOWN_TOPIC_OR_PARTITION : LogError.OFFSET_OUT_OF_RANGE;
             return new ReadResult(error, FileSlice.EMPTY, hw.offset(), local.logStartOffset(), logEnd.offset());
         } catch (IOException e) {
-            if (log.isDeleted()) {
+            if (lifecycle.deleted()) {
                 // Its files were renamed or removed under the read.
                 return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, hw.offset(), start,
                         logEnd.offset());
             }
-            log.markOffline("a read", e);
+            lifecycle.markOffline("a read", e);
             return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
         }
     }
@@ -150,7 +152,7 @@ final class LogReader {
     OffsetAndTimestamp offsetForTimestamp(long timestamp) {
         LogOffsetMetadata end = highWatermark.view();
         long start = local.logStartOffset();
-        log.requireOnline();
+        lifecycle.requireOnline();
         try {
             for (LogSegment segment : segments.values()) {
                 if (segment.baseOffset() >= end.offset()) {
@@ -170,7 +172,7 @@ final class LogReader {
         } catch (ClosedChannelException e) {
             return new OffsetAndTimestamp(-1, -1);
         } catch (IOException e) {
-            log.markOffline("a timestamp lookup", e);
+            lifecycle.markOffline("a timestamp lookup", e);
             throw new LogException(LogError.KAFKA_STORAGE_ERROR, "timestamp lookup in " + log + " failed: " + e, e);
         }
         return new OffsetAndTimestamp(-1, -1);

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Predicate;
 
@@ -17,24 +18,69 @@ import java.util.function.Predicate;
  */
 final class LogRetention {
     private final Log log;
+    private final LogLifecycle lifecycle;
     private final LocalLog local;
     /** {@code local}'s segment map. */
     private final ConcurrentSkipListMap<Long, LogSegment> segments;
     private final Path dir;
     private final ProducerStateManager producers;
     private final LeaderEpochCache epochs;
+    private final LogLane lane;
 
-    LogRetention(Log log, LocalLog local, ProducerStateManager producers, LeaderEpochCache epochs) {
+    LogRetention(Log log, LogLifecycle lifecycle, LocalLog local, ProducerStateManager producers,
+                 LeaderEpochCache epochs, LogLane lane) {
         this.log = log;
+        this.lifecycle = lifecycle;
         this.local = local;
         this.segments = local.segments();
         this.dir = local.dir();
         this.producers = producers;
         this.epochs = epochs;
+        this.lane = lane;
     }
 
-    /** DeleteRecords: see {@link Log#deleteRecordsBefore}. Returns the new log start offset. Lane only. */
-    long deleteRecordsBefore(long offset) throws IOException {
+    /** Queues DeleteRecords on the lane: see {@link Log#deleteRecordsBefore}. */
+    CompletableFuture<Long> deleteRecordsBefore(long offset) {
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        if (lifecycle.deleted()) {
+            result.completeExceptionally(new LogException(LogError.UNKNOWN_TOPIC_OR_PARTITION, "partition was deleted"));
+        } else if (lifecycle.offline()) {
+            result.completeExceptionally(lifecycle.offlineException());
+        } else if (!lane.execute(() -> {
+            try {
+                lifecycle.requireOnline();
+                result.complete(deleteRecordsOnLane(offset));
+            } catch (LogException e) {
+                result.completeExceptionally(e);
+            } catch (IOException | RuntimeException e) {
+                lifecycle.markOffline("DeleteRecords", e);
+                result.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR,
+                        "DeleteRecords on " + log + " failed: " + e, e));
+            }
+        })) {
+            result.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, LogLane.LANE_CLOSED));
+        }
+        return result;
+    }
+
+    /** Queues retention on the lane; completes when it ran (exceptionally when the lane refused it). */
+    CompletableFuture<Void> scheduleRetention() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (!lane.execute(() -> {
+            try {
+                enforceRetention();
+            } finally {
+                done.complete(null);
+            }
+        })) {
+            // Closing: this round is skipped.
+            done.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, LogLane.LANE_CLOSED));
+        }
+        return done;
+    }
+
+    /** DeleteRecords: returns the new log start offset. Lane only. */
+    private long deleteRecordsOnLane(long offset) throws IOException {
         long highWatermark = log.highWatermark();
         long target = offset == -1 ? highWatermark : offset;
         if (target < 0 || target > highWatermark) {
@@ -62,7 +108,7 @@ final class LogRetention {
 
     /** Retention: time first, then size, like Kafka. Lane only. */
     void enforceRetention() {
-        if (log.isDeleted() || log.isClosed() || log.isOffline()) {
+        if (lifecycle.deleted() || lifecycle.closed() || lifecycle.offline()) {
             return;
         }
         LogConfig cfg = log.config();
@@ -85,7 +131,7 @@ final class LogRetention {
                 }, now);
             }
         } catch (IOException e) {
-            log.markOffline("retention", e);
+            lifecycle.markOffline("retention", e);
         }
     }
 

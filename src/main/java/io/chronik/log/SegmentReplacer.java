@@ -3,6 +3,7 @@ package io.chronik.log;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
@@ -13,23 +14,42 @@ import java.util.concurrent.ConcurrentSkipListMap;
  */
 final class SegmentReplacer {
     private final Log log;
+    private final LogLifecycle lifecycle;
     private final LocalLog local;
     /** {@code local}'s segment map. */
     private final ConcurrentSkipListMap<Long, LogSegment> segments;
     private final Path dir;
     private final LogServices services;
+    private final LogLane lane;
 
-    SegmentReplacer(Log log, LocalLog local, LogServices services) {
+    SegmentReplacer(Log log, LogLifecycle lifecycle, LocalLog local, LogServices services, LogLane lane) {
         this.log = log;
+        this.lifecycle = lifecycle;
         this.local = local;
         this.segments = local.segments();
         this.dir = local.dir();
         this.services = services;
+        this.lane = lane;
     }
 
-    /** See {@link Log#replaceSegments}. Lane only. */
-    Log.SwapOutcome replace(List<LogSegment> old, CleanerHook hook) {
-        if (log.isDeleted() || log.isClosed() || log.isOffline() || old.isEmpty()) {
+    /** Queues the replacement on the lane: see {@link Log#replaceSegments}. */
+    CompletableFuture<Log.SwapOutcome> replaceSegments(List<LogSegment> old, CleanerHook hook) {
+        CompletableFuture<Log.SwapOutcome> done = new CompletableFuture<>();
+        if (!lane.execute(() -> {
+            try {
+                done.complete(replace(old, hook));
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+                throw t;
+            }
+        })) {
+            done.complete(Log.SwapOutcome.REFUSED);
+        }
+        return done;
+    }
+
+    private Log.SwapOutcome replace(List<LogSegment> old, CleanerHook hook) {
+        if (lifecycle.deleted() || lifecycle.closed() || lifecycle.offline() || old.isEmpty()) {
             return Log.SwapOutcome.REFUSED;
         }
         LogSegment active = local.activeSegment();
@@ -58,7 +78,7 @@ final class SegmentReplacer {
                     System.currentTimeMillis());
         } catch (IOException e) {
             // The live segments' files are half replaced: a restart finishes the committed swap.
-            log.markOffline("the log cleaner's replacement of segments", e);
+            lifecycle.markOffline("the log cleaner's replacement of segments", e);
             return Log.SwapOutcome.FAILED;
         }
         // The first one is replaced in place, then the rest removed in order: a reader that finds the segment it
