@@ -108,8 +108,20 @@ public class ClusterConfiguration {
 
     /** SIGTERM: leave every ISR and hand over leaderships before the listener and storage stop. */
     @Bean
-    ApplicationListener<ContextClosedEvent> controlledShutdown(BrokerLifecycle lifecycle, ClusterSettings settings) {
-        return event -> lifecycle.controlledShutdown(settings.requestTimeout().multipliedBy(2));
+    ApplicationListener<ContextClosedEvent> controlledShutdown(BrokerLifecycle lifecycle, ClusterSettings settings,
+                                                               ObjectProvider<io.chronik.replica.ReplicaManager> replicas) {
+        return event -> {
+            io.chronik.replica.ReplicaManager manager = replicas.getIfAvailable();
+            if (manager != null && lifecycle.state() == io.chronik.cluster.MetadataQuery.BrokerState.UNFENCED) {
+                try {
+                    // Followers first get everything this broker acknowledged, then the controller moves its leaderships.
+                    manager.drainLeadership(settings.requestTimeout());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            lifecycle.controlledShutdown(settings.requestTimeout().multipliedBy(2));
+        };
     }
 
     @Bean

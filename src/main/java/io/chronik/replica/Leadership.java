@@ -19,6 +19,14 @@ public interface Leadership {
      */
     NotLeader checkLeader(String topic, int partition, int currentLeaderEpoch);
 
+    /**
+     * Like {@link #checkLeader}, for appends (Produce, DeleteRecords): a leader in controlled shutdown takes no more
+     * appends, so the leaders that take over have everything it acknowledged.
+     */
+    default NotLeader checkAppend(String topic, int partition) {
+        return checkLeader(topic, partition, -1);
+    }
+
     /** NOT_ENOUGH_REPLICAS when the ISR is smaller than min.insync.replicas (nothing may be appended), else NONE. */
     Errors checkEnoughReplicas(String topic, int partition);
 

@@ -334,6 +334,21 @@ public final class Partition {
         underMin.forEach(f -> f.complete(Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND));
     }
 
+    /** Whether every in-sync follower holds this leader's whole log (true when not leading). */
+    synchronized boolean followersCaughtUp() {
+        if (!leader || registration == null) {
+            return true;
+        }
+        long end = logRef.logEndOffset();
+        for (int r : registration.isr()) {
+            Follower f = followers.get(r);
+            if (r != localId && (f == null || f.endOffset < end)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** In-sync replicas, leader included, as the metadata has them. */
     public synchronized List<Integer> isr() {
         return registration == null ? List.of() : registration.isr();
