@@ -92,6 +92,9 @@ public class ClusterConfiguration {
         lifecycle.onFatal(reason -> {
             Thread stopper = new Thread(() -> System.exit(org.springframework.boot.SpringApplication.exit(context, () -> 1)),
                     "chronik-fatal-stop");
+            // Not a daemon (the refusal arrives on a daemon thread): the JVM must not end with 0 once the context is
+            // closed and before the exit code is set.
+            stopper.setDaemon(false);
             stopper.start();
         });
         return lifecycle;
