@@ -41,6 +41,7 @@ public final class BrokerLifecycle implements AutoCloseable {
     });
     private volatile boolean registered;
     private volatile BrokerState state = BrokerState.UNKNOWN;
+    private volatile java.util.function.Consumer<String> onFatal = reason -> { };
 
     public BrokerLifecycle(int brokerId, String clusterId, String host, IntSupplier port, QuorumController controller,
                            LongSupplier appliedIndex, Duration interval) {
@@ -51,6 +52,11 @@ public final class BrokerLifecycle implements AutoCloseable {
         this.controller = controller;
         this.appliedIndex = appliedIndex;
         this.interval = interval;
+    }
+
+    /** What to do when the cluster refuses this broker for good (another cluster id): the broker stops. */
+    public void onFatal(java.util.function.Consumer<String> handler) {
+        this.onFatal = handler;
     }
 
     /** Registers and starts heartbeating; called once the Kafka listener is bound (its port is registered). */
@@ -94,7 +100,10 @@ public final class BrokerLifecycle implements AutoCloseable {
                 log.info("Registered with the controller as broker {} (incarnation {})", brokerId, incarnation);
                 scheduler.execute(this::tick); // the first heartbeat asks to be unfenced right away
             } else if (result.error() == Errors.INCONSISTENT_CLUSTER_ID) {
-                log.error("The controller refused this broker: {}", result.message());
+                log.error("The controller refused this broker, which stops: {} (chronik.cluster-id must be the same on "
+                        + "every broker of a cluster)", result.message());
+                scheduler.shutdown();
+                onFatal.accept(result.message());
             } else {
                 log.warn("The controller refused the registration: {}", result);
             }

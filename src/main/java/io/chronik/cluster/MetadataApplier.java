@@ -168,6 +168,12 @@ public final class MetadataApplier {
             return refused(image, Errors.INVALID_REQUEST, "ISR " + c.isr() + " with leader " + c.leader()
                     + " does not fit replicas " + before.replicas());
         }
+        // Only a live broker may join an ISR: a fenced one (stopping, or silent) would be counted for acks=all
+        // and the high watermark without replicating, and would keep a controlled shutdown from taking effect.
+        List<Integer> ineligible = c.isr().stream().filter(r -> !before.isr().contains(r) && !image.isLive(r)).toList();
+        if (!ineligible.isEmpty()) {
+            return refused(image, Errors.INELIGIBLE_REPLICA, "brokers " + ineligible + " are fenced and may not join the ISR");
+        }
         return new Applied(image.withTopic(topic.get().withPartition(c.partition(), before.change(c.isr(), c.leader()))),
                 CommandResult.OK);
     }

@@ -21,9 +21,13 @@ public final class QuorumPeers {
         return Integer.parseInt(peerId.toString());
     }
 
-    /** The group of the cluster's voters; its id follows from the cluster id, so two clusters never mix. */
+    /**
+     * The group of the cluster's voters. Its id is the same for every cluster: voters are found by address, and a
+     * broker configured with another cluster id still joins the quorum it points at, where its registration is
+     * refused (INCONSISTENT_CLUSTER_ID) and it stops saying so, instead of waiting silently for a quorum of its own.
+     */
     public static RaftGroup group(String clusterId, QuorumVoters voters) {
-        RaftGroupId id = RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("chronik-metadata:" + clusterId).getBytes(StandardCharsets.UTF_8)));
+        RaftGroupId id = RaftGroupId.valueOf(UUID.nameUUIDFromBytes("chronik-metadata".getBytes(StandardCharsets.UTF_8)));
         return RaftGroup.valueOf(id, voters.all().stream()
                 .map(v -> RaftPeer.newBuilder().setId(peerId(v.id())).setAddress(v.address()).build())
                 .toList());

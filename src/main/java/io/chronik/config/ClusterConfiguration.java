@@ -84,9 +84,20 @@ public class ClusterConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    BrokerLifecycle brokerLifecycle(ClusterSettings settings, BrokerIdentity broker, QuorumController controller, QuorumServer server) {
-        return new BrokerLifecycle(settings.nodeId(), settings.clusterId(), broker.host(), broker::port, controller,
-                server::appliedIndex, settings.heartbeatInterval());
+    BrokerLifecycle brokerLifecycle(ClusterSettings settings, BrokerIdentity broker, QuorumController controller, QuorumServer server,
+                                    org.springframework.context.ConfigurableApplicationContext context) {
+        BrokerLifecycle lifecycle = new BrokerLifecycle(settings.nodeId(), settings.clusterId(), broker.host(), broker::port,
+                controller, server::appliedIndex, settings.heartbeatInterval());
+        // A broker of another cluster must not serve as if it belonged to this one: it stops with exit code 1.
+        lifecycle.onFatal(reason -> {
+            Thread stopper = new Thread(() -> System.exit(org.springframework.boot.SpringApplication.exit(context, () -> 1)),
+                    "chronik-fatal-stop");
+            // Not a daemon (the refusal arrives on a daemon thread): the JVM must not end with 0 once the context is
+            // closed and before the exit code is set.
+            stopper.setDaemon(false);
+            stopper.start();
+        });
+        return lifecycle;
     }
 
     /** Registration waits for the Kafka listener: the broker registers the port it is reachable on. */
@@ -100,8 +111,20 @@ public class ClusterConfiguration {
 
     /** SIGTERM: leave every ISR and hand over leaderships before the listener and storage stop. */
     @Bean
-    ApplicationListener<ContextClosedEvent> controlledShutdown(BrokerLifecycle lifecycle, ClusterSettings settings) {
-        return event -> lifecycle.controlledShutdown(settings.requestTimeout().multipliedBy(2));
+    ApplicationListener<ContextClosedEvent> controlledShutdown(BrokerLifecycle lifecycle, ClusterSettings settings,
+                                                               ObjectProvider<io.chronik.replica.ReplicaManager> replicas) {
+        return event -> {
+            io.chronik.replica.ReplicaManager manager = replicas.getIfAvailable();
+            if (manager != null && lifecycle.state() == io.chronik.cluster.MetadataQuery.BrokerState.UNFENCED) {
+                try {
+                    // Followers first get everything this broker acknowledged, then the controller moves its leaderships.
+                    manager.drainLeadership(settings.requestTimeout());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            lifecycle.controlledShutdown(settings.requestTimeout().multipliedBy(2));
+        };
     }
 
     @Bean

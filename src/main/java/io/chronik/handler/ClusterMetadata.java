@@ -27,10 +27,11 @@ import java.util.function.Supplier;
 
 /**
  * Metadata in a cluster, answered by every broker from its image of the cluster metadata: the live (unfenced)
- * brokers, the controller (the quorum leader), and per partition the leader (-1 with LEADER_NOT_AVAILABLE), leader
- * epoch, replicas, ISR and offline replicas (those whose broker is fenced or not registered). A missing topic is
- * created through the quorum when auto-creation is allowed; until this broker's image has it, it is reported as
- * LEADER_NOT_AVAILABLE, which clients retry, as Kafka reports a topic it is creating.
+ * brokers, a live broker as the controller (this one, see {@link #controllerFor}), and per partition the leader
+ * (-1 with LEADER_NOT_AVAILABLE), leader epoch, replicas, ISR and offline replicas (those whose broker is fenced or
+ * not registered). A missing topic is created through the quorum when auto-creation is allowed; until this
+ * broker's image has it, it is reported as LEADER_NOT_AVAILABLE, which clients retry, as Kafka reports a topic it is
+ * creating.
  */
 final class ClusterMetadata {
     private final Supplier<ClusterImage> image;
@@ -45,10 +46,24 @@ final class ClusterMetadata {
         this.admin = admin;
     }
 
+    /**
+     * The "controller" clients send admin requests (and kafkajs its InitProducerId) to. Every broker serves those,
+     * so, as Kafka's brokers name a live broker here, this one names itself while it is live: a quorum leader that
+     * was just killed is still named by the others until the next election, and clients would keep trying it.
+     */
+    private int controllerFor(ClusterImage current) {
+        if (current.isLive(broker.nodeId())) {
+            return broker.nodeId();
+        }
+        int leader = cluster.controllerId();
+        return current.isLive(leader) ? leader
+                : current.liveBrokers().stream().mapToInt(BrokerRegistration::id).findFirst().orElse(-1);
+    }
+
     Mono<MetadataResponseData> respond(MetadataRequestData body, short version, boolean autoCreateAllowed) {
         ClusterImage current = image.get();
         MetadataResponseData response = new MetadataResponseData().setClusterId(broker.clusterId())
-                .setControllerId(cluster.controllerId());
+                .setControllerId(controllerFor(current));
         for (BrokerRegistration live : current.liveBrokers()) {
             response.brokers().add(new MetadataResponseBroker().setNodeId(live.id()).setHost(live.host()).setPort(live.port()));
         }

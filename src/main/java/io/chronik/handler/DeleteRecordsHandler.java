@@ -51,7 +51,7 @@ public final class DeleteRecordsHandler implements RequestHandler {
                 DeleteRecordsPartitionResult result = new DeleteRecordsPartitionResult()
                         .setPartitionIndex(partition.partitionIndex()).setLowWatermark(-1);
                 topicResult.partitions().add(result);
-                io.chronik.replica.NotLeader notLeader = leadership.checkLeader(topic.name(), partition.partitionIndex(), -1);
+                io.chronik.replica.NotLeader notLeader = leadership.checkAppend(topic.name(), partition.partitionIndex());
                 if (notLeader != null) {
                     result.setErrorCode(notLeader.error().code());
                     continue;

@@ -108,7 +108,7 @@ public final class ProduceHandler implements RequestHandler {
                     fail(partitionResponse, Errors.INVALID_REQUIRED_ACKS, "acks must be 0, 1 or -1 (all)");
                     continue;
                 }
-                NotLeader notLeader = name == null ? null : leadership.checkLeader(name, partitionData.index(), -1);
+                NotLeader notLeader = name == null ? null : leadership.checkAppend(name, partitionData.index());
                 if (notLeader != null) {
                     fail(partitionResponse, notLeader.error(), null);
                     LeaderHints.produce(response, partitionResponse, notLeader, request.version());

@@ -167,6 +167,12 @@ public final class LeaderEpochCache {
         flush();
     }
 
+    /** Forgets every entry (the log starts over empty). */
+    synchronized void clear() throws IOException {
+        entries.clear();
+        flush();
+    }
+
     private void flush() throws IOException {
         StringBuilder text = new StringBuilder();
         text.append(VERSION).append('\n').append(entries.size()).append('\n');

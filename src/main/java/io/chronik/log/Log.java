@@ -2,88 +2,66 @@ package io.chronik.log;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.ClosedByInterruptException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Predicate;
 
 /**
  * One partition's append-only log: a sequence of segments, its offsets (log start, high watermark, log end),
  * its leader epoch and its idempotent-producer state. Appends are serialized on the partition's lane thread;
  * reads may run on any thread concurrently with appends and only ever see whole, committed batches.
+ * <p>
+ * {@code Log} is the partition's face to the rest of the broker: it keeps the partition's role and leader epoch and
+ * hands the work to package-private collaborators, one reason to change each: {@link LocalLog} (the segments, the log
+ * start and log end, rolling), {@link HighWatermark} (the high watermark and its publication), {@link LogReader}
+ * (fetches and timestamp lookups), {@link LeaderAppender} and {@link FollowerAppender} (the two kinds of append),
+ * {@link LogFlusher} (when appends are fsynced and answered), {@link LogTruncation} (truncateTo,
+ * truncateFullyAndStartAt), {@link LogRetention} (retention, DeleteRecords), {@link SegmentReplacer} (the cleaner's
+ * replacement of segments), {@link LogLane} (queueing work on the lane) and {@link LogLifecycle} (deleted, closed,
+ * offline). The producer state ({@link ProducerStateManager}) and the leader-epoch cache ({@link LeaderEpochCache})
+ * are shared by those that change them.
+ * <p>
+ * Threading. Everything that changes the log runs on the partition's lane ({@link LogLane}), one task at a time:
+ * appends, becoming leader or follower, truncation, retention, DeleteRecords, the cleaner's replacement of segments,
+ * timed flushes and producer expiration; state only the lane touches (roll jitter, flush counters, the producer state's
+ * changes) is not synchronized. Readers on any thread see the log through values published after the bytes are
+ * written: the segment map (a concurrent map), the log end and log start (volatile, in {@link LocalLog}), the high
+ * watermark (volatile, in {@link HighWatermark}), and here the config, role and leader epoch (volatile) and the
+ * deleted/closed/offline flags ({@link LogLifecycle}). The high watermark moves on any thread
+ * ({@link #updateHighWatermark}) under the high watermark's lock, which truncation also takes to lower the log end and
+ * the high watermark together. Going offline and closing synchronize on the {@link LogLifecycle}. Fetches parked on
+ * {@link #onAppend} are woken whenever the offsets change or the partition goes offline, is deleted or closed.
  */
 public final class Log {
-    private static final System.Logger LOGGER = System.getLogger(Log.class.getName());
-    private static final long FAILURE_LOG_INTERVAL_NANOS = 10_000_000_000L;
-    /** Why a lane refused work: a full lane holds work back instead of refusing it, so only shutdown remains. */
-    private static final String LANE_CLOSED = "log is closed";
-    /** How often one read looks its offset up again after the cleaner replaced the segment it was reading. */
-    private static final int MAX_SEGMENT_LOOKUPS = 4;
-    private long lastFailureLogged;
-    private long suppressedFailures;
-
-    /**
-     * The high watermark together with the segment and byte position where it ends, published as one volatile
-     * value after the bytes are written: a reader never looks past {@code position} of {@code segment}.
-     */
-    private record Committed(long offset, LogSegment segment, int position) {
-    }
-
     /** Who writes this log: nobody has said until the first becomeLeader/becomeFollower (single node). */
     private enum Role { NONE, LEADER, FOLLOWER }
-
-    /** A step on the lane that may fail on the partition's files. */
-    private interface LaneStep {
-        void run() throws IOException;
-    }
 
     private final String topic;
     private final int partition;
     private final Path dir;
     private final LogServices services;
-    private final ConcurrentSkipListMap<Long, LogSegment> segments;
+    private final LocalLog local;
     private final ProducerStateManager producers;
     private final AtomicReference<CompletableFuture<Void>> appendSignal =
             new AtomicReference<>(new CompletableFuture<>());
     private volatile LogConfig config;
-    /** The log end, with the segment and byte position where it ends, published after the bytes are written. */
-    private volatile Committed committed;
-    /**
-     * The high watermark once the log has a role (null before: it is then the log end). It moves forward only by
-     * {@link #updateHighWatermark} and back only by {@link #truncateTo}; both change it under {@link #hwLock}.
-     */
-    private volatile Committed highWatermarkMark;
-    private final Object hwLock = new Object();
-    /** The high watermark found in the checkpoint at startup, used when the log is first given a role; -1 if none. */
-    private volatile long restoredHighWatermark = -1;
+    private final HighWatermark highWatermark;
+    private final LogReader reader;
+    private final LogLifecycle lifecycle;
+    private final LogLane lane;
+    private final LogFlusher flusher;
+    private final LeaderAppender leader;
+    private final FollowerAppender follower;
+    private final LogTruncation truncation;
+    private final LogRetention retention;
+    private final SegmentReplacer replacer;
     private volatile Role role = Role.NONE;
     /** The epoch leader appends stamp into each batch (0 on a single node). */
     private volatile int leaderEpoch;
     private final LeaderEpochCache epochs;
-    private volatile long logStartOffset;
-    private volatile boolean deleted;
-    private volatile boolean closed;
-    /** segment.jitter.ms drawn for the active segment. Lane only. */
-    private long rollJitterMs;
-    /** Records appended since the last fsync, and when that fsync was asked for (flush.messages, flush.ms). Lane only. */
-    private long unflushedRecords;
-    private long lastFlushMs = System.currentTimeMillis();
-    /**
-     * Set by the first failed write, fsync or read of this partition's files: from then on every request for it is
-     * answered KAFKA_STORAGE_ERROR until a restart recovers it. Nothing written after a failed fsync is acknowledged.
-     */
-    private volatile boolean offline;
 
     Log(String topic, int partition, Path dir, LogConfig config, LogRecovery.Loaded loaded, LogServices services) {
         this.topic = topic;
@@ -91,13 +69,19 @@ public final class Log {
         this.dir = dir;
         this.config = config;
         this.services = services;
-        this.segments = loaded.segments();
+        this.local = new LocalLog(dir, loaded.segments(), loaded.logStartOffset(), config, services.deleteLater());
         this.producers = loaded.producers();
-        this.logStartOffset = loaded.logStartOffset();
         this.epochs = loaded.epochs();
-        LogSegment active = segments.lastEntry().getValue();
-        this.committed = new Committed(active.nextOffset(), active, active.size());
-        this.rollJitterMs = rollJitter(config);
+        this.lifecycle = new LogLifecycle(this, local, producers, services);
+        this.lane = new LogLane(this, lifecycle, services.lane());
+        this.highWatermark = new HighWatermark(lifecycle, local);
+        this.reader = new LogReader(this, lifecycle, local, highWatermark);
+        this.flusher = new LogFlusher(this, lifecycle, local, services, lane);
+        this.leader = new LeaderAppender(this, lifecycle, local, producers, epochs, services, flusher, lane);
+        this.follower = new FollowerAppender(this, lifecycle, local, producers, epochs, services, flusher, lane);
+        this.truncation = new LogTruncation(this, local, highWatermark, producers, epochs, services, flusher);
+        this.retention = new LogRetention(this, lifecycle, local, producers, epochs, lane);
+        this.replacer = new SegmentReplacer(this, lifecycle, local, services, lane);
     }
 
     public String topic() {
@@ -109,7 +93,7 @@ public final class Log {
     }
 
     public long logStartOffset() {
-        return logStartOffset;
+        return local.logStartOffset();
     }
 
     /**
@@ -117,18 +101,16 @@ public final class Log {
      * (single node), then what {@link #updateHighWatermark} set.
      */
     public long highWatermark() {
-        return highWatermarkView().offset();
+        return highWatermark.view().offset();
     }
 
     public long logEndOffset() {
-        return committed.offset();
+        return local.logEnd().offset();
     }
 
     /** The offset up to which this log is fsynced. */
     public long durableEndOffset() {
-        Committed end = committed;
-        LogSegment active = end.segment();
-        return Math.min(end.offset(), Math.max(active.baseOffset(), active.durableOffset()));
+        return local.durableEndOffset();
     }
 
     /** The epoch the leader stamps into the batches it appends now (0 until set; a single node stays at 0). */
@@ -143,7 +125,7 @@ public final class Log {
 
     /** Kafka's OffsetsForLeaderEpoch answer for {@code epoch} from this log (see {@link LeaderEpochCache#endOffsetFor}). */
     public EpochEndOffset endOffsetForEpoch(int epoch) {
-        return epochs.endOffsetFor(epoch, committed.offset());
+        return epochs.endOffsetFor(epoch, local.logEnd().offset());
     }
 
     /** The leader-epoch cache's entries, oldest first. */
@@ -157,10 +139,10 @@ public final class Log {
      * appends queued before it.
      */
     public CompletableFuture<Void> becomeLeader(int epoch) {
-        return onLane("becoming leader", () -> {
-            startRole();
+        return lane.run("becoming leader", () -> {
+            highWatermark.start();
             leaderEpoch = epoch;
-            epochs.assign(epoch, committed.offset());
+            epochs.assign(epoch, local.logEnd().offset());
             role = Role.LEADER;
         });
     }
@@ -170,8 +152,8 @@ public final class Log {
      * NOT_LEADER_OR_FOLLOWER and {@link #appendAsFollower} is allowed. Runs on the lane.
      */
     public CompletableFuture<Void> becomeFollower(int epoch) {
-        return onLane("becoming follower", () -> {
-            startRole();
+        return lane.run("becoming follower", () -> {
+            highWatermark.start();
             leaderEpoch = epoch;
             role = Role.FOLLOWER;
         });
@@ -182,38 +164,19 @@ public final class Log {
      * fetches. Ignored while the log has no role (its high watermark is then the log end). Any thread.
      */
     public void updateHighWatermark(long offset) {
-        synchronized (hwLock) {
-            Committed current = highWatermarkMark;
-            if (current == null) {
-                return;
-            }
-            long target = Math.min(offset, committed.offset());
-            if (target <= current.offset()) {
-                return;
-            }
-            try {
-                highWatermarkMark = markFor(target);
-            } catch (ClosedChannelException e) {
-                return; // its segment was deleted meanwhile: the next update finds the offset again
-            } catch (IOException e) {
-                markOffline("a high watermark update", e);
-                return;
-            }
+        if (!highWatermark.advanceTo(offset)) {
+            return;
         }
-        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+        signalAppend();
     }
 
     /** Whether a storage error took this partition offline (until the broker restarts). */
     public boolean isOffline() {
-        return offline;
+        return lifecycle.offline();
     }
 
     public long sizeInBytes() {
-        long total = 0;
-        for (LogSegment segment : segments.values()) {
-            total += segment.size();
-        }
-        return total;
+        return local.sizeInBytes();
     }
 
     /**
@@ -248,117 +211,7 @@ public final class Log {
      * A non-empty slice holds the segment's file open: the caller must release (or transfer) it.
      */
     public ReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch, boolean upToHighWatermark) {
-        Committed hwMark = highWatermarkMark;
-        Committed logEnd = committed;
-        Committed hw = hwMark == null || hwMark.offset() > logEnd.offset() ? logEnd : hwMark;
-        Committed end = upToHighWatermark ? hw : logEnd;
-        long start = logStartOffset;
-        if (deleted) {
-            return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        }
-        if (offline) {
-            return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        }
-        if (fetchOffset < start || fetchOffset > logEnd.offset()) {
-            return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        }
-        if (fetchOffset >= end.offset()) {
-            return new ReadResult(LogError.NONE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        }
-        int lookups = 0;
-        try {
-            Map.Entry<Long, LogSegment> entry = segments.floorEntry(fetchOffset);
-            if (entry == null) {
-                // Its segment was deleted (retention, DeleteRecords) since the log start was read.
-                return new ReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, hw.offset(), logStartOffset,
-                        logEnd.offset());
-            }
-            while (entry != null && entry.getKey() < end.offset()) {
-                LogSegment segment = entry.getValue();
-                // Older segments are complete; the one the high watermark is in is read only up to it.
-                int limit = segment == end.segment() ? end.position() : segment.size();
-                FileSlice slice;
-                try {
-                    slice = readSegment(segment, fetchOffset, limit, maxBytes, minOneBatch);
-                } catch (ClosedChannelException e) {
-                    if (e instanceof ClosedByInterruptException || deleted || fetchOffset < logStartOffset
-                            || lookups++ >= MAX_SEGMENT_LOOKUPS) {
-                        throw e;
-                    }
-                    // Replaced by the cleaner, and closed since: the offset is in the segment that holds it now.
-                    entry = segments.floorEntry(fetchOffset);
-                    continue;
-                }
-                if (slice != null) {
-                    return new ReadResult(LogError.NONE, slice, hw.offset(), start, logEnd.offset());
-                }
-                Map.Entry<Long, LogSegment> next = segments.higherEntry(entry.getKey());
-                if (segments.get(entry.getKey()) != segment && lookups++ < MAX_SEGMENT_LOOKUPS) {
-                    // The cleaner replaced this segment meanwhile (and perhaps the ones after it): the records after
-                    // fetchOffset are in the cleaned segment now, so look again instead of skipping past it.
-                    Map.Entry<Long, LogSegment> again = segments.floorEntry(fetchOffset);
-                    next = again != null ? again : next;
-                }
-                entry = next;
-            }
-            return new ReadResult(LogError.NONE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        } catch (ClosedByInterruptException e) {
-            // The reading thread was interrupted (its request cancelled); the segment itself is unharmed.
-            return new ReadResult(LogError.NONE, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        } catch (ClosedChannelException e) {
-            LogError error = deleted ? LogError.UNKNOWN_TOPIC_OR_PARTITION : LogError.OFFSET_OUT_OF_RANGE;
-            return new ReadResult(error, FileSlice.EMPTY, hw.offset(), logStartOffset, logEnd.offset());
-        } catch (IOException e) {
-            if (deleted) {
-                // Its files were renamed or removed under the read.
-                return new ReadResult(LogError.UNKNOWN_TOPIC_OR_PARTITION, FileSlice.EMPTY, hw.offset(), start,
-                        logEnd.offset());
-            }
-            markOffline("a read", e);
-            return new ReadResult(LogError.KAFKA_STORAGE_ERROR, FileSlice.EMPTY, hw.offset(), start, logEnd.offset());
-        }
-    }
-
-    /** The slice starting at the batch holding {@code fetchOffset}, or null when this segment has no such batch. */
-    private static FileSlice readSegment(LogSegment segment, long fetchOffset, int limit, int maxBytes,
-                                         boolean minOneBatch) throws IOException {
-        int position = segment.offsetIndex().lookup(fetchOffset);
-        while (position < limit) {
-            ByteBuffer h = segment.readShared(position, RecordBatchHeader.OFFSETS_SIZE);
-            if (h.remaining() < RecordBatchHeader.OFFSETS_SIZE) {
-                return null;
-            }
-            int size = (int) RecordBatchHeader.totalSize(h, 0);
-            long last = RecordBatchHeader.baseOffset(h, 0) + RecordBatchHeader.lastOffsetDelta(h, 0);
-            if (last >= fetchOffset) {
-                if (size > maxBytes) {
-                    return minOneBatch ? segment.slice(position, size) : FileSlice.EMPTY;
-                }
-                long budgetEnd = (long) position + maxBytes;
-                if (limit <= budgetEnd) {
-                    // The high watermark's position is a batch boundary: everything up to it fits (tailing reads).
-                    return segment.slice(position, limit - position);
-                }
-                // Index entries are batch boundaries too: jump to the last one within budget, then walk headers.
-                int next = Math.max(position + size, segment.offsetIndex().floorPosition((int) budgetEnd));
-                int total = next - position;
-                while (next < limit) {
-                    ByteBuffer nh = segment.readShared(next, RecordBatchHeader.LOG_OVERHEAD);
-                    if (nh.remaining() < RecordBatchHeader.LOG_OVERHEAD) {
-                        break;
-                    }
-                    int nextSize = (int) RecordBatchHeader.totalSize(nh, 0);
-                    if ((long) total + nextSize > maxBytes) {
-                        break;
-                    }
-                    total += nextSize;
-                    next += nextSize;
-                }
-                return segment.slice(position, total);
-            }
-            position += size;
-        }
-        return null;
+        return reader.read(fetchOffset, maxBytes, minOneBatch, upToHighWatermark);
     }
 
     /**
@@ -366,32 +219,7 @@ public final class Log {
      * index to the batch, then the batch's records), or (-1, -1) if none.
      */
     public OffsetAndTimestamp offsetForTimestamp(long timestamp) {
-        Committed end = highWatermarkView();
-        long start = logStartOffset;
-        requireOnline();
-        try {
-            for (LogSegment segment : segments.values()) {
-                if (segment.baseOffset() >= end.offset()) {
-                    break;
-                }
-                if (segment.nextOffset() <= start || segment.maxTimestamp().timestamp() < timestamp) {
-                    continue;
-                }
-                int limit = segment == end.segment() ? end.position() : segment.size();
-                long before = segment.timeIndex().offsetBefore(timestamp);
-                int position = before < 0 ? 0 : segment.offsetIndex().lookup(before);
-                OffsetAndTimestamp found = TimestampSearch.firstAtOrAfter(segment, position, limit, timestamp, start);
-                if (found != null) {
-                    return found;
-                }
-            }
-        } catch (ClosedChannelException e) {
-            return new OffsetAndTimestamp(-1, -1);
-        } catch (IOException e) {
-            markOffline("a timestamp lookup", e);
-            throw new LogException(LogError.KAFKA_STORAGE_ERROR, "timestamp lookup in " + this + " failed: " + e, e);
-        }
-        return new OffsetAndTimestamp(-1, -1);
+        return reader.offsetForTimestamp(timestamp);
     }
 
     /**
@@ -399,32 +227,7 @@ public final class Log {
      * it; the first record of its batch for LogAppendTime), or (-1, -1) for an empty log.
      */
     public OffsetAndTimestamp maxTimestamp() {
-        Committed end = highWatermarkView();
-        LogSegment.TimestampOffset best = LogSegment.TimestampOffset.NONE;
-        LogSegment holder = null;
-        for (LogSegment segment : segments.values()) {
-            LogSegment.TimestampOffset max = segment.maxTimestamp();
-            if (max.timestamp() > best.timestamp()) {
-                best = max;
-                holder = segment;
-            }
-        }
-        if (holder == null) {
-            return new OffsetAndTimestamp(-1, -1);
-        }
-        try {
-            int limit = holder == end.segment() ? end.position() : holder.size();
-            OffsetAndTimestamp found = TimestampSearch.maxTimestampRecord(holder, best, limit);
-            if (found == null) {
-                found = new OffsetAndTimestamp(best.offset(), best.timestamp());
-            }
-            // Like Kafka, a largest timestamp at or past the high watermark is not answered.
-            return found.offset() < end.offset() ? found : new OffsetAndTimestamp(-1, -1);
-        } catch (ClosedChannelException e) {
-            return new OffsetAndTimestamp(-1, -1);
-        } catch (IOException e) {
-            throw new LogException(LogError.KAFKA_STORAGE_ERROR, "max timestamp lookup in " + this + " failed: " + e, e);
-        }
+        return reader.maxTimestamp();
     }
 
     /**
@@ -433,31 +236,17 @@ public final class Log {
      * {@link LogException} (OFFSET_OUT_OF_RANGE) when offset is beyond the high watermark.
      */
     public CompletableFuture<Long> deleteRecordsBefore(long offset) {
-        CompletableFuture<Long> result = new CompletableFuture<>();
-        if (deleted) {
-            result.completeExceptionally(new LogException(LogError.UNKNOWN_TOPIC_OR_PARTITION, "partition was deleted"));
-        } else if (offline) {
-            result.completeExceptionally(offlineException());
-        } else if (!runOnLane(() -> {
-            try {
-                requireOnline();
-                result.complete(deleteRecordsOnLane(offset));
-            } catch (LogException e) {
-                result.completeExceptionally(e);
-            } catch (IOException | RuntimeException e) {
-                markOffline("DeleteRecords", e);
-                result.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR,
-                        "DeleteRecords on " + this + " failed: " + e, e));
-            }
-        })) {
-            result.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, LANE_CLOSED));
-        }
-        return result;
+        return retention.deleteRecordsBefore(offset);
     }
 
     /** Completes at the next successful append to this partition, or when the partition is deleted. */
     public CompletableFuture<Void> onAppend() {
         return appendSignal.get();
+    }
+
+    /** Wakes the fetches waiting on this partition ({@link #onAppend}): its offsets changed or it went offline. */
+    void signalAppend() {
+        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
     }
 
     @Override
@@ -467,231 +256,37 @@ public final class Log {
 
     // ---- lane side ----
 
-    private boolean runOnLane(Runnable task) {
-        try {
-            services.lane().execute(task);
-            return true;
-        } catch (RejectedExecutionException e) {
-            return false;
-        }
-    }
-
     Executor lane() {
-        return services.lane();
+        return lane.executor();
     }
 
     boolean isDeleted() {
-        return deleted;
+        return lifecycle.deleted();
     }
 
     /** The result of an append to a deleted partition. */
     AppendResult deletedResult() {
-        return AppendResult.failed(LogError.UNKNOWN_TOPIC_OR_PARTITION, logStartOffset, "partition was deleted");
+        return lifecycle.deletedResult();
     }
 
     /** The result of an append its lane refused. */
     AppendResult laneRejected() {
-        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, LANE_CLOSED);
+        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), LogLane.LANE_CLOSED);
     }
 
     /** The result of an append to a partition a storage error took offline. */
     AppendResult offlineResult() {
-        return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
-                "partition " + this + " is offline after a storage error");
+        return lifecycle.offlineResult();
     }
 
-    private LogException offlineException() {
-        return new LogException(LogError.KAFKA_STORAGE_ERROR, "partition " + this + " is offline after a storage error");
-    }
-
-    private void requireOnline() {
-        if (offline) {
-            throw offlineException();
-        }
-    }
-
-    /**
-     * A write, fsync or read of this partition's files failed: the partition goes offline (Chronik's unit of
-     * failure is the partition, Kafka's the log directory). Every later request for it is answered
-     * KAFKA_STORAGE_ERROR; fetches waiting on it are woken to see so. A restart recovers it from what is on disk.
-     */
+    /** A write, fsync or read of this partition's files failed: it goes offline (see {@link LogLifecycle}). */
     void markOffline(String during, Throwable cause) {
-        if (deleted || closed) {
-            return; // files removed or closed under the operation: not a disk failure
-        }
-        synchronized (this) {
-            if (offline) {
-                return;
-            }
-            offline = true;
-        }
-        LOGGER.log(System.Logger.Level.ERROR, "Partition " + this + " is offline after a storage error during " + during
-                + "; it answers KAFKA_STORAGE_ERROR until the broker is restarted", cause);
-        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
-    }
-
-    /**
-     * A failing disk fails every append: log the first failure in full, then at most one line per interval with
-     * the number of failures in between, so the log is not flooded. Runs on this partition's lane only.
-     */
-    private void logAppendFailure(Throwable e) {
-        long now = System.nanoTime();
-        if (lastFailureLogged != 0 && now - lastFailureLogged < FAILURE_LOG_INTERVAL_NANOS) {
-            suppressedFailures++;
-            return;
-        }
-        String more = suppressedFailures == 0 ? "" : " (" + suppressedFailures + " more failures since the last report)";
-        LOGGER.log(System.Logger.Level.ERROR, "append to " + this + " failed" + more, e);
-        lastFailureLogged = now;
-        suppressedFailures = 0;
-    }
-
-    private LogSegment activeSegment() {
-        return segments.lastEntry().getValue();
+        lifecycle.markOffline(during, cause);
     }
 
     /** Runs on this log's lane (see {@link AppendBatch}). */
     void appendOnLane(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
-        try {
-            AppendResult done = doAppend(records, awaitFsync, result);
-            if (done != null) {
-                result.complete(done);
-            }
-        } catch (RuntimeException e) {
-            logAppendFailure(e);
-            result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, e.toString()));
-        }
-    }
-
-    /** The append's result, or null when the group committer completes {@code result} after the fsync. */
-    private AppendResult doAppend(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
-        if (deleted) {
-            return deletedResult();
-        }
-        if (closed) {
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "log is closed");
-        }
-        if (offline || activeSegment().syncFailed()) {
-            // Never acknowledge a write to a file whose fsync failed: its earlier data may be lost.
-            return offlineResult();
-        }
-        if (role == Role.FOLLOWER) {
-            return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, logStartOffset,
-                    "partition " + this + " is a follower: only its leader appends");
-        }
-        long startNanos = System.nanoTime();
-        ByteBuffer buf = records.duplicate().order(ByteOrder.BIG_ENDIAN);
-        if (buf.isReadOnly()) {
-            // Offsets are assigned in place, so a read-only view has to be copied first.
-            ByteBuffer copy = ByteBuffer.allocate(buf.remaining());
-            copy.put(buf).flip();
-            buf = copy;
-        }
-        LogConfig cfg = config;
-        long now = System.currentTimeMillis();
-        LogValidator.Result valid = LogValidator.validate(buf, cfg, now);
-        if (valid.error() != LogError.NONE) {
-            return AppendResult.failed(valid.error(), logStartOffset, valid.message());
-        }
-        buf = valid.records();
-        if (cfg.compaction().compact()) {
-            String missingKey = CompactedTopicValidator.missingKey(buf, valid.positions(), valid.sizes(), toString());
-            if (missingKey != null) {
-                return AppendResult.failed(LogError.INVALID_RECORD, logStartOffset, missingKey);
-            }
-        }
-        int n = valid.count();
-        long[] bases = new long[n];
-        long[] lasts = new long[n];
-        long[] maxTimestamps = new long[n];
-        long next = committed.offset();
-        int recordCount = 0;
-        long appendMaxTimestamp = -1;
-        List<ProducerStateManager.IdempotentBatch> idempotent = null;
-        for (int i = 0; i < n; i++) {
-            int at = valid.positions()[i];
-            int delta = RecordBatchHeader.lastOffsetDelta(buf, at);
-            bases[i] = next;
-            lasts[i] = next + delta;
-            next = lasts[i] + 1;
-            maxTimestamps[i] = cfg.logAppendTime() ? now : RecordBatchHeader.maxTimestamp(buf, at);
-            appendMaxTimestamp = Math.max(appendMaxTimestamp, maxTimestamps[i]);
-            recordCount += delta + 1;
-            long producerId = RecordBatchHeader.producerId(buf, at);
-            if (producerId >= 0) {
-                if (idempotent == null) {
-                    idempotent = new ArrayList<>(n);
-                }
-                idempotent.add(new ProducerStateManager.IdempotentBatch(producerId,
-                        RecordBatchHeader.producerEpoch(buf, at), RecordBatchHeader.baseSequence(buf, at), delta,
-                        bases[i], lasts[i], maxTimestamps[i]));
-            }
-        }
-        ProducerStateManager.Check check = null;
-        if (idempotent != null) {
-            check = producers.check(idempotent, now);
-            if (check.error() != LogError.NONE) {
-                return AppendResult.failed(check.error(), logStartOffset, check.message());
-            }
-            if (check.duplicate() != null) {
-                // A retry of a batch already in the log: answer as the first time, write nothing.
-                ProducerStateManager.BatchMetadata dup = check.duplicate();
-                AppendResult same = new AppendResult(LogError.NONE, dup.firstOffset(),
-                        cfg.logAppendTime() ? dup.timestamp() : -1, logStartOffset, 0, null, dup.lastOffset());
-                return awaitFsync && services.storage().fsyncOnAcksAll() ? whenDurable(dup, same, result) : same;
-            }
-        }
-        int epoch = leaderEpoch;
-        try {
-            epochs.assign(epoch, bases[0]); // only when newer than the cache's latest (the first append of a log)
-        } catch (IOException e) {
-            markOffline("a leader epoch checkpoint", e);
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "append failed: " + e);
-        }
-        for (int i = 0; i < n; i++) {
-            int at = valid.positions()[i];
-            // baseOffset and partitionLeaderEpoch are outside the CRC.
-            buf.putLong(at + RecordBatchHeader.BASE_OFFSET, bases[i]);
-            buf.putInt(at + RecordBatchHeader.PARTITION_LEADER_EPOCH, epoch);
-            if (cfg.logAppendTime()) {
-                short attributes = RecordBatchHeader.attributes(buf, at);
-                buf.putShort(at + RecordBatchHeader.ATTRIBUTES, (short) (attributes | RecordBatchHeader.TIMESTAMP_TYPE_LOG_APPEND));
-                buf.putLong(at + RecordBatchHeader.MAX_TIMESTAMP, now);
-                RecordBatchHeader.writeCrc(buf, at, valid.sizes()[i]);
-            }
-        }
-        int bytes = buf.remaining();
-        LogSegment segment;
-        try {
-            segment = maybeRoll(cfg, now, appendMaxTimestamp, lasts[n - 1], bytes);
-            segment.append(buf, bases, lasts, valid.sizes(), maxTimestamps, cfg.indexIntervalBytes());
-        } catch (IOException e) {
-            markOffline("an append", e);
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "append failed: " + e);
-        }
-        committed = new Committed(next, segment, segment.size());
-        if (check != null) {
-            producers.commit(check.updates());
-        }
-        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
-        services.metrics().appendCompleted(topic, System.nanoTime() - startNanos, recordCount, bytes);
-        AppendResult ok = new AppendResult(LogError.NONE, bases[0], cfg.logAppendTime() ? now : -1, logStartOffset,
-                recordCount, null, lasts[n - 1]);
-        return completeAfterFlush(cfg, segment, ok, awaitFsync, recordCount, now, result);
-    }
-
-    /** {@code ok}, or null when the group committer completes {@code result} with it after the fsync it needs. */
-    private AppendResult completeAfterFlush(LogConfig cfg, LogSegment segment, AppendResult ok, boolean awaitFsync,
-                                            int recordCount, long now, CompletableFuture<AppendResult> result) {
-        int flushed = flushAfterAppend(cfg, awaitFsync, recordCount, now);
-        if (flushed > 0) {
-            services.committer().submit(segment, flushed, () -> result.complete(ok), e -> {
-                markOffline("an fsync", e);
-                result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e));
-            });
-            return null;
-        }
-        return ok;
+        leader.appendOnLane(records, awaitFsync, result);
     }
 
     /**
@@ -705,92 +300,7 @@ public final class Log {
      * end less one. The buffer must stay valid until the future completes.
      */
     public CompletableFuture<AppendResult> appendAsFollower(ByteBuffer batches, boolean awaitFsync) {
-        CompletableFuture<AppendResult> result = new CompletableFuture<>();
-        if (deleted) {
-            result.complete(deletedResult());
-        } else if (offline) {
-            result.complete(offlineResult());
-        } else if (!runOnLane(() -> {
-            try {
-                AppendResult done = doAppendAsFollower(batches, awaitFsync, result);
-                if (done != null) {
-                    result.complete(done);
-                }
-            } catch (RuntimeException e) {
-                logAppendFailure(e);
-                result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, e.toString()));
-            }
-        })) {
-            result.complete(laneRejected());
-        }
-        return result;
-    }
-
-    private AppendResult doAppendAsFollower(ByteBuffer batches, boolean awaitFsync,
-                                            CompletableFuture<AppendResult> result) {
-        if (deleted) {
-            return deletedResult();
-        }
-        if (closed) {
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "log is closed");
-        }
-        if (offline || activeSegment().syncFailed()) {
-            return offlineResult();
-        }
-        if (role != Role.FOLLOWER) {
-            return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, logStartOffset,
-                    "partition " + this + " is not a follower");
-        }
-        long startNanos = System.nanoTime();
-        ByteBuffer buf = batches.duplicate().order(ByteOrder.BIG_ENDIAN);
-        long logEnd = committed.offset();
-        FollowerBatches.Parsed parsed = FollowerBatches.parse(buf, logEnd);
-        if (parsed.error() != LogError.NONE) {
-            return AppendResult.failed(parsed.error(), logStartOffset, parsed.message());
-        }
-        int n = parsed.count();
-        if (n == 0) {
-            return new AppendResult(LogError.NONE, -1, -1, logStartOffset, 0, null, logEnd - 1);
-        }
-        LogConfig cfg = config;
-        long now = System.currentTimeMillis();
-        long appendMaxTimestamp = -1;
-        for (long ts : parsed.maxTimestamps()) {
-            appendMaxTimestamp = Math.max(appendMaxTimestamp, ts);
-        }
-        long last = parsed.lasts()[n - 1];
-        ByteBuffer data = buf.duplicate().limit(parsed.to()).position(parsed.from());
-        int bytes = data.remaining();
-        LogSegment segment;
-        try {
-            // The cache first: a crash before the data is written leaves entries past the log end, which recovery cuts.
-            for (int i = 0; i < n; i++) {
-                epochs.assign(parsed.epochs()[i], parsed.bases()[i]);
-            }
-            segment = maybeRoll(cfg, now, appendMaxTimestamp, last, bytes);
-            segment.append(data, parsed.bases(), parsed.lasts(), parsed.sizes(), parsed.maxTimestamps(),
-                    cfg.indexIntervalBytes());
-        } catch (IOException e) {
-            markOffline("a follower append", e);
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "append failed: " + e);
-        }
-        committed = new Committed(last + 1, segment, segment.size());
-        int at = parsed.from();
-        for (int i = 0; i < n; i++) {
-            long producerId = RecordBatchHeader.producerId(buf, at);
-            if (producerId >= 0) {
-                producers.replay(new ProducerStateManager.IdempotentBatch(producerId,
-                        RecordBatchHeader.producerEpoch(buf, at), RecordBatchHeader.baseSequence(buf, at),
-                        RecordBatchHeader.lastOffsetDelta(buf, at), parsed.bases()[i], parsed.lasts()[i],
-                        parsed.maxTimestamps()[i]), now);
-            }
-            at += parsed.sizes()[i];
-        }
-        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
-        services.metrics().appendCompleted(topic, System.nanoTime() - startNanos, parsed.offsets(), bytes);
-        AppendResult ok = new AppendResult(LogError.NONE, parsed.bases()[0], -1, logStartOffset, parsed.offsets(), null,
-                last);
-        return completeAfterFlush(cfg, segment, ok, awaitFsync, parsed.offsets(), now, result);
+        return follower.append(batches, awaitFsync);
     }
 
     /**
@@ -802,66 +312,17 @@ public final class Log {
      * when it is below the log start. Runs on the lane.
      */
     public CompletableFuture<Void> truncateTo(long offset) {
-        return onLane("a truncation", () -> truncateOnLane(offset));
+        return lane.run("a truncation", () -> truncation.truncateTo(offset));
     }
 
-    private void truncateOnLane(long offset) throws IOException {
-        Committed end = committed;
-        if (offset >= end.offset()) {
-            return;
-        }
-        if (offset < logStartOffset) {
-            throw new LogException(LogError.OFFSET_OUT_OF_RANGE, "cannot truncate " + this + " to offset " + offset
-                    + ", below its log start offset " + logStartOffset);
-        }
-        LogSegment holder = segments.floorEntry(offset).getValue();
-        int position = holder.offsetIndex().lookup(offset);
-        long newEnd = holder.nextOffset();
-        while (position < holder.size()) {
-            ByteBuffer h = holder.readAt(position, RecordBatchHeader.OFFSETS_SIZE);
-            if (h.remaining() < RecordBatchHeader.OFFSETS_SIZE) {
-                break;
-            }
-            long base = RecordBatchHeader.baseOffset(h, 0);
-            if (base + RecordBatchHeader.lastOffsetDelta(h, 0) >= offset) {
-                newEnd = Math.min(offset, base);
-                break;
-            }
-            position += (int) RecordBatchHeader.totalSize(h, 0);
-        }
-        if (position == 0) {
-            newEnd = holder.baseOffset();
-        }
-        Committed cut = new Committed(newEnd, holder, position);
-        synchronized (hwLock) {
-            // Readers see the shorter log before any file changes.
-            Committed hw = highWatermarkMark;
-            if (hw != null && hw.offset() > newEnd) {
-                highWatermarkMark = cut;
-            }
-            committed = cut;
-        }
-        services.snapshots().cancel(dir); // none written from here on for offsets that are going away
-        List<LogSegment> above = new ArrayList<>(segments.tailMap(holder.baseOffset(), false).values());
-        for (int i = above.size() - 1; i >= 0; i--) {
-            LogSegment segment = above.get(i);
-            segments.remove(segment.baseOffset(), segment);
-            try {
-                services.deleteLater().accept(segment);
-            } catch (java.io.UncheckedIOException e) {
-                throw e.getCause();
-            }
-        }
-        LogConfig cfg = config;
-        holder.truncateTo(position, cfg.indexIntervalBytes(), cfg.segmentIndexBytes());
-        epochs.truncateFromEnd(newEnd);
-        long now = System.currentTimeMillis();
-        producers.clear();
-        LogRecovery.restoreProducerState(dir, segments, producers, newEnd, now, cfg.producerIdExpirationMs());
-        producers.truncateHead(logStartOffset);
-        unflushedRecords = 0;
-        lastFlushMs = now;
-        appendSignal.getAndSet(new CompletableFuture<>()).complete(null);
+    /**
+     * A follower whose whole log lies below the leader's log start (retention or DeleteRecords on the leader while it
+     * was away) starts over: every segment goes (renamed for deletion), an empty segment begins at {@code offset},
+     * which becomes the log start, the log end and the high watermark; producer state and the epoch cache start
+     * empty. Runs on the lane.
+     */
+    public CompletableFuture<Void> truncateFullyAndStartAt(long offset) {
+        return lane.run("a full truncation", () -> truncation.truncateFullyAndStartAt(offset));
     }
 
     /** Whether this log was given a role (leader or follower) since it was opened. */
@@ -876,328 +337,47 @@ public final class Log {
 
     /** The high watermark kept in the checkpoint: used when the log is first given a role. Startup only. */
     void restoreHighWatermark(long offset) {
-        restoredHighWatermark = offset;
+        highWatermark.restore(offset);
     }
 
-    /** The high watermark (the log end before the log has a role), never past the log end read after it. */
-    private Committed highWatermarkView() {
-        Committed hw = highWatermarkMark;
-        Committed end = committed;
-        return hw == null || hw.offset() > end.offset() ? end : hw;
+    /** The segment to append to: the active one, or a new one when it is due for a roll. Lane only. */
+    LogSegment maybeRoll(LogConfig cfg, long now, long appendMaxTimestamp, long lastOffset, int bytes)
+            throws IOException {
+        return local.shouldRoll(cfg, now, appendMaxTimestamp, lastOffset, bytes) ? roll(now) : local.activeSegment();
     }
 
-    /**
-     * The log's first role: the high watermark, the log end until now, starts where the checkpoint left it (at most
-     * the log end), or at the log start when the checkpoint did not know this log, as Kafka starts it. Lane only.
-     */
-    private void startRole() throws IOException {
-        if (highWatermarkMark != null) {
-            return;
-        }
-        synchronized (hwLock) {
-            long restored = restoredHighWatermark;
-            long initial = Math.max(logStartOffset, Math.min(restored >= 0 ? restored : logStartOffset,
-                    committed.offset()));
-            highWatermarkMark = markFor(initial);
-        }
-    }
-
-    /**
-     * {@code offset} (at most the log end) with the segment and byte position a read up to it stops at: the start of
-     * the first batch that ends at or after it. Any thread.
-     */
-    private Committed markFor(long offset) throws IOException {
-        Committed end = committed;
-        if (offset >= end.offset()) {
-            return end;
-        }
-        Map.Entry<Long, LogSegment> entry = segments.floorEntry(offset);
-        if (entry == null) {
-            return new Committed(offset, segments.firstEntry().getValue(), 0);
-        }
-        LogSegment segment = entry.getValue();
-        int limit = segment == end.segment() ? end.position() : segment.size();
-        int position = segment.offsetIndex().lookup(offset);
-        while (position < limit) {
-            ByteBuffer h = segment.readShared(position, RecordBatchHeader.OFFSETS_SIZE);
-            if (h.remaining() < RecordBatchHeader.OFFSETS_SIZE
-                    || RecordBatchHeader.baseOffset(h, 0) + RecordBatchHeader.lastOffsetDelta(h, 0) >= offset) {
-                break;
-            }
-            position += (int) RecordBatchHeader.totalSize(h, 0);
-        }
-        return new Committed(offset, segment, Math.min(position, limit));
-    }
-
-    /** Runs {@code step} on the lane; a storage failure takes the partition offline and fails the future. */
-    private CompletableFuture<Void> onLane(String what, LaneStep step) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        if (deleted) {
-            done.completeExceptionally(new LogException(LogError.UNKNOWN_TOPIC_OR_PARTITION, "partition was deleted"));
-        } else if (offline) {
-            done.completeExceptionally(offlineException());
-        } else if (!runOnLane(() -> {
-            try {
-                if (deleted) {
-                    throw new LogException(LogError.UNKNOWN_TOPIC_OR_PARTITION, "partition was deleted");
-                }
-                if (closed) {
-                    throw new LogException(LogError.KAFKA_STORAGE_ERROR, LANE_CLOSED);
-                }
-                requireOnline();
-                step.run();
-                done.complete(null);
-            } catch (LogException e) {
-                done.completeExceptionally(e);
-            } catch (IOException | RuntimeException e) {
-                markOffline(what, e);
-                done.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR,
-                        what + " of " + this + " failed: " + e, e));
-            }
-        })) {
-            done.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, LANE_CLOSED));
-        }
-        return done;
-    }
-
-    /**
-     * An acks=all retry is answered as its original would be: only once the original's bytes are fsynced, and never
-     * when their fsync failed. Returns the result now, or null when the group committer completes {@code result}
-     * after the segment's next fsync.
-     */
-    private AppendResult whenDurable(ProducerStateManager.BatchMetadata original, AppendResult same,
-                                     CompletableFuture<AppendResult> result) {
-        Map.Entry<Long, LogSegment> holder = segments.floorEntry(original.lastOffset());
-        if (holder == null) {
-            return same; // its segment was deleted: it had been rolled, and a roll fsyncs
-        }
-        LogSegment segment = holder.getValue();
-        long first = original.firstOffset();
-        long last = original.lastOffset();
-        AppendResult lost = AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset,
-                "the original of this retried batch failed to fsync");
-        LogSegment.Durability now = segment.durability(first, last);
-        if (now != LogSegment.Durability.PENDING) {
-            return now == LogSegment.Durability.DURABLE ? same : lost;
-        }
-        // Waits like an append would (no queue of its own): the segment's next fsync covers the original's bytes.
-        services.committer().submit(segment, 0,
-                () -> result.complete(segment.durability(first, last) == LogSegment.Durability.DURABLE ? same : lost),
-                e -> {
-                    markOffline("an fsync", e);
-                    result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset, "fsync failed: " + e));
-                });
-        return null;
-    }
-
-    /**
-     * How many records an fsync after this append makes durable, or 0 when the append is not answered after one. It
-     * is when acks=all (and fsync-on-acks-all is on), or when flush.messages records or flush.ms have passed since the
-     * last fsync (Kafka flushes in its append path then).
-     */
-    private int flushAfterAppend(LogConfig cfg, boolean awaitFsync, int records, long now) {
-        unflushedRecords += records;
-        boolean flush = (awaitFsync && services.storage().fsyncOnAcksAll()) || unflushedRecords >= cfg.flushMessages()
-                || (cfg.flushMs() != Long.MAX_VALUE && now - lastFlushMs >= cfg.flushMs());
-        if (!flush) {
-            return 0;
-        }
-        int flushed = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
-        unflushedRecords = 0;
-        lastFlushMs = now;
-        return flushed;
+    /** Closes the active segment for writes (durably, with final index entries) and starts a new one. Lane only. */
+    LogSegment roll(long now) throws IOException {
+        LogSegment next = local.roll(config, now);
+        flusher.reset(now); // the rolled segment was just made durable
+        // Copied here, written and fsynced on the snapshot writer's thread: the lane does not wait for the disk.
+        services.snapshots().schedule(dir, next.baseOffset(), producers.copy(), () -> !lifecycle.deleted());
+        return next;
     }
 
     /** Queues an fsync of records older than flush.ms that no append has flushed yet (checked periodically). */
     void scheduleTimedFlush() {
-        if (config.flushMs() == Long.MAX_VALUE || deleted || closed || offline) {
-            return;
-        }
-        runOnLane(() -> {
-            long now = System.currentTimeMillis();
-            if (deleted || closed || offline || unflushedRecords == 0 || now - lastFlushMs < config.flushMs()) {
-                return;
-            }
-            int records = (int) Math.min(Integer.MAX_VALUE, unflushedRecords);
-            unflushedRecords = 0;
-            lastFlushMs = now;
-            services.committer().submit(activeSegment(), records, () -> { }, e -> markOffline("a flush.ms fsync", e));
-        });
-    }
-
-    /**
-     * The segment to append to, rolling a new one as Kafka does: size, age (segment.ms less this segment's jitter),
-     * a full index (segment.index.bytes), relative offset overflow.
-     */
-    private LogSegment maybeRoll(LogConfig cfg, long now, long appendMaxTimestamp, long lastOffset, int bytes)
-            throws IOException {
-        LogSegment active = activeSegment();
-        if (active.size() > 0 && (active.size() + (long) bytes > cfg.segmentBytes()
-                || active.timeWaitedForRoll(now, appendMaxTimestamp) > cfg.rollMs() - rollJitterMs
-                || lastOffset - active.baseOffset() > Integer.MAX_VALUE || active.indexesFull())) {
-            return roll(now);
-        }
-        return active;
-    }
-
-    /** A random segment.jitter.ms for a new segment, below segment.ms, as Kafka draws it. */
-    private static long rollJitter(LogConfig cfg) {
-        return cfg.segmentJitterMs() <= 0 ? 0
-                : ThreadLocalRandom.current().nextLong(Math.min(cfg.segmentJitterMs(), cfg.segmentMs()));
-    }
-
-    /** Closes the active segment for writes (durably, with final index entries) and starts a new one. */
-    private LogSegment roll(long now) throws IOException {
-        LogSegment old = activeSegment();
-        long base = committed.offset();
-        old.onBecomeInactive();
-        LogConfig cfg = config;
-        LogSegment next = LogSegment.create(dir, base, now, cfg.preallocate() ? cfg.segmentBytes() : 0,
-                cfg.segmentIndexBytes());
-        segments.put(base, next);
-        committed = new Committed(base, next, 0);
-        rollJitterMs = rollJitter(cfg);
-        unflushedRecords = 0; // the rolled segment was just made durable
-        lastFlushMs = now;
-        // Copied here, written and fsynced on the snapshot writer's thread: the lane does not wait for the disk.
-        services.snapshots().schedule(dir, base, producers.copy(), () -> !deleted);
-        return next;
-    }
-
-    private long deleteRecordsOnLane(long offset) throws IOException {
-        long highWatermark = highWatermark();
-        long target = offset == -1 ? highWatermark : offset;
-        if (target < 0 || target > highWatermark) {
-            throw new LogException(LogError.OFFSET_OUT_OF_RANGE, "Cannot delete records of " + this + " before offset "
-                    + offset + ": the high watermark is " + highWatermark);
-        }
-        if (target > logStartOffset) {
-            LogRecovery.writeLogStartOffset(dir, target);
-            logStartOffset = target;
-            producers.truncateHead(target);
-            epochs.truncateFromStart(target);
-        }
-        long start = logStartOffset;
-        List<LogSegment> below = new ArrayList<>();
-        for (Map.Entry<Long, LogSegment> e : segments.entrySet()) {
-            Long nextBase = segments.higherKey(e.getKey());
-            if (nextBase == null || nextBase > start) {
-                break;
-            }
-            below.add(e.getValue());
-        }
-        deleteSegments(below);
-        return logStartOffset;
+        flusher.scheduleTimedFlush();
     }
 
     /** Retention (runs on the lane): time first, then size, like Kafka. */
     void enforceRetention() {
-        if (deleted || closed || offline) {
-            return;
-        }
-        LogConfig cfg = config;
-        if (!cfg.compaction().delete()) {
-            return; // compact only: the cleaner removes records, retention never does (DeleteRecords still can)
-        }
-        long now = System.currentTimeMillis();
-        try {
-            if (cfg.retentionMs() >= 0) {
-                deleteOldSegments(s -> now - s.largestTimestamp() > cfg.retentionMs(), now);
-            }
-            if (cfg.retentionBytes() >= 0) {
-                long[] size = {sizeInBytes()};
-                deleteOldSegments(s -> {
-                    if (size[0] - s.size() >= cfg.retentionBytes()) {
-                        size[0] -= s.size();
-                        return true;
-                    }
-                    return false;
-                }, now);
-            }
-        } catch (IOException e) {
-            markOffline("retention", e);
-        }
+        retention.enforceRetention();
     }
 
     /** Queues retention on this log's lane; completes when it ran (exceptionally when the lane refused it). */
     CompletableFuture<Void> scheduleRetention() {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        if (!runOnLane(() -> {
-            try {
-                enforceRetention();
-            } finally {
-                done.complete(null);
-            }
-        })) {
-            // Closing: this round is skipped.
-            done.completeExceptionally(new LogException(LogError.KAFKA_STORAGE_ERROR, LANE_CLOSED));
-        }
-        return done;
-    }
-
-    /**
-     * Deletes the oldest segments while {@code deletable} holds. When every segment qualifies, the non-empty
-     * active segment is rolled first (as Kafka does) so a topic that no longer receives data still expires.
-     */
-    private void deleteOldSegments(Predicate<LogSegment> deletable, long now) throws IOException {
-        List<LogSegment> victims = new ArrayList<>();
-        long highWatermark = highWatermark();
-        for (LogSegment segment : segments.values()) {
-            // Like Kafka, only records below the high watermark expire (on a single node it is the log end).
-            Long nextBase = segments.higherKey(segment.baseOffset());
-            if ((nextBase == null ? committed.offset() : nextBase) > highWatermark || !deletable.test(segment)) {
-                break;
-            }
-            victims.add(segment);
-        }
-        if (victims.isEmpty()) {
-            return;
-        }
-        LogSegment active = activeSegment();
-        if (victims.get(victims.size() - 1) == active) {
-            if (active.size() > 0) {
-                roll(now);
-            } else {
-                victims.remove(victims.size() - 1);
-            }
-        }
-        deleteSegments(victims);
-    }
-
-    /**
-     * Removes the given oldest, non-active segments: log start first, so readers see out-of-range, not a gap; then
-     * each segment's files are renamed for deletion, oldest first, so a crash leaves no gap either.
-     */
-    private void deleteSegments(List<LogSegment> victims) throws IOException {
-        if (victims.isEmpty()) {
-            return;
-        }
-        LogSegment last = victims.get(victims.size() - 1);
-        Long nextBase = segments.higherKey(last.baseOffset());
-        if (nextBase == null) {
-            throw new IllegalStateException("cannot delete the active segment of " + this);
-        }
-        logStartOffset = Math.max(logStartOffset, nextBase);
-        producers.truncateHead(logStartOffset);
-        epochs.truncateFromStart(logStartOffset);
-        for (LogSegment segment : victims) {
-            segments.remove(segment.baseOffset(), segment);
-            try {
-                services.deleteLater().accept(segment);
-            } catch (java.io.UncheckedIOException e) {
-                throw e.getCause();
-            }
-        }
+        return retention.scheduleRetention();
     }
 
     /** Queues the check for idle idempotent producers on this log's lane; skipped when the lane is saturated. */
     void scheduleProducerExpiration() {
-        runOnLane(() -> removeExpiredProducers(System.currentTimeMillis()));
+        lane.execute(() -> removeExpiredProducers(System.currentTimeMillis()));
     }
 
     /** Forgets the producers idle for producer.id.expiration.ms at {@code nowMs}; runs on the lane. */
     int removeExpiredProducers(long nowMs) {
-        if (deleted || closed) {
+        if (lifecycle.deleted() || lifecycle.closed()) {
             return 0;
         }
         return producers.removeExpired(nowMs, config.producerIdExpirationMs());
@@ -1212,7 +392,7 @@ public final class Log {
 
     /** The segments in offset order, the active one last (a snapshot: the cleaner works on it off the lane). */
     List<LogSegment> segmentsSnapshot() {
-        return new ArrayList<>(segments.values());
+        return local.segmentsSnapshot();
     }
 
     /** How the lane answered {@link #replaceSegments}. */
@@ -1234,70 +414,16 @@ public final class Log {
      * or the lane refused the task: the caller withdraws the commit.
      */
     CompletableFuture<SwapOutcome> replaceSegments(List<LogSegment> old, CleanerHook hook) {
-        CompletableFuture<SwapOutcome> done = new CompletableFuture<>();
-        if (!runOnLane(() -> {
-            try {
-                done.complete(replaceSegmentsOnLane(old, hook));
-            } catch (Throwable t) {
-                done.completeExceptionally(t);
-                throw t;
-            }
-        })) {
-            done.complete(SwapOutcome.REFUSED);
-        }
-        return done;
-    }
-
-    private SwapOutcome replaceSegmentsOnLane(List<LogSegment> old, CleanerHook hook) {
-        if (deleted || closed || offline || old.isEmpty()) {
-            return SwapOutcome.REFUSED;
-        }
-        LogSegment active = activeSegment();
-        for (LogSegment segment : old) {
-            if (segment == active || segments.get(segment.baseOffset()) != segment) {
-                return SwapOutcome.REFUSED;
-            }
-        }
-        long base = old.get(0).baseOffset();
-        LogSegment cleaned;
-        try {
-            for (LogSegment segment : old) {
-                segment.renameForDeletion();
-                if (!segment.file().getFileName().toString().endsWith(AtomicFiles.DELETED_SUFFIX)) {
-                    // Left under its live name, it would come back next to the cleaned segment after a restart.
-                    throw new IOException("cannot rename " + segment + " for deletion");
-                }
-            }
-            AtomicFiles.syncDirectory(dir);
-            hook.reached(CleanerHook.Step.REPLACED_RENAMED, this);
-            SegmentSwap.finish(dir, base);
-            AtomicFiles.syncDirectory(dir);
-            hook.reached(CleanerHook.Step.RENAMED, this);
-            LogConfig cfg = config;
-            cleaned = LogSegment.open(dir, base, cfg.indexIntervalBytes(), false, false, cfg.segmentIndexBytes(),
-                    System.currentTimeMillis());
-        } catch (IOException e) {
-            // The live segments' files are half replaced: a restart finishes the committed swap.
-            markOffline("the log cleaner's replacement of segments", e);
-            return SwapOutcome.FAILED;
-        }
-        // The first one is replaced in place, then the rest removed in order: a reader that finds the segment it
-        // was reading gone looks its offset up again (see read).
-        segments.put(base, cleaned);
-        for (int i = 1; i < old.size(); i++) {
-            segments.remove(old.get(i).baseOffset(), old.get(i));
-        }
-        old.forEach(services.deleteLater()); // renamed already: their removal is only scheduled
-        return SwapOutcome.SWAPPED;
+        return replacer.replaceSegments(old, hook);
     }
 
     boolean isClosed() {
-        return closed;
+        return lifecycle.closed();
     }
 
     /** True once this log's lane has stopped for good: a task queued on it will never run. */
     boolean laneTerminated() {
-        return services.lane().isTerminated();
+        return lane.executor().isTerminated();
     }
 
     void updateConfig(LogConfig newConfig) {
@@ -1313,21 +439,17 @@ public final class Log {
     }
 
     int segmentCount() {
-        return segments.size();
+        return local.segmentCount();
     }
 
     /** References to this partition's segment files held by slices not yet released (tests). */
     int sliceReferences() {
-        int n = 0;
-        for (LogSegment segment : segments.values()) {
-            n += segment.sliceReferences();
-        }
-        return n;
+        return local.sliceReferences();
     }
 
     /** The base offsets of the segments, oldest first (tests). */
     List<Long> segmentBaseOffsets() {
-        return new ArrayList<>(segments.keySet());
+        return local.segmentBaseOffsets();
     }
 
     ProducerStateManager producerState() {
@@ -1336,7 +458,7 @@ public final class Log {
 
     /** The partition is gone: refuse new work at once and wake fetches waiting on it. */
     void markDeleted() {
-        deleted = true;
+        lifecycle.markDeleted();
         appendSignal.get().complete(null);
     }
 
@@ -1346,38 +468,13 @@ public final class Log {
      * waiting on this partition are woken after the lock is released, so no waiter's continuation runs under it.
      */
     boolean close() {
-        boolean ok = closeFiles();
+        boolean ok = lifecycle.close();
         appendSignal.get().complete(null);
         return ok;
     }
 
-    private synchronized boolean closeFiles() {
-        if (closed) {
-            return true;
-        }
-        closed = true;
-        boolean ok = !offline; // an offline partition is recovered at the next start
-        services.snapshots().cancel(dir);
-        if (!deleted && !offline) {
-            try {
-                activeSegment().onBecomeInactive();
-            } catch (IOException e) {
-                ok = false;
-                LOGGER.log(System.Logger.Level.ERROR, "flush of " + this + " at close failed", e);
-            }
-            try {
-                ProducerSnapshots.write(dir, committed.offset(), producers.copy());
-            } catch (IOException e) {
-                LOGGER.log(System.Logger.Level.WARNING, "producer state snapshot of " + this + " failed", e);
-            }
-        }
-        segments.values().forEach(LogSegment::close);
-        return ok;
-    }
-
     /** Closes the files without flushing anything: what a crash leaves behind (tests). */
-    synchronized void halt() {
-        closed = true;
-        segments.values().forEach(LogSegment::close);
+    void halt() {
+        lifecycle.halt();
     }
 }

@@ -19,6 +19,14 @@ public interface Leadership {
      */
     NotLeader checkLeader(String topic, int partition, int currentLeaderEpoch);
 
+    /**
+     * Like {@link #checkLeader}, for appends (Produce, DeleteRecords): a leader in controlled shutdown takes no more
+     * appends, so the leaders that take over have everything it acknowledged.
+     */
+    default NotLeader checkAppend(String topic, int partition) {
+        return checkLeader(topic, partition, -1);
+    }
+
     /** NOT_ENOUGH_REPLICAS when the ISR is smaller than min.insync.replicas (nothing may be appended), else NONE. */
     Errors checkEnoughReplicas(String topic, int partition);
 
@@ -35,7 +43,10 @@ public interface Leadership {
     ReplicaFetchCheck replicaFetch(int replicaId, String topic, int partition, int currentLeaderEpoch, long fetchOffset,
                                    int lastFetchedEpoch);
 
-    /** The first offset of this leader's current epoch, -1 when unknown or not leading. */
+    /**
+     * The first offset of this leader's current epoch; -1 when not leading (or alone), Long.MAX_VALUE while leading
+     * but not yet known. A high watermark below it is not established yet (ListOffsets answers OFFSET_NOT_AVAILABLE).
+     */
     long epochStartOffset(String topic, int partition);
 
     /** An error, or a divergence: exactly one of the two is set. */

@@ -17,6 +17,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.IntPredicate;
 
 /**
  * One local replica of a partition and, while this broker leads it, the leader's view of its followers: how far
@@ -51,6 +52,8 @@ public final class Partition {
     private final Log logRef;
     private final int localId;
     private final IsrChanges controller;
+    /** Whether a broker may join the ISR: registered and not fenced (a broker shutting down is fenced first). */
+    private final IntPredicate isrEligible;
     private final HighWatermarkWaiters waiters = new HighWatermarkWaiters();
     private final Map<Integer, Follower> followers = new HashMap<>();
     private PartitionRegistration registration;
@@ -60,13 +63,15 @@ public final class Partition {
     private long epochStartOffset = -1;
     private boolean isrChangeInFlight;
 
-    Partition(UUID topicId, String topic, int partition, Log logRef, int localId, IsrChanges controller) {
+    Partition(UUID topicId, String topic, int partition, Log logRef, int localId, IsrChanges controller,
+              IntPredicate isrEligible) {
         this.topicId = topicId;
         this.topic = topic;
         this.partition = partition;
         this.logRef = logRef;
         this.localId = localId;
         this.controller = controller;
+        this.isrEligible = isrEligible;
     }
 
     public String topic() {
@@ -101,9 +106,13 @@ public final class Partition {
         return minInsync;
     }
 
-    /** The first offset of the current leader epoch while leading, -1 otherwise or before it is known. */
+    /**
+     * The first offset of the current leader epoch while leading, -1 when not leading. Long.MAX_VALUE while leading
+     * but before the log has taken the epoch: until then the high watermark may be the one checkpointed before a
+     * restart, behind what was acknowledged, and must not be offered as the end of the partition.
+     */
     public synchronized long epochStartOffset() {
-        return leader ? epochStartOffset : -1;
+        return !leader ? -1 : epochStartOffset < 0 ? Long.MAX_VALUE : epochStartOffset;
     }
 
     /**
@@ -220,7 +229,8 @@ public final class Partition {
     /**
      * The leader side of a follower's fetch at {@code fetchOffset} (its log end, durable when followers fsync):
      * records how far it is and when it last caught up, proposes adding it to the ISR once it has caught up with
-     * the high watermark in this epoch, and moves the high watermark.
+     * the high watermark in this epoch (unless it is fenced: a broker shutting down still fetches until it stops),
+     * and moves the high watermark.
      */
     public void followerFetched(int replicaId, long fetchOffset, long nowMs) {
         ChangePartition expand = null;
@@ -239,7 +249,8 @@ public final class Partition {
             f.lastFetchMs = nowMs;
             f.leaderEndAtLastFetch = leaderEnd;
             if (!registration.isr().contains(replicaId) && !isrChangeInFlight && epochStartOffset >= 0
-                    && fetchOffset >= epochStartOffset && fetchOffset >= logRef.highWatermark()) {
+                    && fetchOffset >= epochStartOffset && fetchOffset >= logRef.highWatermark()
+                    && isrEligible.test(replicaId)) {
                 List<Integer> isr = new ArrayList<>(registration.isr());
                 isr.add(replicaId);
                 expand = proposal(isr);
@@ -321,6 +332,21 @@ public final class Partition {
         }
         done.forEach(f -> f.complete(Errors.NONE));
         underMin.forEach(f -> f.complete(Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND));
+    }
+
+    /** Whether every in-sync follower holds this leader's whole log (true when not leading). */
+    synchronized boolean followersCaughtUp() {
+        if (!leader || registration == null) {
+            return true;
+        }
+        long end = logRef.logEndOffset();
+        for (int r : registration.isr()) {
+            Follower f = followers.get(r);
+            if (r != localId && (f == null || f.endOffset < end)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** In-sync replicas, leader included, as the metadata has them. */

@@ -220,6 +220,12 @@ final class ReplicaFetcher implements AutoCloseable {
         Partition partition = state.partition;
         Log replicaLog = partition.log();
         Errors error = Errors.forCode(data.errorCode());
+        if (error == Errors.OFFSET_OUT_OF_RANGE && data.logStartOffset() > replicaLog.logEndOffset()) {
+            // Everything this replica has lies below the leader's log start: start over there.
+            log.info("{} starts over at offset {}: its log ends at {}, below leader {}'s log start", partition,
+                    data.logStartOffset(), replicaLog.logEndOffset(), leaderId);
+            return replicaLog.truncateFullyAndStartAt(data.logStartOffset());
+        }
         if (error != Errors.NONE) {
             // Not the leader (any more, or not yet in this epoch), or the partition is missing there: wait for the
             // metadata to settle, then try again.

@@ -40,6 +40,8 @@ public final class ReplicaManager implements PartitionStateListener, Leadership,
     private final Map<String, Partition> partitions = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler;
     private final ReplicaFetcherManager fetchers;
+    /** Set by controlled shutdown: leader appends are refused from then on. */
+    private volatile boolean draining;
 
     public ReplicaManager(ReplicationSettings settings, LogManager logs, Supplier<ClusterImage> image,
                           Partition.IsrChanges controller, int defaultMinInsync) {
@@ -80,7 +82,7 @@ public final class ReplicaManager implements PartitionStateListener, Leadership,
             Partition partition = partitions.compute(key(local.topic(), local.partition()), (k, existing) ->
                     existing != null && existing.log() == replicaLog.get() ? existing
                             : new Partition(local.topicId(), local.topic(), local.partition(), replicaLog.get(),
-                            settings.brokerId(), controller));
+                            settings.brokerId(), controller, id -> image.get().isLive(id)));
             PartitionRegistration registration = local.registration();
             int minInsync = minInsync(clusterImage.topic(local.topicId()).orElse(null));
             switch (partition.update(registration, minInsync, now)) {
@@ -161,7 +163,36 @@ public final class ReplicaManager implements PartitionStateListener, Leadership,
         }
     }
 
+    /**
+     * The first step of controlled shutdown: this broker takes no more appends as leader (producers get the
+     * retriable NOT_LEADER_OR_FOLLOWER) and waits, at most {@code timeout}, until every in-sync follower of every
+     * partition it leads holds its whole log. The leaders the controller then elects have every record this broker
+     * acknowledged, acks=1 ones included. Runs on the shutdown thread.
+     */
+    public boolean drainLeadership(java.time.Duration timeout) throws InterruptedException {
+        draining = true;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (partitions.values().stream().allMatch(Partition::followersCaughtUp)) {
+                log.info("Controlled shutdown: every in-sync follower holds this broker's leader logs");
+                return true;
+            }
+            Thread.sleep(10);
+        }
+        log.warn("Controlled shutdown: followers did not catch up within {}; handing over leaderships anyway", timeout);
+        return false;
+    }
+
     // ---- handlers' questions ----
+
+    @Override
+    public NotLeader checkAppend(String topic, int partition) {
+        NotLeader notLeader = checkLeader(topic, partition, -1);
+        if (notLeader == null && draining) {
+            return NotLeader.of(Errors.NOT_LEADER_OR_FOLLOWER);
+        }
+        return notLeader;
+    }
 
     @Override
     public NotLeader checkLeader(String topic, int partition, int currentLeaderEpoch) {

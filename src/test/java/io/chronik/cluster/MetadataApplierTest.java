@@ -131,6 +131,20 @@ class MetadataApplierTest {
     }
 
     @Test
+    void aFencedBrokerMayNotJoinAnIsr() {
+        threeLiveBrokers();
+        apply(new CreateTopic(topicId, "t", Map.of(), List.of(List.of(1, 2, 3))));
+        apply(new FenceBroker(3, incarnations[3])); // a controlled shutdown: out of the ISR
+        assertThat(partition(0).isr()).containsExactly(1, 2);
+        // The leader saw the stopping broker fetch and proposes it back: refused, it stays out.
+        assertThat(apply(new ChangePartition(topicId, 0, 1, List.of(1, 2, 3), 1)).error()).isEqualTo(Errors.INELIGIBLE_REPLICA);
+        assertThat(partition(0).isr()).containsExactly(1, 2);
+        // Live again (restarted and caught up with the metadata), it may join.
+        apply(new UnfenceBroker(3, incarnations[3]));
+        assertThat(apply(new ChangePartition(topicId, 0, 1, List.of(1, 2, 3), 1)).ok()).isTrue();
+    }
+
+    @Test
     void topicsAreCreatedOnceAndDeletedById() {
         threeLiveBrokers();
         assertThat(apply(new CreateTopic(topicId, "t", Map.of("retention.ms", "1000"), List.of(List.of(1)))).ok()).isTrue();

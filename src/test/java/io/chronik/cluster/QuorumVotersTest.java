@@ -43,10 +43,9 @@ class QuorumVotersTest {
     }
 
     @Test
-    void theGroupIdFollowsTheClusterId() {
+    void theGroupIdIsTheSameWhateverTheClusterIdSoAMisconfiguredBrokerIsRefusedInsteadOfWaiting() {
         QuorumVoters voters = QuorumVoters.parse("1@127.0.0.1:19091");
-        assertThat(QuorumPeers.group("a", voters).getGroupId()).isEqualTo(QuorumPeers.group("a", voters).getGroupId())
-                .isNotEqualTo(QuorumPeers.group("b", voters).getGroupId());
+        assertThat(QuorumPeers.group("a", voters).getGroupId()).isEqualTo(QuorumPeers.group("b", voters).getGroupId());
         assertThat(QuorumPeers.group("a", voters).getPeers()).extracting(p -> p.getAddress()).isEqualTo(List.of("127.0.0.1:19091"));
     }
 }

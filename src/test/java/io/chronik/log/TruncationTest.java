@@ -73,6 +73,36 @@ class TruncationTest extends LogTestSupport {
     }
 
     @Test
+    void aFollowerBelowTheLeadersLogStartStartsOverThereAndKeepsItAcrossARestart() throws Exception {
+        try (LogManager manager = start(dir)) {
+            Log log = fill(manager);
+            await(log.becomeFollower(3));
+            await(log.truncateFullyAndStartAt(100));
+            assertThat(log.logStartOffset()).isEqualTo(100);
+            assertThat(log.logEndOffset()).isEqualTo(100);
+            assertThat(log.highWatermark()).isEqualTo(100);
+            assertThat(log.segmentBaseOffsets()).containsExactly(100L);
+            assertThat(log.epochEntries()).isEmpty();
+            assertThat(log.read(100, 1000, true, false).slice().isEmpty()).isTrue();
+            // The leader's next batch starts at 100; its producer is new to this replica.
+            java.nio.ByteBuffer batch = TestBatches.idempotent(9, (short) 0, 40, 2);
+            batch.putLong(0, 100);
+            batch.putInt(12, 3); // partition leader epoch: not covered by the CRC
+            AppendResult appended = await(log.appendAsFollower(batch, true));
+            assertThat(appended.error()).isEqualTo(LogError.NONE);
+            assertThat(log.logEndOffset()).isEqualTo(102);
+            assertThat(log.epochEntries()).containsExactly(new LeaderEpochCache.Entry(3, 100));
+            manager.halt();
+        }
+        try (LogManager manager = start(dir)) {
+            Log log = manager.log("t", 0).orElseThrow();
+            assertThat(log.logStartOffset()).isEqualTo(100);
+            assertThat(log.logEndOffset()).isEqualTo(102);
+            assertThat(log.segmentBaseOffsets()).containsExactly(100L);
+        }
+    }
+
+    @Test
     void truncationSurvivesACrashAndARestart() throws Exception {
         List<ReadBatch> kept;
         try (LogManager manager = start(dir)) {

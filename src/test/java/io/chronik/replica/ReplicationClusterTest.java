@@ -124,6 +124,38 @@ class ReplicationClusterTest {
         AtomicReference<Exception> failure = new AtomicReference<>();
         CountDownLatch third = new CountDownLatch(total / 3);
         List<Future<RecordMetadata>> sends = new ArrayList<>();
+        // A consumer reads all along, across the leader's death: it validates its position with the new leader
+        // (OffsetsForLeaderEpoch) and must never see a record twice, a gap, or one that was not acknowledged.
+        Map<TopicPartition, Map<Long, String>> tailed = new ConcurrentHashMap<>();
+        AtomicReference<Exception> tailFailure = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean tailing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        String tailBootstrap = cluster.bootstrap();
+        Thread tail = new Thread(() -> {
+            Properties props = new Properties();
+            props.put("bootstrap.servers", tailBootstrap);
+            props.put("auto.offset.reset", "earliest");
+            props.put("enable.auto.commit", "false");
+            props.put("metadata.max.age.ms", "2000");
+            props.put("reconnect.backoff.max.ms", "500");
+            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+                List<TopicPartition> tps = List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1), new TopicPartition(topic, 2));
+                consumer.assign(tps);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+                while (System.nanoTime() < deadline && (tailing.get()
+                        || tailed.values().stream().mapToInt(Map::size).sum() < total)) {
+                    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                        String before = tailed.computeIfAbsent(new TopicPartition(r.topic(), r.partition()), k -> new ConcurrentHashMap<>())
+                                .put(r.offset(), r.value());
+                        if (before != null) {
+                            throw new IllegalStateException("offset " + r.offset() + " of " + r.partition() + " read twice");
+                        }
+                    }
+                }
+            } catch (Exception e) {
+                tailFailure.set(e);
+            }
+        }, "tailing-consumer");
+        tail.start();
         try (KafkaProducer<String, String> producer = producer(cluster.bootstrap(), "all")) {
             Thread killer = new Thread(() -> {
                 try {
@@ -163,6 +195,10 @@ class ReplicationClusterTest {
                     .as("record acknowledged at %d-%d", md.partition(), md.offset()).isEqualTo(e.getKey());
         }
         assertThat(read.values().stream().mapToInt(Map::size).sum()).as("nothing more than what was acknowledged").isEqualTo(total);
+        tailing.set(false);
+        tail.join(TimeUnit.SECONDS.toMillis(90));
+        assertThat(tailFailure.get()).as("the tailing consumer's failure").isNull();
+        assertThat(tailed).as("what the consumer read along the way").isEqualTo(read);
 
         // The killed broker comes back, truncates where it diverged, catches up and rejoins every ISR.
         cluster.startBroker(victim).port();

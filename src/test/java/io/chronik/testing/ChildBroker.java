@@ -61,11 +61,13 @@ public final class ChildBroker implements AutoCloseable {
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("io.chronik.ChronikApplication");
-        command.add("--chronik.listener.port=0");
+        List<String> extra = List.of(extraArgs);
+        if (extra.stream().noneMatch(a -> a.startsWith("--chronik.listener.port="))) {
+            command.add("--chronik.listener.port=0");
+        }
         command.add("--chronik.listener.host=127.0.0.1");
         command.add("--chronik.advertised-host=127.0.0.1");
         command.add("--server.port=0");
-        List<String> extra = List.of(extraArgs);
         if (extra.stream().noneMatch(a -> a.startsWith("--chronik.data-dir="))) {
             command.add("--chronik.data-dir=" + dataDir);
         }
@@ -86,9 +88,12 @@ public final class ChildBroker implements AutoCloseable {
         return httpPort.get(90, TimeUnit.SECONDS);
     }
 
-    /** Sends SIGKILL (kill -9) and waits for the process to end. */
+    /**
+     * Sends SIGKILL (kill -9) and waits for the process to end. Through its handle: {@code Process.destroy*} would
+     * also close the output pipe and lose what the broker wrote last.
+     */
     public void kill() throws InterruptedException {
-        process.destroyForcibly();
+        process.toHandle().destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
@@ -96,9 +101,9 @@ public final class ChildBroker implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** Sends SIGTERM. */
+    /** Sends SIGTERM; the broker's output is still read until it exits. */
     public void terminate() {
-        process.destroy();
+        process.toHandle().destroy();
     }
 
     /** The exit code, or null if the process is still running after the timeout. */

@@ -67,12 +67,19 @@ public final class TestCluster implements AutoCloseable {
                 () -> admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size(), n -> n == count);
     }
 
-    public ChildBroker startBroker(int id) throws IOException {
+    /** Starts broker {@code id}; a broker started before comes back on the Kafka port it had. */
+    public ChildBroker startBroker(int id) throws Exception {
         List<String> args = new ArrayList<>(List.of("--chronik.node-id=" + id, "--chronik.cluster.voters=" + voters,
                 "--server.address=127.0.0.1",
                 "--chronik.cluster.session-timeout=4s", "--chronik.cluster.heartbeat-interval=500ms",
                 "--chronik.replication.lag-time-max=5s", "--chronik.replication.fetch-backoff=200ms"));
         args.addAll(extraArgs);
+        ChildBroker previous = brokers.get(id);
+        if (previous != null) {
+            // A restarted broker comes back on its Kafka port, as a configured broker does, so clients that knew
+            // the cluster before (bootstrap lists, cached metadata) find it again.
+            args.add("--chronik.listener.port=" + previous.port());
+        }
         ChildBroker broker = ChildBroker.start(dir.resolve("data-" + id),
                 List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), args.toArray(String[]::new));
         ChildBroker old = brokers.put(id, broker);

@@ -1,0 +1,127 @@
+package io.chronik.log;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A follower's appends of the batches fetched from its leader, byte for byte ({@link FollowerBatches} checks them):
+ * leader epochs started in the cache first, the write with a roll when due, publication of the new log end, the
+ * producer state replayed without sequence checks, and the answer after the fsync the flush policy asks for
+ * ({@link LogFlusher}). Runs on the partition's lane only.
+ */
+final class FollowerAppender {
+    private final Log log;
+    private final LogLifecycle lifecycle;
+    private final LocalLog local;
+    private final ProducerStateManager producers;
+    private final LeaderEpochCache epochs;
+    private final LogServices services;
+    private final LogFlusher flusher;
+    private final LogLane lane;
+
+    FollowerAppender(Log log, LogLifecycle lifecycle, LocalLog local, ProducerStateManager producers,
+                     LeaderEpochCache epochs, LogServices services, LogFlusher flusher, LogLane lane) {
+        this.log = log;
+        this.lifecycle = lifecycle;
+        this.local = local;
+        this.producers = producers;
+        this.epochs = epochs;
+        this.services = services;
+        this.flusher = flusher;
+        this.lane = lane;
+    }
+
+    /** Queues a follower append on the lane: see {@link Log#appendAsFollower}. */
+    CompletableFuture<AppendResult> append(ByteBuffer batches, boolean awaitFsync) {
+        CompletableFuture<AppendResult> result = new CompletableFuture<>();
+        if (lifecycle.deleted()) {
+            result.complete(lifecycle.deletedResult());
+        } else if (lifecycle.offline()) {
+            result.complete(lifecycle.offlineResult());
+        } else if (!lane.execute(() -> appendOnLane(batches, awaitFsync, result))) {
+            result.complete(log.laneRejected());
+        }
+        return result;
+    }
+
+    private void appendOnLane(ByteBuffer batches, boolean awaitFsync, CompletableFuture<AppendResult> result) {
+        try {
+            AppendResult done = doAppend(batches, awaitFsync, result);
+            if (done != null) {
+                result.complete(done);
+            }
+        } catch (RuntimeException e) {
+            lane.logAppendFailure(e);
+            result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), e.toString()));
+        }
+    }
+
+    /** The append's result, or null when the group committer completes {@code result} after the fsync. */
+    private AppendResult doAppend(ByteBuffer batches, boolean awaitFsync, CompletableFuture<AppendResult> result) {
+        if (lifecycle.deleted()) {
+            return lifecycle.deletedResult();
+        }
+        if (lifecycle.closed()) {
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "log is closed");
+        }
+        if (lifecycle.offline() || local.activeSegment().syncFailed()) {
+            return lifecycle.offlineResult();
+        }
+        if (!log.isFollower()) {
+            return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, local.logStartOffset(),
+                    "partition " + log + " is not a follower");
+        }
+        long startNanos = System.nanoTime();
+        ByteBuffer buf = batches.duplicate().order(ByteOrder.BIG_ENDIAN);
+        long logEnd = local.logEnd().offset();
+        FollowerBatches.Parsed parsed = FollowerBatches.parse(buf, logEnd);
+        if (parsed.error() != LogError.NONE) {
+            return AppendResult.failed(parsed.error(), local.logStartOffset(), parsed.message());
+        }
+        int n = parsed.count();
+        if (n == 0) {
+            return new AppendResult(LogError.NONE, -1, -1, local.logStartOffset(), 0, null, logEnd - 1);
+        }
+        LogConfig cfg = log.config();
+        long now = System.currentTimeMillis();
+        long appendMaxTimestamp = -1;
+        for (long ts : parsed.maxTimestamps()) {
+            appendMaxTimestamp = Math.max(appendMaxTimestamp, ts);
+        }
+        long last = parsed.lasts()[n - 1];
+        ByteBuffer data = buf.duplicate().limit(parsed.to()).position(parsed.from());
+        int bytes = data.remaining();
+        LogSegment segment;
+        try {
+            // The cache first: a crash before the data is written leaves entries past the log end, which recovery cuts.
+            for (int i = 0; i < n; i++) {
+                epochs.assign(parsed.epochs()[i], parsed.bases()[i]);
+            }
+            segment = log.maybeRoll(cfg, now, appendMaxTimestamp, last, bytes);
+            segment.append(data, parsed.bases(), parsed.lasts(), parsed.sizes(), parsed.maxTimestamps(),
+                    cfg.indexIntervalBytes());
+        } catch (IOException e) {
+            lifecycle.markOffline("a follower append", e);
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
+        }
+        local.setLogEnd(new LogOffsetMetadata(last + 1, segment, segment.size()));
+        int at = parsed.from();
+        for (int i = 0; i < n; i++) {
+            long producerId = RecordBatchHeader.producerId(buf, at);
+            if (producerId >= 0) {
+                producers.replay(new ProducerStateManager.IdempotentBatch(producerId,
+                        RecordBatchHeader.producerEpoch(buf, at), RecordBatchHeader.baseSequence(buf, at),
+                        RecordBatchHeader.lastOffsetDelta(buf, at), parsed.bases()[i], parsed.lasts()[i],
+                        parsed.maxTimestamps()[i]), now);
+            }
+            at += parsed.sizes()[i];
+        }
+        log.signalAppend();
+        services.metrics().appendCompleted(log.topic(), System.nanoTime() - startNanos, parsed.offsets(), bytes);
+        AppendResult ok = new AppendResult(LogError.NONE, parsed.bases()[0], -1, local.logStartOffset(),
+                parsed.offsets(), null, last);
+        return flusher.completeAfterFlush(cfg, segment, ok, awaitFsync, parsed.offsets(), now, result);
+    }
+}
