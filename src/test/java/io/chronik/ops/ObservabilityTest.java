@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -38,7 +37,7 @@ class ObservabilityTest {
 
     @BeforeAll
     static void startAndDriveTraffic() throws Exception {
-        broker = TestBroker.start(dataDir, Map.of("chronik.metrics.log-size-refresh", "200ms"));
+        broker = TestBroker.start(dataDir, Map.of());
         Clients.createTopic(broker, "observed", 2);
         try (KafkaProducer<String, String> producer = Clients.producer(broker, Map.of("acks", "all"))) {
             for (int i = 0; i < 500; i++) {
@@ -54,7 +53,6 @@ class ObservabilityTest {
         try (KafkaConsumer<String, String> grouped = Clients.consumer(broker, Map.of("group.id", "observed-group"))) {
             grouped.commitSync(Map.of(new TopicPartition("observed", 0), new org.apache.kafka.clients.consumer.OffsetAndMetadata(100)));
         }
-        TimeUnit.MILLISECONDS.sleep(500); // one metrics refresh
     }
 
     @AfterAll
@@ -112,10 +110,20 @@ class ObservabilityTest {
         assertThat(readiness.body()).contains("\"UP\"");
         assertThat(get("/actuator/health/liveness").statusCode()).isEqualTo(200);
         String health = get("/actuator/health").body();
-        assertThat(health).contains("kafkaListener", "diskSpace");
+        assertThat(health).contains("kafkaListener", "diskSpace", "clusterMembership", "single broker");
         String info = get("/actuator/info").body();
         assertThat(info).contains("\"build\"", "\"version\"");
         assertThat(get("/actuator/metrics/chronik.requests").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void theRetiredRefreshSettingIsRejectedByName(@TempDir Path otherDir) {
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() ->
+                TestBroker.start(otherDir, Map.of("chronik.metrics.log-size-refresh", "200ms")).close());
+        assertThat(failure).isNotNull();
+        java.io.StringWriter trace = new java.io.StringWriter();
+        failure.printStackTrace(new java.io.PrintWriter(trace));
+        assertThat(trace.toString()).contains("chronik.metrics.log-size-refresh", "computed at each scrape");
     }
 
     private static double value(String scrape, String series) {
