@@ -37,11 +37,13 @@ public final class ClusterMetrics implements ScrapeListener {
                 "Partitions this broker leads whose in-sync replicas are fewer than min.insync.replicas",
                 p -> p.isLeader() && p.isr().size() < p.minInsync());
         Gauge.builder("chronik.offline.partitions", image, i -> isController.getAsBoolean() ? offline(i.get()) : 0)
-                .description("On the active controller: partitions without a leader; 0 on the other brokers").register(registry);
+                .description("On the active controller: partitions without a leader; 0 on the other brokers")
+                .strongReference(true).register(registry);
         Gauge.builder("chronik.active.brokers", image, i -> i.get().liveBrokers().size())
-                .description("Registered, unfenced brokers in this broker's cluster metadata").register(registry);
+                .description("Registered, unfenced brokers in this broker's cluster metadata").strongReference(true).register(registry);
         Gauge.builder("chronik.fenced.brokers", image, i -> i.get().brokers().size() - i.get().liveBrokers().size())
-                .description("Registered brokers that are fenced, in this broker's cluster metadata").register(registry);
+                .description("Registered brokers that are fenced, in this broker's cluster metadata").strongReference(true)
+                .register(registry);
         fetchLag = new LiveMultiGauge(registry, "chronik.replica.fetch.lag.records", null,
                 "On a follower: the leader's high watermark minus this replica's log end, summed per topic",
                 this::localTopics, this::fetchLag);
