@@ -43,6 +43,8 @@ public final class MetadataPublisher implements MetadataListener, AutoCloseable 
     private volatile UUID incarnation;
     /** The image the logs follow now; null before the first publication. Only touched on the publisher thread. */
     private ClusterImage published;
+    /** Whether the local logs follow the cluster metadata (an image holding this broker's registration was published). */
+    private volatile boolean publishing;
 
     public MetadataPublisher(int brokerId, LogManager logs, Supplier<ClusterImage> image, List<PartitionStateListener> listeners) {
         this.brokerId = brokerId;
@@ -86,6 +88,7 @@ public final class MetadataPublisher implements MetadataListener, AutoCloseable 
         try {
             publish(published, latest);
             published = latest;
+            publishing = true;
         } catch (RuntimeException e) {
             log.error("Bringing the local logs in line with the cluster metadata failed; retrying: {}", e.toString(), e);
             try {
@@ -98,6 +101,11 @@ public final class MetadataPublisher implements MetadataListener, AutoCloseable 
 
     private boolean holdsOwnRegistration(ClusterImage latest) {
         return latest.broker(brokerId).filter(b -> b.incarnation().equals(incarnation)).isPresent();
+    }
+
+    /** Whether an image holding this broker's current registration has been published (readiness). */
+    public boolean hasPublished() {
+        return publishing;
     }
 
     /** The newest image the local logs follow (null before the first publication); for tests and diagnosis. */

@@ -3,13 +3,20 @@ package io.chronik.config;
 import io.chronik.log.LogManager;
 import io.chronik.group.GroupCoordinator;
 import io.chronik.metrics.BrokerMetrics;
+import io.chronik.cluster.BrokerLifecycle;
+import io.chronik.cluster.MetadataPublisher;
+import io.chronik.metrics.ClusterMembershipHealthIndicator;
 import io.chronik.metrics.ConsumerLagMetrics;
 import io.chronik.metrics.KafkaListenerHealthIndicator;
 import io.chronik.server.KafkaServer;
 import io.chronik.metrics.LogSizeMetrics;
-import io.chronik.metrics.MetricsRefresher;
+import io.chronik.metrics.PrometheusScrape;
+import io.chronik.metrics.ScrapeListener;
 import io.chronik.metrics.StorageMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -37,16 +44,26 @@ public class MetricsConfiguration {
         return new KafkaListenerHealthIndicator(logs, server);
     }
 
+    /** Readiness in a cluster: registered, unfenced, and the local logs follow the metadata (UP for a single broker). */
+    @Bean
+    ClusterMembershipHealthIndicator clusterMembershipHealthIndicator(ObjectProvider<BrokerLifecycle> lifecycle,
+                                                                      ObjectProvider<MetadataPublisher> publisher) {
+        return new ClusterMembershipHealthIndicator(lifecycle::getIfAvailable, publisher::getIfAvailable);
+    }
+
     @Bean
     LogSizeMetrics logSizeMetrics(MeterRegistry registry, LogManager logs, MetricsProperties props) {
+        if (props.getLogSizeRefresh() != null) {
+            throw new InvalidConfigurationException("chronik.metrics.log-size-refresh", props.getLogSizeRefresh(),
+                    "no longer used: log sizes and consumer lag are computed at each scrape; remove the setting");
+        }
         return new LogSizeMetrics(registry, logs, props.isPerPartition());
     }
 
-    @Bean(destroyMethod = "close")
-    MetricsRefresher metricsRefresher(java.util.List<MetricsRefresher.Refreshable> gauges, MetricsProperties props) {
-        if (props.getLogSizeRefresh().toMillis() <= 0) {
-            throw new InvalidConfigurationException("chronik.metrics.log-size-refresh", props.getLogSizeRefresh(), "must be positive");
-        }
-        return new MetricsRefresher(gauges, props.getLogSizeRefresh().toMillis());
+    /** The Prometheus scrape endpoint, which brings per-topic and per-group series up to date before each scrape. */
+    @Bean
+    PrometheusScrape prometheusEndpoint(PrometheusRegistry registry, PrometheusConfig config,
+                                        ObjectProvider<ScrapeListener> listeners) {
+        return new PrometheusScrape(registry, config.prometheusProperties(), listeners);
     }
 }

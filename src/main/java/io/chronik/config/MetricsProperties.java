@@ -1,6 +1,5 @@
 package io.chronik.config;
 
-import jakarta.validation.constraints.NotNull;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.validation.annotation.Validated;
 
@@ -12,9 +11,8 @@ import java.time.Duration;
 public class MetricsProperties {
     /** One log-size series per partition instead of per topic (more series: off by default). */
     private boolean perPartition = false;
-    /** How often log sizes and consumer lag are recomputed (chronik_log_size_bytes, chronik_consumer_group_lag). */
-    @NotNull
-    private Duration logSizeRefresh = Duration.ofSeconds(15);
+    /** No longer used (log sizes and consumer lag are computed at each scrape): rejected when set. */
+    private Duration logSizeRefresh;
 
     public boolean isPerPartition() { return perPartition; }
     public void setPerPartition(boolean perPartition) { this.perPartition = perPartition; }

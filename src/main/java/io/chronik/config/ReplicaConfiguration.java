@@ -31,11 +31,12 @@ public class ReplicaConfiguration {
     @Bean(destroyMethod = "close")
     ReplicaManager replicaManager(ChronikProperties props, ReplicationProperties replication, ClusterSettings cluster,
                                   LogManager logs, MetadataStateMachine stateMachine,
-                                  ObjectProvider<QuorumController> controller, ReplicationDefaults defaults) {
+                                  ObjectProvider<QuorumController> controller, ReplicationDefaults defaults,
+                                  io.chronik.metrics.IsrChangeMetrics isrChanges) {
         ReplicationSettings settings = new ReplicationSettings(cluster.nodeId(), replication.getLagTimeMax(),
                 replication.getFetchWaitMax(), replication.getFetchMaxBytes(), replication.getFetchPartitionMaxBytes(),
                 replication.getFetchBackoff(), replication.getRequestTimeout(), props.getStorage().isFsyncOnAcksAll());
-        return new ReplicaManager(settings, logs, stateMachine::image, change -> controller.getObject().submit(change),
+        return new ReplicaManager(settings, logs, stateMachine::image, isrChanges.counting(change -> controller.getObject().submit(change)),
                 defaults.minInsyncReplicas());
     }
 }

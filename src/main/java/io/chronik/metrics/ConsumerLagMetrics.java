@@ -1,40 +1,57 @@
 package io.chronik.metrics;
 
 import io.chronik.group.OffsetStore;
+import io.chronik.group.OffsetStore.Committed;
+import io.chronik.group.OffsetStore.TopicPartition;
 import io.chronik.log.LogManager;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * {@code chronik_consumer_group_lag{group,topic}}: for each group's committed partitions, log end offset minus
- * committed offset, summed per topic. Recomputed by the MetricsRefresher from what the broker already knows.
+ * {@code chronik_consumer_group_lag{group,topic}}: for each group's committed partitions, high watermark minus
+ * committed offset, summed per topic, computed from the logs and the offset store when scraped.
  */
-public final class ConsumerLagMetrics implements MetricsRefresher.Refreshable {
+public final class ConsumerLagMetrics implements ScrapeListener {
     private final LogManager logs;
     private final OffsetStore offsets;
-    private final StableMultiGauge lag;
+    private final LiveMultiGauge lag;
 
     public ConsumerLagMetrics(MeterRegistry registry, LogManager logs, OffsetStore offsets) {
         this.logs = logs;
         this.offsets = offsets;
-        this.lag = new StableMultiGauge(MultiGauge.builder("chronik.consumer.group.lag")
-                .description("Records not yet consumed by a group: log end offset minus committed offset").register(registry));
+        this.lag = new LiveMultiGauge(registry, "chronik.consumer.group.lag", null,
+                "Records not yet consumed by a group: log end offset minus committed offset", this::series, this::lag);
+    }
+
+    private Set<Tags> series() {
+        Set<Tags> series = new HashSet<>();
+        offsets.allOffsets().forEach((group, committed) -> committed.keySet().forEach(tp -> {
+            if (logs.topic(tp.topic()).isPresent()) {
+                series.add(Tags.of("group", group, "topic", tp.topic()));
+            }
+        }));
+        return series;
+    }
+
+    private double lag(Tags tags) {
+        String group = tags.stream().filter(t -> t.getKey().equals("group")).findFirst().orElseThrow().getValue();
+        String topic = tags.stream().filter(t -> t.getKey().equals("topic")).findFirst().orElseThrow().getValue();
+        long sum = 0;
+        for (Map.Entry<TopicPartition, Committed> e : offsets.offsets(group).entrySet()) {
+            if (e.getKey().topic().equals(topic)) {
+                long committed = e.getValue().offset();
+                sum += logs.log(topic, e.getKey().partition()).map(l -> Math.max(0, l.highWatermark() - committed)).orElse(0L);
+            }
+        }
+        return sum;
     }
 
     @Override
-    public void refresh() {
-        Map<Tags, Long> rows = new HashMap<>();
-        for (String group : offsets.groups()) {
-            Map<String, Long> byTopic = new HashMap<>();
-            offsets.offsets(group).forEach((tp, committed) -> logs.log(tp.topic(), tp.partition()).ifPresent(log ->
-                    byTopic.merge(tp.topic(), Math.max(0, log.highWatermark() - committed.offset()), Long::sum)));
-            byTopic.forEach((topic, value) -> rows.put(Tags.of("group", group, "topic", topic), value));
-        }
-        lag.update(rows);
+    public void beforeScrape() {
+        lag.sync();
     }
-
 }

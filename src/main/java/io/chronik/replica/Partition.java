@@ -62,6 +62,8 @@ public final class Partition {
     /** The first offset of this leader's epoch, once known (-1 before). */
     private long epochStartOffset = -1;
     private boolean isrChangeInFlight;
+    /** While following: the leader's high watermark in its last fetch answer (-1 before one in this leadership). */
+    private volatile long leaderHighWatermark = -1;
 
     Partition(UUID topicId, String topic, int partition, Log logRef, int localId, IsrChanges controller,
               IntPredicate isrEligible) {
@@ -129,6 +131,9 @@ public final class Partition {
             isrChangeInFlight = false;
             boolean sameLeadership = before != null && before.leader() == next.leader()
                     && before.leaderEpoch() == next.leaderEpoch();
+            if (!sameLeadership) {
+                leaderHighWatermark = -1;
+            }
             if (next.leader() == localId) {
                 if (!leader || !sameLeadership) {
                     leader = true;
@@ -352,6 +357,20 @@ public final class Partition {
     /** In-sync replicas, leader included, as the metadata has them. */
     public synchronized List<Integer> isr() {
         return registration == null ? List.of() : registration.isr();
+    }
+
+    /** The follower's fetcher saw the leader's high watermark in a fetch answer. */
+    void leaderHighWatermarkSeen(long highWatermark) {
+        leaderHighWatermark = highWatermark;
+    }
+
+    /**
+     * While following (for metrics): the leader's high watermark, as of its last fetch answer, minus this replica's
+     * log end; 0 while leading or before the first answer.
+     */
+    public long replicaLag() {
+        long hw = leaderHighWatermark;
+        return hw < 0 || isLeader() ? 0 : Math.max(0, hw - logRef.logEndOffset());
     }
 
     /** How many records the follower is behind the leader's log end (for metrics); -1 when unknown. */

@@ -233,6 +233,7 @@ final class ReplicaFetcher implements AutoCloseable {
             state.retryAtNanos = System.nanoTime() + settings.fetchBackoff().toNanos();
             return CompletableFuture.completedFuture(null);
         }
+        partition.leaderHighWatermarkSeen(data.highWatermark());
         if (data.divergingEpoch() != null && data.divergingEpoch().epoch() >= 0) {
             long truncateTo = truncationOffset(replicaLog, data.divergingEpoch().epoch(), data.divergingEpoch().endOffset());
             log.info("Truncating {} to offset {}: it diverges from leader {} after epoch {} at offset {}", partition,

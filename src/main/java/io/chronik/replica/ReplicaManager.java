@@ -68,6 +68,11 @@ public final class ReplicaManager implements PartitionStateListener, Leadership,
         return Optional.ofNullable(partitions.get(key(topic, partition)));
     }
 
+    /** The local replicas (a live view, for metrics). */
+    public java.util.Collection<Partition> partitions() {
+        return partitions.values();
+    }
+
     // ---- metadata -> roles (the publisher's thread, in metadata order) ----
 
     @Override

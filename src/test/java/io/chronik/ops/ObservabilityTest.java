@@ -1,7 +1,5 @@
 package io.chronik.ops;
 
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
 import io.chronik.testing.Clients;
 import io.chronik.testing.TestBroker;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -23,9 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,7 +33,7 @@ class ObservabilityTest {
 
     @BeforeAll
     static void startAndDriveTraffic() throws Exception {
-        broker = TestBroker.start(dataDir, Map.of("chronik.metrics.log-size-refresh", "200ms"));
+        broker = TestBroker.start(dataDir, Map.of());
         Clients.createTopic(broker, "observed", 2);
         try (KafkaProducer<String, String> producer = Clients.producer(broker, Map.of("acks", "all"))) {
             for (int i = 0; i < 500; i++) {
@@ -54,7 +49,6 @@ class ObservabilityTest {
         try (KafkaConsumer<String, String> grouped = Clients.consumer(broker, Map.of("group.id", "observed-group"))) {
             grouped.commitSync(Map.of(new TopicPartition("observed", 0), new org.apache.kafka.clients.consumer.OffsetAndMetadata(100)));
         }
-        TimeUnit.MILLISECONDS.sleep(500); // one metrics refresh
     }
 
     @AfterAll
@@ -86,22 +80,17 @@ class ObservabilityTest {
 
     @Test
     void everyMetricUsedByTheGrafanaDashboardIsExported() throws Exception {
-        JsonNode dashboard = new ObjectMapper().readTree(Path.of("grafana/dashboards/chronik.json").toFile());
+        // The Cluster row's panels are checked against a cluster's scrapes in ClusterMetricsTest.
         Set<String> used = new TreeSet<>();
-        Pattern metric = Pattern.compile("chronik_[a-z_]+");
-        for (JsonNode panel : dashboard.get("panels")) {
-            for (JsonNode target : panel.path("targets")) {
-                Matcher m = metric.matcher(target.get("expr").asText());
-                while (m.find()) {
-                    used.add(m.group());
-                }
+        Dashboard.metricsByRow().forEach((row, names) -> {
+            if (!row.equals(Dashboard.CLUSTER_ROW)) {
+                used.addAll(names);
             }
-        }
+        });
         assertThat(used).as("metric names in panels").hasSizeGreaterThan(10);
         String scrape = get("/actuator/prometheus").body();
         for (String name : used) {
-            assertThat(Pattern.compile("(?m)^" + name + "[{ ]").matcher(scrape).find())
-                    .as("dashboard metric %s is exported", name).isTrue();
+            assertThat(Dashboard.exported(scrape, name)).as("dashboard metric %s is exported", name).isTrue();
         }
     }
 
@@ -112,10 +101,20 @@ class ObservabilityTest {
         assertThat(readiness.body()).contains("\"UP\"");
         assertThat(get("/actuator/health/liveness").statusCode()).isEqualTo(200);
         String health = get("/actuator/health").body();
-        assertThat(health).contains("kafkaListener", "diskSpace");
+        assertThat(health).contains("kafkaListener", "diskSpace", "clusterMembership", "single broker");
         String info = get("/actuator/info").body();
         assertThat(info).contains("\"build\"", "\"version\"");
         assertThat(get("/actuator/metrics/chronik.requests").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void theRetiredRefreshSettingIsRejectedByName(@TempDir Path otherDir) {
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() ->
+                TestBroker.start(otherDir, Map.of("chronik.metrics.log-size-refresh", "200ms")).close());
+        assertThat(failure).isNotNull();
+        java.io.StringWriter trace = new java.io.StringWriter();
+        failure.printStackTrace(new java.io.PrintWriter(trace));
+        assertThat(trace.toString()).contains("chronik.metrics.log-size-refresh", "computed at each scrape");
     }
 
     private static double value(String scrape, String series) {

@@ -47,6 +47,11 @@ public final class TestCluster implements AutoCloseable {
         this.voters = String.join(",", list);
     }
 
+    /** A cluster of {@code size} brokers (ids 1..size) none of which runs yet: start them with {@link #startBroker}. */
+    public static TestCluster create(Path dir, String name, int size, String... extraArgs) throws IOException {
+        return new TestCluster(dir, name, size, List.of(extraArgs));
+    }
+
     /** Starts {@code size} brokers (ids 1..size) and waits until each has bound its Kafka port. */
     public static TestCluster start(Path dir, String name, int size, String... extraArgs) throws Exception {
         TestCluster cluster = new TestCluster(dir, name, size, List.of(extraArgs));
@@ -73,6 +78,8 @@ public final class TestCluster implements AutoCloseable {
                 "--server.address=127.0.0.1",
                 "--chronik.cluster.session-timeout=4s", "--chronik.cluster.heartbeat-interval=500ms",
                 "--chronik.replication.lag-time-max=5s", "--chronik.replication.fetch-backoff=200ms"));
+        // An extra argument replaces the default of the same key (Spring would join both values with a comma).
+        args.removeIf(a -> extraArgs.stream().anyMatch(e -> e.startsWith(a.substring(0, a.indexOf('=') + 1))));
         args.addAll(extraArgs);
         ChildBroker previous = brokers.get(id);
         if (previous != null) {
