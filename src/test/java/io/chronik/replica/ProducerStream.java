@@ -29,6 +29,10 @@ final class ProducerStream implements AutoCloseable {
     private final Thread thread;
     private final long pauseMs;
     private volatile boolean running = true;
+    // Written by the producer's I/O thread only (callbacks run there one at a time), read by the test.
+    private volatile long lastAckNanos;
+    private volatile long longestAckGapNanos;
+    private volatile long longestLatencyNanos;
 
     /** About 1,000 records a second. */
     ProducerStream(KafkaProducer<String, String> producer, String topic, String prefix, int maxRecords) {
@@ -50,11 +54,13 @@ final class ProducerStream implements AutoCloseable {
         try {
             for (int i = 0; i < maxRecords && running; i++) {
                 String value = prefix + "-" + i;
+                long sentAt = System.nanoTime();
                 producer.send(new ProducerRecord<>(topic, value, value), (md, e) -> {
                     if (e != null) {
                         failures.add(e);
                     } else {
                         acked.put(value, md);
+                        timeAck(sentAt);
                     }
                 });
                 sent.incrementAndGet();
@@ -67,6 +73,25 @@ final class ProducerStream implements AutoCloseable {
         } catch (RuntimeException e) {
             failures.add(e);
         }
+    }
+
+    private void timeAck(long sentAt) {
+        long now = System.nanoTime();
+        if (lastAckNanos != 0) {
+            longestAckGapNanos = Math.max(longestAckGapNanos, now - lastAckNanos);
+        }
+        lastAckNanos = now;
+        longestLatencyNanos = Math.max(longestLatencyNanos, now - sentAt);
+    }
+
+    /** The longest time between two acknowledgements of this stream so far, in milliseconds. */
+    long longestAckGapMs() {
+        return TimeUnit.NANOSECONDS.toMillis(longestAckGapNanos);
+    }
+
+    /** The longest time from a send to its acknowledgement so far, in milliseconds. */
+    long longestLatencyMs() {
+        return TimeUnit.NANOSECONDS.toMillis(longestLatencyNanos);
     }
 
     /** Waits (bounded) until at least {@code count} values are acknowledged. */
