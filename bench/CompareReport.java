@@ -11,9 +11,15 @@ import java.util.Properties;
 
 /**
  * Writes BENCHMARKS.md and the chart from the two result files bench/compare produced. Run with the Java source
- * launcher: java -cp 'bench/target/lib/*' bench/CompareReport.java kafka.properties chronik.properties out.md out.png version args
+ * launcher: java -cp 'bench/target/lib/*' bench/CompareReport.java kafka.properties chronik.properties out.md out.png version args [cluster]
+ *
+ * <p>Single-broker mode rewrites the top of BENCHMARKS.md (up to the cluster section or "## Notes"); cluster mode
+ * (last argument "cluster") rewrites only the cluster section, between the single-broker part and "## Notes".
  */
 public class CompareReport {
+    private static final String CLUSTER_HEADING = "\n## Three brokers: Apache Kafka cluster against Chronik cluster";
+    private static final String NOTES_HEADING = "\n## Notes";
+
     public static void main(String[] args) throws IOException {
         Properties kafka = load(args[0]);
         Properties chronik = load(args[1]);
@@ -21,15 +27,17 @@ public class CompareReport {
         Path chart = Path.of(args[3]);
         String kafkaVersion = args[4];
         String knobs = args[5];
+        if (args.length > 6 && args[6].equals("cluster")) {
+            writeCluster(kafka, chronik, markdown, chart, kafkaVersion, knobs);
+            return;
+        }
 
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\n");
         md.append("Chronik against Apache Kafka, measured in one run of `bench/compare` on the same machine, one broker after the other, ")
           .append("with the same client (Kafka's own `ProducerPerformance` and `ConsumerPerformance`). Ratios are Chronik / Kafka; ")
           .append("for latency, CPU and memory lower is better. Absolute figures depend on the machine: compare ratios only.\n\n");
-        md.append("- Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
-          .append(memoryGiB()).append(" GiB memory, ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.arch"))
-          .append(", Java ").append(System.getProperty("java.version")).append("\n");
+        md.append(machine());
         md.append("- Apache Kafka ").append(kafkaVersion).append(" (KRaft, single node, default broker settings, 1 GiB heap as its start script sets); ")
           .append("Chronik from this repository (1 GiB heap, defaults)\n");
         md.append("- Workload knobs: `").append(knobs).append("`; 256-byte records, 6 partitions\n");
@@ -60,8 +68,77 @@ public class CompareReport {
         md.append('\n');
         md.append("![throughput and p99](bench/chart.png)\n");
         Files.writeString(markdown, md.toString() + notes(markdown));
+        chart(chart, "Chronik vs Apache Kafka (same machine, same run)", kafka, chronik);
+    }
 
-        CategoryChart c = new CategoryChartBuilder().width(900).height(450).title("Chronik vs Apache Kafka (same machine, same run)")
+    /** The cluster section: three Kafka brokers against three Chronik brokers, replacing only that section. */
+    private static void writeCluster(Properties kafka, Properties chronik, Path markdown, Path chart, String kafkaVersion,
+                                     String knobs) throws IOException {
+        StringBuilder md = new StringBuilder();
+        md.append(CLUSTER_HEADING).append("\n\n");
+        md.append("Measured in one run of `bench/compare --cluster` on the same machine, one cluster after the other: Apache Kafka ")
+          .append(kafkaVersion).append(" as three KRaft processes, each a broker and a controller (its own node.id, all three in ")
+          .append("controller.quorum.voters, default broker settings otherwise, 1 GiB heap each), then three Chronik brokers started as ")
+          .append("`bench/cluster` starts them (1 GiB heap each, defaults). Every topic has 6 partitions, replication factor 3 and ")
+          .append("`min.insync.replicas=2`; every client gets all three brokers as bootstrap servers. Same commands as the single-broker ")
+          .append("table; broker CPU is the user+system time of the three processes together, peak RSS the sum of the three ")
+          .append("processes' `VmHWM`. Ratios are Chronik / Kafka.\n\n");
+        md.append(machine());
+        md.append("- Workload knobs: `").append(knobs).append("`; 256-byte records\n\n");
+        md.append("| figure | Kafka, 3 brokers | Chronik, 3 brokers | ratio |\n|---|---:|---:|---:|\n");
+        row(md, "produce acks=1, records/s", kafka, chronik, "produce_acks1_rps", null);
+        row(md, "produce acks=1, p99 ms", kafka, chronik, "produce_acks1_p99", null);
+        row(md, "produce acks=all, records/s", kafka, chronik, "produce_acksall_rps", null);
+        row(md, "produce acks=all, p99 ms", kafka, chronik, "produce_acksall_p99", null);
+        row(md, "consume, records/s while fetching (after the group join)", kafka, chronik, "consume_fetch_rps", null);
+        row(md, "consume, records/s for the whole run (group join included)", kafka, chronik, "consume_rps", null);
+        row(md, "latency at fixed rate: p50 ms", kafka, chronik, "latency_p50", null);
+        row(md, "latency at fixed rate: p99 ms", kafka, chronik, "latency_p99", null);
+        row(md, "latency at fixed rate: p99.9 ms", kafka, chronik, "latency_p999", null);
+        row(md, "CPU seconds of all three brokers per million records (acks=1)", kafka, chronik, "cpu_seconds_per_million", null);
+        row(md, "CPU seconds of all three brokers per million records (acks=all)", kafka, chronik, "acksall_cpu_seconds_per_million", null);
+        row(md, "CPU seconds of all three brokers per million records consumed", kafka, chronik, "consume_cpu_seconds_per_million", null);
+        row(md, "peak RSS of the three brokers together, MB", kafka, chronik, "peak_rss_mb", null);
+        md.append("\nFixed rate for the latency run: ").append(kafka.getProperty("latency_rate", "n/a")).append(" records/s.\n\n");
+        md.append("Design scenario from the seeds, once per cluster after the runs above: `chronik-bench -c 128 -s 256 -d ")
+          .append(chronik.getProperty("design_seconds", "30")).append("s --acks all` with all three brokers as bootstrap servers, on a new topic (6 partitions, RF 3, ")
+          .append("`min.insync.replicas=2`) written once with 1,000 acks=all records first.\n\n");
+        md.append("| design scenario | Kafka, 3 brokers | Chronik, 3 brokers | ratio |\n|---|---:|---:|---:|\n");
+        row(md, "messages", kafka, chronik, "design_produce_messages", null);
+        row(md, "msg/s", kafka, chronik, "design_produce_msgPerSec", null);
+        row(md, "MB/s", kafka, chronik, "design_produce_mbPerSec", null);
+        row(md, "latency p50 ms", kafka, chronik, "design_produce_p50Ms", null);
+        row(md, "latency p99 ms", kafka, chronik, "design_produce_p99Ms", null);
+        md.append("| errors | ").append(kafka.getProperty("design_produce_errors", "n/a")).append(" | ")
+          .append(chronik.getProperty("design_produce_errors", "n/a")).append(" |  |\n");
+        md.append("| stalled | ").append(kafka.getProperty("design_stall", "n/a")).append(" | ")
+          .append(chronik.getProperty("design_stall", "n/a")).append(" |  |\n");
+        md.append("| exit code (0 clean, 1 failed messages, 3 stall) | ").append(kafka.getProperty("design_exit_code", "n/a")).append(" | ")
+          .append(chronik.getProperty("design_exit_code", "n/a")).append(" |  |\n");
+        md.append("\nEach figure of the first table is the median of ").append(kafka.getProperty("repeats", "several")).append(" runs; every run:\n\n");
+        md.append("| figure | Kafka runs | Chronik runs |\n|---|---|---|\n");
+        for (String key : List.of("produce_acks1_rps", "produce_acksall_rps", "consume_fetch_rps", "consume_rps", "latency_p99",
+                "cpu_seconds_per_million", "acksall_cpu_seconds_per_million", "consume_cpu_seconds_per_million")) {
+            md.append("| ").append(key).append(" | ").append(runs(kafka, key)).append(" | ").append(runs(chronik, key)).append(" |\n");
+        }
+        md.append('\n');
+        md.append("![three brokers: throughput and p99](bench/").append(chart.getFileName()).append(")\n");
+
+        String old = Files.exists(markdown) ? Files.readString(markdown) : "";
+        int start = old.indexOf(CLUSTER_HEADING);
+        int end = old.indexOf(NOTES_HEADING, Math.max(start, 0));
+        if (end < 0) {
+            end = old.length();
+        }
+        if (start < 0) {
+            start = end;
+        }
+        Files.writeString(markdown, old.substring(0, start) + md + old.substring(end));
+        chart(chart, "Chronik vs Apache Kafka, three brokers each (same machine, same run)", kafka, chronik);
+    }
+
+    private static void chart(Path chart, String title, Properties kafka, Properties chronik) throws IOException {
+        CategoryChart c = new CategoryChartBuilder().width(900).height(450).title(title)
                 .xAxisTitle("").yAxisTitle("Chronik / Kafka").build();
         List<String> labels = List.of("acks=1 rec/s", "acks=all rec/s", "consume rec/s", "p99 @ fixed rate", "CPU / M records");
         List<String> keys = List.of("produce_acks1_rps", "produce_acksall_rps", "consume_fetch_rps", "latency_p99", "cpu_seconds_per_million");
@@ -71,21 +148,33 @@ public class CompareReport {
         BitmapEncoder.saveBitmap(c, chart.toString().replaceAll("\\.png$", ""), BitmapEncoder.BitmapFormat.PNG);
     }
 
-    /** Keeps any hand-written analysis below the generated part (after a line "## Notes"). */
+    private static String machine() {
+        return "- Machine: " + Runtime.getRuntime().availableProcessors() + " cores, " + memoryGiB() + " GiB memory, "
+                + System.getProperty("os.name") + ' ' + System.getProperty("os.arch") + ", Java " + System.getProperty("java.version") + "\n";
+    }
+
+    /**
+     * Keeps what follows the generated single-broker part: the cluster section, if there is one, and any hand-written
+     * analysis (after a line "## Notes").
+     */
     private static String notes(Path markdown) throws IOException {
         if (!Files.exists(markdown)) {
             return "";
         }
         String old = Files.readString(markdown);
-        int at = old.indexOf("\n## Notes");
+        int at = old.indexOf(CLUSTER_HEADING);
+        if (at < 0) {
+            at = old.indexOf(NOTES_HEADING);
+        }
         return at < 0 ? "" : old.substring(at);
     }
 
+    /** A table row; without a target (null) the row has no target column. */
     private static void row(StringBuilder md, String label, Properties kafka, Properties chronik, String key, String target) {
         double r = ratio(kafka, chronik, key);
         md.append("| ").append(label).append(" | ").append(format(kafka.getProperty(key))).append(" | ")
-          .append(format(chronik.getProperty(key))).append(" | ").append(Double.isNaN(r) ? "n/a" : String.format("%.2fx", r))
-          .append(" | ").append(target).append(" |\n");
+          .append(format(chronik.getProperty(key))).append(" | ").append(Double.isNaN(r) || Double.isInfinite(r) ? "n/a" : String.format("%.2fx", r))
+          .append(target == null ? " |\n" : " | " + target + " |\n");
     }
 
     private static String runs(Properties p, String key) {
