@@ -22,14 +22,24 @@ import java.util.concurrent.TimeUnit;
  * Nothing here blocks: every call returns a future, completed on a Ratis client thread.
  */
 public final class QuorumController implements Closeable {
-    private final RaftClient client;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(QuorumController.class);
+
+    private final QuorumServer quorum;
     private final long timeoutMillis;
+    private volatile RaftClient client;
+    private volatile boolean closed;
 
     public QuorumController(QuorumServer quorum) {
+        this.quorum = quorum;
         ClusterSettings s = quorum.settings();
         // Long enough to ride out an election (up to two election timeouts) plus a request timeout.
         this.timeoutMillis = s.electionTimeoutMax().multipliedBy(2).plus(s.requestTimeout()).toMillis();
-        this.client = RaftClient.newBuilder()
+        this.client = newClient();
+    }
+
+    private RaftClient newClient() {
+        ClusterSettings s = quorum.settings();
+        return RaftClient.newBuilder()
                 .setRaftGroup(quorum.group())
                 .setProperties(RaftTuning.clientProperties(s))
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
@@ -39,9 +49,48 @@ public final class QuorumController implements Closeable {
 
     /** Writes {@code command} through the quorum; completes with its result once the leader has applied it. */
     public CompletableFuture<CommandResult> submit(MetadataCommand command) {
-        return client.async().send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(command))))
+        RaftClient used = client;
+        return used.async().send(Message.valueOf(ByteString.copyFrom(CommandCodec.encode(command))))
+                .whenComplete((reply, error) -> replaceIfBroken(used, error))
                 .thenApply(reply -> decode(reply, CommandCodec::decodeResult))
                 .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A Ratis client whose ordered request ran out of retries (the quorum had no majority for longer than the retry
+     * budget) closes its request window for good: every later request fails with AlreadyClosedException. Such a
+     * client is replaced by a new one, so the broker talks to the controller again once the quorum is back.
+     */
+    private void replaceIfBroken(RaftClient used, Throwable error) {
+        if (error == null || closed || !brokenBy(error)) {
+            return;
+        }
+        synchronized (this) {
+            if (client != used || closed) {
+                return;
+            }
+            client = newClient();
+        }
+        log.info("The client to the metadata quorum gave up on a request ({}); replaced by a new one", error.toString());
+        Thread closer = new Thread(() -> {
+            try {
+                used.close();
+            } catch (IOException | RuntimeException e) {
+                log.debug("Closing the replaced quorum client failed: {}", e.toString());
+            }
+        }, "chronik-quorum-client-close");
+        closer.setDaemon(true);
+        closer.start();
+    }
+
+    private static boolean brokenBy(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof org.apache.ratis.protocol.exceptions.AlreadyClosedException
+                    || t instanceof org.apache.ratis.protocol.exceptions.RaftRetryFailureException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public CompletableFuture<BrokerState> heartbeat(MetadataQuery.Heartbeat heartbeat) {
@@ -53,7 +102,9 @@ public final class QuorumController implements Closeable {
     }
 
     private CompletableFuture<byte[]> query(MetadataQuery query) {
-        return client.async().sendReadOnlyNonLinearizable(Message.valueOf(ByteString.copyFrom(QueryCodec.encode(query))))
+        RaftClient used = client;
+        return used.async().sendReadOnlyNonLinearizable(Message.valueOf(ByteString.copyFrom(QueryCodec.encode(query))))
+                .whenComplete((reply, error) -> replaceIfBroken(used, error))
                 .thenApply(reply -> decode(reply, bytes -> bytes))
                 .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
     }
@@ -80,6 +131,7 @@ public final class QuorumController implements Closeable {
 
     @Override
     public void close() throws IOException {
+        closed = true;
         client.close();
     }
 }
