@@ -6,10 +6,12 @@ import io.chronik.cluster.ClusterSettings;
 import io.chronik.cluster.MetadataPublisher;
 import io.chronik.cluster.MetadataStateMachine;
 import io.chronik.cluster.PartitionStateListener;
+import io.chronik.cluster.PreferredLeaderBalancer;
 import io.chronik.cluster.QuorumController;
 import io.chronik.cluster.QuorumServer;
 import io.chronik.handler.BrokerIdentity;
 import io.chronik.handler.DescribeQuorumHandler;
+import io.chronik.handler.ElectLeadersHandler;
 import io.chronik.log.LogManager;
 import io.chronik.metrics.QuorumMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -53,6 +55,17 @@ public class ClusterConfiguration {
         return manager;
     }
 
+    /** Preferred-leader balancing on the controller; without auto-leader-rebalance-enable it never checks. */
+    @Bean(destroyMethod = "close")
+    PreferredLeaderBalancer preferredLeaderBalancer(MetadataStateMachine stateMachine, ClusterProperties cluster,
+                                                    ObjectProvider<QuorumController> controller) {
+        PreferredLeaderBalancer balancer = new PreferredLeaderBalancer(stateMachine::image,
+                command -> controller.getObject().submit(command), cluster.getLeaderImbalancePerBrokerPercentage(),
+                cluster.isAutoLeaderRebalanceEnable() ? cluster.getLeaderImbalanceCheckInterval() : null);
+        stateMachine.addListener(balancer);
+        return balancer;
+    }
+
     @Bean
     QuorumMetrics quorumMetrics(MeterRegistry registry, MetadataStateMachine stateMachine) {
         QuorumMetrics metrics = new QuorumMetrics(registry);
@@ -72,7 +85,7 @@ public class ClusterConfiguration {
     /** Starts after every listener is in place, so none misses the first election. */
     @Bean(destroyMethod = "close")
     QuorumServer quorumServer(ClusterSettings settings, MetadataStateMachine stateMachine, BrokerHeartbeatManager heartbeats,
-                              QuorumMetrics metrics, MetadataPublisher publisher) {
+                              QuorumMetrics metrics, MetadataPublisher publisher, PreferredLeaderBalancer balancer) {
         QuorumServer server = QuorumServer.start(settings, stateMachine, heartbeats);
         metrics.attach(server);
         return server;
@@ -130,5 +143,10 @@ public class ClusterConfiguration {
     @Bean
     DescribeQuorumHandler describeQuorumHandler(QuorumController controller) {
         return new DescribeQuorumHandler(controller);
+    }
+
+    @Bean
+    ElectLeadersHandler electLeadersHandler(QuorumController controller, MetadataStateMachine stateMachine) {
+        return new ElectLeadersHandler(controller, stateMachine::image);
     }
 }

@@ -55,8 +55,9 @@ class ApiVersionMatrixTest {
     static Stream<Arguments> everyVersion() {
         List<Arguments> cases = new ArrayList<>();
         for (Api api : Api.values()) {
-            if (STATEFUL_GROUP_APIS.contains(api) || api == Api.DESCRIBE_QUORUM) {
-                // DescribeQuorum is served by brokers of a cluster only (QuorumClusterTest).
+            if (STATEFUL_GROUP_APIS.contains(api) || api == Api.DESCRIBE_QUORUM || api == Api.ELECT_LEADERS) {
+                // DescribeQuorum and ElectLeaders are served by brokers of a cluster only (QuorumClusterTest,
+                // LeaderBalanceClusterTest).
                 continue;
             }
             for (short v = api.minVersion(); v <= api.maxVersion(); v++) {
