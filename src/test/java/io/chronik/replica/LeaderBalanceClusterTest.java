@@ -22,7 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,11 +38,13 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Leaderships moving back to preferred replicas in a three-broker cluster: kill -9 of a broker moves its
- * leaderships away; once it is back in every ISR, Admin#electLeaders(PREFERRED) moves them back (new leader epochs,
- * producers carry on, nothing acknowledged is lost), and with a short check interval the controller does it alone.
+ * leaderships away; once it is back in every ISR, Admin#electLeaders(PREFERRED) and Kafka's kafka-leader-election
+ * move them back (new leader epochs, producers carry on, nothing acknowledged is lost), and with a short check
+ * interval the controller does it alone.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class LeaderBalanceClusterTest {
@@ -69,17 +75,26 @@ class LeaderBalanceClusterTest {
                 }
                 Map<Integer, Integer> epochsBefore = leaderEpochs(cluster, 2);
 
+                // One partition through Admin#electLeaders by name, the other through Kafka's CLI for all partitions,
+                // which reports only what needed an election.
+                List<Integer> victims = List.copyOf(victimsPartitions);
+                TopicPartition byAdmin = new TopicPartition(TOPIC, victims.get(0));
+                Map<TopicPartition, Optional<Throwable>> named = admin.electLeaders(ElectionType.PREFERRED, Set.of(byAdmin))
+                        .partitions().get(30, TimeUnit.SECONDS);
+                assertThat(named).containsOnlyKeys(byAdmin);
+                assertThat(named.get(byAdmin)).isEmpty();
+                String output = leaderElectionCli(cluster, "--election-type", "preferred", "--all-topic-partitions");
+                List<String> restNames = victims.subList(1, victims.size()).stream().map(p -> TOPIC + "-" + p).toList();
+                assertThat(output).contains("Successfully completed leader election (PREFERRED) for partitions");
+                for (String name : restNames) {
+                    assertThat(output).contains(name);
+                }
+                assertThat(output).doesNotContain(byAdmin.toString());
+
                 Map<TopicPartition, Optional<Throwable>> results = admin.electLeaders(ElectionType.PREFERRED, null)
                         .partitions().get(30, TimeUnit.SECONDS);
-                Map<Integer, Optional<Throwable>> ours = new TreeMap<>();
-                results.forEach((tp, error) -> {
-                    if (tp.topic().equals(TOPIC)) {
-                        ours.put(tp.partition(), error);
-                    }
-                });
                 // Partitions already led by their preferred replica need no election and are left out of the answer.
-                assertThat(ours.keySet()).isEqualTo(victimsPartitions);
-                assertThat(ours.values()).allMatch(Optional::isEmpty);
+                assertThat(results.keySet()).noneMatch(tp -> tp.topic().equals(TOPIC));
 
                 TopicDescription after = TestCluster.await("preferred leaders everywhere", 30, () -> TestCluster.describe(admin, TOPIC),
                         d -> preferred.entrySet().stream().allMatch(e -> TestCluster.leaderOf(d, e.getKey()) == e.getValue()));
@@ -186,6 +201,25 @@ class LeaderBalanceClusterTest {
         assertThat(failure).as("election of %s", tp).isNotNull();
         Throwable cause = failure instanceof ExecutionException || failure instanceof RuntimeException ? failure.getCause() : failure;
         return cause == null ? failure : cause;
+    }
+
+    /** Runs Kafka's kafka-leader-election (target/tools-lib, made by the build) against the cluster; its output. */
+    private static String leaderElectionCli(TestCluster cluster, String... args) throws Exception {
+        Path lib = Path.of("target", "tools-lib");
+        assumeTrue(Files.isDirectory(lib), "target/tools-lib is made by the Maven build");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx128m", "-cp", lib.toAbsolutePath() + File.separator + "*", "org.apache.kafka.tools.LeaderElectionCommand",
+                "--bootstrap-server", cluster.bootstrap()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try {
+            assertThat(process.waitFor(90, TimeUnit.SECONDS)).as("kafka-leader-election finished").isTrue();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(process.exitValue()).as("exit code of kafka-leader-election; output:%n%s", output).isZero();
+            return output;
+        } finally {
+            process.destroyForcibly();
+        }
     }
 
     /** Leader epochs of the topic's partitions, as broker {@code via} answers Metadata. */
