@@ -11,7 +11,6 @@ import io.chronik.cluster.QuorumController;
 import io.chronik.cluster.QuorumServer;
 import io.chronik.handler.BrokerIdentity;
 import io.chronik.handler.DescribeQuorumHandler;
-import io.chronik.handler.ElectLeadersHandler;
 import io.chronik.log.LogManager;
 import io.chronik.metrics.QuorumMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -143,10 +142,5 @@ public class ClusterConfiguration {
     @Bean
     DescribeQuorumHandler describeQuorumHandler(QuorumController controller) {
         return new DescribeQuorumHandler(controller);
-    }
-
-    @Bean
-    ElectLeadersHandler electLeadersHandler(QuorumController controller, MetadataStateMachine stateMachine) {
-        return new ElectLeadersHandler(controller, stateMachine::image);
     }
 }

@@ -55,9 +55,8 @@ class ApiVersionMatrixTest {
     static Stream<Arguments> everyVersion() {
         List<Arguments> cases = new ArrayList<>();
         for (Api api : Api.values()) {
-            if (STATEFUL_GROUP_APIS.contains(api) || api == Api.DESCRIBE_QUORUM || api == Api.ELECT_LEADERS) {
-                // DescribeQuorum and ElectLeaders are served by brokers of a cluster only (QuorumClusterTest,
-                // LeaderBalanceClusterTest).
+            if (STATEFUL_GROUP_APIS.contains(api) || api == Api.DESCRIBE_QUORUM) {
+                // DescribeQuorum is served by brokers of a cluster only (QuorumClusterTest).
                 continue;
             }
             for (short v = api.minVersion(); v <= api.maxVersion(); v++) {
@@ -270,6 +269,7 @@ class ApiVersionMatrixTest {
                 yield d;
             }
             case DESCRIBE_CLUSTER -> new DescribeClusterRequestData();
+            case ELECT_LEADERS -> new org.apache.kafka.common.message.ElectLeadersRequestData().setTopicPartitions(null);
             case OFFSET_FOR_LEADER_EPOCH -> {
                 org.apache.kafka.common.message.OffsetForLeaderEpochRequestData d =
                         new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData().setReplicaId(-1);
