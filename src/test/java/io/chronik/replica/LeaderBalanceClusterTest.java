@@ -99,7 +99,9 @@ class LeaderBalanceClusterTest {
                 TopicDescription after = TestCluster.await("preferred leaders everywhere", 30, () -> TestCluster.describe(admin, TOPIC),
                         d -> preferred.entrySet().stream().allMatch(e -> TestCluster.leaderOf(d, e.getKey()) == e.getValue()));
                 assertThat(after.partitions()).allMatch(p -> p.isr().size() == 3);
-                Map<Integer, Integer> epochsAfter = leaderEpochs(cluster, 2);
+                // Broker 2's image may trail the one that answered the description by a moment.
+                Map<Integer, Integer> epochsAfter = TestCluster.await("new leader epochs on broker 2", 10, () -> leaderEpochs(cluster, 2),
+                        e -> victimsPartitions.stream().allMatch(p -> e.get(p) > epochsBefore.get(p)));
                 for (int p = 0; p < PARTITIONS; p++) {
                     if (victimsPartitions.contains(p)) {
                         assertThat(epochsAfter.get(p)).as("leader epoch of partition %d", p).isGreaterThan(epochsBefore.get(p));
@@ -145,8 +147,10 @@ class LeaderBalanceClusterTest {
                 bounce(cluster, admin, victim);
                 TestCluster.await("preferred leaders everywhere, without ElectLeaders", 90, () -> TestCluster.describe(admin, TOPIC),
                         d -> preferred.entrySet().stream().allMatch(e -> TestCluster.leaderOf(d, e.getKey()) == e.getValue()));
-                Map<Integer, Integer> epochsAfter = leaderEpochs(cluster, 1);
-                for (int p : partitionsPreferring(preferred, victim)) {
+                Set<Integer> moved = partitionsPreferring(preferred, victim);
+                Map<Integer, Integer> epochsAfter = TestCluster.await("new leader epochs on broker 1", 10, () -> leaderEpochs(cluster, 1),
+                        e -> moved.stream().allMatch(p -> e.get(p) >= epochsBefore.get(p) + 2));
+                for (int p : moved) {
                     // Moved away and back: two new leaders.
                     assertThat(epochsAfter.get(p)).as("leader epoch of partition %d", p).isGreaterThanOrEqualTo(epochsBefore.get(p) + 2);
                 }
@@ -249,8 +253,8 @@ class LeaderBalanceClusterTest {
                         new ByteBufferAccessor(response.body()), v);
                 assertThat(response.body().remaining()).isZero();
                 assertThat(parsed.data().errorCode()).isEqualTo(Errors.NONE.code());
-                // Every partition has its preferred leader: nothing to report.
-                assertThat(parsed.data().replicaElectionResults()).as("v%d", v).isEmpty();
+                // Every partition of the topic has its preferred leader: nothing to report.
+                assertThat(parsed.data().replicaElectionResults()).as("v%d", v).noneMatch(r -> r.topic().equals(TOPIC));
             }
         }
     }
