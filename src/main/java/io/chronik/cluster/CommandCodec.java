@@ -6,6 +6,7 @@ import io.chronik.cluster.MetadataCommand.ChangePartition;
 import io.chronik.cluster.MetadataCommand.CreatePartitions;
 import io.chronik.cluster.MetadataCommand.CreateTopic;
 import io.chronik.cluster.MetadataCommand.DeleteTopic;
+import io.chronik.cluster.MetadataCommand.ElectLeader;
 import io.chronik.cluster.MetadataCommand.FenceBroker;
 import io.chronik.cluster.MetadataCommand.RegisterBroker;
 import io.chronik.cluster.MetadataCommand.UnfenceBroker;
@@ -38,6 +39,7 @@ public final class CommandCodec {
     private static final byte CREATE_PARTITIONS = 7;
     private static final byte ALTER_TOPIC_CONFIGS = 8;
     private static final byte ALLOCATE_PRODUCER_IDS = 9;
+    private static final byte ELECT_LEADER = 10;
 
     private CommandCodec() {
     }
@@ -92,6 +94,11 @@ public final class CommandCodec {
                 out.writeByte(ALTER_TOPIC_CONFIGS);
                 writeUuid(out, c.topicId());
                 writeMap(out, c.configs());
+            } else if (command instanceof ElectLeader c) {
+                out.writeByte(ELECT_LEADER);
+                writeUuid(out, c.topicId());
+                out.writeInt(c.partition());
+                out.writeBoolean(c.unclean());
             } else {
                 throw new IllegalArgumentException("unknown command " + command);
             }
@@ -128,6 +135,7 @@ public final class CommandCodec {
             case CREATE_PARTITIONS -> new CreatePartitions(readUuid(in), readAssignments(in));
             case ALTER_TOPIC_CONFIGS -> new AlterTopicConfigs(readUuid(in), readMap(in));
             case ALLOCATE_PRODUCER_IDS -> new AllocateProducerIds(in.readInt());
+            case ELECT_LEADER -> new ElectLeader(readUuid(in), in.readInt(), in.readBoolean());
             default -> throw new IOException("unknown metadata command type " + type);
         };
         if (in.available() > 0) {

@@ -5,6 +5,7 @@ import io.chronik.cluster.MetadataCommand.ChangePartition;
 import io.chronik.cluster.MetadataCommand.CreatePartitions;
 import io.chronik.cluster.MetadataCommand.CreateTopic;
 import io.chronik.cluster.MetadataCommand.DeleteTopic;
+import io.chronik.cluster.MetadataCommand.ElectLeader;
 import io.chronik.cluster.MetadataCommand.FenceBroker;
 import io.chronik.cluster.MetadataCommand.RegisterBroker;
 import io.chronik.cluster.MetadataCommand.UnfenceBroker;
@@ -43,6 +44,8 @@ public final class MetadataApplier {
             return createPartitions(image, c);
         } else if (command instanceof AlterTopicConfigs c) {
             return alterTopicConfigs(image, c);
+        } else if (command instanceof ElectLeader c) {
+            return electLeader(image, c);
         }
         if (command instanceof MetadataCommand.AllocateProducerIds) {
             long first = image.nextProducerId();
@@ -176,6 +179,19 @@ public final class MetadataApplier {
         }
         return new Applied(image.withTopic(topic.get().withPartition(c.partition(), before.change(c.isr(), c.leader()))),
                 CommandResult.OK);
+    }
+
+    private static Applied electLeader(ClusterImage image, ElectLeader c) {
+        Optional<TopicImage> topic = image.topic(c.topicId());
+        if (topic.isEmpty() || c.partition() < 0 || c.partition() >= topic.get().partitions().size()) {
+            return refused(image, Errors.UNKNOWN_TOPIC_OR_PARTITION, "no partition " + c.partition() + " of topic id " + c.topicId());
+        }
+        PartitionElections.Election election = PartitionElections.electLeader(topic.get().partitions().get(c.partition()), image,
+                c.unclean());
+        if (election.error() != Errors.NONE) {
+            return refused(image, election.error(), election.message());
+        }
+        return new Applied(image.withTopic(topic.get().withPartition(c.partition(), election.next())), CommandResult.OK);
     }
 
     private static Optional<BrokerRegistration> current(ClusterImage image, int brokerId, java.util.UUID incarnation) {

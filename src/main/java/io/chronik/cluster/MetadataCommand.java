@@ -64,5 +64,13 @@ public sealed interface MetadataCommand {
     record AllocateProducerIds(int brokerId) implements MetadataCommand {
     }
 
+    /**
+     * A leader election asked for by an operator (ElectLeaders) or by the controller's preferred-leader balancing,
+     * decided against the image it is applied to: {@code unclean} false elects the preferred (first) replica if it
+     * is live and in sync; true elects a live replica, outside the ISR if need be, for a partition without leader.
+     */
+    record ElectLeader(UUID topicId, int partition, boolean unclean) implements MetadataCommand {
+    }
+
     int PRODUCER_ID_BLOCK = 1000;
 }

@@ -1,5 +1,7 @@
 package io.chronik.cluster;
 
+import org.apache.kafka.common.protocol.Errors;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedMap;
@@ -76,6 +78,40 @@ final class PartitionElections {
             }
         }
         return topics;
+    }
+
+    /** What an asked-for election does to one partition: its new state, or why it changes nothing. */
+    record Election(PartitionRegistration next, Errors error, String message) {
+    }
+
+    /**
+     * A preferred election makes the first replica leader when it is live and in the ISR (ELECTION_NOT_NEEDED when
+     * it leads already, PREFERRED_LEADER_NOT_AVAILABLE otherwise); an unclean one gives a partition without leader
+     * the first live ISR member, else the first live replica with an ISR of itself (ELECTION_NOT_NEEDED while the
+     * partition has a leader, ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is live).
+     */
+    static Election electLeader(PartitionRegistration before, ClusterImage image, boolean unclean) {
+        if (!unclean) {
+            int preferred = before.replicas().get(0);
+            if (before.leader() == preferred) {
+                return new Election(before, Errors.ELECTION_NOT_NEEDED, "Leader election not needed for topic partition.");
+            }
+            if (!before.isr().contains(preferred) || !image.isLive(preferred)) {
+                return new Election(before, Errors.PREFERRED_LEADER_NOT_AVAILABLE, "Failed to elect leader for topic partition: "
+                        + "preferred replica " + preferred + " is not " + (image.isLive(preferred) ? "in the ISR " + before.isr() : "live"));
+            }
+            return new Election(before.change(before.isr(), preferred), Errors.NONE, null);
+        }
+        if (before.leader() != PartitionRegistration.NO_LEADER) {
+            return new Election(before, Errors.ELECTION_NOT_NEEDED, "Leader election not needed for topic partition.");
+        }
+        int leader = elect(before.replicas(), before.isr(), image, true);
+        if (leader == PartitionRegistration.NO_LEADER) {
+            return new Election(before, Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE, "Failed to elect leader for topic partition: "
+                    + "none of the replicas " + before.replicas() + " is live");
+        }
+        List<Integer> isr = before.isr().contains(leader) ? before.isr() : List.of(leader);
+        return new Election(before.change(isr, leader), Errors.NONE, null);
     }
 
     private static int elect(List<Integer> replicas, List<Integer> isr, ClusterImage image, boolean unclean) {

@@ -71,6 +71,15 @@ public class BrokerConfiguration {
                         replication.replicationFactor());
     }
 
+    /** ElectLeaders: alone, no election is ever needed; in a cluster, elections go through the metadata quorum. */
+    @Bean
+    RequestHandler electLeadersHandler(TopicAdmin topicAdmin, ObjectProvider<QuorumController> controller,
+                                       ObjectProvider<MetadataStateMachine> stateMachine) {
+        QuorumController quorum = controller.getIfAvailable();
+        return quorum == null ? new io.chronik.handler.LocalElectLeadersHandler(topicAdmin)
+                : new io.chronik.handler.ElectLeadersHandler(quorum, stateMachine.getObject()::image);
+    }
+
     @Bean
     DescribeClusterHandler describeClusterHandler(BrokerIdentity broker, ObjectProvider<ClusterView> cluster) {
         return new DescribeClusterHandler(broker, cluster.getIfAvailable());

@@ -6,6 +6,7 @@ import io.chronik.cluster.ClusterSettings;
 import io.chronik.cluster.MetadataPublisher;
 import io.chronik.cluster.MetadataStateMachine;
 import io.chronik.cluster.PartitionStateListener;
+import io.chronik.cluster.PreferredLeaderBalancer;
 import io.chronik.cluster.QuorumController;
 import io.chronik.cluster.QuorumServer;
 import io.chronik.handler.BrokerIdentity;
@@ -53,6 +54,17 @@ public class ClusterConfiguration {
         return manager;
     }
 
+    /** Preferred-leader balancing on the controller; without auto-leader-rebalance-enable it never checks. */
+    @Bean(destroyMethod = "close")
+    PreferredLeaderBalancer preferredLeaderBalancer(MetadataStateMachine stateMachine, ClusterProperties cluster,
+                                                    ObjectProvider<QuorumController> controller) {
+        PreferredLeaderBalancer balancer = new PreferredLeaderBalancer(stateMachine::image,
+                command -> controller.getObject().submit(command), cluster.getLeaderImbalancePerBrokerPercentage(),
+                cluster.isAutoLeaderRebalanceEnable() ? cluster.getLeaderImbalanceCheckInterval() : null);
+        stateMachine.addListener(balancer);
+        return balancer;
+    }
+
     @Bean
     QuorumMetrics quorumMetrics(MeterRegistry registry, MetadataStateMachine stateMachine) {
         QuorumMetrics metrics = new QuorumMetrics(registry);
@@ -72,7 +84,7 @@ public class ClusterConfiguration {
     /** Starts after every listener is in place, so none misses the first election. */
     @Bean(destroyMethod = "close")
     QuorumServer quorumServer(ClusterSettings settings, MetadataStateMachine stateMachine, BrokerHeartbeatManager heartbeats,
-                              QuorumMetrics metrics, MetadataPublisher publisher) {
+                              QuorumMetrics metrics, MetadataPublisher publisher, PreferredLeaderBalancer balancer) {
         QuorumServer server = QuorumServer.start(settings, stateMachine, heartbeats);
         metrics.attach(server);
         return server;

@@ -54,6 +54,17 @@ public class ClusterProperties {
     @NotNull
     @DataSizeUnit(DataUnit.BYTES)
     private DataSize logSegmentSize = DataSize.ofMegabytes(1);
+    /** The controller moves leaderships back to preferred replicas (Kafka's auto.leader.rebalance.enable). */
+    private boolean autoLeaderRebalanceEnable = true;
+    /** How often the controller checks the leader balance (Kafka's leader.imbalance.check.interval.seconds). */
+    @NotNull
+    @DurationMin(seconds = 1)
+    @DurationMax(days = 1)
+    private Duration leaderImbalanceCheckInterval = Duration.ofSeconds(300);
+    /** The share of a broker's preferred partitions others may lead before it gets them back (Kafka's leader.imbalance.per.broker.percentage). */
+    @Min(0)
+    @Max(100)
+    private int leaderImbalancePerBrokerPercentage = 10;
 
     public String getVoters() { return voters; }
     public void setVoters(String voters) { this.voters = voters; }
@@ -71,4 +82,10 @@ public class ClusterProperties {
     public void setSnapshotThreshold(long v) { this.snapshotThreshold = v; }
     public DataSize getLogSegmentSize() { return logSegmentSize; }
     public void setLogSegmentSize(DataSize v) { this.logSegmentSize = v; }
+    public boolean isAutoLeaderRebalanceEnable() { return autoLeaderRebalanceEnable; }
+    public void setAutoLeaderRebalanceEnable(boolean v) { this.autoLeaderRebalanceEnable = v; }
+    public Duration getLeaderImbalanceCheckInterval() { return leaderImbalanceCheckInterval; }
+    public void setLeaderImbalanceCheckInterval(Duration v) { this.leaderImbalanceCheckInterval = v; }
+    public int getLeaderImbalancePerBrokerPercentage() { return leaderImbalancePerBrokerPercentage; }
+    public void setLeaderImbalancePerBrokerPercentage(int v) { this.leaderImbalancePerBrokerPercentage = v; }
 }

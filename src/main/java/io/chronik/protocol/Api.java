@@ -24,6 +24,7 @@ public enum Api {
     DESCRIBE_CLUSTER(ApiKeys.DESCRIBE_CLUSTER, 0, 2),
     // Served only by brokers of a cluster (chronik.cluster.voters).
     DESCRIBE_QUORUM(ApiKeys.DESCRIBE_QUORUM, 0, 2),
+    ELECT_LEADERS(ApiKeys.ELECT_LEADERS, 0, 2),
     DESCRIBE_LOG_DIRS(ApiKeys.DESCRIBE_LOG_DIRS, 1, 4),
     FIND_COORDINATOR(ApiKeys.FIND_COORDINATOR, 0, 6),
     JOIN_GROUP(ApiKeys.JOIN_GROUP, 0, 9),

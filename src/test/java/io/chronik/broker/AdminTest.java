@@ -218,4 +218,19 @@ class AdminTest {
         assertThatThrownBy(() -> admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(1000))).all()
                 .get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(org.apache.kafka.common.errors.OffsetOutOfRangeException.class);
     }
+
+    /** Alone, as a single Kafka broker: every partition is led by its only replica, so no election is needed. */
+    @Test
+    void electLeadersAloneNeedsNoElection() throws Exception {
+        admin.createTopics(List.of(new NewTopic("admin-elect", 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        for (org.apache.kafka.common.ElectionType type : org.apache.kafka.common.ElectionType.values()) {
+            assertThat(admin.electLeaders(type, null).partitions().get(30, TimeUnit.SECONDS)).isEmpty();
+            var tp = new org.apache.kafka.common.TopicPartition("admin-elect", 1);
+            assertThat(admin.electLeaders(type, java.util.Set.of(tp)).partitions().get(30, TimeUnit.SECONDS).get(tp))
+                    .containsInstanceOf(org.apache.kafka.common.errors.ElectionNotNeededException.class);
+            var unknown = new org.apache.kafka.common.TopicPartition("admin-elect", 2);
+            assertThat(admin.electLeaders(type, java.util.Set.of(unknown)).partitions().get(30, TimeUnit.SECONDS).get(unknown))
+                    .containsInstanceOf(UnknownTopicOrPartitionException.class);
+        }
+    }
 }

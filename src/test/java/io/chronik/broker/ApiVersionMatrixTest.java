@@ -269,6 +269,7 @@ class ApiVersionMatrixTest {
                 yield d;
             }
             case DESCRIBE_CLUSTER -> new DescribeClusterRequestData();
+            case ELECT_LEADERS -> new org.apache.kafka.common.message.ElectLeadersRequestData().setTopicPartitions(null);
             case OFFSET_FOR_LEADER_EPOCH -> {
                 org.apache.kafka.common.message.OffsetForLeaderEpochRequestData d =
                         new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData().setReplicaId(-1);

@@ -57,6 +57,14 @@ class ClusterConfigTest {
         assertThat(startupFailure(settings)).contains("Invalid configuration chronik.cluster.election-timeout-max");
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {"leader-imbalance-per-broker-percentage|101", "leader-imbalance-check-interval|0s"})
+    void leaderBalanceSettingsOutOfRangeStopStartupNamingTheKey(String key, String value) {
+        Map<String, String> settings = new HashMap<>(Map.of("chronik.node-id", "1", "chronik.cluster.voters", "1@127.0.0.1:19091"));
+        settings.put("chronik.cluster." + key, value);
+        assertThat(startupFailure(settings)).contains("chronik.cluster." + key);
+    }
+
     @Test
     void aReplicationFactorAboveTheBrokerCountStopsStartup() throws Exception {
         assertThat(startupFailure(Map.of("chronik.default-replication-factor", "2")))

@@ -159,7 +159,8 @@ class MetadataStateMachineTest {
                 new UnfenceBroker(3, incarnation), new CreateTopic(topicId, "t", Map.of("a", "b"), List.of(List.of(1, 2), List.of(3))),
                 new DeleteTopic(topicId), new ChangePartition(topicId, 4, 5, List.of(5, 6), 7),
                 new MetadataCommand.CreatePartitions(topicId, List.of(List.of(1, 2), List.of(2, 3))),
-                new MetadataCommand.AlterTopicConfigs(topicId, Map.of("retention.ms", "5", "cleanup.policy", "compact")));
+                new MetadataCommand.AlterTopicConfigs(topicId, Map.of("retention.ms", "5", "cleanup.policy", "compact")),
+                new MetadataCommand.ElectLeader(topicId, 3, false), new MetadataCommand.ElectLeader(topicId, 0, true));
         for (MetadataCommand command : commands) {
             assertThat(CommandCodec.decode(CommandCodec.encode(command))).isEqualTo(command);
         }
