@@ -47,27 +47,14 @@ final class FollowerAppender {
     }
 
     private void appendOnLane(ByteBuffer batches, boolean awaitFsync, CompletableFuture<AppendResult> result) {
-        try {
-            AppendResult done = doAppend(batches, awaitFsync, result);
-            if (done != null) {
-                result.complete(done);
-            }
-        } catch (RuntimeException e) {
-            lane.logAppendFailure(e);
-            result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), e.toString()));
-        }
+        lane.completeAppend(() -> doAppend(batches, awaitFsync, result), local::logStartOffset, result);
     }
 
     /** The append's result, or null when the group committer completes {@code result} after the fsync. */
     private AppendResult doAppend(ByteBuffer batches, boolean awaitFsync, CompletableFuture<AppendResult> result) {
-        if (lifecycle.deleted()) {
-            return lifecycle.deletedResult();
-        }
-        if (lifecycle.closed()) {
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "log is closed");
-        }
-        if (lifecycle.offline() || local.activeSegment().syncFailed()) {
-            return lifecycle.offlineResult();
+        AppendResult refused = lifecycle.appendRefusal(local);
+        if (refused != null) {
+            return refused;
         }
         if (!log.isFollower()) {
             return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, local.logStartOffset(),

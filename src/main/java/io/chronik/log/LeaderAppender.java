@@ -37,28 +37,14 @@ final class LeaderAppender {
 
     /** A leader append (see {@link Log#append}); runs on the log's lane (see {@link AppendBatch}). */
     void appendOnLane(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
-        try {
-            AppendResult done = doAppend(records, awaitFsync, result);
-            if (done != null) {
-                result.complete(done);
-            }
-        } catch (RuntimeException e) {
-            lane.logAppendFailure(e);
-            result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), e.toString()));
-        }
+        lane.completeAppend(() -> doAppend(records, awaitFsync, result), local::logStartOffset, result);
     }
 
     /** The append's result, or null when the group committer completes {@code result} after the fsync. */
     private AppendResult doAppend(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
-        if (lifecycle.deleted()) {
-            return lifecycle.deletedResult();
-        }
-        if (lifecycle.closed()) {
-            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "log is closed");
-        }
-        if (lifecycle.offline() || local.activeSegment().syncFailed()) {
-            // Never acknowledge a write to a file whose fsync failed: its earlier data may be lost.
-            return lifecycle.offlineResult();
+        AppendResult refused = lifecycle.appendRefusal(local);
+        if (refused != null) {
+            return refused;
         }
         if (log.isFollower()) {
             return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, local.logStartOffset(),

@@ -86,6 +86,23 @@ final class LogLane {
      * A failing disk fails every append: log the first failure in full, then at most one line per interval with
      * the number of failures in between, so the log is not flooded. Runs on this partition's lane only.
      */
+    /**
+     * Runs one append on the lane and completes {@code result} with what it returns (null: the group committer
+     * completes it after the fsync); a runtime failure answers KAFKA_STORAGE_ERROR and is logged, throttled.
+     */
+    void completeAppend(java.util.function.Supplier<AppendResult> append, java.util.function.LongSupplier logStartOffset,
+                        CompletableFuture<AppendResult> result) {
+        try {
+            AppendResult done = append.get();
+            if (done != null) {
+                result.complete(done);
+            }
+        } catch (RuntimeException e) {
+            logAppendFailure(e);
+            result.complete(AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, logStartOffset.getAsLong(), e.toString()));
+        }
+    }
+
     void logAppendFailure(Throwable e) {
         long now = System.nanoTime();
         if (lastFailureLogged != 0 && now - lastFailureLogged < FAILURE_LOG_INTERVAL_NANOS) {

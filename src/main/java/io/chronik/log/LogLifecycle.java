@@ -49,6 +49,23 @@ final class LogLifecycle {
     }
 
     /** The result of an append to a deleted partition. */
+    /**
+     * Why an append to {@code local} must not be written (deleted, closed, offline, or its active segment's fsync
+     * failed: its earlier data may be lost, so nothing written to it may be acknowledged), or null when it may.
+     */
+    AppendResult appendRefusal(LocalLog local) {
+        if (deleted()) {
+            return deletedResult();
+        }
+        if (closed()) {
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "log is closed");
+        }
+        if (offline() || local.activeSegment().syncFailed()) {
+            return offlineResult();
+        }
+        return null;
+    }
+
     AppendResult deletedResult() {
         return AppendResult.failed(LogError.UNKNOWN_TOPIC_OR_PARTITION, local.logStartOffset(), "partition was deleted");
     }

@@ -1,6 +1,7 @@
 package io.chronik.cluster;
 
 import io.chronik.testing.ChildBroker;
+import io.chronik.testing.TestCluster;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.DescribeMetadataQuorumOptions;
@@ -33,7 +34,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 /**
  * Three brokers as three processes, started as the cluster contract says, seen through the Kafka admin client:
@@ -97,27 +97,9 @@ class QuorumClusterTest {
         }
     }
 
-    /** Polls {@code read} until {@code done} holds, failing with the last value seen after {@code seconds}. */
-    private static <T> T await(String what, int seconds, Check<T> read, Predicate<T> done) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        Object last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                T value = read.get();
-                if (done.test(value)) {
-                    return value;
-                }
-                last = value;
-            } catch (Exception e) {
-                last = e;
-            }
-            Thread.sleep(200);
-        }
-        return fail("timed out after " + seconds + " s waiting for " + what + "; last seen: " + last);
-    }
-
-    private interface Check<T> {
-        T get() throws Exception;
+    /** Polls {@code read} until {@code done} holds (see {@link TestCluster#await}). */
+    private static <T> T await(String what, int seconds, TestCluster.Check<T> read, Predicate<T> done) throws InterruptedException {
+        return TestCluster.await(what, seconds, read, done);
     }
 
     private static QuorumInfo quorum(Admin admin) throws Exception {
