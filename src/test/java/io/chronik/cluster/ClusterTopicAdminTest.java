@@ -302,6 +302,13 @@ class ClusterTopicAdminTest {
         admin.createTopics(List.of(new NewTopic("configured", 1, (short) 1).configs(Map.of("cleanup.policy", "compact"))))
                 .all().get(30, TimeUnit.SECONDS);
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, "configured");
+        // The admin client may send the change to any broker: wait until each has applied the new topic (the metadata
+        // reaches every broker shortly after the controller answered CreateTopics).
+        for (int b = 1; b <= 3; b++) {
+            int broker = b;
+            await("broker " + b + " knowing the new topic", 30, () -> describeConfigs(broker, "configured"),
+                    c -> "compact".equals(c.get("cleanup.policy")));
+        }
         admin.incrementalAlterConfigs(Map.of(resource, List.of(
                 new AlterConfigOp(new ConfigEntry("retention.ms", "123456"), AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
         for (int b = 1; b <= 3; b++) {
