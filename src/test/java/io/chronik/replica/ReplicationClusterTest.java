@@ -62,18 +62,7 @@ class ReplicationClusterTest {
     }
 
     private static KafkaProducer<String, String> producer(String bootstrap, String acks) {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrap);
-        props.put("acks", acks);
-        props.put("enable.idempotence", acks.equals("all") ? "true" : "false");
-        props.put("linger.ms", "5");
-        props.put("delivery.timeout.ms", "90000");
-        props.put("request.timeout.ms", "10000");
-        props.put("retry.backoff.ms", "100");
-        props.put("retry.backoff.max.ms", "500");
-        props.put("reconnect.backoff.max.ms", "500");
-        props.put("metadata.max.age.ms", "2000");
-        return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+        return ClusterClients.producer(bootstrap, acks, Map.of("delivery.timeout.ms", "90000"));
     }
 
     private static Map<TopicPartition, Map<Long, String>> readAll(String bootstrap, String topic, int partitions, long expected)
