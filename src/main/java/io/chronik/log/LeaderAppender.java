@@ -101,7 +101,7 @@ final class LeaderAppender {
         }
         ProducerStateManager.Check check = null;
         if (idempotent != null) {
-            check = producers.check(idempotent, now);
+            check = producers.check(idempotent, now, bases[0] == 0);
             if (check.error() != LogError.NONE) {
                 return AppendResult.failed(check.error(), local.logStartOffset(), check.message());
             }

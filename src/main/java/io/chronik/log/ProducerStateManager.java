@@ -71,9 +71,14 @@ final class ProducerStateManager {
 
     /**
      * Checks the batches in order against the committed state plus the earlier batches of the same append, to be
-     * appended at {@code nowMs}.
+     * appended at {@code nowMs}. {@code neverWritten}: the partition's log has never held a record (its log end is
+     * 0); a producer without state must then start at sequence 0 (Kafka's rule since KAFKA-15591). Otherwise two
+     * produces in flight to a just created or just led partition can be handled out of order, the first refused with
+     * NOT_LEADER_OR_FOLLOWER before the partition was ready and the second accepted at its sequence, and every retry of
+     * the first would then be refused as out of order. A partition that once held records still accepts any first
+     * sequence from an unknown producer (its state may have expired or gone with the log's head, KIP-360).
      */
-    synchronized Check check(List<IdempotentBatch> batches, long nowMs) {
+    synchronized Check check(List<IdempotentBatch> batches, long nowMs, boolean neverWritten) {
         Map<Long, ProducerEntry> updates = new HashMap<>();
         for (IdempotentBatch b : batches) {
             ProducerEntry current = updates.containsKey(b.producerId()) ? updates.get(b.producerId())
@@ -87,6 +92,11 @@ final class ProducerStateManager {
             BatchMetadata meta = new BatchMetadata(firstSeq, lastSeq, b.firstOffset(), b.lastOffset(), b.timestamp());
             ProducerEntry next;
             if (current == null) {
+                if (neverWritten && firstSeq != 0) {
+                    return new Check(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER, "Invalid sequence number for producer "
+                            + b.producerId() + ": " + firstSeq + " (incoming seq. number); the partition has never held"
+                            + " a record, so a producer without state must start at sequence 0", null, null);
+                }
                 // Unknown producer (new, or its state expired): accepted at any sequence, as in Kafka (KIP-360).
                 next = new ProducerEntry(b.epoch(), List.of(meta), nowMs);
             } else if (b.epoch() < current.epoch()) {

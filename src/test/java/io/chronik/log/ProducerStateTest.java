@@ -51,12 +51,32 @@ class ProducerStateTest extends LogTestSupport {
     }
 
     @Test
+    void aPartitionThatNeverHeldARecordTakesOnlySequenceZeroFromAnUnknownProducer() throws Exception {
+        try (LogManager manager = start(dir)) {
+            Log log = createLog(manager, "fresh", Map.of());
+            // The second of two produces in flight, the first having been refused before the partition was ready.
+            AppendResult second = append(log, TestBatches.idempotent(4, (short) 0, 3, 2));
+            assertThat(second.error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER);
+            assertThat(second.message()).contains("never held a record");
+            assertThat(log.logEndOffset()).isZero();
+            // The retries arrive in order and are taken.
+            appendOk(log, TestBatches.idempotent(4, (short) 0, 0, 3));
+            assertThat(appendOk(log, TestBatches.idempotent(4, (short) 0, 3, 2)).baseOffset()).isEqualTo(3);
+            // Once the partition has held records, an unknown producer starts anywhere (KIP-360), even if they are gone.
+            log.deleteRecordsBefore(5).get();
+            assertThat(log.logStartOffset()).isEqualTo(5);
+            assertThat(appendOk(log, TestBatches.idempotent(6, (short) 0, 41, 1)).baseOffset()).isEqualTo(5);
+        }
+    }
+
+    @Test
     void sequenceWrapsAroundIntMax() throws Exception {
         try (LogManager manager = start(dir)) {
             Log log = createLog(manager, "wrap", Map.of());
+            appendOk(log, TestBatches.idempotent(1, (short) 0, 0, 1)); // the partition has held a record
             appendOk(log, TestBatches.idempotent(9, (short) 0, Integer.MAX_VALUE - 1, 2));
             appendOk(log, TestBatches.idempotent(9, (short) 0, 0, 1));
-            assertThat(log.logEndOffset()).isEqualTo(3);
+            assertThat(log.logEndOffset()).isEqualTo(4);
         }
     }
 

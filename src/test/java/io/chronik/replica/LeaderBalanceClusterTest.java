@@ -18,7 +18,6 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.ElectLeadersResponse;
 import org.apache.kafka.common.requests.MetadataResponse;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,9 +55,6 @@ class LeaderBalanceClusterTest {
     Path dir;
 
     @Test
-    @Disabled("Known problem, not fixed yet (the one RollingRestartTest found): after NOT_LEADER_OR_FOLLOWER answers"
-            + " during a leadership move, an idempotent producer can be refused OUT_OF_ORDER_SEQUENCE_NUMBER for the"
-            + " batches it retries; failed once in CI")
     void electLeadersMovesLeadershipsBackToTheRestartedPreferredReplica() throws Exception {
         try (TestCluster cluster = TestCluster.start(dir, "leader-balance-manual", 3,
                 "--chronik.cluster.auto-leader-rebalance-enable=false")) {
@@ -137,9 +133,6 @@ class LeaderBalanceClusterTest {
     }
 
     @Test
-    @Disabled("Known problem, not fixed yet (the one RollingRestartTest found): after NOT_LEADER_OR_FOLLOWER answers"
-            + " during a leadership move, an idempotent producer can be refused OUT_OF_ORDER_SEQUENCE_NUMBER for the"
-            + " batches it retries; failed once in CI")
     void theControllerMovesLeadershipsBackOnItsOwn() throws Exception {
         try (TestCluster cluster = TestCluster.start(dir, "leader-balance-auto", 3,
                 "--chronik.cluster.leader-imbalance-check-interval=2s")) {

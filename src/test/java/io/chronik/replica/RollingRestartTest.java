@@ -9,7 +9,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,10 +39,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * have its offsets yet, so duplicates are counted, not forbidden).
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
-@Disabled("Known problem, not fixed yet: once in four runs an idempotent producer whose first acks=all requests to a"
-        + " just-created topic were answered NOT_LEADER_OR_FOLLOWER is then refused OUT_OF_ORDER_SEQUENCE_NUMBER"
-        + " ('expected 10, got 0') until it is closed; run it by hand with -Dtest=RollingRestartTest"
-        + " -Djunit.jupiter.conditions.deactivate='org.junit.*DisabledCondition'")
 class RollingRestartTest {
     private static final String TOPIC = "rolling";
     private static final int PARTITIONS = 6;
