@@ -53,6 +53,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final List<MetadataListener> listeners = new CopyOnWriteArrayList<>();
     private volatile ClusterImage image = ClusterImage.EMPTY;
+    private final AppliedIndexWaiters appliedWaiters = new AppliedIndexWaiters();
     private volatile QueryHandler queries = query -> CompletableFuture.failedFuture(new IllegalStateException("not serving queries yet"));
 
     public void addListener(MetadataListener listener) {
@@ -66,6 +67,41 @@ public final class MetadataStateMachine extends BaseStateMachine {
     /** The latest applied image. */
     public ClusterImage image() {
         return image;
+    }
+
+    /**
+     * Completes once this broker has applied the quorum's log up to {@code index} (commands and Ratis' own entries
+     * alike); the caller bounds the wait.
+     */
+    public CompletableFuture<Void> awaitApplied(long index) {
+        return appliedWaiters.await(index);
+    }
+
+    @Override
+    protected boolean updateLastAppliedTermIndex(long term, long index) {
+        boolean updated = super.updateLastAppliedTermIndex(term, index);
+        appliedUpTo(getLastAppliedTermIndex());
+        return updated;
+    }
+
+    @Override
+    protected boolean updateLastAppliedTermIndex(TermIndex termIndex) {
+        boolean updated = super.updateLastAppliedTermIndex(termIndex);
+        appliedUpTo(getLastAppliedTermIndex());
+        return updated;
+    }
+
+    @Override
+    protected void setLastAppliedTermIndex(TermIndex termIndex) {
+        super.setLastAppliedTermIndex(termIndex);
+        appliedUpTo(termIndex);
+    }
+
+    private void appliedUpTo(TermIndex termIndex) {
+        // The base class's constructor sets the first index before this class's fields exist.
+        if (appliedWaiters != null && termIndex != null) {
+            appliedWaiters.applied(termIndex.getIndex());
+        }
     }
 
     @Override

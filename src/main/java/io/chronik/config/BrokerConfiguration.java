@@ -60,6 +60,13 @@ public class BrokerConfiguration {
                 : new MetadataHandler(logs, broker, props, ioScheduler, machine::image, cluster.getObject(), topicAdmin);
     }
 
+    /**
+     * How long an admin request naming a topic this broker does not know waits for it to catch up with the metadata
+     * quorum before answering that the topic is unknown: the quorum's round trip plus applying, well under the
+     * clients' request timeout.
+     */
+    private static final java.time.Duration METADATA_CATCH_UP = java.time.Duration.ofSeconds(5);
+
     /** Alone, storage administers topics; in a cluster (chronik.cluster.voters), the metadata quorum does. */
     @Bean
     TopicAdmin topicAdmin(LogManager logs, LogConfig brokerTopicDefaults, ChronikProperties props, Scheduler ioScheduler,
@@ -67,8 +74,9 @@ public class BrokerConfiguration {
                           ObjectProvider<MetadataStateMachine> stateMachine) {
         QuorumController quorum = controller.getIfAvailable();
         return quorum == null ? new LocalTopicAdmin(logs, props.getNodeId(), props.getDefaultPartitions(), ioScheduler)
-                : new QuorumTopicAdmin(quorum, stateMachine.getObject()::image, brokerTopicDefaults, props.getDefaultPartitions(),
-                        replication.replicationFactor());
+                : new QuorumTopicAdmin(quorum, stateMachine.getObject()::image,
+                        new io.chronik.cluster.MetadataCatchUp(quorum, stateMachine.getObject(), METADATA_CATCH_UP)::catchUp,
+                        brokerTopicDefaults, props.getDefaultPartitions(), replication.replicationFactor());
     }
 
     /** ElectLeaders: alone, no election is ever needed; in a cluster, elections go through the metadata quorum. */

@@ -71,11 +71,32 @@ public final class ConfigsHandler implements RequestHandler {
     @Override
     public Mono<ApiMessage> handle(KafkaRequest request) {
         return switch (request.api()) {
-            case DESCRIBE_CONFIGS -> Mono.fromCallable(() -> (ApiMessage) describe(request.body(), request.version())).subscribeOn(io);
-            case ALTER_CONFIGS -> alter(request.body()).cast(ApiMessage.class);
-            case INCREMENTAL_ALTER_CONFIGS -> incrementalAlter(request.body()).cast(ApiMessage.class);
+            case DESCRIBE_CONFIGS -> {
+                DescribeConfigsRequestData body = request.body();
+                yield catchUpFor(body.resources().stream().filter(r -> r.resourceType() == TOPIC).map(r -> r.resourceName()))
+                        .then(Mono.fromCallable(() -> (ApiMessage) describe(body, request.version())).subscribeOn(io));
+            }
+            case ALTER_CONFIGS -> {
+                AlterConfigsRequestData body = request.body();
+                yield catchUpFor(body.resources().stream().filter(r -> r.resourceType() == TOPIC).map(r -> r.resourceName()))
+                        .then(Mono.defer(() -> alter(body))).cast(ApiMessage.class);
+            }
+            case INCREMENTAL_ALTER_CONFIGS -> {
+                IncrementalAlterConfigsRequestData body = request.body();
+                yield catchUpFor(body.resources().stream().filter(r -> r.resourceType() == TOPIC).map(r -> r.resourceName()))
+                        .then(Mono.defer(() -> incrementalAlter(body))).cast(ApiMessage.class);
+            }
             default -> Mono.error(new IllegalArgumentException("not a configs API: " + request.api()));
         };
+    }
+
+    /**
+     * A topic this broker does not know may have been created a moment ago through another broker: before answering
+     * that it is unknown, catch up with the cluster's metadata (a failed catch-up answers from what is known).
+     */
+    private Mono<Void> catchUpFor(java.util.stream.Stream<String> topics) {
+        return Mono.defer(() -> topics.anyMatch(name -> admin.topic(name).isEmpty())
+                ? admin.catchUp().onErrorResume(e -> Mono.empty()) : Mono.empty());
     }
 
     /** One described config entry. */

@@ -43,11 +43,20 @@ public final class QuorumTopicAdmin implements TopicAdmin {
     private final int defaultPartitions;
     private final int defaultReplicationFactor;
     private final ReplicaPlacement placement = new ReplicaPlacement(new Random());
+    private final Supplier<CompletableFuture<Void>> catchUp;
 
     public QuorumTopicAdmin(QuorumController controller, Supplier<ClusterImage> image, LogConfig brokerDefaults,
                             int defaultPartitions, int defaultReplicationFactor) {
+        this(controller, image, () -> CompletableFuture.completedFuture(null), brokerDefaults, defaultPartitions,
+                defaultReplicationFactor);
+    }
+
+    public QuorumTopicAdmin(QuorumController controller, Supplier<ClusterImage> image,
+                            Supplier<CompletableFuture<Void>> catchUp, LogConfig brokerDefaults,
+                            int defaultPartitions, int defaultReplicationFactor) {
         this.controller = controller;
         this.image = image;
+        this.catchUp = catchUp;
         this.brokerDefaults = brokerDefaults;
         this.defaultPartitions = defaultPartitions;
         this.defaultReplicationFactor = defaultReplicationFactor;
@@ -61,6 +70,17 @@ public final class QuorumTopicAdmin implements TopicAdmin {
     @Override
     public Optional<TopicInfo> topic(UUID id) {
         return id == null ? Optional.empty() : image.get().topic(id).map(this::info);
+    }
+
+    @Override
+    public Mono<Void> catchUp() {
+        return Mono.defer(() -> Mono.fromFuture(catchUp.get()));
+    }
+
+    /** Nothing when this broker knows {@code name}; otherwise a catch-up with the quorum, its failure ignored. */
+    private Mono<Void> knownOrCaughtUp(String name) {
+        return Mono.defer(() -> name == null || image.get().topic(name).isPresent() ? Mono.<Void>empty()
+                : catchUp().onErrorResume(e -> Mono.empty()));
     }
 
     @Override
@@ -115,15 +135,15 @@ public final class QuorumTopicAdmin implements TopicAdmin {
 
     @Override
     public Mono<TopicInfo> deleteTopic(String name) {
-        return Mono.defer(() -> {
+        return knownOrCaughtUp(name).then(Mono.defer(() -> {
             TopicInfo topic = topic(name).orElseThrow(() -> unknownTopic(name));
             return submit(new MetadataCommand.DeleteTopic(topic.id())).thenReturn(topic);
-        });
+        }));
     }
 
     @Override
     public Mono<TopicInfo> createPartitions(String name, int totalCount, List<List<Integer>> newAssignments, boolean validateOnly) {
-        return Mono.defer(() -> {
+        return knownOrCaughtUp(name).then(Mono.defer(() -> {
             ClusterImage current = image.get();
             TopicImage topic = current.topic(name).orElseThrow(() -> unknownTopic(name));
             int existing = topic.partitions().size();
@@ -152,19 +172,19 @@ public final class QuorumTopicAdmin implements TopicAdmin {
                 return Mono.just(grown);
             }
             return submit(new MetadataCommand.CreatePartitions(topic.id(), replicas)).thenReturn(grown);
-        });
+        }));
     }
 
     @Override
     public Mono<TopicInfo> alterConfigs(String name, Map<String, String> overrides, boolean validateOnly) {
-        return Mono.defer(() -> {
+        return knownOrCaughtUp(name).then(Mono.defer(() -> {
             TopicImage topic = image.get().topic(name).orElseThrow(() -> unknownTopic(name));
             TopicInfo altered = info(topic.name(), topic.id(), topic.partitions().size(), overrides); // validates
             if (validateOnly) {
                 return Mono.just(altered);
             }
             return submit(new MetadataCommand.AlterTopicConfigs(topic.id(), altered.overrides())).thenReturn(altered);
-        });
+        }));
     }
 
     /** Completes once the controller applied {@code command}; its refusal or the quorum's silence as an ApiException. */

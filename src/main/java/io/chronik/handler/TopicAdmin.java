@@ -22,6 +22,14 @@ public interface TopicAdmin {
 
     Optional<TopicInfo> topic(String name);
 
+    /**
+     * Completes once this broker knows every topic the cluster had when asked (a broker may apply a topic created
+     * through another broker a moment later); at once when alone. Call it before answering that a topic is unknown.
+     */
+    default Mono<Void> catchUp() {
+        return Mono.empty();
+    }
+
     Optional<TopicInfo> topic(UUID id);
 
     /** Every topic, by name. */
