@@ -14,7 +14,17 @@ import java.time.Duration;
 public record ClusterSettings(int nodeId, String clusterId, QuorumVoters voters, Path metadataDir,
                               Duration sessionTimeout, Duration heartbeatInterval,
                               Duration electionTimeoutMin, Duration electionTimeoutMax, Duration requestTimeout,
-                              long snapshotThreshold, long logSegmentBytes) {
+                              long snapshotThreshold, long logSegmentBytes, QuorumVoter observer) {
+
+    public static final String OBSERVER_KEY = "chronik.cluster.observer-address";
+
+    /** A voter's settings. */
+    public ClusterSettings(int nodeId, String clusterId, QuorumVoters voters, Path metadataDir, Duration sessionTimeout,
+                           Duration heartbeatInterval, Duration electionTimeoutMin, Duration electionTimeoutMax,
+                           Duration requestTimeout, long snapshotThreshold, long logSegmentBytes) {
+        this(nodeId, clusterId, voters, metadataDir, sessionTimeout, heartbeatInterval, electionTimeoutMin,
+                electionTimeoutMax, requestTimeout, snapshotThreshold, logSegmentBytes, null);
+    }
 
     /** Where the quorum keeps its log and snapshots; not a partition directory name (those end in -N). */
     public static final String METADATA_DIR = "__cluster_metadata";
@@ -24,7 +34,23 @@ public record ClusterSettings(int nodeId, String clusterId, QuorumVoters voters,
             throw new InvalidConfigurationException("chronik.node-id", broker.getNodeId(),
                     "must be a positive integer when " + QuorumVoters.KEY + " is set");
         }
-        QuorumVoters voters = QuorumVoters.parse(cluster.getVoters(), broker.getNodeId());
+        QuorumVoters voters = QuorumVoters.parse(cluster.getVoters());
+        boolean voter = voters.voter(broker.getNodeId()).isPresent();
+        String observerAddress = cluster.getObserverAddress();
+        boolean observerSet = observerAddress != null && !observerAddress.isBlank();
+        QuorumVoter observer = null;
+        if (voter && observerSet) {
+            throw new InvalidConfigurationException(OBSERVER_KEY, observerAddress, "must be empty on a voter: "
+                    + QuorumVoters.KEY + " lists this broker's chronik.node-id (" + broker.getNodeId() + ")");
+        }
+        if (!voter) {
+            if (!observerSet) {
+                throw new InvalidConfigurationException(QuorumVoters.KEY, cluster.getVoters(), "does not list this"
+                        + " broker's chronik.node-id (" + broker.getNodeId() + "); a broker beyond the voters follows the"
+                        + " quorum as an observer and needs " + OBSERVER_KEY + " (its own quorum host:port)");
+            }
+            observer = voters.observer(OBSERVER_KEY, observerAddress, broker.getNodeId());
+        }
         if (cluster.getElectionTimeoutMax().compareTo(cluster.getElectionTimeoutMin()) <= 0) {
             throw new InvalidConfigurationException("chronik.cluster.election-timeout-max", cluster.getElectionTimeoutMax(),
                     "must be greater than chronik.cluster.election-timeout-min (" + cluster.getElectionTimeoutMin() + ")");
@@ -40,10 +66,17 @@ public record ClusterSettings(int nodeId, String clusterId, QuorumVoters voters,
         }
         return new ClusterSettings(broker.getNodeId(), broker.getClusterId(), voters, dataDir.resolve(METADATA_DIR),
                 cluster.getSessionTimeout(), cluster.getHeartbeatInterval(), cluster.getElectionTimeoutMin(),
-                cluster.getElectionTimeoutMax(), cluster.getRequestTimeout(), cluster.getSnapshotThreshold(), segment);
+                cluster.getElectionTimeoutMax(), cluster.getRequestTimeout(), cluster.getSnapshotThreshold(), segment,
+                observer);
     }
 
+    /** This broker's quorum member: its voter entry, or its observer address. */
     public QuorumVoter self() {
-        return voters.voter(nodeId).orElseThrow();
+        return observer != null ? observer : voters.voter(nodeId).orElseThrow();
+    }
+
+    /** Whether this broker follows the quorum without voting (it is not among the voters). */
+    public boolean isObserver() {
+        return observer != null;
     }
 }

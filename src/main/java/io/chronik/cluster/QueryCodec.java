@@ -89,16 +89,30 @@ public final class QueryCodec {
             out.writeInt(status.leaderId());
             out.writeLong(status.term());
             out.writeLong(status.highWatermark());
-            out.writeInt(status.voters().size());
-            for (QuorumStatus.Voter v : status.voters()) {
-                out.writeInt(v.id());
-                writeString(out, v.host());
-                out.writeInt(v.port());
-                out.writeLong(v.logEndOffset());
-                out.writeLong(v.lastFetchTimestamp());
-                out.writeLong(v.lastCaughtUpTimestamp());
-            }
+            writeMembers(out, status.voters());
+            writeMembers(out, status.observers());
         });
+    }
+
+    private static void writeMembers(DataOutputStream out, List<QuorumStatus.Voter> members) throws IOException {
+        out.writeInt(members.size());
+        for (QuorumStatus.Voter v : members) {
+            out.writeInt(v.id());
+            writeString(out, v.host());
+            out.writeInt(v.port());
+            out.writeLong(v.logEndOffset());
+            out.writeLong(v.lastFetchTimestamp());
+            out.writeLong(v.lastCaughtUpTimestamp());
+        }
+    }
+
+    private static List<QuorumStatus.Voter> readMembers(DataInputStream in) throws IOException {
+        int n = readCount(in);
+        List<QuorumStatus.Voter> members = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            members.add(new QuorumStatus.Voter(in.readInt(), readString(in), in.readInt(), in.readLong(), in.readLong(), in.readLong()));
+        }
+        return members;
     }
 
     public static QuorumStatus decodeStatus(byte[] bytes) throws IOException {
@@ -106,11 +120,9 @@ public final class QueryCodec {
         int leader = in.readInt();
         long term = in.readLong();
         long highWatermark = in.readLong();
-        int n = readCount(in);
-        List<QuorumStatus.Voter> voters = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            voters.add(new QuorumStatus.Voter(in.readInt(), readString(in), in.readInt(), in.readLong(), in.readLong(), in.readLong()));
-        }
-        return new QuorumStatus(leader, term, highWatermark, voters);
+        List<QuorumStatus.Voter> voters = readMembers(in);
+        // A leader of the previous release sends no observers.
+        List<QuorumStatus.Voter> observers = in.available() > 0 ? readMembers(in) : List.of();
+        return new QuorumStatus(leader, term, highWatermark, voters, observers);
     }
 }

@@ -27,9 +27,31 @@ public final class QuorumPeers {
      * refused (INCONSISTENT_CLUSTER_ID) and it stops saying so, instead of waiting silently for a quorum of its own.
      */
     public static RaftGroup group(String clusterId, QuorumVoters voters) {
-        RaftGroupId id = RaftGroupId.valueOf(UUID.nameUUIDFromBytes("chronik-metadata".getBytes(StandardCharsets.UTF_8)));
-        return RaftGroup.valueOf(id, voters.all().stream()
-                .map(v -> RaftPeer.newBuilder().setId(peerId(v.id())).setAddress(v.address()).build())
-                .toList());
+        return RaftGroup.valueOf(GROUP_ID, voters.all().stream().map(QuorumPeers::peer).toList());
     }
+
+    /**
+     * The group a broker's own quorum member starts with: the voters, and for an observer itself as a listener
+     * (a non-voting member, which never starts an election), until the leader's configuration reaches it.
+     */
+    public static RaftGroup serverGroup(ClusterSettings settings) {
+        if (!settings.isObserver()) {
+            return group(settings.clusterId(), settings.voters());
+        }
+        java.util.List<RaftPeer> peers = new java.util.ArrayList<>(settings.voters().all().stream().map(QuorumPeers::peer).toList());
+        peers.add(listener(settings.self()));
+        return RaftGroup.valueOf(GROUP_ID, peers);
+    }
+
+    static RaftPeer peer(QuorumVoter member) {
+        return RaftPeer.newBuilder().setId(peerId(member.id())).setAddress(member.address()).build();
+    }
+
+    static RaftPeer listener(QuorumVoter member) {
+        return RaftPeer.newBuilder().setId(peerId(member.id())).setAddress(member.address())
+                .setStartupRole(org.apache.ratis.proto.RaftProtos.RaftPeerRole.LISTENER).build();
+    }
+
+    private static final RaftGroupId GROUP_ID =
+            RaftGroupId.valueOf(UUID.nameUUIDFromBytes("chronik-metadata".getBytes(StandardCharsets.UTF_8)));
 }

@@ -44,7 +44,7 @@ public final class QuorumServer implements ClusterView, Closeable {
             Files.createDirectories(settings.metadataDir());
             server = RaftServer.newBuilder()
                     .setServerId(QuorumPeers.peerId(settings.nodeId()))
-                    .setGroup(group)
+                    .setGroup(QuorumPeers.serverGroup(settings))
                     .setStateMachine(stateMachine)
                     .setProperties(RaftTuning.serverProperties(settings))
                     .setOption(RaftStorage.StartupOption.RECOVER)
@@ -52,14 +52,17 @@ public final class QuorumServer implements ClusterView, Closeable {
             server.start();
             QuorumServer started = new QuorumServer(settings, stateMachine, group, server);
             LeaderQueries.install(started, heartbeats);
-            log.info("Metadata quorum member {} started on {} with voters {}, storage {}", settings.nodeId(),
-                    settings.self().address(), settings.voters(), settings.metadataDir());
+            log.info("Metadata quorum {} {} started on {} with voters {}, storage {}",
+                    settings.isObserver() ? "observer" : "member", settings.nodeId(), settings.self().address(),
+                    settings.voters(), settings.metadataDir());
             return started;
         } catch (IOException | RuntimeException e) {
             closeQuietly(server);
             for (Throwable cause = e; cause != null; cause = cause.getCause()) {
                 if (cause instanceof java.net.BindException) {
-                    throw new InvalidConfigurationException(QuorumVoters.KEY, settings.voters(),
+                    String key = settings.isObserver() ? ClusterSettings.OBSERVER_KEY : QuorumVoters.KEY;
+                    Object value = settings.isObserver() ? settings.self().address() : settings.voters();
+                    throw new InvalidConfigurationException(key, value,
                             "cannot bind this broker's quorum port " + settings.self().address() + " (" + cause.getMessage() + ")");
                 }
             }

@@ -31,7 +31,7 @@ final class QuorumStatusReader {
             RaftPeerId leader = info.getLeaderId();
             return new QuorumStatus(leader == null ? -1 : QuorumPeers.nodeId(leader), term, -1, List.of());
         }
-        Map<Integer, long[]> followers = new HashMap<>(); // id -> {match index, last fetch}
+        Map<Integer, long[]> followers = new java.util.TreeMap<>(); // id -> {match index, last fetch}
         RoleInfoProto role = info.getRoleInfoProto();
         long[] matchIndices = info.getFollowerMatchIndices();
         if (role.hasLeaderInfo() && matchIndices != null) {
@@ -53,6 +53,18 @@ final class QuorumStatusReader {
                         : new QuorumStatus.Voter(v.id(), v.host(), v.port(), f[0] + 1, f[1], f[0] >= commitIndex ? f[1] : -1));
             }
         }
-        return new QuorumStatus(self, term, commitIndex + 1, states);
+        List<QuorumStatus.Voter> observers = new ArrayList<>();
+        followers.forEach((id, f) -> {
+            if (voters.voter(id).isEmpty()) {
+                org.apache.ratis.protocol.RaftPeer peer = division.getRaftConf().getPeer(QuorumPeers.peerId(id),
+                        org.apache.ratis.proto.RaftProtos.RaftPeerRole.LISTENER);
+                String address = peer == null ? null : peer.getAddress();
+                int colon = address == null ? -1 : address.lastIndexOf(':');
+                String host = colon < 0 ? "" : address.substring(0, colon).replace("[", "").replace("]", "");
+                int port = colon < 0 ? -1 : Integer.parseInt(address.substring(colon + 1));
+                observers.add(new QuorumStatus.Voter(id, host, port, f[0] + 1, f[1], f[0] >= commitIndex ? f[1] : -1));
+            }
+        });
+        return new QuorumStatus(self, term, commitIndex + 1, states, observers);
     }
 }

@@ -32,6 +32,23 @@ public final class QuorumVoters {
         return parsed;
     }
 
+    /**
+     * The quorum address of an observer ({@code host:port}, {@code key} naming its setting), checked as a voter's
+     * address is; it must not be a voter's address.
+     */
+    public QuorumVoter observer(String key, String address, int nodeId) {
+        QuorumVoter observer;
+        try {
+            observer = parseEntry(address, nodeId + "@" + (address == null ? "" : address.trim()));
+        } catch (InvalidConfigurationException e) {
+            throw new InvalidConfigurationException(key, address, "cannot parse it; expected host:port");
+        }
+        if (voters.stream().anyMatch(v -> v.address().equalsIgnoreCase(observer.address()))) {
+            throw new InvalidConfigurationException(key, address, "is the address of a voter in " + KEY);
+        }
+        return observer;
+    }
+
     /** Parses and checks the list on its own (ids, addresses, duplicates). */
     public static QuorumVoters parse(String spec) {
         if (spec == null || spec.isBlank()) {

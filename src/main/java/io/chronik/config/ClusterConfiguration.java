@@ -95,6 +95,12 @@ public class ClusterConfiguration {
         return new QuorumController(server);
     }
 
+    /** A broker beyond the voters asks to follow the quorum as a listener (none on a voter). */
+    @Bean(destroyMethod = "close")
+    io.chronik.cluster.ObserverJoin observerJoin(QuorumServer server) {
+        return io.chronik.cluster.ObserverJoin.start(server);
+    }
+
     @Bean(destroyMethod = "close")
     BrokerLifecycle brokerLifecycle(ClusterSettings settings, BrokerIdentity broker, QuorumController controller, QuorumServer server,
                                     org.springframework.context.ConfigurableApplicationContext context) {

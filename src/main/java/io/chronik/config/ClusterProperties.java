@@ -22,6 +22,11 @@ import java.time.Duration;
 public class ClusterProperties {
     /** Every node of the metadata quorum as {@code id@host:port}, comma-separated; the port is its quorum port. */
     private String voters;
+    /**
+     * The quorum address ({@code host:port}) of a broker that is not one of the voters: it follows the metadata as an
+     * observer (a non-voting Raft listener), as KRaft brokers beyond the controllers do. Must be empty on a voter.
+     */
+    private String observerAddress;
     /** A broker that has not heartbeated the controller this long is fenced (Kafka's broker session timeout). */
     @NotNull
     @DurationMin(millis = 500)
@@ -68,6 +73,8 @@ public class ClusterProperties {
 
     public String getVoters() { return voters; }
     public void setVoters(String voters) { this.voters = voters; }
+    public String getObserverAddress() { return observerAddress; }
+    public void setObserverAddress(String observerAddress) { this.observerAddress = observerAddress; }
     public Duration getSessionTimeout() { return sessionTimeout; }
     public void setSessionTimeout(Duration v) { this.sessionTimeout = v; }
     public Duration getHeartbeatInterval() { return heartbeatInterval; }

@@ -82,6 +82,11 @@ public final class DescribeQuorumHandler implements RequestHandler {
                 response.nodes().add(node);
             }
         }
+        for (QuorumStatus.Voter o : status.observers()) {
+            partition.observers().add(new ReplicaState().setReplicaId(o.id()).setReplicaDirectoryId(Uuid.ZERO_UUID)
+                    .setLogEndOffset(o.logEndOffset()).setLastFetchTimestamp(o.lastFetchTimestamp())
+                    .setLastCaughtUpTimestamp(o.lastCaughtUpTimestamp()));
+        }
         response.topics().add(new TopicData().setTopicName(METADATA_TOPIC).setPartitions(java.util.List.of(partition)));
         return response;
     }

@@ -38,13 +38,26 @@ class ClusterConfigTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "4|1@127.0.0.1:19091,2@127.0.0.1:19092|chronik.cluster.voters|does not list this broker's chronik.node-id (4)",
+            "4|1@127.0.0.1:19091,2@127.0.0.1:19092|chronik.cluster.voters|does not list this broker's chronik.node-id (4); a broker beyond the voters follows the quorum as an observer and needs chronik.cluster.observer-address",
             "1|1@127.0.0.1:19091,1@127.0.0.1:19092|chronik.cluster.voters|node id 1 is listed more than once",
             "1|1@127.0.0.1:19091,two@127.0.0.1:19092|chronik.cluster.voters|cannot parse 'two@127.0.0.1:19092'",
             "1|1@127.0.0.1:19091,-3@127.0.0.1:19092|chronik.cluster.voters|node ids must be positive integers",
             "0|1@127.0.0.1:19091|chronik.node-id|must be a positive integer"})
     void invalidVotersStopStartupNamingTheKey(int nodeId, String voters, String key, String reason) {
         assertThat(startupFailure(Map.of("chronik.node-id", Integer.toString(nodeId), "chronik.cluster.voters", voters)))
+                .contains("Invalid configuration " + key).contains(reason);
+        assertThat(dataDir.resolve(ClusterSettings.METADATA_DIR)).doesNotExist();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "1|127.0.0.1:19093|chronik.cluster.observer-address|must be empty on a voter",
+            "4|127.0.0.1:19092|chronik.cluster.observer-address|is the address of a voter",
+            "4|127.0.0.1|chronik.cluster.observer-address|cannot parse it; expected host:port",
+            "4|127.0.0.1:0|chronik.cluster.observer-address|cannot parse it; expected host:port"})
+    void anObserverAddressMustSuitTheBroker(int nodeId, String observer, String key, String reason) {
+        assertThat(startupFailure(Map.of("chronik.node-id", Integer.toString(nodeId),
+                "chronik.cluster.voters", "1@127.0.0.1:19091,2@127.0.0.1:19092", "chronik.cluster.observer-address", observer)))
                 .contains("Invalid configuration " + key).contains(reason);
         assertThat(dataDir.resolve(ClusterSettings.METADATA_DIR)).doesNotExist();
     }

@@ -34,6 +34,8 @@ public final class TestCluster implements AutoCloseable {
     private final List<String> extraArgs;
     private final Map<Integer, ChildBroker> brokers = new TreeMap<>();
     private final List<Admin> admins = new ArrayList<>();
+    /** Quorum addresses of the brokers started as observers (ids beyond the voters), kept across restarts. */
+    private final Map<Integer, String> observerAddresses = new TreeMap<>();
     private int generation;
 
     private TestCluster(Path dir, String name, int size, List<String> extraArgs) throws IOException {
@@ -74,6 +76,23 @@ public final class TestCluster implements AutoCloseable {
 
     /** Starts broker {@code id}; a broker started before comes back on the Kafka port it had. */
     public ChildBroker startBroker(int id) throws Exception {
+        return startBroker(id, List.of());
+    }
+
+    /**
+     * Starts broker {@code id} as an observer: a broker beyond the voters that follows the metadata quorum without
+     * voting; restarted, it comes back on the same quorum address.
+     */
+    public ChildBroker startObserver(int id) throws Exception {
+        String address = observerAddresses.get(id);
+        if (address == null) {
+            address = "127.0.0.1:" + freePort();
+            observerAddresses.put(id, address);
+        }
+        return startBroker(id, List.of("--chronik.cluster.observer-address=" + address));
+    }
+
+    private ChildBroker startBroker(int id, List<String> more) throws Exception {
         List<String> args = new ArrayList<>(List.of("--chronik.node-id=" + id, "--chronik.cluster.voters=" + voters,
                 "--server.address=127.0.0.1",
                 "--chronik.cluster.session-timeout=4s", "--chronik.cluster.heartbeat-interval=500ms",
@@ -81,6 +100,7 @@ public final class TestCluster implements AutoCloseable {
         // An extra argument replaces the default of the same key (Spring would join both values with a comma).
         args.removeIf(a -> extraArgs.stream().anyMatch(e -> e.startsWith(a.substring(0, a.indexOf('=') + 1))));
         args.addAll(extraArgs);
+        args.addAll(more);
         ChildBroker previous = brokers.get(id);
         if (previous != null) {
             // A restarted broker comes back on its Kafka port, as a configured broker does, so clients that knew
