@@ -4,6 +4,7 @@ import io.chronik.testing.TestCluster;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.PartitionReassignment;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
@@ -36,7 +37,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Kafka's kafka-reassign-partitions against three brokers: --generate proposes a plan on the given brokers,
  * --execute moves an RF 2 topic under an acks=all idempotent producer (one partition loses its leader, the other a
  * follower), --verify sees it complete; every acknowledged record stays readable at its offset and the brokers that
- * lost a replica no longer hold its directory. --throttle is refused naming the setting; Admin gets Kafka's errors.
+ * lost a replica no longer hold its directory. --throttle is refused naming the setting; Admin gets Kafka's errors,
+ * and lists and cancels a move that cannot finish.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ReassignPartitionsClusterTest {
@@ -118,6 +120,24 @@ class ReassignPartitionsClusterTest {
             assertThat(reassignError(admin, p1, Optional.empty())).isInstanceOf(NoReassignmentInProgressException.class);
             assertThat(reassignError(admin, new TopicPartition(TOPIC, 5), Optional.of(new NewPartitionReassignment(List.of(1)))))
                     .isInstanceOf(UnknownTopicOrPartitionException.class);
+
+            // A move that cannot finish (broker 3 is down, so its replica never joins the ISR) is listed and cancelled.
+            cluster.kill(3);
+            cluster.awaitLiveBrokers(2, 60);
+            admin.alterPartitionReassignments(Map.of(p1, Optional.of(new NewPartitionReassignment(List.of(1, 3, 2)))))
+                    .all().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, PartitionReassignment> ongoing = admin.listPartitionReassignments().reassignments().get(10, TimeUnit.SECONDS);
+            assertThat(ongoing).containsOnlyKeys(p1);
+            assertThat(ongoing.get(p1).replicas()).containsExactly(1, 3, 2);
+            assertThat(ongoing.get(p1).addingReplicas()).containsExactly(2);
+            assertThat(ongoing.get(p1).removingReplicas()).isEmpty();
+            assertThat(replicas(TestCluster.describe(admin, TOPIC), 1)).containsExactly(1, 3, 2);
+            TestCluster.await("broker 2 following partition 1 again", 30, () -> Files.isDirectory(partitionDir(2, 1)), d -> d);
+
+            admin.alterPartitionReassignments(Map.of(p1, Optional.empty())).all().get(30, TimeUnit.SECONDS);
+            assertThat(admin.listPartitionReassignments().reassignments().get(10, TimeUnit.SECONDS)).isEmpty();
+            assertThat(replicas(TestCluster.describe(admin, TOPIC), 1)).containsExactly(1, 3);
+            TestCluster.await("broker 2's log of partition 1 gone again", 30, () -> Files.exists(partitionDir(2, 1)), exists -> !exists);
         }
     }
 
