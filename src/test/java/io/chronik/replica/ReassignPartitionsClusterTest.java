@@ -82,9 +82,11 @@ class ReassignPartitionsClusterTest {
                         v -> v.exitCode() == 0 && v.output().contains("Reassignment of partition " + TOPIC + "-0 is completed")
                                 && v.output().contains("Reassignment of partition " + TOPIC + "-1 is completed"));
                 assertThat(verified.output()).contains("Clearing broker-level throttles");
-                assertThat(admin.listPartitionReassignments().reassignments().get(10, TimeUnit.SECONDS)).isEmpty();
+                TestCluster.await("no reassignment listed", 10, () -> admin.listPartitionReassignments().reassignments()
+                        .get(10, TimeUnit.SECONDS), Map::isEmpty);
 
-                TopicDescription moved = TestCluster.describe(admin, TOPIC);
+                TopicDescription moved = TestCluster.await("the target replicas described", 10, () -> TestCluster.describe(admin, TOPIC),
+                        d -> replicas(d, 0).equals(List.of(3, 2)) && replicas(d, 1).equals(List.of(1, 3)));
                 assertThat(replicas(moved, 0)).containsExactly(3, 2);
                 assertThat(replicas(moved, 1)).containsExactly(1, 3);
                 assertThat(TestCluster.leaderOf(moved, 0)).isEqualTo(3);
@@ -126,17 +128,24 @@ class ReassignPartitionsClusterTest {
             cluster.awaitLiveBrokers(2, 60);
             admin.alterPartitionReassignments(Map.of(p1, Optional.of(new NewPartitionReassignment(List.of(1, 3, 2)))))
                     .all().get(30, TimeUnit.SECONDS);
-            Map<TopicPartition, PartitionReassignment> ongoing = admin.listPartitionReassignments().reassignments().get(10, TimeUnit.SECONDS);
+            Map<TopicPartition, PartitionReassignment> ongoing = TestCluster.await("the move listed", 10,
+                    () -> admin.listPartitionReassignments().reassignments().get(10, TimeUnit.SECONDS), m -> !m.isEmpty());
             assertThat(ongoing).containsOnlyKeys(p1);
             assertThat(ongoing.get(p1).replicas()).containsExactly(1, 3, 2);
             assertThat(ongoing.get(p1).addingReplicas()).containsExactly(2);
             assertThat(ongoing.get(p1).removingReplicas()).isEmpty();
-            assertThat(replicas(TestCluster.describe(admin, TOPIC), 1)).containsExactly(1, 3, 2);
+            assertThat(admin.listPartitionReassignments(Set.of(p1, new TopicPartition(TOPIC, 0), new TopicPartition("no-such", 0)))
+                    .reassignments().get(10, TimeUnit.SECONDS)).containsOnlyKeys(p1);
+            TestCluster.await("all replicas described during the move", 10, () -> replicas(TestCluster.describe(admin, TOPIC), 1),
+                    r -> r.equals(List.of(1, 3, 2)));
             TestCluster.await("broker 2 following partition 1 again", 30, () -> Files.isDirectory(partitionDir(2, 1)), d -> d);
 
             admin.alterPartitionReassignments(Map.of(p1, Optional.empty())).all().get(30, TimeUnit.SECONDS);
-            assertThat(admin.listPartitionReassignments().reassignments().get(10, TimeUnit.SECONDS)).isEmpty();
-            assertThat(replicas(TestCluster.describe(admin, TOPIC), 1)).containsExactly(1, 3);
+            // Answered from the receiving broker's image, which may trail the controller by a moment.
+            TestCluster.await("no reassignment listed", 10, () -> admin.listPartitionReassignments().reassignments()
+                    .get(10, TimeUnit.SECONDS), Map::isEmpty);
+            TestCluster.await("the original replicas described", 10, () -> replicas(TestCluster.describe(admin, TOPIC), 1),
+                    r -> r.equals(List.of(1, 3)));
             TestCluster.await("broker 2's log of partition 1 gone again", 30, () -> Files.exists(partitionDir(2, 1)), exists -> !exists);
         }
     }
