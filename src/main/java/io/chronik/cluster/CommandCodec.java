@@ -8,6 +8,7 @@ import io.chronik.cluster.MetadataCommand.CreateTopic;
 import io.chronik.cluster.MetadataCommand.DeleteTopic;
 import io.chronik.cluster.MetadataCommand.ElectLeader;
 import io.chronik.cluster.MetadataCommand.FenceBroker;
+import io.chronik.cluster.MetadataCommand.ReassignPartition;
 import io.chronik.cluster.MetadataCommand.RegisterBroker;
 import io.chronik.cluster.MetadataCommand.UnfenceBroker;
 import org.apache.kafka.common.protocol.Errors;
@@ -40,6 +41,7 @@ public final class CommandCodec {
     private static final byte ALTER_TOPIC_CONFIGS = 8;
     private static final byte ALLOCATE_PRODUCER_IDS = 9;
     private static final byte ELECT_LEADER = 10;
+    private static final byte REASSIGN_PARTITION = 11;
 
     private CommandCodec() {
     }
@@ -99,6 +101,14 @@ public final class CommandCodec {
                 writeUuid(out, c.topicId());
                 out.writeInt(c.partition());
                 out.writeBoolean(c.unclean());
+            } else if (command instanceof ReassignPartition c) {
+                out.writeByte(REASSIGN_PARTITION);
+                writeUuid(out, c.topicId());
+                out.writeInt(c.partition());
+                out.writeBoolean(c.targetReplicas() != null);
+                if (c.targetReplicas() != null) {
+                    writeInts(out, c.targetReplicas());
+                }
             } else {
                 throw new IllegalArgumentException("unknown command " + command);
             }
@@ -136,6 +146,7 @@ public final class CommandCodec {
             case ALTER_TOPIC_CONFIGS -> new AlterTopicConfigs(readUuid(in), readMap(in));
             case ALLOCATE_PRODUCER_IDS -> new AllocateProducerIds(in.readInt());
             case ELECT_LEADER -> new ElectLeader(readUuid(in), in.readInt(), in.readBoolean());
+            case REASSIGN_PARTITION -> new ReassignPartition(readUuid(in), in.readInt(), in.readBoolean() ? readInts(in) : null);
             default -> throw new IOException("unknown metadata command type " + type);
         };
         if (in.available() > 0) {

@@ -44,6 +44,23 @@ final class ImageCodec {
             }
         }
         out.writeLong(image.nextProducerId());
+        // Reassignments in progress, after the fields older snapshots end with: topic, partition, adding, removing.
+        int moving = 0;
+        for (TopicImage t : image.topics().values()) {
+            moving += (int) t.partitions().stream().filter(PartitionRegistration::reassigning).count();
+        }
+        out.writeInt(moving);
+        for (TopicImage t : image.topics().values()) {
+            for (int p = 0; p < t.partitions().size(); p++) {
+                PartitionRegistration r = t.partitions().get(p);
+                if (r.reassigning()) {
+                    writeString(out, t.name());
+                    out.writeInt(p);
+                    writeInts(out, r.adding());
+                    writeInts(out, r.removing());
+                }
+            }
+        }
     }
 
     static ClusterImage read(DataInputStream in) throws IOException {
@@ -72,6 +89,17 @@ final class ImageCodec {
         }
         // Snapshots written before producer id blocks end here.
         long nextProducerId = in.available() >= Long.BYTES ? in.readLong() : 0;
+        // Snapshots written before reassignments end here.
+        for (int i = in.available() >= Integer.BYTES ? readCount(in) : 0; i > 0; i--) {
+            String name = readString(in);
+            int p = in.readInt();
+            List<Integer> adding = readInts(in);
+            List<Integer> removing = readInts(in);
+            TopicImage t = topics.get(name);
+            PartitionRegistration r = t.partitions().get(p);
+            topics.put(name, t.withPartition(p, new PartitionRegistration(r.replicas(), r.isr(), r.leader(), r.leaderEpoch(),
+                    r.partitionEpoch(), adding, removing)));
+        }
         return new ClusterImage(clusterId, brokers, topics, nextProducerId);
     }
 }

@@ -7,6 +7,7 @@ import io.chronik.cluster.MetadataCommand.CreateTopic;
 import io.chronik.cluster.MetadataCommand.DeleteTopic;
 import io.chronik.cluster.MetadataCommand.ElectLeader;
 import io.chronik.cluster.MetadataCommand.FenceBroker;
+import io.chronik.cluster.MetadataCommand.ReassignPartition;
 import io.chronik.cluster.MetadataCommand.RegisterBroker;
 import io.chronik.cluster.MetadataCommand.UnfenceBroker;
 import org.apache.kafka.common.protocol.Errors;
@@ -46,6 +47,8 @@ public final class MetadataApplier {
             return alterTopicConfigs(image, c);
         } else if (command instanceof ElectLeader c) {
             return electLeader(image, c);
+        } else if (command instanceof ReassignPartition c) {
+            return reassignPartition(image, c);
         }
         if (command instanceof MetadataCommand.AllocateProducerIds) {
             long first = image.nextProducerId();
@@ -177,8 +180,8 @@ public final class MetadataApplier {
         if (!ineligible.isEmpty()) {
             return refused(image, Errors.INELIGIBLE_REPLICA, "brokers " + ineligible + " are fenced and may not join the ISR");
         }
-        return new Applied(image.withTopic(topic.get().withPartition(c.partition(), before.change(c.isr(), c.leader()))),
-                CommandResult.OK);
+        PartitionRegistration next = PartitionReassignments.changed(before, c.isr(), c.leader(), image);
+        return new Applied(image.withTopic(topic.get().withPartition(c.partition(), next)), CommandResult.OK);
     }
 
     private static Applied electLeader(ClusterImage image, ElectLeader c) {
@@ -192,6 +195,19 @@ public final class MetadataApplier {
             return refused(image, election.error(), election.message());
         }
         return new Applied(image.withTopic(topic.get().withPartition(c.partition(), election.next())), CommandResult.OK);
+    }
+
+    private static Applied reassignPartition(ClusterImage image, ReassignPartition c) {
+        Optional<TopicImage> topic = image.topic(c.topicId());
+        if (topic.isEmpty() || c.partition() < 0 || c.partition() >= topic.get().partitions().size()) {
+            return refused(image, Errors.UNKNOWN_TOPIC_OR_PARTITION, "no partition " + c.partition() + " of topic id " + c.topicId());
+        }
+        PartitionReassignments.Outcome outcome = PartitionReassignments.reassign(topic.get().partitions().get(c.partition()),
+                c.targetReplicas(), image);
+        if (outcome.error() != Errors.NONE) {
+            return refused(image, outcome.error(), outcome.message());
+        }
+        return new Applied(image.withTopic(topic.get().withPartition(c.partition(), outcome.next())), CommandResult.OK);
     }
 
     private static Optional<BrokerRegistration> current(ClusterImage image, int brokerId, java.util.UUID incarnation) {

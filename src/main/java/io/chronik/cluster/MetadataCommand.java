@@ -72,5 +72,15 @@ public sealed interface MetadataCommand {
     record ElectLeader(UUID topicId, int partition, boolean unclean) implements MetadataCommand {
     }
 
+    /**
+     * Starts moving a partition onto {@code targetReplicas} (first: preferred leader), replacing a reassignment in
+     * progress; {@code targetReplicas} null cancels the one in progress, back to the original replicas.
+     */
+    record ReassignPartition(UUID topicId, int partition, List<Integer> targetReplicas) implements MetadataCommand {
+        public ReassignPartition {
+            targetReplicas = targetReplicas == null ? null : List.copyOf(targetReplicas);
+        }
+    }
+
     int PRODUCER_ID_BLOCK = 1000;
 }

@@ -20,7 +20,7 @@ import java.util.function.Supplier;
  * every broker applies. On its own thread (never the quorum's apply thread), it diffs the image it last published
  * against the newest one, so changes coalesce and nothing queues up: it creates the local logs of partitions that
  * list this broker as a replica (with the cluster's topic id and configs), grows them and applies config changes,
- * deletes local topics the image no longer has this broker host, then tells the {@link PartitionStateListener}s.
+ * deletes local topics the image no longer has this broker host (and the logs of partitions it is no replica of), then tells the {@link PartitionStateListener}s.
  * <p>
  * It publishes nothing until the image holds this broker's own registration (its current incarnation): from then on
  * the image is at least as new as anything this broker knew before it started, so a local topic whose id the image
@@ -152,6 +152,15 @@ public final class MetadataPublisher implements MetadataListener, AutoCloseable 
             TopicImage old = before.topic(topic.id()).orElse(null);
             for (int p = 0; p < topic.partitions().size(); p++) {
                 PartitionRegistration now = topic.partitions().get(p);
+                // Only replicas keep a local log: one this broker no longer (or never) hosts goes, a new one opens.
+                boolean hasLog = logs.log(topic.name(), p).isPresent();
+                if (!now.replicas().contains(brokerId) && hasLog) {
+                    log.info("Deleting the local log of {}-{}: this broker is not one of its replicas {}", topic.name(), p,
+                            now.replicas());
+                    logs.deletePartition(topic.name(), p);
+                } else if (now.replicas().contains(brokerId) && !hasLog) {
+                    logs.ensurePartition(topic.name(), p);
+                }
                 PartitionRegistration was = old == null || p >= old.partitions().size() ? null : old.partitions().get(p);
                 if (now.replicas().contains(brokerId) && (first || !now.equals(was))) {
                     changed.add(new LocalPartition(topic.id(), topic.name(), p, now));

@@ -146,6 +146,17 @@ public class ClusterConfiguration {
     }
 
     @Bean
+    io.chronik.handler.AlterPartitionReassignmentsHandler alterPartitionReassignmentsHandler(QuorumController controller,
+                                                                                           MetadataStateMachine machine) {
+        return new io.chronik.handler.AlterPartitionReassignmentsHandler(controller, machine::image);
+    }
+
+    @Bean
+    io.chronik.handler.ListPartitionReassignmentsHandler listPartitionReassignmentsHandler(MetadataStateMachine machine) {
+        return new io.chronik.handler.ListPartitionReassignmentsHandler(machine::image);
+    }
+
+    @Bean
     DescribeQuorumHandler describeQuorumHandler(QuorumController controller) {
         return new DescribeQuorumHandler(controller);
     }

@@ -47,6 +47,10 @@ public final class ConfigsHandler implements RequestHandler {
     private static final byte OP_APPEND = 2;
     private static final byte OP_SUBTRACT = 3;
     private static final Set<String> LIST_KEYS = Set.of("cleanup.policy");
+    /** Replication throttles (kafka-reassign-partitions --throttle), refused when set: Chronik does not honour them. */
+    static final Set<String> THROTTLE_KEYS = Set.of("leader.replication.throttled.rate", "follower.replication.throttled.rate",
+            "leader.replication.throttled.replicas", "follower.replication.throttled.replicas",
+            "replica.alter.log.dirs.io.max.bytes.per.second");
 
     private final TopicAdmin admin;
     private final LogConfig brokerDefaults;
@@ -192,7 +196,21 @@ public final class ConfigsHandler implements RequestHandler {
         TopicInfo topic = resource.resourceType() == TOPIC ? admin.topic(resource.resourceName()).orElse(null) : null;
         Map<String, String> overrides = new LinkedHashMap<>(topic == null ? Map.of() : topic.overrides());
         String problem = null;
-        for (IncrementalAlterConfigsRequestData.AlterableConfig config : resource.configs()) {
+        // Replication throttles are never set, so removing one (kafka-reassign-partitions --verify does) changes nothing.
+        List<IncrementalAlterConfigsRequestData.AlterableConfig> configs = resource.configs().stream()
+                .filter(c -> !(THROTTLE_KEYS.contains(c.name()) && c.configOperation() == OP_DELETE)).toList();
+        if (configs.isEmpty() && !resource.configs().isEmpty() && resource.resourceType() == BROKER) {
+            problem = brokerProblem(resource.resourceName());
+            if (problem == null) {
+                return Mono.just(Errors.NONE);
+            }
+        }
+        for (IncrementalAlterConfigsRequestData.AlterableConfig config : configs) {
+            if (THROTTLE_KEYS.contains(config.name())) {
+                problem = "Config " + config.name() + " is not supported: Chronik does not throttle replication (a "
+                        + "reassignment's new replicas fetch at full speed; run kafka-reassign-partitions without --throttle)";
+                break;
+            }
             problem = applyOperation(overrides, topic, config.name(), config.configOperation(), config.value());
             if (problem != null) {
                 break;

@@ -389,6 +389,46 @@ public final class LogManager implements AutoCloseable {
     }
 
     /**
+     * Drops one partition's local log while its topic stays (in a cluster: this broker no longer holds a replica of
+     * it). Its directory is renamed and removed after file.delete.delay, as a deleted topic's are; {@link
+     * #ensurePartition} opens an empty log again should the partition come back. A missing log is ignored.
+     */
+    public void deletePartition(String name, int partition) {
+        synchronized (adminLock) {
+            requireStarted();
+            TopicState state = name == null ? null : topics.get(name);
+            Log log = state == null ? null : state.logs.remove(partition);
+            if (log == null) {
+                return;
+            }
+            log.markDeleted();
+            cleaner.forget(List.of(log));
+            PendingDelete deletion = new PendingDelete(name, List.of(log), renameForDeletion(List.of(log)));
+            pendingTopicDeletes.add(deletion);
+            schedule(() -> runPendingDelete(deletion), config.fileDeleteDelayMs());
+        }
+    }
+
+    /** Opens an empty log for a partition of a known topic that has none (dropped by {@link #deletePartition}). */
+    public void ensurePartition(String name, int partition) {
+        synchronized (adminLock) {
+            requireStarted();
+            TopicState state = topics.get(name);
+            if (state == null || partition < 0 || partition >= state.info.partitions()) {
+                throw unknownTopic(name);
+            }
+            if (!state.logs.containsKey(partition)) {
+                try {
+                    addPartitions(state, partition, partition + 1, state.info.config());
+                } catch (IOException e) {
+                    throw new TopicException(TopicException.Reason.KAFKA_STORAGE_ERROR,
+                            "Cannot open partition " + name + "-" + partition + ": " + e);
+                }
+            }
+        }
+    }
+
+    /**
      * Renames each log's directory out of the way; returns the directories to remove. One that cannot be renamed
      * stays under its name (its topic is gone: a restart removes it) and is removed before a topic re-uses the name.
      */

@@ -62,6 +62,12 @@ public final class Partition {
     /** The first offset of this leader's epoch, once known (-1 before). */
     private long epochStartOffset = -1;
     private boolean isrChangeInFlight;
+    /**
+     * The ISR proposed while a change is in flight (null otherwise). The high watermark waits for its members too
+     * (Kafka's maximal ISR): a replica being added holds every record committed from the proposal on, so it can
+     * lead without losing any once the controller applies the change.
+     */
+    private List<Integer> proposedIsr;
     /** While following: the leader's high watermark in its last fetch answer (-1 before one in this leadership). */
     private volatile long leaderHighWatermark = -1;
 
@@ -129,6 +135,7 @@ public final class Partition {
             registration = next;
             minInsync = minInsyncReplicas;
             isrChangeInFlight = false;
+            proposedIsr = null;
             boolean sameLeadership = before != null && before.leader() == next.leader()
                     && before.leaderEpoch() == next.leaderEpoch();
             if (!sameLeadership) {
@@ -290,6 +297,7 @@ public final class Partition {
 
     private ChangePartition proposal(List<Integer> isr) {
         isrChangeInFlight = true;
+        proposedIsr = List.copyOf(isr);
         return new ChangePartition(topicId, partition, localId, isr, registration.partitionEpoch());
     }
 
@@ -303,6 +311,7 @@ public final class Partition {
                     // A refused change is retried at the next chance; an accepted one ends with the new metadata.
                     if (registration.partitionEpoch() == change.partitionEpoch()) {
                         isrChangeInFlight = false;
+                        proposedIsr = null;
                     }
                 }
             }
@@ -322,7 +331,11 @@ public final class Partition {
                 done = List.of();
             } else {
                 long hw = logRef.logEndOffset();
-                for (int r : registration.isr()) {
+                java.util.Set<Integer> maximalIsr = new java.util.HashSet<>(registration.isr());
+                if (proposedIsr != null) {
+                    maximalIsr.addAll(proposedIsr);
+                }
+                for (int r : maximalIsr) {
                     if (r == localId) {
                         continue;
                     }

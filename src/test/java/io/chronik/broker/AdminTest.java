@@ -142,6 +142,24 @@ class AdminTest {
     }
 
     @Test
+    void replicationThrottlesAreRefusedNamingTheKeyAndRemovingThemChangesNothing() throws Exception {
+        ConfigResource brokerResource = new ConfigResource(ConfigResource.Type.BROKER, "0");
+        ConfigResource topicResource = new ConfigResource(ConfigResource.Type.TOPIC, "throttled");
+        admin.createTopics(List.of(new NewTopic("throttled", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        Map<ConfigResource, String> settings = Map.of(brokerResource, "leader.replication.throttled.rate",
+                topicResource, "follower.replication.throttled.replicas");
+        for (Map.Entry<ConfigResource, String> e : settings.entrySet()) {
+            ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, () ->
+                    admin.incrementalAlterConfigs(Map.of(e.getKey(), List.of(new AlterConfigOp(new ConfigEntry(e.getValue(),
+                            e.getValue().endsWith("rate") ? "1000000" : "0:0"), AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS));
+            assertThat(refused.getCause()).isInstanceOf(InvalidConfigurationException.class).hasMessageContaining(e.getValue());
+            // kafka-reassign-partitions --verify clears throttles it may have set: nothing to clear, nothing refused.
+            admin.incrementalAlterConfigs(Map.of(e.getKey(), List.of(new AlterConfigOp(new ConfigEntry(e.getValue(), null),
+                    AlterConfigOp.OpType.DELETE)))).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void describeBrokerConfigsAndCluster() throws Exception {
         ConfigResource brokerResource = new ConfigResource(ConfigResource.Type.BROKER, "0");
         Config config = admin.describeConfigs(List.of(brokerResource)).all().get(30, TimeUnit.SECONDS).get(brokerResource);

@@ -55,8 +55,9 @@ class ApiVersionMatrixTest {
     static Stream<Arguments> everyVersion() {
         List<Arguments> cases = new ArrayList<>();
         for (Api api : Api.values()) {
-            if (STATEFUL_GROUP_APIS.contains(api) || api == Api.DESCRIBE_QUORUM) {
-                // DescribeQuorum is served by brokers of a cluster only (QuorumClusterTest).
+            if (STATEFUL_GROUP_APIS.contains(api) || api == Api.DESCRIBE_QUORUM || api == Api.ALTER_PARTITION_REASSIGNMENTS
+                    || api == Api.LIST_PARTITION_REASSIGNMENTS) {
+                // Served by brokers of a cluster only (QuorumClusterTest, ReassignPartitionsClusterTest).
                 continue;
             }
             for (short v = api.minVersion(); v <= api.maxVersion(); v++) {
