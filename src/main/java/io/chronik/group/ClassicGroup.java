@@ -50,6 +50,12 @@ public final class ClassicGroup {
     public record Protocol(String name, byte[] metadata) {
     }
 
+    /** A join request; {@code requireKnownMemberId} is true from JoinGroup v4 (the member-id round trip). */
+    public record Join(String groupId, String memberId, String groupInstanceId, String clientId, String clientHost,
+                       int sessionTimeoutMs, int rebalanceTimeoutMs, String protocolType, List<Protocol> protocols,
+                       boolean requireKnownMemberId) {
+    }
+
     /** What a JoinGroup request is answered with. */
     public record JoinResult(short error, int generation, String protocolType, String protocolName, String leader, String memberId,
                       List<MemberMetadata> members) {

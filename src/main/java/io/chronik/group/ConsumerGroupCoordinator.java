@@ -1,5 +1,6 @@
 package io.chronik.group;
 
+import io.chronik.group.ConsumerGroup.Member;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
@@ -7,14 +8,11 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -57,61 +55,7 @@ public final class ConsumerGroupCoordinator {
                                   Set<Tp> assignment) {
     }
 
-    static final class Member {
-        final String memberId;
-        String instanceId;
-        String rackId;
-        String clientId;
-        String clientHost;
-        int epoch;
-        int previousEpoch = -1;
-        int rebalanceTimeoutMs = 300_000;
-        List<String> topics = List.of();
-        /** The subscribed topic pattern, compiled once when the member sends it. */
-        Pattern regex;
-        String assignor;
-        Set<Tp> assigned = new HashSet<>();
-        Set<Tp> pendingRevocation = new HashSet<>();
-        Set<Tp> owned = Set.of();
-        boolean sendAssignment = true;
-        /** A static member that left with epoch -2 and may come back under a new member id. */
-        boolean departed;
-        ScheduledFuture<?> session;
-        ScheduledFuture<?> revocation;
-
-        Member(String memberId) {
-            this.memberId = memberId;
-        }
-    }
-
-    static final class Group {
-        final String groupId;
-        int epoch;
-        int assignmentEpoch;
-        String assignor = "uniform";
-        String fingerprint = "";
-        final Map<String, Member> members = new TreeMap<>();
-        Map<String, Set<Tp>> target = new HashMap<>();
-
-        Group(String groupId) {
-            this.groupId = groupId;
-        }
-
-        String state() {
-            if (members.isEmpty()) {
-                return "Empty";
-            }
-            for (Member m : members.values()) {
-                if (m.epoch != assignmentEpoch || !m.pendingRevocation.isEmpty()
-                        || !m.assigned.equals(target.getOrDefault(m.memberId, Set.of()))) {
-                    return "Reconciling";
-                }
-            }
-            return "Stable";
-        }
-    }
-
-    private final Map<String, Group> groups = new ConcurrentHashMap<>();
+    private final Map<String, ConsumerGroup> groups = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timers;
     private final Predicate<String> classicGroupInUse;
     private final int sessionTimeoutMs;
@@ -150,7 +94,7 @@ public final class ConsumerGroupCoordinator {
         if (!groups.containsKey(request.groupId()) && classicGroupInUse.test(request.groupId())) {
             return error(Errors.GROUP_ID_NOT_FOUND, "Group " + request.groupId() + " is a classic group with members.", request);
         }
-        Group group = groups.computeIfAbsent(request.groupId(), Group::new);
+        ConsumerGroup group = groups.computeIfAbsent(request.groupId(), ConsumerGroup::new);
         synchronized (group) {
             if (groups.get(request.groupId()) != group) {
                 return error(Errors.COORDINATOR_NOT_AVAILABLE, "Group was deleted.", request);
@@ -252,10 +196,10 @@ public final class ConsumerGroupCoordinator {
                 member.owned = Set.copyOf(request.ownedPartitions());
             }
             scheduleSession(group, member, topics);
-            String fingerprint = fingerprint(group, topics);
+            String fingerprint = group.fingerprint(topics);
             if (bump || !fingerprint.equals(group.fingerprint)) {
                 group.fingerprint = fingerprint;
-                newTarget(group, topics);
+                group.newTarget(topics);
             }
             reconcile(group, member, topics);
             Set<Tp> assignment = null;
@@ -271,7 +215,7 @@ public final class ConsumerGroupCoordinator {
      * A restarted static member (same group.instance.id, new member id) replaces the one that left with epoch -2:
      * it inherits the subscription, the partitions and the epoch, and nobody else's assignment moves.
      */
-    private Member takeOver(Group group, Member previous, String memberId) {
+    private Member takeOver(ConsumerGroup group, Member previous, String memberId) {
         group.members.remove(previous.memberId);
         cancel(previous.session);
         cancel(previous.revocation);
@@ -295,44 +239,8 @@ public final class ConsumerGroupCoordinator {
         return member;
     }
 
-    /** The group epoch moves and the target assignment is computed again. */
-    private void newTarget(Group group, Map<String, TopicMeta> topics) {
-        group.epoch++;
-        group.assignor = group.members.values().stream().map(m -> m.assignor).filter(Objects::nonNull).findFirst().orElse("uniform");
-        Map<String, Set<String>> subscriptions = new TreeMap<>();
-        group.members.values().forEach(m -> subscriptions.put(m.memberId, subscribed(m, topics)));
-        group.target = "range".equals(group.assignor) ? Assignors.range(subscriptions, topics)
-                : Assignors.uniform(subscriptions, topics, group.target);
-        group.assignmentEpoch = group.epoch;
-    }
-
-    private static Set<String> subscribed(Member m, Map<String, TopicMeta> topics) {
-        Set<String> names = new TreeSet<>();
-        for (String t : m.topics) {
-            if (topics.containsKey(t)) {
-                names.add(t);
-            }
-        }
-        if (m.regex != null) {
-            topics.keySet().stream().filter(t -> m.regex.matcher(t).matches()).forEach(names::add);
-        }
-        return names;
-    }
-
-    /** What the assignment depends on besides membership: the subscribed topics, their ids and partition counts. */
-    private static String fingerprint(Group group, Map<String, TopicMeta> topics) {
-        Set<String> names = new TreeSet<>();
-        group.members.values().forEach(m -> names.addAll(subscribed(m, topics)));
-        StringBuilder b = new StringBuilder();
-        for (String name : names) {
-            TopicMeta t = topics.get(name);
-            b.append(name).append(':').append(t.id()).append(':').append(t.partitions()).append(';');
-        }
-        return b.toString();
-    }
-
     /** Moves a member one step towards its target: revoke first, then take what nobody else holds. */
-    private void reconcile(Group group, Member member, Map<String, TopicMeta> topics) {
+    private void reconcile(ConsumerGroup group, Member member, Map<String, TopicMeta> topics) {
         Set<Tp> target = group.target.getOrDefault(member.memberId, Set.of());
         if (!member.pendingRevocation.isEmpty()) {
             boolean stillOwned = member.owned.stream().anyMatch(member.pendingRevocation::contains);
@@ -379,15 +287,15 @@ public final class ConsumerGroupCoordinator {
         }
     }
 
-    private void remove(Group group, Member member, Map<String, TopicMeta> topics) {
+    private void remove(ConsumerGroup group, Member member, Map<String, TopicMeta> topics) {
         group.members.remove(member.memberId);
         cancel(member.session);
         cancel(member.revocation);
-        group.fingerprint = fingerprint(group, topics);
-        newTarget(group, topics);
+        group.fingerprint = group.fingerprint(topics);
+        group.newTarget(topics);
     }
 
-    private void scheduleSession(Group group, Member member, Map<String, TopicMeta> topics) {
+    private void scheduleSession(ConsumerGroup group, Member member, Map<String, TopicMeta> topics) {
         cancel(member.session);
         member.session = timers.schedule(() -> {
             synchronized (group) {
@@ -412,7 +320,7 @@ public final class ConsumerGroupCoordinator {
     }
 
     public boolean hasMembers(String groupId) {
-        Group group = groups.get(groupId);
+        ConsumerGroup group = groups.get(groupId);
         if (group == null) {
             return false;
         }
@@ -423,7 +331,7 @@ public final class ConsumerGroupCoordinator {
 
     /** NONE when the commit (or fetch) comes from a current member at its current epoch, or from outside while empty. */
     public Errors validateCommit(String groupId, int memberEpoch, String memberId) {
-        Group group = groups.get(groupId);
+        ConsumerGroup group = groups.get(groupId);
         if (group == null) {
             return Errors.NONE;
         }
@@ -441,7 +349,7 @@ public final class ConsumerGroupCoordinator {
 
     /** Deletes an empty group: NONE, NON_EMPTY_GROUP, or empty when there is no such consumer group. */
     public Optional<Errors> delete(String groupId) {
-        Group group = groups.get(groupId);
+        ConsumerGroup group = groups.get(groupId);
         if (group == null) {
             return Optional.empty();
         }
@@ -467,7 +375,7 @@ public final class ConsumerGroupCoordinator {
     }
 
     public Optional<GroupView> describe(String groupId) {
-        Group group = groups.get(groupId);
+        ConsumerGroup group = groups.get(groupId);
         if (group == null) {
             return Optional.empty();
         }

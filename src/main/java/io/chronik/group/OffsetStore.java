@@ -37,7 +37,7 @@ import java.util.zip.CRC32C;
  * commit); {@link #commit} and {@link #delete} return futures completed once the change is durable, and only then
  * is it visible to {@link #offsets}. Reads never touch the disk.
  */
-public final class OffsetStore implements AutoCloseable {
+public final class OffsetStore implements GroupStateStore {
     private static final Logger log = LoggerFactory.getLogger(OffsetStore.class);
     private static final byte COMMIT = 1;
     private static final byte DELETE = 2;
@@ -157,11 +157,13 @@ public final class OffsetStore implements AutoCloseable {
     }
 
     /** Commits offsets of one group; the future completes once they are durable (and visible). */
+    @Override
     public CompletableFuture<Void> commit(String group, Map<TopicPartition, Committed> commits) {
         return enqueue(new Change(group, Map.copyOf(commits), List.of(), new CompletableFuture<>()));
     }
 
     /** Deletes some of a group's offsets; the future completes once that is durable. */
+    @Override
     public CompletableFuture<Void> delete(String group, Iterable<TopicPartition> partitions) {
         List<TopicPartition> list = new ArrayList<>();
         partitions.forEach(list::add);
@@ -169,6 +171,7 @@ public final class OffsetStore implements AutoCloseable {
     }
 
     /** Deletes all offsets of a group. */
+    @Override
     public CompletableFuture<Void> deleteGroup(String group) {
         Map<TopicPartition, Committed> groupOffsets = offsets.get(group);
         return groupOffsets == null ? CompletableFuture.completedFuture(null) : delete(group, Set.copyOf(groupOffsets.keySet()));
@@ -215,12 +218,14 @@ public final class OffsetStore implements AutoCloseable {
     }
 
     /** The committed offsets of one group (empty when it has none). */
+    @Override
     public Map<TopicPartition, Committed> offsets(String group) {
         Map<TopicPartition, Committed> groupOffsets = offsets.get(group);
         return groupOffsets == null ? Map.of() : Map.copyOf(groupOffsets);
     }
 
     /** Every group's committed offsets by topic and partition (for lag: log end offset minus committed offset). */
+    @Override
     public Map<String, Map<TopicPartition, Committed>> allOffsets() {
         Map<String, Map<TopicPartition, Committed>> copy = new HashMap<>();
         offsets.forEach((group, map) -> copy.put(group, Map.copyOf(map)));
@@ -228,6 +233,7 @@ public final class OffsetStore implements AutoCloseable {
     }
 
     /** Groups that have committed offsets (for ListGroups, and lag). */
+    @Override
     public Set<String> groups() {
         return Set.copyOf(offsets.keySet());
     }

@@ -1,9 +1,9 @@
 package io.chronik.handler;
 
 import io.chronik.group.ClassicGroup;
+import io.chronik.group.ClassicGroup.Join;
 import io.chronik.group.GroupCoordinator;
 import io.chronik.group.GroupCoordinator.GroupView;
-import io.chronik.group.GroupCoordinator.Join;
 import io.chronik.protocol.Api;
 import io.chronik.protocol.KafkaRequest;
 import org.apache.kafka.common.Node;

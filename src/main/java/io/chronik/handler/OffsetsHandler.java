@@ -1,6 +1,7 @@
 package io.chronik.handler;
 
 import io.chronik.group.GroupCoordinator;
+import io.chronik.group.OffsetManager;
 import io.chronik.group.OffsetStore;
 import io.chronik.group.OffsetStore.Committed;
 import io.chronik.group.OffsetStore.TopicPartition;
@@ -36,14 +37,14 @@ public final class OffsetsHandler implements RequestHandler {
     private static final int MAX_METADATA_BYTES = 4096;
 
     private final GroupCoordinator coordinator;
-    private final OffsetStore store;
+    private final OffsetManager store;
     /** Topics as this broker knows them: its own alone, the cluster image's in a cluster. */
     private final TopicAdmin topics;
     private final CoordinatorPlacement placement;
 
     public OffsetsHandler(GroupCoordinator coordinator, TopicAdmin topics, CoordinatorPlacement placement) {
         this.coordinator = coordinator;
-        this.store = coordinator.offsets();
+        this.store = coordinator.offsetManager();
         this.topics = topics;
         this.placement = placement;
     }
@@ -121,6 +122,11 @@ public final class OffsetsHandler implements RequestHandler {
                     out.setErrorCode(Errors.NOT_COORDINATOR.code());
                     continue;
                 }
+                Errors availability = store.availability(group.groupId());
+                if (availability != Errors.NONE) {
+                    out.setErrorCode(availability.code());
+                    continue;
+                }
                 if (group.topics() == null) {
                     collect(group.groupId(), null).forEach((topic, partitions) -> {
                         var t = new OffsetFetchResponseData.OffsetFetchResponseTopics();
@@ -161,7 +167,11 @@ public final class OffsetsHandler implements RequestHandler {
             return response;
         }
         if (!placement.isLocal(body.groupId())) {
-            return notCoordinator(body, version);
+            return groupError(body, version, Errors.NOT_COORDINATOR);
+        }
+        Errors availability = store.availability(body.groupId());
+        if (availability != Errors.NONE) {
+            return groupError(body, version, availability);
         }
         Map<String, List<Integer>> wanted = null;
         if (body.topics() != null) {
@@ -181,17 +191,17 @@ public final class OffsetsHandler implements RequestHandler {
     }
 
     /** Up to version 7: from version 2 a top-level error; version 1 only has errors per requested partition. */
-    private static OffsetFetchResponseData notCoordinator(OffsetFetchRequestData body, short version) {
+    private static OffsetFetchResponseData groupError(OffsetFetchRequestData body, short version, Errors error) {
         OffsetFetchResponseData response = new OffsetFetchResponseData();
         if (version >= 2) {
-            return response.setErrorCode(Errors.NOT_COORDINATOR.code());
+            return response.setErrorCode(error.code());
         }
         if (body.topics() != null) {
             for (var requested : body.topics()) {
                 var t = new OffsetFetchResponseData.OffsetFetchResponseTopic().setName(requested.name());
                 for (int partition : requested.partitionIndexes()) {
                     t.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartition().setPartitionIndex(partition)
-                            .setCommittedOffset(-1).setMetadata("").setErrorCode(Errors.NOT_COORDINATOR.code()));
+                            .setCommittedOffset(-1).setMetadata("").setErrorCode(error.code()));
                 }
                 response.topics().add(t);
             }
@@ -227,6 +237,10 @@ public final class OffsetsHandler implements RequestHandler {
         OffsetDeleteResponseData response = new OffsetDeleteResponseData();
         if (!placement.isLocal(body.groupId())) {
             return Mono.just(response.setErrorCode(Errors.NOT_COORDINATOR.code()));
+        }
+        Errors availability = store.availability(body.groupId());
+        if (availability != Errors.NONE) {
+            return Mono.just(response.setErrorCode(availability.code()));
         }
         boolean active = coordinator.hasMembers(body.groupId());
         if (store.offsets(body.groupId()).isEmpty() && !active) {

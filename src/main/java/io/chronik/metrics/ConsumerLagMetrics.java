@@ -1,6 +1,6 @@
 package io.chronik.metrics;
 
-import io.chronik.group.OffsetStore;
+import io.chronik.group.GroupStateStore;
 import io.chronik.group.OffsetStore.Committed;
 import io.chronik.group.OffsetStore.TopicPartition;
 import io.chronik.log.LogManager;
@@ -17,10 +17,10 @@ import java.util.Set;
  */
 public final class ConsumerLagMetrics implements ScrapeListener {
     private final LogManager logs;
-    private final OffsetStore offsets;
+    private final GroupStateStore offsets;
     private final LiveMultiGauge lag;
 
-    public ConsumerLagMetrics(MeterRegistry registry, LogManager logs, OffsetStore offsets) {
+    public ConsumerLagMetrics(MeterRegistry registry, LogManager logs, GroupStateStore offsets) {
         this.logs = logs;
         this.offsets = offsets;
         this.lag = new LiveMultiGauge(registry, "chronik.consumer.group.lag", null,

@@ -41,8 +41,8 @@ class GroupAnswersTest {
         other.shutdownNow();
     }
 
-    private static GroupCoordinator.Join join(String memberId) {
-        return new GroupCoordinator.Join("g", memberId, null, "client", "/127.0.0.1", 10_000, 10_000, "consumer",
+    private static ClassicGroup.Join join(String memberId) {
+        return new ClassicGroup.Join("g", memberId, null, "client", "/127.0.0.1", 10_000, 10_000, "consumer",
                 List.of(new Protocol("range", new byte[] {1})), false);
     }
 

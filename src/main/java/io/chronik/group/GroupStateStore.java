@@ -1,0 +1,53 @@
+package io.chronik.group;
+
+import io.chronik.group.OffsetStore.Committed;
+import io.chronik.group.OffsetStore.TopicPartition;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The boundary between the group coordinators and their durable state: every write of coordinator state goes
+ * through here, and every read of durable state comes from here. Today {@link OffsetStore} backs it with the
+ * broker-local {@code __chronik_offsets} log. A replicated implementation backs it with partitions of
+ * {@code __consumer_offsets}: it loads a partition's records when this broker becomes its leader, answers
+ * {@link #availability} with COORDINATOR_LOAD_IN_PROGRESS until they are loaded and NOT_COORDINATOR once
+ * leadership is lost, and fails writes it can no longer make durable.
+ *
+ * <p>Writes return futures completed once the change is durable; only then is it visible to reads. Reads are
+ * in memory and never block, so they may be called on an event loop.
+ */
+public interface GroupStateStore extends AutoCloseable {
+
+    /**
+     * Whether this broker can serve {@code groupId}'s state now: NONE, COORDINATOR_LOAD_IN_PROGRESS while the
+     * state is being loaded, or NOT_COORDINATOR when another broker holds it. The local store always answers NONE.
+     */
+    default Errors availability(String groupId) {
+        return Errors.NONE;
+    }
+
+    /** Commits offsets of one group; completes once they are durable (and visible). */
+    CompletableFuture<Void> commit(String groupId, Map<TopicPartition, Committed> commits);
+
+    /** Deletes some of a group's offsets; completes once that is durable. */
+    CompletableFuture<Void> delete(String groupId, Iterable<TopicPartition> partitions);
+
+    /** Deletes every offset of a group; completes once that is durable. */
+    CompletableFuture<Void> deleteGroup(String groupId);
+
+    /** The committed offsets of one group (empty when it has none). */
+    Map<TopicPartition, Committed> offsets(String groupId);
+
+    /** Every group's committed offsets (for lag). */
+    Map<String, Map<TopicPartition, Committed>> allOffsets();
+
+    /** The groups that have committed offsets. */
+    Set<String> groups();
+
+    @Override
+    void close() throws IOException;
+}
