@@ -330,17 +330,12 @@ public final class Partition {
                 underMin = waiters.all();
                 done = List.of();
             } else {
-                long hw = logRef.logEndOffset();
-                java.util.Set<Integer> maximalIsr = new java.util.HashSet<>(registration.isr());
+                // The smallest log end over the maximal ISR: the committed one and, while a change is in flight,
+                // the proposed one (a member in both counts once either way: min is idempotent). No allocation:
+                // this runs on every append and every follower fetch.
+                long hw = Math.min(logRef.logEndOffset(), smallestFollowerEnd(registration.isr()));
                 if (proposedIsr != null) {
-                    maximalIsr.addAll(proposedIsr);
-                }
-                for (int r : maximalIsr) {
-                    if (r == localId) {
-                        continue;
-                    }
-                    Follower f = followers.get(r);
-                    hw = Math.min(hw, f == null ? -1 : f.endOffset);
+                    hw = Math.min(hw, smallestFollowerEnd(proposedIsr));
                 }
                 if (hw >= 0 && epochStartOffset >= 0) {
                     logRef.updateHighWatermark(hw);
@@ -350,6 +345,18 @@ public final class Partition {
         }
         done.forEach(f -> f.complete(Errors.NONE));
         underMin.forEach(f -> f.complete(Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND));
+    }
+
+    /** The smallest log end among {@code members} other than this broker; Long.MAX_VALUE when there are none. */
+    private long smallestFollowerEnd(List<Integer> members) {
+        long end = Long.MAX_VALUE;
+        for (int r : members) {
+            if (r != localId) {
+                Follower f = followers.get(r);
+                end = Math.min(end, f == null ? -1 : f.endOffset);
+            }
+        }
+        return end;
     }
 
     /** Whether every in-sync follower holds this leader's whole log (true when not leading). */
