@@ -98,10 +98,23 @@ final class FollowerAppender {
         for (int i = 0; i < n; i++) {
             long producerId = RecordBatchHeader.producerId(buf, at);
             if (producerId >= 0) {
-                producers.replay(new ProducerStateManager.IdempotentBatch(producerId,
-                        RecordBatchHeader.producerEpoch(buf, at), RecordBatchHeader.baseSequence(buf, at),
-                        RecordBatchHeader.lastOffsetDelta(buf, at), parsed.bases()[i], parsed.lasts()[i],
-                        parsed.maxTimestamps()[i]), now);
+                if (ControlBatches.isControl(buf, at)) {
+                    ProducerStateManager.Marker marker = ControlBatches.readMarker(buf, at, parsed.sizes()[i]);
+                    if (marker != null) {
+                        try {
+                            ControlBatches.replay(producers, segment, marker, now);
+                        } catch (IOException e) {
+                            lifecycle.markOffline("a txn index append", e);
+                            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(),
+                                    "append failed: " + e);
+                        }
+                    }
+                } else {
+                    producers.replay(new ProducerStateManager.IdempotentBatch(producerId,
+                            RecordBatchHeader.producerEpoch(buf, at), RecordBatchHeader.baseSequence(buf, at),
+                            RecordBatchHeader.lastOffsetDelta(buf, at), parsed.bases()[i], parsed.lasts()[i],
+                            parsed.maxTimestamps()[i], ControlBatches.isTransactional(buf, at)), now);
+                }
             }
             at += parsed.sizes()[i];
         }
