@@ -72,12 +72,12 @@ final class ControlBatches {
     /**
      * A marker found in {@code segment} (replicated from the leader, or replayed at recovery) ends its producer's
      * transaction; an ABORT is indexed in the segment's txn index unless the index has it already (recovery of a
-     * segment whose index survived).
+     * segment whose index survived). {@code highWatermark}: see {@link ProducerStateManager#commitMarker}.
      */
     static void replay(ProducerStateManager producers, LogSegment segment, ProducerStateManager.Marker marker,
-                       long nowMs) throws IOException {
+                       long highWatermark, long nowMs) throws IOException {
         ProducerStateManager.MarkerCheck check = producers.replayMarker(marker, nowMs);
-        long lastStable = producers.commitMarker(check);
+        long lastStable = producers.commitMarker(check, highWatermark);
         ProducerStateManager.CompletedTxn done = check.completed();
         if (done.aborted() && segment.txnIndex().lastOffset() < done.lastOffset()) {
             segment.txnIndex().append(new AbortedTxn(done.producerId(), done.firstOffset(),

@@ -102,7 +102,7 @@ final class FollowerAppender {
                     ProducerStateManager.Marker marker = ControlBatches.readMarker(buf, at, parsed.sizes()[i]);
                     if (marker != null) {
                         try {
-                            ControlBatches.replay(producers, segment, marker, now);
+                            ControlBatches.replay(producers, segment, marker, log.highWatermark(), now);
                         } catch (IOException e) {
                             lifecycle.markOffline("a txn index append", e);
                             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(),

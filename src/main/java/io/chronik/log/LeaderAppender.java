@@ -193,7 +193,7 @@ final class LeaderAppender {
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
         }
         local.setLogEnd(new LogOffsetMetadata(offset + 1, segment, segment.size()));
-        long lastStable = producers.commitMarker(check);
+        long lastStable = producers.commitMarker(check, log.highWatermark());
         ProducerStateManager.CompletedTxn done = check.completed();
         if (done.aborted()) {
             try {

@@ -189,7 +189,7 @@ final class LogRecovery {
                         ProducerStateManager.Marker marker = ControlBatches.readMarker(segment.readAt(position, size),
                                 0, size);
                         if (marker != null) {
-                            ControlBatches.replay(producers, segment, marker, nowMs);
+                            ControlBatches.replay(producers, segment, marker, -1, nowMs);
                         }
                     } else {
                         producers.replay(new ProducerStateManager.IdempotentBatch(producerId,

@@ -209,9 +209,12 @@ final class ProducerStateManager {
 
     /**
      * Applies a checked marker after its batch is written. Returns the last stable offset right after it: the first
-     * offset of the oldest other ongoing transaction, or the offset after the marker (the txn index's entry).
+     * offset of the oldest other ongoing transaction, or the offset after the marker (the txn index's entry). Ended
+     * transactions whose marker is below {@code highWatermark} are forgotten on the way, so a log nobody reads (a
+     * follower) keeps no more of them than its high watermark lags.
      */
-    synchronized long commitMarker(MarkerCheck check) {
+    synchronized long commitMarker(MarkerCheck check, long highWatermark) {
+        unreplicated.headMap(highWatermark).clear();
         CompletedTxn done = check.completed();
         put(done.producerId(), check.next());
         unreplicated.put(done.lastOffset(), done);

@@ -165,6 +165,40 @@ class TransactionStateTest extends LogTestSupport {
     }
 
     @Test
+    void followersTrackTransactionsAndIndexAbortsFromTheReplicatedBatches() throws Exception {
+        try (LogManager manager = start(dir)) {
+            Log leader = createLog(manager, "leader", Map.of());
+            Log follower = createLog(manager, "follower", Map.of("segment.bytes", "300"));
+            await(leader.becomeLeader(3));
+            await(follower.becomeFollower(3));
+            interleave(leader);
+            assertThat(marker(leader, 5, (short) 0, 0, false).error()).isEqualTo(LogError.NONE);
+            assertThat(await(follower.appendAsFollower(FollowerAppendTest.fetchAll(leader, 0), false)).error())
+                    .isEqualTo(LogError.NONE);
+            follower.updateHighWatermark(follower.logEndOffset());
+            assertThat(follower.producerState().ongoingTransactions()).isEqualTo(Map.of(6L, 5L));
+            assertThat(follower.lastStableOffset()).isEqualTo(5);
+            assertThat(committedAborts(follower)).containsExactly(new AbortedTxn(5, 2, 6, 5));
+            // The marker carries the leader's epoch, as every leader append.
+            ReadResult markerRead = follower.read(6, 1 << 20, true);
+            ByteBuffer markerBatch = bytes(markerRead.slice());
+            markerRead.slice().release();
+            assertThat(markerBatch.getInt(RecordBatchHeader.PARTITION_LEADER_EPOCH)).isEqualTo(3);
+            assertThat(ControlBatches.readMarker(markerBatch, 0, markerBatch.limit()))
+                    .isEqualTo(new ProducerStateManager.Marker(5, (short) 0, 0, false, 6,
+                            markerBatch.getLong(RecordBatchHeader.MAX_TIMESTAMP)));
+
+            // After a leadership change the follower, now leader, ends the open transaction itself.
+            await(follower.becomeLeader(4));
+            assertThat(marker(follower, 6, (short) 3, 0, true).baseOffset()).isEqualTo(7);
+            // Stable only once the marker is replicated (below the high watermark), as in Kafka.
+            assertThat(follower.lastStableOffset()).isEqualTo(5);
+            follower.updateHighWatermark(8);
+            assertThat(follower.lastStableOffset()).isEqualTo(8);
+        }
+    }
+
+    @Test
     void theIndexKeepsKafkasEntryLayoutAndCollectsOverlappingTransactions() throws Exception {
         Path file = dir.resolve("00000000000000000000.txnindex");
         TransactionIndex index = TransactionIndex.create(file);
