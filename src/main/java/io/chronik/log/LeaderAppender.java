@@ -182,6 +182,12 @@ final class LeaderAppender {
         int epoch = log.leaderEpoch();
         ByteBuffer batch = ControlBatches.marker(offset, now, epoch, producerId, producerEpoch, coordinatorEpoch, commit);
         int bytes = batch.remaining();
+        if (cfg.logAppendTime()) {
+            // As every append to a LogAppendTime topic (the marker's timestamp is the broker's clock already).
+            batch.putShort(RecordBatchHeader.ATTRIBUTES, (short) (RecordBatchHeader.attributes(batch, 0)
+                    | RecordBatchHeader.TIMESTAMP_TYPE_LOG_APPEND));
+            RecordBatchHeader.writeCrc(batch, 0, bytes);
+        }
         LogSegment segment;
         try {
             epochs.assign(epoch, offset);

@@ -75,6 +75,7 @@ final class LogRecovery {
             }
             ProducerStateManager producers = new ProducerStateManager();
             restoreProducerState(dir, segments, producers, logEnd, nowMs, config.producerIdExpirationMs());
+            segments.values().forEach(LogSegment::txnIndexRebuilt);
             producers.truncateHead(logStart);
             LeaderEpochCache epochs = loadEpochCache(dir, segments, logStart, logEnd);
             return new Loaded(segments, logStart, producers, epochs);

@@ -412,6 +412,11 @@ final class LogSegment implements GroupCommitter.Syncable {
         return txnIndexLost;
     }
 
+    /** Recovery replayed the whole log into the txn index (see {@link #txnIndexLost}). */
+    void txnIndexRebuilt() {
+        txnIndexLost = false;
+    }
+
     /** Kafka's largestTimestamp for retention: the max record timestamp, or the file's mtime without one. */
     long largestTimestamp() {
         long ts = maxTimestamp.timestamp();
