@@ -77,11 +77,11 @@ final class ControlBatches {
     static void replay(ProducerStateManager producers, LogSegment segment, ProducerStateManager.Marker marker,
                        long highWatermark, long nowMs) throws IOException {
         ProducerStateManager.MarkerCheck check = producers.replayMarker(marker, nowMs);
-        long lastStable = producers.commitMarker(check, highWatermark);
         ProducerStateManager.CompletedTxn done = check.completed();
         if (done.aborted() && segment.txnIndex().lastOffset() < done.lastOffset()) {
             segment.txnIndex().append(new AbortedTxn(done.producerId(), done.firstOffset(),
-                    done.lastOffset(), lastStable));
+                    done.lastOffset(), producers.stableOffsetAfter(done)));
         }
+        producers.commitMarker(check, highWatermark);
     }
 }

@@ -93,7 +93,7 @@ final class FollowerAppender {
             lifecycle.markOffline("a follower append", e);
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
         }
-        local.setLogEnd(new LogOffsetMetadata(last + 1, segment, segment.size()));
+        // Producer state and txn index before the log end moves, as on the leader.
         int at = parsed.from();
         for (int i = 0; i < n; i++) {
             long producerId = RecordBatchHeader.producerId(buf, at);
@@ -118,6 +118,7 @@ final class FollowerAppender {
             }
             at += parsed.sizes()[i];
         }
+        local.setLogEnd(new LogOffsetMetadata(last + 1, segment, segment.size()));
         log.signalAppend();
         services.metrics().appendCompleted(log.topic(), System.nanoTime() - startNanos, parsed.offsets(), bytes);
         AppendResult ok = new AppendResult(LogError.NONE, parsed.bases()[0], -1, local.logStartOffset(),

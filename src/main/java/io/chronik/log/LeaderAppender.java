@@ -143,10 +143,11 @@ final class LeaderAppender {
             lifecycle.markOffline("an append", e);
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
         }
-        local.setLogEnd(new LogOffsetMetadata(next, segment, segment.size()));
         if (check != null) {
+            // Before the log end moves: a reader never sees a transaction's data before it holds back the LSO.
             producers.commit(check.updates());
         }
+        local.setLogEnd(new LogOffsetMetadata(next, segment, segment.size()));
         log.signalAppend();
         services.metrics().appendCompleted(log.topic(), System.nanoTime() - startNanos, recordCount, bytes);
         AppendResult ok = new AppendResult(LogError.NONE, bases[0], cfg.logAppendTime() ? now : -1,
@@ -198,18 +199,20 @@ final class LeaderAppender {
             lifecycle.markOffline("a transaction marker append", e);
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
         }
-        local.setLogEnd(new LogOffsetMetadata(offset + 1, segment, segment.size()));
-        long lastStable = producers.commitMarker(check, log.highWatermark());
+        // The txn index first, then the producer state, then the log end: a reader that sees the transaction ended
+        // finds it indexed.
         ProducerStateManager.CompletedTxn done = check.completed();
         if (done.aborted()) {
             try {
                 segment.txnIndex().append(new AbortedTxn(producerId, done.firstOffset(), offset,
-                        lastStable));
+                        producers.stableOffsetAfter(done)));
             } catch (IOException e) {
                 lifecycle.markOffline("a txn index append", e);
                 return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
             }
         }
+        producers.commitMarker(check, log.highWatermark());
+        local.setLogEnd(new LogOffsetMetadata(offset + 1, segment, segment.size()));
         log.signalAppend();
         AppendResult ok = new AppendResult(LogError.NONE, offset, -1, local.logStartOffset(), 1, null, offset);
         return flusher.completeAfterFlush(cfg, segment, ok, awaitFsync, 1, now, result);

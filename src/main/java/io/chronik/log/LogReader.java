@@ -60,8 +60,18 @@ final class LogReader {
             return withStable(read, lso, List.of());
         }
         try {
-            long upperBound = Math.min(lso, offsetAfter(fetchOffset, slice));
-            return withStable(read, lso, abortedTransactions(fetchOffset, upperBound));
+            long after = offsetAfter(fetchOffset, slice);
+            if (after > lso) {
+                // Appends since the LSO was taken (a transaction may have begun at it): read again below it.
+                slice.release();
+                read = readBelow(fetchOffset, maxBytes, minOneBatch, lso, hw);
+                slice = read.slice();
+                if (read.error() != LogError.NONE || slice.isEmpty()) {
+                    return withStable(read, lso, List.of());
+                }
+                after = offsetAfter(fetchOffset, slice);
+            }
+            return withStable(read, lso, abortedTransactions(fetchOffset, Math.min(lso, after)));
         } catch (IOException e) {
             slice.release();
             return withStable(new ReadResult(LogError.NONE, FileSlice.EMPTY, read.highWatermark(),

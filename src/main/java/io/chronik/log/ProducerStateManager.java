@@ -208,18 +208,29 @@ final class ProducerStateManager {
     }
 
     /**
-     * Applies a checked marker after its batch is written. Returns the last stable offset right after it: the first
-     * offset of the oldest other ongoing transaction, or the offset after the marker (the txn index's entry). Ended
+     * Applies a checked marker after its batch is written. Ended
      * transactions whose marker is below {@code highWatermark} are forgotten on the way, so a log nobody reads (a
      * follower) keeps no more of them than its high watermark lags.
      */
-    synchronized long commitMarker(MarkerCheck check, long highWatermark) {
+    synchronized void commitMarker(MarkerCheck check, long highWatermark) {
         unreplicated.headMap(highWatermark).clear();
         CompletedTxn done = check.completed();
         put(done.producerId(), check.next());
         unreplicated.put(done.lastOffset(), done);
         unstable = true;
-        return ongoing.isEmpty() ? done.lastOffset() + 1 : Math.min(ongoing.firstKey(), done.lastOffset() + 1);
+    }
+
+    /**
+     * The last stable offset right after {@code done} ends (the txn index's entry): the first offset of the oldest
+     * other ongoing transaction, or the offset after its marker.
+     */
+    synchronized long stableOffsetAfter(CompletedTxn done) {
+        for (Map.Entry<Long, Long> e : ongoing.entrySet()) {
+            if (e.getValue() != done.producerId()) {
+                return Math.min(e.getKey(), done.lastOffset() + 1);
+            }
+        }
+        return done.lastOffset() + 1;
     }
 
     /**
