@@ -22,6 +22,7 @@ import io.chronik.handler.OffsetForLeaderEpochHandler;
 import io.chronik.handler.ProduceHandler;
 import io.chronik.handler.RequestHandler;
 import io.chronik.handler.TopicAdminHandler;
+import io.chronik.handler.WriteTxnMarkersHandler;
 import io.chronik.log.LogConfig;
 import io.chronik.log.LogManager;
 import io.chronik.metrics.BrokerMetrics;
@@ -112,6 +113,11 @@ public class BrokerConfiguration {
     @Bean
     ListOffsetsHandler listOffsetsHandler(LogManager logs, Scheduler ioScheduler, ObjectProvider<Leadership> leadership) {
         return new ListOffsetsHandler(logs, ioScheduler, leadership.getIfAvailable(() -> Leadership.ALONE));
+    }
+
+    @Bean
+    WriteTxnMarkersHandler writeTxnMarkersHandler(LogManager logs, ObjectProvider<Leadership> leadership) {
+        return new WriteTxnMarkersHandler(logs, leadership.getIfAvailable(() -> Leadership.ALONE));
     }
 
     @Bean

@@ -1,5 +1,6 @@
 package io.chronik.handler;
 
+import io.chronik.log.AbortedTxn;
 import io.chronik.log.FileSlice;
 import io.chronik.log.Log;
 import io.chronik.log.LogError;
@@ -18,6 +19,7 @@ import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
 import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
 import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.FetchResponseData.AbortedTransaction;
 import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
 import org.apache.kafka.common.message.FetchResponseData.PartitionData;
 import org.apache.kafka.common.protocol.Errors;
@@ -113,6 +115,8 @@ public final class FetchHandler implements RequestHandler {
         // A follower's fetch reads up to the log end and tells the leader how far the follower is; leader
         // appends in the meantime wake it as they wake consumers.
         boolean follower = replicaId >= 0 && leadership != Leadership.ALONE;
+        // read_committed (isolation level 1): data only below the last stable offset, with the aborted transactions.
+        boolean readCommitted = !follower && body.isolationLevel() == 1;
         FetchResponseData response = new FetchResponseData().setErrorCode(Errors.NONE.code()).setSessionId(0);
         int budget = body.maxBytes() > 0 ? body.maxBytes() : Integer.MAX_VALUE;
         int total = 0;
@@ -158,9 +162,20 @@ public final class FetchHandler implements RequestHandler {
                 signals.add(log.get().onAppend());
                 int limit = Math.min(Math.max(0, partitionRequest.partitionMaxBytes()), budget - total);
                 // Like Kafka, the first batch of the first non-empty partition is returned even if larger than the limits.
-                ReadResult read = log.get().read(partitionRequest.fetchOffset(), limit, total == 0, !follower);
-                partition.setHighWatermark(read.highWatermark()).setLastStableOffset(read.highWatermark())
+                ReadResult read = readCommitted ? log.get().readCommitted(partitionRequest.fetchOffset(), limit, total == 0)
+                        : log.get().read(partitionRequest.fetchOffset(), limit, total == 0, !follower);
+                partition.setHighWatermark(read.highWatermark())
+                        .setLastStableOffset(readCommitted ? read.lastStableOffset()
+                                : Math.min(read.highWatermark(), log.get().lastStableOffset()))
                         .setLogStartOffset(read.logStartOffset());
+                if (readCommitted) {
+                    List<AbortedTransaction> aborted = new ArrayList<>(read.abortedTransactions().size());
+                    for (AbortedTxn txn : read.abortedTransactions()) {
+                        aborted.add(new AbortedTransaction().setProducerId(txn.producerId())
+                                .setFirstOffset(txn.firstOffset()));
+                    }
+                    partition.setAbortedTransactions(aborted);
+                }
                 if (read.error() != LogError.NONE) {
                     partition.setErrorCode(ErrorCodes.of(read.error()));
                     hasError = true;

@@ -91,7 +91,7 @@ public final class ListOffsetsHandler implements RequestHandler {
                 }
                 OffsetAndTimestamp found;
                 try {
-                    found = lookup(log.get(), partition.timestamp());
+                    found = lookup(log.get(), partition.timestamp(), body.isolationLevel() == 1);
                 } catch (LogException e) {
                     result.setErrorCode(ErrorCodes.of(e.error()));
                     continue;
@@ -106,20 +106,20 @@ public final class ListOffsetsHandler implements RequestHandler {
         return response;
     }
 
-    private static OffsetAndTimestamp lookup(Log log, long timestamp) {
+    private static OffsetAndTimestamp lookup(Log log, long timestamp, boolean readCommitted) {
         if (timestamp == EARLIEST || timestamp == EARLIEST_LOCAL) {
             return new OffsetAndTimestamp(log.logStartOffset(), -1);
         }
         if (timestamp == LATEST) {
-            return new OffsetAndTimestamp(log.highWatermark(), -1);
+            // read_committed consumers see the log up to the last stable offset only.
+            return new OffsetAndTimestamp(readCommitted ? log.lastStableOffset() : log.highWatermark(), -1);
         }
-        if (timestamp == MAX_TIMESTAMP) {
-            return log.maxTimestamp();
-        }
-        if (timestamp < 0) {
+        if (timestamp < 0 && timestamp != MAX_TIMESTAMP) {
             // Tiered-storage lookups: Chronik keeps no remote tier, so there is no such offset.
             return new OffsetAndTimestamp(-1, -1);
         }
-        return log.offsetForTimestamp(timestamp);
+        OffsetAndTimestamp found = timestamp == MAX_TIMESTAMP ? log.maxTimestamp() : log.offsetForTimestamp(timestamp);
+        // As Kafka: a read_committed lookup answers no offset at or past the last stable offset.
+        return readCommitted && found.offset() >= log.lastStableOffset() ? new OffsetAndTimestamp(-1, -1) : found;
     }
 }

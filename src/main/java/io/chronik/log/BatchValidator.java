@@ -76,8 +76,12 @@ final class BatchValidator {
                     + delta);
         }
         short attributes = RecordBatchHeader.attributes(buf, at);
-        if ((attributes & (RecordBatchHeader.TRANSACTIONAL | RecordBatchHeader.CONTROL)) != 0) {
-            return error(LogError.INVALID_RECORD, "Transactional and control batches are not supported");
+        if ((attributes & RecordBatchHeader.CONTROL) != 0) {
+            return error(LogError.INVALID_RECORD, "Control batches are written by the transaction coordinator, "
+                    + "never produced by clients");
+        }
+        if ((attributes & RecordBatchHeader.TRANSACTIONAL) != 0 && RecordBatchHeader.producerId(buf, at) < 0) {
+            return error(LogError.INVALID_RECORD, "Transactional batch without a producer id");
         }
         return null;
     }

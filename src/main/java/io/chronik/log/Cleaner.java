@@ -146,6 +146,11 @@ final class Cleaner {
                 if (batch.lastOffset() < start) {
                     continue;
                 }
+                if (batch.isTransactional()) {
+                    // Kept whole by the filter: an aborted record must never make an older committed one go.
+                    map.updateLatestOffset(batch.lastOffset());
+                    continue;
+                }
                 try (CloseableIterator<Record> records = batch.streamingIterator(decompression,
                         Records.SOFT_MAX_ARRAY_LENGTH)) {
                     while (records.hasNext()) {
@@ -224,6 +229,12 @@ final class Cleaner {
         try {
             for (LogSegment source : group) {
                 copyFiltered(log, source, dest, filter, cfg.indexIntervalBytes());
+            }
+            // Transactional batches are all kept (see CleanerFilter), so every aborted transaction stays indexed.
+            for (LogSegment source : group) {
+                for (AbortedTxn txn : source.txnIndex().entries()) {
+                    dest.txnIndex().append(txn);
+                }
             }
             if (group.size() == 1 && !filter.changed()) {
                 dest.close();

@@ -39,6 +39,11 @@ final class CleanerFilter extends MemoryRecords.RecordFilter {
 
     @Override
     protected BatchRetentionResult checkBatchRetention(RecordBatch batch) {
+        if (batch.isTransactional()) {
+            // Transactional data and markers are kept whole for now: Kafka's removal of aborted records and of
+            // markers past delete.retention.ms is not done yet.
+            return new BatchRetentionResult(BatchRetention.RETAIN_EMPTY, false);
+        }
         Long last = batch.hasProducerId() ? lastBatchOfProducer.get(batch.producerId()) : null;
         boolean keepHeader = (last != null && last == batch.lastOffset()) || batch.nextOffset() == upperBound;
         return new BatchRetentionResult(keepHeader ? BatchRetention.RETAIN_EMPTY : BatchRetention.DELETE_EMPTY, false);
@@ -46,6 +51,9 @@ final class CleanerFilter extends MemoryRecords.RecordFilter {
 
     @Override
     protected boolean shouldRetainRecord(RecordBatch batch, Record record) {
+        if (batch.isTransactional()) {
+            return true;
+        }
         boolean keep;
         if (record.offset() >= endOffset) {
             keep = true;

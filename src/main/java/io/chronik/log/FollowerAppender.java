@@ -93,18 +93,32 @@ final class FollowerAppender {
             lifecycle.markOffline("a follower append", e);
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
         }
-        local.setLogEnd(new LogOffsetMetadata(last + 1, segment, segment.size()));
+        // Producer state and txn index before the log end moves, as on the leader.
         int at = parsed.from();
         for (int i = 0; i < n; i++) {
             long producerId = RecordBatchHeader.producerId(buf, at);
             if (producerId >= 0) {
-                producers.replay(new ProducerStateManager.IdempotentBatch(producerId,
-                        RecordBatchHeader.producerEpoch(buf, at), RecordBatchHeader.baseSequence(buf, at),
-                        RecordBatchHeader.lastOffsetDelta(buf, at), parsed.bases()[i], parsed.lasts()[i],
-                        parsed.maxTimestamps()[i]), now);
+                if (ControlBatches.isControl(buf, at)) {
+                    ProducerStateManager.Marker marker = ControlBatches.readMarker(buf, at, parsed.sizes()[i]);
+                    if (marker != null) {
+                        try {
+                            ControlBatches.replay(producers, segment, marker, log.highWatermark(), now);
+                        } catch (IOException e) {
+                            lifecycle.markOffline("a txn index append", e);
+                            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(),
+                                    "append failed: " + e);
+                        }
+                    }
+                } else {
+                    producers.replay(new ProducerStateManager.IdempotentBatch(producerId,
+                            RecordBatchHeader.producerEpoch(buf, at), RecordBatchHeader.baseSequence(buf, at),
+                            RecordBatchHeader.lastOffsetDelta(buf, at), parsed.bases()[i], parsed.lasts()[i],
+                            parsed.maxTimestamps()[i], ControlBatches.isTransactional(buf, at)), now);
+                }
             }
             at += parsed.sizes()[i];
         }
+        local.setLogEnd(new LogOffsetMetadata(last + 1, segment, segment.size()));
         log.signalAppend();
         services.metrics().appendCompleted(log.topic(), System.nanoTime() - startNanos, parsed.offsets(), bytes);
         AppendResult ok = new AppendResult(LogError.NONE, parsed.bases()[0], -1, local.logStartOffset(),

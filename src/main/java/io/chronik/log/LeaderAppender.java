@@ -96,7 +96,7 @@ final class LeaderAppender {
                 }
                 idempotent.add(new ProducerStateManager.IdempotentBatch(producerId,
                         RecordBatchHeader.producerEpoch(buf, at), RecordBatchHeader.baseSequence(buf, at), delta,
-                        bases[i], lasts[i], maxTimestamps[i]));
+                        bases[i], lasts[i], maxTimestamps[i], ControlBatches.isTransactional(buf, at)));
             }
         }
         ProducerStateManager.Check check = null;
@@ -143,14 +143,78 @@ final class LeaderAppender {
             lifecycle.markOffline("an append", e);
             return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
         }
-        local.setLogEnd(new LogOffsetMetadata(next, segment, segment.size()));
         if (check != null) {
+            // Before the log end moves: a reader never sees a transaction's data before it holds back the LSO.
             producers.commit(check.updates());
         }
+        local.setLogEnd(new LogOffsetMetadata(next, segment, segment.size()));
         log.signalAppend();
         services.metrics().appendCompleted(log.topic(), System.nanoTime() - startNanos, recordCount, bytes);
         AppendResult ok = new AppendResult(LogError.NONE, bases[0], cfg.logAppendTime() ? now : -1,
                 local.logStartOffset(), recordCount, null, lasts[n - 1]);
         return flusher.completeAfterFlush(cfg, segment, ok, awaitFsync, recordCount, now, result);
+    }
+
+    /** A marker append (see {@link Log#appendMarker}); runs on the log's lane. */
+    void appendMarkerOnLane(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+                            boolean awaitFsync, CompletableFuture<AppendResult> result) {
+        lane.completeAppend(() -> doAppendMarker(producerId, producerEpoch, coordinatorEpoch, commit, awaitFsync, result),
+                local::logStartOffset, result);
+    }
+
+    private AppendResult doAppendMarker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+                                        boolean awaitFsync, CompletableFuture<AppendResult> result) {
+        AppendResult refused = lifecycle.appendRefusal(local);
+        if (refused != null) {
+            return refused;
+        }
+        if (log.isFollower()) {
+            return AppendResult.failed(LogError.NOT_LEADER_OR_FOLLOWER, local.logStartOffset(),
+                    "partition " + log + " is a follower: only its leader appends");
+        }
+        LogConfig cfg = log.config();
+        long now = System.currentTimeMillis();
+        long offset = local.logEnd().offset();
+        ProducerStateManager.MarkerCheck check = producers.checkMarker(new ProducerStateManager.Marker(producerId,
+                producerEpoch, coordinatorEpoch, commit, offset, now), now);
+        if (check.error() != LogError.NONE) {
+            return AppendResult.failed(check.error(), local.logStartOffset(), check.message());
+        }
+        int epoch = log.leaderEpoch();
+        ByteBuffer batch = ControlBatches.marker(offset, now, epoch, producerId, producerEpoch, coordinatorEpoch, commit);
+        int bytes = batch.remaining();
+        if (cfg.logAppendTime()) {
+            // As every append to a LogAppendTime topic (the marker's timestamp is the broker's clock already).
+            batch.putShort(RecordBatchHeader.ATTRIBUTES, (short) (RecordBatchHeader.attributes(batch, 0)
+                    | RecordBatchHeader.TIMESTAMP_TYPE_LOG_APPEND));
+            RecordBatchHeader.writeCrc(batch, 0, bytes);
+        }
+        LogSegment segment;
+        try {
+            epochs.assign(epoch, offset);
+            segment = log.maybeRoll(cfg, now, now, offset, bytes);
+            segment.append(batch, new long[] {offset}, new long[] {offset}, new int[] {bytes}, new long[] {now},
+                    cfg.indexIntervalBytes());
+        } catch (IOException e) {
+            lifecycle.markOffline("a transaction marker append", e);
+            return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
+        }
+        // The txn index first, then the producer state, then the log end: a reader that sees the transaction ended
+        // finds it indexed.
+        ProducerStateManager.CompletedTxn done = check.completed();
+        if (done.aborted()) {
+            try {
+                segment.txnIndex().append(new AbortedTxn(producerId, done.firstOffset(), offset,
+                        producers.stableOffsetAfter(done)));
+            } catch (IOException e) {
+                lifecycle.markOffline("a txn index append", e);
+                return AppendResult.failed(LogError.KAFKA_STORAGE_ERROR, local.logStartOffset(), "append failed: " + e);
+            }
+        }
+        producers.commitMarker(check, log.highWatermark());
+        local.setLogEnd(new LogOffsetMetadata(offset + 1, segment, segment.size()));
+        log.signalAppend();
+        AppendResult ok = new AppendResult(LogError.NONE, offset, -1, local.logStartOffset(), 1, null, offset);
+        return flusher.completeAfterFlush(cfg, segment, ok, awaitFsync, 1, now, result);
     }
 }

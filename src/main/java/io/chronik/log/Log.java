@@ -75,7 +75,7 @@ public final class Log {
         this.lifecycle = new LogLifecycle(this, local, producers, services);
         this.lane = new LogLane(this, lifecycle, services.lane());
         this.highWatermark = new HighWatermark(lifecycle, local);
-        this.reader = new LogReader(this, lifecycle, local, highWatermark);
+        this.reader = new LogReader(this, lifecycle, local, highWatermark, producers);
         this.flusher = new LogFlusher(this, lifecycle, local, services, lane);
         this.leader = new LeaderAppender(this, lifecycle, local, producers, epochs, services, flusher, lane);
         this.follower = new FollowerAppender(this, lifecycle, local, producers, epochs, services, flusher, lane);
@@ -195,6 +195,45 @@ public final class Log {
         CompletableFuture<AppendResult> result = batch.add(this, records, awaitFsync);
         batch.submit();
         return result;
+    }
+
+    /**
+     * Appends a transaction marker for {@code producerId}: a control batch (COMMIT when {@code commit}, else ABORT)
+     * carrying {@code coordinatorEpoch}, stamped with the leader epoch, taking one offset. It ends the producer's
+     * ongoing transaction (its records before the LSO from then on), and an ABORT is added to the segment's txn index.
+     * INVALID_PRODUCER_EPOCH when {@code producerEpoch} is older than the producer's, TRANSACTION_COORDINATOR_FENCED
+     * when {@code coordinatorEpoch} is older than its last marker's; NOT_LEADER_OR_FOLLOWER on a follower. Queued on
+     * the lane after earlier appends; {@code awaitFsync} as in {@link #append}.
+     */
+    public CompletableFuture<AppendResult> appendMarker(long producerId, short producerEpoch, int coordinatorEpoch,
+                                                        boolean commit, boolean awaitFsync) {
+        CompletableFuture<AppendResult> result = new CompletableFuture<>();
+        if (lifecycle.deleted()) {
+            result.complete(lifecycle.deletedResult());
+        } else if (lifecycle.offline()) {
+            result.complete(lifecycle.offlineResult());
+        } else if (!lane.execute(() -> leader.appendMarkerOnLane(producerId, producerEpoch, coordinatorEpoch, commit,
+                awaitFsync, result))) {
+            result.complete(laneRejected());
+        }
+        return result;
+    }
+
+    /**
+     * The last stable offset (LSO): read_committed consumers read up to it. The first offset of the oldest transaction
+     * still open (or whose marker the high watermark has not passed), at most the high watermark.
+     */
+    public long lastStableOffset() {
+        return reader.lastStableOffset(highWatermark());
+    }
+
+    /**
+     * A read_committed consumer's read: as {@link #read(long, int, boolean)} but only batches below the last stable
+     * offset, with the aborted transactions that overlap the batches returned (what a consumer needs to drop the
+     * aborted records). The result's lastStableOffset is the LSO.
+     */
+    public ReadResult readCommitted(long fetchOffset, int maxBytes, boolean minOneBatch) {
+        return reader.readCommitted(fetchOffset, maxBytes, minOneBatch);
     }
 
     /** {@link #read(long, int, boolean, boolean)} up to the high watermark, as consumers read. */

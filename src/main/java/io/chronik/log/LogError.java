@@ -8,7 +8,7 @@ public enum LogError {
     NONE,
     /** A batch failed its CRC-32C check or its length fields are inconsistent. */
     CORRUPT_MESSAGE,
-    /** A batch is well formed but not acceptable (magic other than 2, empty, bad offset delta, transactional). */
+    /** A batch is well formed but not acceptable (magic other than 2, empty, bad offset delta, a control batch from a client). */
     INVALID_RECORD,
     /** A record's timestamp is out of the topic's message.timestamp.before/after.max.ms range, or a producer set LogAppendTime. */
     INVALID_TIMESTAMP,
@@ -18,6 +18,10 @@ public enum LogError {
     OUT_OF_ORDER_SEQUENCE_NUMBER,
     /** An idempotent batch carries an epoch older than the producer's current one. */
     INVALID_PRODUCER_EPOCH,
+    /** A non-transactional batch from a producer with an ongoing transaction. */
+    INVALID_TXN_STATE,
+    /** A transaction marker from a coordinator older than the one that wrote the producer's last marker. */
+    TRANSACTION_COORDINATOR_FENCED,
     /** The requested offset is outside [log start offset, log end offset]. */
     OFFSET_OUT_OF_RANGE,
     /** Disk full or another I/O failure; nothing of the request became visible. */

@@ -44,7 +44,8 @@ final class LogRecovery {
                     } catch (NumberFormatException ignored) {
                         // not a segment
                     }
-                } else if (name.endsWith(".index") || name.endsWith(".timeindex")) {
+                } else if (name.endsWith(".index") || name.endsWith(".timeindex")
+                        || name.endsWith(TransactionIndex.SUFFIX)) {
                     indexes.add(p);
                 }
             }
@@ -74,6 +75,7 @@ final class LogRecovery {
             }
             ProducerStateManager producers = new ProducerStateManager();
             restoreProducerState(dir, segments, producers, logEnd, nowMs, config.producerIdExpirationMs());
+            segments.values().forEach(LogSegment::txnIndexRebuilt);
             producers.truncateHead(logStart);
             LeaderEpochCache epochs = loadEpochCache(dir, segments, logStart, logEnd);
             return new Loaded(segments, logStart, producers, epochs);
@@ -155,7 +157,10 @@ final class LogRecovery {
                                              long expirationMs) throws IOException {
         List<Long> snapshots = ProducerSnapshots.list(dir);
         long from = segments.firstKey();
-        for (int i = snapshots.size() - 1; i >= 0; i--) {
+        // A segment whose txn index was unusable is rebuilt by replaying the whole log (its aborts may be older than
+        // any snapshot).
+        boolean replayAll = segments.values().stream().anyMatch(LogSegment::txnIndexLost);
+        for (int i = replayAll ? -1 : snapshots.size() - 1; i >= 0; i--) {
             long offset = snapshots.get(i);
             Path file = ProducerSnapshots.path(dir, offset);
             if (offset > logEnd) {
@@ -180,9 +185,19 @@ final class LogRecovery {
                 int delta = RecordBatchHeader.lastOffsetDelta(h, 0);
                 long producerId = RecordBatchHeader.producerId(h, 0);
                 if (producerId >= 0 && base + delta >= from) {
-                    producers.replay(new ProducerStateManager.IdempotentBatch(producerId,
-                            RecordBatchHeader.producerEpoch(h, 0), RecordBatchHeader.baseSequence(h, 0), delta, base,
-                            base + delta, RecordBatchHeader.maxTimestamp(h, 0)), nowMs);
+                    if (ControlBatches.isControl(h, 0)) {
+                        int size = (int) RecordBatchHeader.totalSize(h, 0);
+                        ProducerStateManager.Marker marker = ControlBatches.readMarker(segment.readAt(position, size),
+                                0, size);
+                        if (marker != null) {
+                            ControlBatches.replay(producers, segment, marker, -1, nowMs);
+                        }
+                    } else {
+                        producers.replay(new ProducerStateManager.IdempotentBatch(producerId,
+                                RecordBatchHeader.producerEpoch(h, 0), RecordBatchHeader.baseSequence(h, 0), delta,
+                                base, base + delta, RecordBatchHeader.maxTimestamp(h, 0),
+                                ControlBatches.isTransactional(h, 0)), nowMs);
+                    }
                 }
                 position += (int) RecordBatchHeader.totalSize(h, 0);
             }

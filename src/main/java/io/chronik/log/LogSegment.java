@@ -69,6 +69,9 @@ final class LogSegment implements GroupCommitter.Syncable {
     private volatile IOException syncFailure;
     private final OffsetIndex offsetIndex;
     private final TimeIndex timeIndex;
+    private final TransactionIndex txnIndex;
+    /** The stored txn index was unusable and was started empty: recovery rebuilds it from the log. */
+    private boolean txnIndexLost;
     private final long createdMs;
 
     private volatile int size;
@@ -84,7 +87,7 @@ final class LogSegment implements GroupCommitter.Syncable {
     private long lostTo = Long.MIN_VALUE;
 
     private LogSegment(long baseOffset, Path logFile, FileChannel channel, OffsetIndex offsetIndex, TimeIndex timeIndex,
-                       int size, long createdMs) {
+                       TransactionIndex txnIndex, int size, long createdMs) {
         this.baseOffset = baseOffset;
         this.logFile = logFile;
         this.fileKey = AtomicFiles.fileKey(logFile);
@@ -92,6 +95,7 @@ final class LogSegment implements GroupCommitter.Syncable {
         this.handle = new FileHandle(channel);
         this.offsetIndex = offsetIndex;
         this.timeIndex = timeIndex;
+        this.txnIndex = txnIndex;
         this.size = size;
         this.nextOffset = baseOffset;
         this.durableOffset = baseOffset;
@@ -151,8 +155,9 @@ final class LogSegment implements GroupCommitter.Syncable {
             }
             offsetIndex = OffsetIndex.create(indexPath(dir, baseOffset, suffix), baseOffset, maxIndexBytes);
             TimeIndex timeIndex = TimeIndex.create(timeIndexPath(dir, baseOffset, suffix), baseOffset, maxIndexBytes);
+            TransactionIndex txnIndex = TransactionIndex.create(TransactionIndex.path(dir, baseOffset, suffix));
             AtomicFiles.syncDirectory(dir);
-            return new LogSegment(baseOffset, log, channel, offsetIndex, timeIndex, 0, nowMs);
+            return new LogSegment(baseOffset, log, channel, offsetIndex, timeIndex, txnIndex, 0, nowMs);
         } catch (IOException | RuntimeException e) {
             if (offsetIndex != null) {
                 offsetIndex.close();
@@ -178,8 +183,13 @@ final class LogSegment implements GroupCommitter.Syncable {
             if (fileSize > Integer.MAX_VALUE) {
                 throw new IOException(log + " is larger than 2 GiB");
             }
+            TransactionIndex txnIndex = TransactionIndex.load(TransactionIndex.path(dir, baseOffset, ""));
+            boolean txnIndexLost = txnIndex == null;
+            if (txnIndexLost) {
+                txnIndex = TransactionIndex.create(TransactionIndex.path(dir, baseOffset, ""));
+            }
             if (!recover) {
-                segment = tryLoadIndexes(dir, baseOffset, channel, (int) fileSize, nowMs);
+                segment = tryLoadIndexes(dir, baseOffset, channel, (int) fileSize, txnIndex, nowMs);
                 if (segment != null) {
                     if (active) {
                         segment.offsetIndex.makeWritable(maxIndexBytes);
@@ -191,7 +201,8 @@ final class LogSegment implements GroupCommitter.Syncable {
             if (segment == null) {
                 segment = new LogSegment(baseOffset, log, channel,
                         OffsetIndex.create(indexPath(dir, baseOffset), baseOffset, maxIndexBytes),
-                        TimeIndex.create(timeIndexPath(dir, baseOffset), baseOffset, maxIndexBytes), (int) fileSize, nowMs);
+                        TimeIndex.create(timeIndexPath(dir, baseOffset), baseOffset, maxIndexBytes), txnIndex,
+                        (int) fileSize, nowMs);
                 segment.rebuild(indexIntervalBytes, recover);
                 if (!active) {
                     segment.sealIndexes();
@@ -199,6 +210,8 @@ final class LogSegment implements GroupCommitter.Syncable {
                 // After a crash the active segment's tail may never have reached the disk: it counts once fsynced again.
                 segment.onSynced(recover ? baseOffset : segment.nextOffset);
             }
+            segment.txnIndexLost = txnIndexLost;
+            segment.txnIndex.truncateTo(segment.nextOffset); // markers a crash cut off
             return segment;
         } catch (IOException | RuntimeException e) {
             if (segment != null) {
@@ -211,8 +224,8 @@ final class LogSegment implements GroupCommitter.Syncable {
     }
 
     /** The segment with its stored indexes, or null when they do not match the .log (or the .log tail is torn). */
-    private static LogSegment tryLoadIndexes(Path dir, long baseOffset, FileChannel channel, int fileSize, long nowMs)
-            throws IOException {
+    private static LogSegment tryLoadIndexes(Path dir, long baseOffset, FileChannel channel, int fileSize,
+                                             TransactionIndex txnIndex, long nowMs) throws IOException {
         OffsetIndex offsetIndex = OffsetIndex.load(indexPath(dir, baseOffset), baseOffset, fileSize);
         if (offsetIndex == null) {
             return null;
@@ -249,7 +262,7 @@ final class LogSegment implements GroupCommitter.Syncable {
             return null;
         }
         LogSegment loaded = new LogSegment(baseOffset, logPath(dir, baseOffset), channel, offsetIndex, timeIndex,
-                fileSize, nowMs);
+                txnIndex, fileSize, nowMs);
         loaded.nextOffset = next;
         TimestampOffset indexed = timeIndex.entries() == 0 ? TimestampOffset.NONE
                 : new TimestampOffset(timeIndex.lastTimestamp(), timeIndex.lastOffset());
@@ -335,6 +348,7 @@ final class LogSegment implements GroupCommitter.Syncable {
         bytesSinceLastIndexEntry = 0;
         size = position;
         rebuild(indexIntervalBytes, false);
+        txnIndex.truncateTo(nextOffset);
         synchronized (this) {
             durableOffset = nextOffset;
         }
@@ -387,6 +401,20 @@ final class LogSegment implements GroupCommitter.Syncable {
 
     TimeIndex timeIndex() {
         return timeIndex;
+    }
+
+    TransactionIndex txnIndex() {
+        return txnIndex;
+    }
+
+    /** Whether the stored txn index was unusable at load (it started empty and must be rebuilt from the log). */
+    boolean txnIndexLost() {
+        return txnIndexLost;
+    }
+
+    /** Recovery replayed the whole log into the txn index (see {@link #txnIndexLost}). */
+    void txnIndexRebuilt() {
+        txnIndexLost = false;
     }
 
     /** Kafka's largestTimestamp for retention: the max record timestamp, or the file's mtime without one. */
@@ -467,6 +495,11 @@ final class LogSegment implements GroupCommitter.Syncable {
      */
     FileSlice slice(int position, int length) throws ClosedChannelException {
         return FileSlice.retain(handle, position, length);
+    }
+
+    /** Whether {@code slice} was cut from this segment's file. */
+    boolean holds(FileSlice slice) {
+        return slice.channel() == channel;
     }
 
     /** References held by slices not yet released (the segment's own is not counted). */
@@ -639,6 +672,7 @@ final class LogSegment implements GroupCommitter.Syncable {
             channel.truncate(size);
         }
         force(true);
+        txnIndex.flush();
         sealIndexes();
     }
 
@@ -660,6 +694,7 @@ final class LogSegment implements GroupCommitter.Syncable {
         }
         offsetIndex.close();
         timeIndex.close();
+        txnIndex.close();
         if (reader != null) {
             try {
                 reader.close();
@@ -688,6 +723,7 @@ final class LogSegment implements GroupCommitter.Syncable {
         }
         offsetIndex.file().renameWithSuffix(AtomicFiles.DELETED_SUFFIX);
         timeIndex.file().renameWithSuffix(AtomicFiles.DELETED_SUFFIX);
+        txnIndex.renameWithSuffix(AtomicFiles.DELETED_SUFFIX);
         return true;
     }
 
@@ -696,6 +732,7 @@ final class LogSegment implements GroupCommitter.Syncable {
         close();
         offsetIndex.deleteFile();
         timeIndex.deleteFile();
+        txnIndex.deleteFile();
         try {
             AtomicFiles.deleteIfSame(logFile, fileKey);
         } catch (IOException ignored) {

@@ -185,7 +185,8 @@ final class LogValidator {
             throws Rejected {
         MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(Math.max(256, batch.sizeInBytes())),
                 RecordBatch.MAGIC_VALUE_V2, compression, TimestampType.CREATE_TIME, 0L, RecordBatch.NO_TIMESTAMP,
-                batch.producerId(), batch.producerEpoch(), batch.baseSequence(), false, batch.partitionLeaderEpoch());
+                batch.producerId(), batch.producerEpoch(), batch.baseSequence(), batch.isTransactional(),
+                batch.partitionLeaderEpoch());
         try (CloseableIterator<Record> records = batch.streamingIterator(BUFFERS.get())) {
             while (records.hasNext()) {
                 Record record = records.next();

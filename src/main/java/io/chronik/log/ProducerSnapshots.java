@@ -21,6 +21,8 @@ final class ProducerSnapshots {
     /** Format 1 had no last-append time per producer. */
     private static final int MAGIC_V1 = 0x43505331; // "CPS1"
     private static final int MAGIC_V2 = 0x43505332; // "CPS2"
+    /** Format 3 adds each producer's coordinator epoch and its ongoing transaction's first offset. */
+    private static final int MAGIC_V3 = 0x43505333; // "CPS3"
     static final int KEPT = 2;
 
     private ProducerSnapshots() {
@@ -34,13 +36,14 @@ final class ProducerSnapshots {
     static void write(Path dir, long offset, Map<Long, ProducerStateManager.ProducerEntry> state) throws IOException {
         int bytes = 4 + 8 + 4;
         for (ProducerStateManager.ProducerEntry e : state.values()) {
-            bytes += 8 + 2 + 8 + 4 + e.batches().size() * (4 + 4 + 8 + 8 + 8);
+            bytes += 8 + 2 + 8 + 4 + 8 + 4 + e.batches().size() * (4 + 4 + 8 + 8 + 8);
         }
         ByteBuffer buf = ByteBuffer.allocate(bytes + 4);
-        buf.putInt(MAGIC_V2).putLong(offset).putInt(state.size());
+        buf.putInt(MAGIC_V3).putLong(offset).putInt(state.size());
         for (Map.Entry<Long, ProducerStateManager.ProducerEntry> e : state.entrySet()) {
             ProducerStateManager.ProducerEntry entry = e.getValue();
-            buf.putLong(e.getKey()).putShort(entry.epoch()).putLong(entry.lastAppendMs()).putInt(entry.batches().size());
+            buf.putLong(e.getKey()).putShort(entry.epoch()).putLong(entry.lastAppendMs())
+                    .putInt(entry.coordinatorEpoch()).putLong(entry.txnFirstOffset()).putInt(entry.batches().size());
             for (ProducerStateManager.BatchMetadata b : entry.batches()) {
                 buf.putInt(b.firstSeq()).putInt(b.lastSeq()).putLong(b.firstOffset()).putLong(b.lastOffset())
                         .putLong(b.timestamp());
@@ -70,7 +73,8 @@ final class ProducerSnapshots {
             crc.update(bytes, 0, bytes.length - 4);
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             int magic = buf.getInt();
-            if ((int) crc.getValue() != buf.getInt(bytes.length - 4) || (magic != MAGIC_V1 && magic != MAGIC_V2)) {
+            if ((int) crc.getValue() != buf.getInt(bytes.length - 4) || (magic != MAGIC_V1 && magic != MAGIC_V2
+                    && magic != MAGIC_V3)) {
                 return null;
             }
             buf.getLong();
@@ -79,14 +83,17 @@ final class ProducerSnapshots {
             for (int i = 0; i < count; i++) {
                 long pid = buf.getLong();
                 short epoch = buf.getShort();
-                long lastAppendMs = magic == MAGIC_V2 ? buf.getLong() : nowMs;
+                long lastAppendMs = magic != MAGIC_V1 ? buf.getLong() : nowMs;
+                int coordinatorEpoch = magic == MAGIC_V3 ? buf.getInt() : -1;
+                long txnFirstOffset = magic == MAGIC_V3 ? buf.getLong() : -1;
                 int n = buf.getInt();
                 List<ProducerStateManager.BatchMetadata> batches = new ArrayList<>(n);
                 for (int j = 0; j < n; j++) {
                     batches.add(new ProducerStateManager.BatchMetadata(buf.getInt(), buf.getInt(), buf.getLong(),
                             buf.getLong(), buf.getLong()));
                 }
-                loaded.put(pid, new ProducerStateManager.ProducerEntry(epoch, List.copyOf(batches), lastAppendMs));
+                loaded.put(pid, new ProducerStateManager.ProducerEntry(epoch, List.copyOf(batches), lastAppendMs,
+                        coordinatorEpoch, txnFirstOffset));
             }
             return loaded;
         } catch (IOException | BufferUnderflowException | IllegalArgumentException e) {

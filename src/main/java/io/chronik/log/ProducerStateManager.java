@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Idempotent-producer state of one partition, as Kafka keeps it: per producer id its epoch and the metadata of its
@@ -25,15 +26,27 @@ final class ProducerStateManager {
     /**
      * Immutable, so a pending append can build on it without touching the committed state.
      *
-     * @param lastAppendMs the broker's clock when the producer last appended: expiration counts from it
+     * @param lastAppendMs     the broker's clock when the producer last appended: expiration counts from it
+     * @param coordinatorEpoch the epoch of the transaction coordinator that wrote its last marker, or -1
+     * @param txnFirstOffset   the first offset of its ongoing transaction in this partition, or -1 when none
      */
-    record ProducerEntry(short epoch, List<BatchMetadata> batches, long lastAppendMs) {
+    record ProducerEntry(short epoch, List<BatchMetadata> batches, long lastAppendMs, int coordinatorEpoch,
+                         long txnFirstOffset) {
+        ProducerEntry(short epoch, List<BatchMetadata> batches, long lastAppendMs) {
+            this(epoch, batches, lastAppendMs, -1, -1);
+        }
+
         ProducerEntry with(BatchMetadata batch, long appendMs) {
             List<BatchMetadata> next = new ArrayList<>(batches.size() + 1);
             int skip = Math.max(0, batches.size() + 1 - MAX_CACHED_BATCHES);
             next.addAll(batches.subList(skip, batches.size()));
             next.add(batch);
-            return new ProducerEntry(epoch, List.copyOf(next), Math.max(lastAppendMs, appendMs));
+            return new ProducerEntry(epoch, List.copyOf(next), Math.max(lastAppendMs, appendMs), coordinatorEpoch,
+                    txnFirstOffset);
+        }
+
+        ProducerEntry withTxnFirstOffset(long offset) {
+            return new ProducerEntry(epoch, batches, lastAppendMs, coordinatorEpoch, offset);
         }
 
         long lastOffset() {
@@ -52,7 +65,23 @@ final class ProducerStateManager {
 
     /** One idempotent batch of an append, with the offsets it is about to get. */
     record IdempotentBatch(long producerId, short epoch, int baseSequence, int lastOffsetDelta, long firstOffset,
-                           long lastOffset, long timestamp) {
+                           long lastOffset, long timestamp, boolean transactional) {
+        IdempotentBatch(long producerId, short epoch, int baseSequence, int lastOffsetDelta, long firstOffset,
+                        long lastOffset, long timestamp) {
+            this(producerId, epoch, baseSequence, lastOffsetDelta, firstOffset, lastOffset, timestamp, false);
+        }
+    }
+
+    /** A transaction marker (control batch) at {@code offset}: COMMIT when {@code commit}, ABORT otherwise. */
+    record Marker(long producerId, short epoch, int coordinatorEpoch, boolean commit, long offset, long timestamp) {
+    }
+
+    /** A transaction a marker ended: [firstOffset, lastOffset], lastOffset being the marker's. */
+    record CompletedTxn(long producerId, long firstOffset, long lastOffset, boolean aborted) {
+    }
+
+    /** Result of checking a marker: an error, or the producer's entry after it and the transaction it ends. */
+    record MarkerCheck(LogError error, String message, ProducerEntry next, CompletedTxn completed) {
     }
 
     /** Result of checking an append: an error, a duplicate of an earlier batch, or the updates to apply. */
@@ -60,6 +89,12 @@ final class ProducerStateManager {
     }
 
     private final Map<Long, ProducerEntry> producers = new HashMap<>();
+    /** The ongoing transactions: first offset to producer id. */
+    private final TreeMap<Long, Long> ongoing = new TreeMap<>();
+    /** Transactions ended by a marker the high watermark has not passed yet: marker offset to transaction. */
+    private final TreeMap<Long, CompletedTxn> unreplicated = new TreeMap<>();
+    /** Whether either map is non-empty: the last stable offset is then below the high watermark, maybe. */
+    private volatile boolean unstable;
 
     synchronized int size() {
         return producers.size();
@@ -107,7 +142,8 @@ final class ProducerStateManager {
                     return new Check(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER, "Producer " + b.producerId()
                             + " with new epoch " + b.epoch() + " must start at sequence 0, not " + firstSeq, null, null);
                 }
-                next = new ProducerEntry(b.epoch(), List.of(meta), nowMs);
+                next = new ProducerEntry(b.epoch(), List.of(meta), nowMs, current.coordinatorEpoch(),
+                        current.txnFirstOffset());
             } else {
                 BatchMetadata duplicate = current.find(firstSeq, lastSeq);
                 if (duplicate != null) {
@@ -123,6 +159,14 @@ final class ProducerStateManager {
                 }
                 next = current.with(meta, nowMs);
             }
+            if (b.transactional()) {
+                if (next.txnFirstOffset() < 0) {
+                    next = next.withTxnFirstOffset(b.firstOffset());
+                }
+            } else if (next.txnFirstOffset() >= 0) {
+                return new Check(LogError.INVALID_TXN_STATE, "Producer " + b.producerId() + " has an ongoing "
+                        + "transaction but sent a non-transactional batch", null, null);
+            }
             updates.put(b.producerId(), next);
         }
         return new Check(LogError.NONE, null, null, updates);
@@ -130,7 +174,115 @@ final class ProducerStateManager {
 
     /** Applies a successful append's updates (after its bytes are written). */
     synchronized void commit(Map<Long, ProducerEntry> updates) {
-        producers.putAll(updates);
+        updates.forEach(this::put);
+    }
+
+    /**
+     * Checks a transaction marker against the producer's state: its epoch may not be older than the producer's
+     * (INVALID_PRODUCER_EPOCH), nor its coordinator epoch older than the last marker's
+     * (TRANSACTION_COORDINATOR_FENCED). A marker of a producer without an ongoing transaction is accepted and ends an
+     * empty one, as in Kafka.
+     */
+    synchronized MarkerCheck checkMarker(Marker m, long nowMs) {
+        ProducerEntry current = producers.get(m.producerId());
+        if (current != null && m.epoch() < current.epoch()) {
+            return new MarkerCheck(LogError.INVALID_PRODUCER_EPOCH, "Marker epoch " + m.epoch() + " of producer "
+                    + m.producerId() + " is older than its current epoch " + current.epoch(), null, null);
+        }
+        if (current != null && m.coordinatorEpoch() < current.coordinatorEpoch()) {
+            return new MarkerCheck(LogError.TRANSACTION_COORDINATOR_FENCED, "Marker of producer " + m.producerId()
+                    + " has coordinator epoch " + m.coordinatorEpoch() + ", older than "
+                    + current.coordinatorEpoch(), null, null);
+        }
+        return afterMarker(current, m, nowMs);
+    }
+
+    private static MarkerCheck afterMarker(ProducerEntry current, Marker m, long nowMs) {
+        // A newer epoch (a bump by the coordinator) restarts the sequence numbers.
+        List<BatchMetadata> batches = current == null || m.epoch() != current.epoch() ? List.of() : current.batches();
+        long lastAppendMs = current == null ? nowMs : Math.max(current.lastAppendMs(), nowMs);
+        ProducerEntry next = new ProducerEntry(m.epoch(), batches, lastAppendMs, m.coordinatorEpoch(), -1);
+        long first = current != null && current.txnFirstOffset() >= 0 ? current.txnFirstOffset() : m.offset();
+        return new MarkerCheck(LogError.NONE, null, next,
+                new CompletedTxn(m.producerId(), first, m.offset(), !m.commit()));
+    }
+
+    /**
+     * Applies a checked marker after its batch is written. Ended
+     * transactions whose marker is below {@code highWatermark} are forgotten on the way, so a log nobody reads (a
+     * follower) keeps no more of them than its high watermark lags.
+     */
+    synchronized void commitMarker(MarkerCheck check, long highWatermark) {
+        unreplicated.headMap(highWatermark).clear();
+        CompletedTxn done = check.completed();
+        put(done.producerId(), check.next());
+        unreplicated.put(done.lastOffset(), done);
+        unstable = true;
+    }
+
+    /**
+     * The last stable offset right after {@code done} ends (the txn index's entry): the first offset of the oldest
+     * other ongoing transaction, or the offset after its marker.
+     */
+    synchronized long stableOffsetAfter(CompletedTxn done) {
+        for (Map.Entry<Long, Long> e : ongoing.entrySet()) {
+            if (e.getValue() != done.producerId()) {
+                return Math.min(e.getKey(), done.lastOffset() + 1);
+            }
+        }
+        return done.lastOffset() + 1;
+    }
+
+    /**
+     * A marker found in the log or replicated from the leader, unchecked (the log is the truth): apply it with
+     * {@link #commitMarker}.
+     */
+    synchronized MarkerCheck replayMarker(Marker m, long nowMs) {
+        return afterMarker(producers.get(m.producerId()), m, nowMs);
+    }
+
+    /**
+     * The first offset not yet stable below {@code highWatermark}: the oldest ongoing transaction's first offset, or
+     * that of a transaction whose marker the high watermark has not passed; {@link Long#MAX_VALUE} when none. Any thread.
+     */
+    long firstUnstableOffset(long highWatermark) {
+        if (!unstable) {
+            return Long.MAX_VALUE;
+        }
+        synchronized (this) {
+            unreplicated.headMap(highWatermark).clear();
+            long first = ongoing.isEmpty() ? Long.MAX_VALUE : ongoing.firstKey();
+            for (CompletedTxn t : unreplicated.values()) {
+                first = Math.min(first, t.firstOffset());
+            }
+            updateUnstable();
+            return first;
+        }
+    }
+
+    /** The ongoing transactions, producer id to first offset (tests, DescribeProducers). */
+    synchronized Map<Long, Long> ongoingTransactions() {
+        Map<Long, Long> txns = new HashMap<>();
+        ongoing.forEach((first, pid) -> txns.put(pid, first));
+        return txns;
+    }
+
+    private void put(long producerId, ProducerEntry entry) {
+        untrack(producers.put(producerId, entry));
+        if (entry.txnFirstOffset() >= 0) {
+            ongoing.put(entry.txnFirstOffset(), producerId);
+        }
+        updateUnstable();
+    }
+
+    private void untrack(ProducerEntry old) {
+        if (old != null && old.txnFirstOffset() >= 0) {
+            ongoing.remove(old.txnFirstOffset());
+        }
+    }
+
+    private void updateUnstable() {
+        unstable = !ongoing.isEmpty() || !unreplicated.isEmpty();
     }
 
     /**
@@ -155,23 +307,38 @@ final class ProducerStateManager {
         int lastSeq = RecordBatchHeader.incrementSequence(b.baseSequence(), b.lastOffsetDelta());
         BatchMetadata meta = new BatchMetadata(b.baseSequence(), lastSeq, b.firstOffset(), b.lastOffset(), b.timestamp());
         ProducerEntry current = producers.get(b.producerId());
-        if (current == null || b.epoch() > current.epoch()) {
-            producers.put(b.producerId(), new ProducerEntry(b.epoch(), List.of(meta), nowMs));
+        ProducerEntry next;
+        if (current == null) {
+            next = new ProducerEntry(b.epoch(), List.of(meta), nowMs);
+        } else if (b.epoch() > current.epoch()) {
+            next = new ProducerEntry(b.epoch(), List.of(meta), nowMs, current.coordinatorEpoch(),
+                    current.txnFirstOffset());
         } else if (b.epoch() == current.epoch()) {
-            producers.put(b.producerId(), current.with(meta, nowMs));
+            next = current.with(meta, nowMs);
+        } else {
+            return;
         }
+        if (b.transactional() && next.txnFirstOffset() < 0) {
+            next = next.withTxnFirstOffset(b.firstOffset());
+        }
+        put(b.producerId(), next);
     }
 
     /** Forgets every producer (before the state is rebuilt from a snapshot and the log). */
     synchronized void clear() {
         producers.clear();
+        ongoing.clear();
+        unreplicated.clear();
+        updateUnstable();
     }
 
     /** Forgets every producer that has not appended for {@code expirationMs}; returns how many. */
     synchronized int removeExpired(long nowMs, long expirationMs) {
         int removed = 0;
         for (Iterator<ProducerEntry> it = producers.values().iterator(); it.hasNext(); ) {
-            if (nowMs - it.next().lastAppendMs() >= expirationMs) {
+            ProducerEntry e = it.next();
+            // A producer with an ongoing transaction is kept until a marker ends it, as in Kafka.
+            if (e.txnFirstOffset() < 0 && nowMs - e.lastAppendMs() >= expirationMs) {
                 it.remove();
                 removed++;
             }
@@ -183,7 +350,8 @@ final class ProducerStateManager {
     synchronized int truncateHead(long logStartOffset) {
         int removed = 0;
         for (Iterator<ProducerEntry> it = producers.values().iterator(); it.hasNext(); ) {
-            if (it.next().lastOffset() < logStartOffset) {
+            ProducerEntry e = it.next();
+            if (e.txnFirstOffset() < 0 && e.lastOffset() < logStartOffset) {
                 it.remove();
                 removed++;
             }
@@ -204,8 +372,8 @@ final class ProducerStateManager {
         if (loaded == null) {
             return false;
         }
-        producers.clear();
-        producers.putAll(loaded);
+        clear();
+        loaded.forEach(this::put);
         removeExpired(nowMs, expirationMs);
         return true;
     }

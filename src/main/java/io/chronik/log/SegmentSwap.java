@@ -44,6 +44,9 @@ final class SegmentSwap {
         List<Path> swap = files(dir, base, SWAP_SUFFIX);
         // Indexes first: a .log.swap is the commit, and an index renamed without it is dropped at recovery.
         for (int i = 0; i < cleaned.size(); i++) {
+            if (i == 0 && !Files.exists(cleaned.get(i))) {
+                continue; // a txn index exists only when the segment holds an aborted transaction
+            }
             Files.move(cleaned.get(i), swap.get(i), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
         AtomicFiles.syncDirectory(dir);
@@ -82,6 +85,7 @@ final class SegmentSwap {
         List<Path> files = new ArrayList<>(files(dir, base, CLEANED_SUFFIX));
         files.add(LogSegment.indexPath(dir, base, SWAP_SUFFIX));
         files.add(LogSegment.timeIndexPath(dir, base, SWAP_SUFFIX));
+        files.add(TransactionIndex.path(dir, base, SWAP_SUFFIX));
         for (Path p : files) {
             try {
                 Files.deleteIfExists(p);
@@ -120,6 +124,7 @@ final class SegmentSwap {
             String name = p.getFileName().toString();
             if (name.endsWith(SWAP_SUFFIX) && !name.endsWith(".log" + SWAP_SUFFIX)) {
                 Long base = baseOffset(name, name.endsWith(".timeindex" + SWAP_SUFFIX) ? ".timeindex" + SWAP_SUFFIX
+                        : name.endsWith(TransactionIndex.SUFFIX + SWAP_SUFFIX) ? TransactionIndex.SUFFIX + SWAP_SUFFIX
                         : ".index" + SWAP_SUFFIX);
                 if (base == null || !swaps.contains(base)) {
                     Files.deleteIfExists(p);
@@ -138,6 +143,7 @@ final class SegmentSwap {
                     Files.deleteIfExists(LogSegment.logPath(dir, replaced, ""));
                     Files.deleteIfExists(LogSegment.indexPath(dir, replaced, ""));
                     Files.deleteIfExists(LogSegment.timeIndexPath(dir, replaced, ""));
+                    Files.deleteIfExists(TransactionIndex.path(dir, replaced, ""));
                 }
             }
             AtomicFiles.syncDirectory(dir);
@@ -149,9 +155,12 @@ final class SegmentSwap {
         }
     }
 
-    /** The index, time index and log file of the segment at {@code base}, with {@code suffix}, in renaming order. */
+    /**
+     * The txn index, index, time index and log file of the segment at {@code base}, with {@code suffix}, in renaming
+     * order.
+     */
     private static List<Path> files(Path dir, long base, String suffix) {
-        return List.of(LogSegment.indexPath(dir, base, suffix), LogSegment.timeIndexPath(dir, base, suffix),
+        return List.of(TransactionIndex.path(dir, base, suffix), LogSegment.indexPath(dir, base, suffix), LogSegment.timeIndexPath(dir, base, suffix),
                 LogSegment.logPath(dir, base, suffix));
     }
 

@@ -17,6 +17,8 @@ public enum Api {
     DELETE_TOPICS(ApiKeys.DELETE_TOPICS, 1, 6),
     DELETE_RECORDS(ApiKeys.DELETE_RECORDS, 0, 2),
     INIT_PRODUCER_ID(ApiKeys.INIT_PRODUCER_ID, 0, 5),
+    // Sent by transaction coordinators to partition leaders (the versions Kafka 4.x brokers send).
+    WRITE_TXN_MARKERS(ApiKeys.WRITE_TXN_MARKERS, 1, 2),
     DESCRIBE_CONFIGS(ApiKeys.DESCRIBE_CONFIGS, 1, 4),
     ALTER_CONFIGS(ApiKeys.ALTER_CONFIGS, 0, 2),
     CREATE_PARTITIONS(ApiKeys.CREATE_PARTITIONS, 0, 3),

@@ -311,6 +311,17 @@ class ApiVersionMatrixTest {
                 }
                 yield d;
             }
+            case WRITE_TXN_MARKERS -> {
+                // An ABORT of a producer without a transaction here: accepted, it ends an empty one (one offset).
+                org.apache.kafka.common.message.WriteTxnMarkersRequestData d =
+                        new org.apache.kafka.common.message.WriteTxnMarkersRequestData();
+                d.markers().add(new org.apache.kafka.common.message.WriteTxnMarkersRequestData.WritableTxnMarker()
+                        .setProducerId(900_000 + v).setProducerEpoch((short) 0).setTransactionResult(false)
+                        .setCoordinatorEpoch(0).setTopics(List.of(
+                                new org.apache.kafka.common.message.WriteTxnMarkersRequestData.WritableTxnMarkerTopic()
+                                        .setName(topic).setPartitionIndexes(List.of(0)))));
+                yield d;
+            }
             default -> throw new IllegalArgumentException("no matrix request for " + api);
         };
     }

@@ -81,8 +81,12 @@ class LogAppendReadTest extends ManagedLogTestSupport {
         ByteBuffer magic1 = TestBatches.batch(1, 1);
         magic1.put(RecordBatchHeader.MAGIC, (byte) 1);
         assertThat(append(log, magic1).error()).isEqualTo(LogError.INVALID_RECORD);
-        ByteBuffer transactional = TestBatches.build(7, (short) 0, 0, 1, 1, 8, RecordBatchHeader.TRANSACTIONAL);
-        assertThat(append(log, transactional).error()).isEqualTo(LogError.INVALID_RECORD);
+        // Control batches come from transaction coordinators (WriteTxnMarkers), never from a client's produce.
+        ByteBuffer control = TestBatches.build(7, (short) 0, 0, 1, 1, 8,
+                (short) (RecordBatchHeader.TRANSACTIONAL | RecordBatchHeader.CONTROL));
+        assertThat(append(log, control).error()).isEqualTo(LogError.INVALID_RECORD);
+        ByteBuffer noProducer = TestBatches.build(-1, (short) -1, -1, 1, 1, 8, RecordBatchHeader.TRANSACTIONAL);
+        assertThat(append(log, noProducer).error()).isEqualTo(LogError.INVALID_RECORD);
         ByteBuffer badCount = TestBatches.batch(2, 1);
         badCount.putInt(RecordBatchHeader.RECORDS_COUNT, 5);
         RecordBatchHeader.writeCrc(badCount, 0, badCount.limit());
