@@ -31,8 +31,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -47,7 +48,9 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
     public static final String TOPIC = "__consumer_offsets";
     private static final Logger log = LoggerFactory.getLogger(OffsetsTopicStore.class);
     private static final int READ_BYTES = 1 << 20;
-    private static final long LEADER_WAIT_MS = 30_000;
+    /** How often a partition whose log has not taken the leader epoch yet is looked at again, and after a failed load. */
+    private static final long RETRY_MS = 20;
+    private static final long FAILED_LOAD_RETRY_MS = 1_000;
 
     /** A partition this broker leads in {@code leaderEpoch}: loading, or loaded and served. */
     private record Led(int leaderEpoch, boolean loaded) {
@@ -65,7 +68,7 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
     private final long writeTimeoutMs;
     private final Map<Integer, Led> led = new ConcurrentHashMap<>();
     private final Map<String, Map<TopicPartition, Stamped>> offsets = new ConcurrentHashMap<>();
-    private final ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
+    private final ScheduledExecutorService loader = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "chronik-offsets-loader");
         t.setDaemon(true);
         return t;
@@ -265,15 +268,24 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
         offsets.keySet().removeIf(groupId -> partitionOf(groupId) == partition);
     }
 
-    /** Replays one partition on the loader thread, then serves its groups if this broker still leads it. */
+    /**
+     * Replays one partition on the loader thread once this broker's log has taken the leader epoch (looked at again
+     * every few milliseconds until then, as long as this broker is still to lead it), then serves its groups.
+     */
     private void load(int partition, Led loading) {
+        if (led.get(partition) != loading) {
+            return;
+        }
+        Log partitionLog = logs.log(TOPIC, partition).orElse(null);
+        long epochStart = leadership.epochStartOffset(TOPIC, partition);
+        if (partitionLog == null || leadership.checkLeader(TOPIC, partition, -1) != null || epochStart < 0
+                || epochStart == Long.MAX_VALUE) {
+            loader.schedule(() -> load(partition, loading), RETRY_MS, TimeUnit.MILLISECONDS);
+            return;
+        }
         long started = System.currentTimeMillis();
         Map<String, Map<TopicPartition, Stamped>> loaded = new HashMap<>();
         try {
-            Log partitionLog = awaitLeaderLog(partition, loading);
-            if (partitionLog == null) {
-                return;
-            }
             long end = partitionLog.logEndOffset();
             long next = partitionLog.logStartOffset();
             while (next < end && led.get(partition) == loading) {
@@ -283,43 +295,22 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
                     break;
                 }
             }
-            synchronized (this) {
-                if (led.get(partition) != loading) {
-                    return;
-                }
-                loaded.forEach((groupId, group) -> group.forEach((tp, s) ->
-                        apply(offsets, groupId, tp, s.committed(), s.logOffset())));
-                led.put(partition, new Led(loading.leaderEpoch(), true));
-            }
-            log.info("Loaded {} groups of {}-{} (leader epoch {}) in {} ms", loaded.size(), TOPIC, partition,
-                    loading.leaderEpoch(), System.currentTimeMillis() - started);
-        } catch (Exception e) {
-            log.warn("Could not load {}-{}: {}", TOPIC, partition, e.toString());
-            synchronized (this) {
-                // Stays unloaded (COORDINATOR_LOAD_IN_PROGRESS) until the next leadership change retries.
-                if (led.get(partition) == loading) {
-                    loader.execute(() -> load(partition, loading));
-                }
-            }
+        } catch (IOException | RuntimeException e) {
+            // Stays unloaded (COORDINATOR_LOAD_IN_PROGRESS) and is tried again while this broker leads it.
+            log.warn("Could not load {}-{}: {}; trying again", TOPIC, partition, e.toString());
+            loader.schedule(() -> load(partition, loading), FAILED_LOAD_RETRY_MS, TimeUnit.MILLISECONDS);
+            return;
         }
-    }
-
-    /** Waits (bounded) until this broker's log of the partition has taken the leader epoch; null if it never does. */
-    private Log awaitLeaderLog(int partition, Led loading) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + LEADER_WAIT_MS;
-        while (led.get(partition) == loading && System.currentTimeMillis() < deadline) {
-            Log partitionLog = logs.log(TOPIC, partition).orElse(null);
-            long epochStart = leadership.epochStartOffset(TOPIC, partition);
-            if (partitionLog != null && leadership.checkLeader(TOPIC, partition, -1) == null
-                    && epochStart >= 0 && epochStart != Long.MAX_VALUE) {
-                return partitionLog;
+        synchronized (this) {
+            if (led.get(partition) != loading) {
+                return;
             }
-            Thread.sleep(20);
+            loaded.forEach((groupId, group) -> group.forEach((tp, s) ->
+                    apply(offsets, groupId, tp, s.committed(), s.logOffset())));
+            led.put(partition, new Led(loading.leaderEpoch(), true));
         }
-        if (led.get(partition) == loading) {
-            log.warn("{}-{} did not become leader here within {} ms; its groups stay unloaded", TOPIC, partition, LEADER_WAIT_MS);
-        }
-        return null;
+        log.info("Loaded {} groups of {}-{} (leader epoch {}) in {} ms", loaded.size(), TOPIC, partition,
+                loading.leaderEpoch(), System.currentTimeMillis() - started);
     }
 
     /** Reads the batches from {@code offset} (bounded), applies their records and returns the next offset. */
@@ -355,7 +346,13 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
                     if (record.offset() < offset) {
                         continue;
                     }
-                    OffsetRecords.Entry entry = OffsetRecords.decode(record.key(), record.hasValue() ? record.value() : null);
+                    OffsetRecords.Entry entry;
+                    try {
+                        entry = OffsetRecords.decode(record.key(), record.hasValue() ? record.value() : null);
+                    } catch (IllegalArgumentException e) {
+                        log.warn("Skipping unreadable record at offset {} of {}: {}", record.offset(), partitionLog, e.getMessage());
+                        continue;
+                    }
                     if (entry != null) {
                         apply(into, entry.group(), entry.partition(), entry.committed(), record.offset());
                     }

@@ -171,6 +171,26 @@ class OffsetsTopicStoreTest {
         }
     }
 
+    @Test
+    void unreadableRecordsAndRecordsOfOtherKindsAreSkippedWhenLoading() throws Exception {
+        int partition = ofGroup(1, 1).partition();
+        var partitionLog = logs.log(OffsetsTopicStore.TOPIC, partition).orElseThrow();
+        partitionLog.becomeLeader(1).get(5, TimeUnit.SECONDS);
+        byte[] otherKind = OffsetRecords.key(GROUP, TP);
+        otherKind[1] = 5;
+        var records = org.apache.kafka.common.record.internal.MemoryRecords.withRecords(
+                org.apache.kafka.common.compress.Compression.NONE,
+                new org.apache.kafka.common.record.internal.SimpleRecord(1L, new byte[]{0, 0, 0, 9}, new byte[]{1}),
+                new org.apache.kafka.common.record.internal.SimpleRecord(1L, otherKind, new byte[]{1}),
+                new org.apache.kafka.common.record.internal.SimpleRecord(1L, OffsetRecords.key(GROUP, TP),
+                        OffsetRecords.value(new Committed(12, 1, "m", 3))));
+        partitionLog.append(records.buffer(), false).get(5, TimeUnit.SECONDS);
+        try (OffsetsTopicStore store = store(1)) {
+            becomeLeader(store, 1, 2);
+            assertThat(store.offsets(GROUP)).isEqualTo(Map.of(TP, new Committed(12, 1, "m", 3)));
+        }
+    }
+
     /** Kafka's placement of a group on an offsets partition. */
     private static final class CoordinatorPartition {
         static int of(String group, int partitions) {
