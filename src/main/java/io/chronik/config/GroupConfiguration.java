@@ -85,7 +85,8 @@ public class GroupConfiguration {
     @Bean
     ConsumerGroupHeartbeatHandler consumerGroupHeartbeatHandler(GroupCoordinator coordinator, TopicAdmin topicAdmin,
                                                                 CoordinatorPlacement placement) {
-        return new ConsumerGroupHeartbeatHandler(coordinator.consumerGroups(), topicAdmin, placement);
+        return new ConsumerGroupHeartbeatHandler(coordinator.consumerGroups(), topicAdmin, placement,
+                coordinator.offsetManager()::availability);
     }
 
     @Bean

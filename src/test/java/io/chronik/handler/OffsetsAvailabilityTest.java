@@ -54,7 +54,8 @@ class OffsetsAvailabilityTest {
     OffsetsHandler handler;
     GroupHandler groups;
     final ApiTable apis = new ApiTable(Set.of(Api.OFFSET_COMMIT, Api.OFFSET_FETCH, Api.OFFSET_DELETE, Api.HEARTBEAT,
-            Api.DESCRIBE_GROUPS, Api.DELETE_GROUPS));
+            Api.DESCRIBE_GROUPS, Api.DELETE_GROUPS, Api.CONSUMER_GROUP_HEARTBEAT, Api.CONSUMER_GROUP_DESCRIBE));
+    ConsumerGroupHeartbeatHandler consumerGroups;
 
     @BeforeEach
     void start() throws IOException {
@@ -63,6 +64,8 @@ class OffsetsAvailabilityTest {
         CoordinatorPlacement alone = CoordinatorPlacement.alone(new BrokerIdentity(new ChronikProperties(), () -> 9092));
         handler = new OffsetsHandler(coordinator, new NoTopics(), alone);
         groups = new GroupHandler(coordinator, alone, reactor.core.scheduler.Schedulers.immediate());
+        consumerGroups = new ConsumerGroupHeartbeatHandler(coordinator.consumerGroups(), new NoTopics(), alone,
+                coordinator.offsetManager()::availability);
     }
 
     @AfterEach
@@ -123,6 +126,21 @@ class OffsetsAvailabilityTest {
         org.apache.kafka.common.message.HeartbeatResponseData heartbeat = call(groups, ApiKeys.HEARTBEAT, (short) 4,
                 new org.apache.kafka.common.message.HeartbeatRequestData().setGroupId("loading").setGenerationId(1).setMemberId("m"));
         assertThat(heartbeat.errorCode()).isEqualTo(Errors.COORDINATOR_LOAD_IN_PROGRESS.code());
+    }
+
+    @Test
+    void consumerGroupRequestsAnswerTheStoresError() {
+        org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData joined = call(consumerGroups,
+                ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 1, new org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData()
+                        .setGroupId("loading").setMemberId("m1").setMemberEpoch(0).setRebalanceTimeoutMs(30_000)
+                        .setSubscribedTopicNames(List.of("t")).setTopicPartitions(List.of()));
+        assertThat(joined.errorCode()).isEqualTo(Errors.COORDINATOR_LOAD_IN_PROGRESS.code());
+        assertThat(coordinator.consumerGroups().exists("loading")).isFalse();
+        org.apache.kafka.common.message.ConsumerGroupDescribeResponseData described = call(consumerGroups,
+                ApiKeys.CONSUMER_GROUP_DESCRIBE, (short) 0, new org.apache.kafka.common.message.ConsumerGroupDescribeRequestData()
+                        .setGroupIds(List.of("loading", "moved")));
+        assertThat(described.groups()).extracting(g -> g.errorCode())
+                .containsExactly(Errors.COORDINATOR_LOAD_IN_PROGRESS.code(), Errors.NOT_COORDINATOR.code());
     }
 
     private <T extends ApiMessage> T call(ApiKeys key, short version, ApiMessage body) {
