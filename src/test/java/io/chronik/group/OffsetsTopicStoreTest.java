@@ -45,6 +45,8 @@ class OffsetsTopicStoreTest {
     private TopicInfo topic;
     /** Whether this broker's log has taken leadership (the replica manager's answer). */
     private volatile boolean leading;
+    /** When set, what acks=all waits on: the ISR's acknowledgement, completed by the test. */
+    private volatile CompletableFuture<Errors> replication;
     private final Leadership leadership = new Leadership() {
         @Override
         public NotLeader checkLeader(String t, int p, int epoch) {
@@ -58,7 +60,9 @@ class OffsetsTopicStoreTest {
 
         @Override
         public CompletableFuture<Errors> afterLeaderAppend(String t, int p, long lastOffset, boolean acksAll, long timeoutMs) {
-            return CompletableFuture.completedFuture(Errors.NONE);
+            assertThat(acksAll).as("offsets are written with acks=all").isTrue();
+            CompletableFuture<Errors> waiting = replication;
+            return waiting != null ? waiting : CompletableFuture.completedFuture(Errors.NONE);
         }
 
         @Override
@@ -188,6 +192,27 @@ class OffsetsTopicStoreTest {
         try (OffsetsTopicStore store = store(1)) {
             becomeLeader(store, 1, 2);
             assertThat(store.offsets(GROUP)).isEqualTo(Map.of(TP, new Committed(12, 1, "m", 3)));
+        }
+    }
+
+    @Test
+    void aCommitIsAnsweredAndVisibleOnlyOnceTheIsrHasIt() throws Exception {
+        try (OffsetsTopicStore store = store(1)) {
+            becomeLeader(store, 1, 1);
+            replication = new CompletableFuture<>();
+            CompletableFuture<Void> commit = store.commit(GROUP, Map.of(TP, new Committed(3, 1, "", 1)));
+            Thread.sleep(200);
+            assertThat(commit).isNotDone();
+            assertThat(store.offsets(GROUP)).isEmpty();
+            replication.complete(Errors.NONE);
+            commit.get(5, TimeUnit.SECONDS);
+            assertThat(store.offsets(GROUP)).isEqualTo(Map.of(TP, new Committed(3, 1, "", 1)));
+
+            // The ISR never confirms (the wait times out): the commit fails and stays invisible.
+            replication = CompletableFuture.completedFuture(Errors.REQUEST_TIMED_OUT);
+            assertThatThrownBy(() -> store.commit(GROUP, Map.of(TP, new Committed(4, 1, "", 2))).get(5, TimeUnit.SECONDS))
+                    .isInstanceOf(java.util.concurrent.ExecutionException.class);
+            assertThat(store.offsets(GROUP)).isEqualTo(Map.of(TP, new Committed(3, 1, "", 1)));
         }
     }
 
