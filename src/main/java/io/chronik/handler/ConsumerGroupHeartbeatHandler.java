@@ -35,11 +35,15 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
     private final ConsumerGroupCoordinator groups;
     private final TopicAdmin topicAdmin;
     private final CoordinatorPlacement placement;
+    /** Whether the group's durable state is loaded here (COORDINATOR_LOAD_IN_PROGRESS while it is being loaded). */
+    private final java.util.function.Function<String, Errors> availability;
 
-    public ConsumerGroupHeartbeatHandler(ConsumerGroupCoordinator groups, TopicAdmin topicAdmin, CoordinatorPlacement placement) {
+    public ConsumerGroupHeartbeatHandler(ConsumerGroupCoordinator groups, TopicAdmin topicAdmin, CoordinatorPlacement placement,
+                                         java.util.function.Function<String, Errors> availability) {
         this.groups = groups;
         this.topicAdmin = topicAdmin;
         this.placement = placement;
+        this.availability = availability;
     }
 
     @Override
@@ -73,6 +77,10 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
         if (!placement.isLocal(body.groupId())) {
             return new ConsumerGroupHeartbeatResponseData().setErrorCode(Errors.NOT_COORDINATOR.code())
                     .setErrorMessage("This broker does not coordinate group " + body.groupId() + ".");
+        }
+        Errors loaded = availability.apply(body.groupId());
+        if (loaded != Errors.NONE) {
+            return new ConsumerGroupHeartbeatResponseData().setErrorCode(loaded.code());
         }
         Set<Tp> owned = null;
         if (body.topicPartitions() != null) {
@@ -116,9 +124,10 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
         Map<Uuid, String> names = new HashMap<>();
         topics().values().forEach(t -> names.put(t.id(), t.name()));
         for (String groupId : body.groupIds()) {
-            if (!placement.isLocal(groupId)) {
+            Errors notServing = placement.isLocal(groupId) ? availability.apply(groupId) : Errors.NOT_COORDINATOR;
+            if (notServing != Errors.NONE) {
                 response.groups().add(new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
-                        .setErrorCode(Errors.NOT_COORDINATOR.code()));
+                        .setErrorCode(notServing.code()));
                 continue;
             }
             var described = groups.describe(groupId);

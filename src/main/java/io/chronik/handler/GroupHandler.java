@@ -102,8 +102,9 @@ public final class GroupHandler implements RequestHandler {
     }
 
     private Mono<JoinGroupResponseData> join(JoinGroupRequestData body, short version, String clientId, String clientHost) {
-        if (!placement.isLocal(body.groupId())) {
-            return Mono.just(new JoinGroupResponseData().setErrorCode(Errors.NOT_COORDINATOR.code()).setGenerationId(-1)
+        Errors notServing = serving(body.groupId());
+        if (notServing != Errors.NONE) {
+            return Mono.just(new JoinGroupResponseData().setErrorCode(notServing.code()).setGenerationId(-1)
                     .setProtocolName(version >= 7 ? null : "").setLeader("").setMemberId(body.memberId()));
         }
         List<ClassicGroup.Protocol> protocols = new ArrayList<>();
@@ -127,8 +128,9 @@ public final class GroupHandler implements RequestHandler {
     }
 
     private Mono<SyncGroupResponseData> sync(SyncGroupRequestData body) {
-        if (!placement.isLocal(body.groupId())) {
-            return Mono.just(new SyncGroupResponseData().setErrorCode(Errors.NOT_COORDINATOR.code()).setAssignment(new byte[0]));
+        Errors notServing = serving(body.groupId());
+        if (notServing != Errors.NONE) {
+            return Mono.just(new SyncGroupResponseData().setErrorCode(notServing.code()).setAssignment(new byte[0]));
         }
         Map<String, byte[]> assignments = new HashMap<>();
         body.assignments().forEach(a -> assignments.put(a.memberId(), a.assignment()));
@@ -138,16 +140,18 @@ public final class GroupHandler implements RequestHandler {
     }
 
     private HeartbeatResponseData heartbeat(HeartbeatRequestData body) {
-        if (!placement.isLocal(body.groupId())) {
-            return new HeartbeatResponseData().setErrorCode(Errors.NOT_COORDINATOR.code());
+        Errors notServing = serving(body.groupId());
+        if (notServing != Errors.NONE) {
+            return new HeartbeatResponseData().setErrorCode(notServing.code());
         }
         return new HeartbeatResponseData().setErrorCode(coordinator.heartbeat(body.groupId(), body.generationId(), body.memberId(),
                 body.groupInstanceId()));
     }
 
     private LeaveGroupResponseData leave(LeaveGroupRequestData body, short version) {
-        if (!placement.isLocal(body.groupId())) {
-            return new LeaveGroupResponseData().setErrorCode(Errors.NOT_COORDINATOR.code());
+        Errors notServing = serving(body.groupId());
+        if (notServing != Errors.NONE) {
+            return new LeaveGroupResponseData().setErrorCode(notServing.code());
         }
         List<String[]> members = new ArrayList<>();
         if (version < 3) {
@@ -200,9 +204,10 @@ public final class GroupHandler implements RequestHandler {
     private DescribeGroupsResponseData describe(DescribeGroupsRequestData body, short version) {
         DescribeGroupsResponseData response = new DescribeGroupsResponseData();
         for (String groupId : body.groups()) {
-            if (!placement.isLocal(groupId)) {
+            Errors notServing = serving(groupId);
+            if (notServing != Errors.NONE) {
                 response.groups().add(new DescribeGroupsResponseData.DescribedGroup().setGroupId(groupId)
-                        .setErrorCode(Errors.NOT_COORDINATOR.code()).setGroupState("").setProtocolType("").setProtocolData(""));
+                        .setErrorCode(notServing.code()).setGroupState("").setProtocolType("").setProtocolData(""));
                 continue;
             }
             var described = coordinator.describe(groupId);
@@ -234,12 +239,18 @@ public final class GroupHandler implements RequestHandler {
         for (String groupId : body.groupsNames()) {
             DeleteGroupsResponseData.DeletableGroupResult result = new DeleteGroupsResponseData.DeletableGroupResult().setGroupId(groupId);
             response.results().add(result);
-            if (!placement.isLocal(groupId)) {
-                result.setErrorCode(Errors.NOT_COORDINATOR.code());
+            Errors notServing = serving(groupId);
+            if (notServing != Errors.NONE) {
+                result.setErrorCode(notServing.code());
                 continue;
             }
             done.add(coordinator.deleteGroup(groupId).thenAccept(result::setErrorCode));
         }
         return Mono.fromFuture(CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)), true).thenReturn(response);
+    }
+
+    /** NONE when this broker coordinates the group and has its state loaded; NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS otherwise. */
+    private Errors serving(String groupId) {
+        return placement.isLocal(groupId) ? coordinator.offsetManager().availability(groupId) : Errors.NOT_COORDINATOR;
     }
 }

@@ -47,7 +47,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Consumer groups in a cluster of three broker processes: every broker names the same coordinator for a group (the
- * one the offsets-topic partition formula places it on), the other brokers answer NOT_COORDINATOR, two consumers of
+ * leader of its partition of the internal {@code __consumer_offsets} topic, created on the first lookup), the other
+ * brokers answer NOT_COORDINATOR, two consumers of
  * one group bootstrapped from different brokers end in the same group and share the partitions, and the committed
  * offsets are there when a consumer of the group comes back.
  */
@@ -68,6 +69,15 @@ class ClusterGroupCoordinatorTest {
         for (int id : cluster.ids()) {
             clients.put(id, new BrokerClient("127.0.0.1", cluster.broker(id).port(), ClientSettings.defaults("group-test")));
         }
+        awaitOffsetsTopic(cluster, admin, clients.get(1));
+    }
+
+    /** The first FindCoordinator creates __consumer_offsets; waits until every partition has its three replicas in sync. */
+    static void awaitOffsetsTopic(TestCluster cluster, Admin admin, BrokerClient client) throws Exception {
+        TestCluster.await("a coordinator for a first group", 60, () -> client.<FindCoordinatorResponseData>send(
+                ApiKeys.FIND_COORDINATOR, (short) 3, new FindCoordinatorRequestData().setKey("first").setKeyType((byte) 0))
+                .get(15, TimeUnit.SECONDS).errorCode(), code -> code == Errors.NONE.code());
+        cluster.awaitIsr(admin, OffsetsTopicStore.TOPIC, BROKERS, 90);
     }
 
     @AfterAll
@@ -78,9 +88,25 @@ class ClusterGroupCoordinatorTest {
         }
     }
 
-    /** All three brokers live: the placement over ids 1..3 sorted, with Kafka's default 50 partitions. */
-    private static int expectedCoordinator(String groupId) {
-        return CoordinatorPlacement.partitionFor(groupId, 50) % BROKERS + 1;
+    /** The leader of the group's partition of __consumer_offsets (Kafka's default 50 partitions). */
+    private static int expectedCoordinator(String groupId) throws Exception {
+        return TestCluster.leaderOf(TestCluster.describe(admin, OffsetsTopicStore.TOPIC), CoordinatorPlacement.partitionFor(groupId, 50));
+    }
+
+    @Test
+    void theOffsetsTopicIsInternalCompactedAndReplicated() throws Exception {
+        org.apache.kafka.clients.admin.TopicDescription offsets = TestCluster.describe(admin, OffsetsTopicStore.TOPIC);
+        assertThat(offsets.isInternal()).isTrue();
+        assertThat(offsets.partitions()).hasSize(50);
+        assertThat(offsets.partitions()).allSatisfy(p -> assertThat(p.replicas()).hasSize(BROKERS));
+        org.apache.kafka.common.config.ConfigResource resource = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.TOPIC, OffsetsTopicStore.TOPIC);
+        assertThat(admin.describeConfigs(List.of(resource)).all().get(15, TimeUnit.SECONDS).get(resource)
+                .get("cleanup.policy").value()).isEqualTo("compact");
+        // Internal topics are left out of a plain listing, as in Kafka.
+        assertThat(admin.listTopics().names().get(15, TimeUnit.SECONDS)).doesNotContain(OffsetsTopicStore.TOPIC);
+        assertThat(admin.listTopics(new org.apache.kafka.clients.admin.ListTopicsOptions().listInternal(true)).names()
+                .get(15, TimeUnit.SECONDS)).contains(OffsetsTopicStore.TOPIC);
     }
 
     private static <R> R send(int broker, ApiKeys api, int version, org.apache.kafka.common.protocol.ApiMessage body) throws Exception {

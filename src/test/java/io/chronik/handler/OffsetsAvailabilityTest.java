@@ -42,7 +42,7 @@ import java.util.concurrent.CompletableFuture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * OffsetCommit, OffsetFetch and OffsetDelete answer with the group state store's error while it cannot serve a
+ * OffsetCommit, OffsetFetch, OffsetDelete and the group requests answer with the group state store's error while it cannot serve a
  * group (COORDINATOR_LOAD_IN_PROGRESS while loading, NOT_COORDINATOR once another broker holds it), and touch no
  * offsets then; groups it serves are answered as before.
  */
@@ -52,14 +52,20 @@ class OffsetsAvailabilityTest {
     OffsetStore offsets;
     GroupCoordinator coordinator;
     OffsetsHandler handler;
-    final ApiTable apis = new ApiTable(Set.of(Api.OFFSET_COMMIT, Api.OFFSET_FETCH, Api.OFFSET_DELETE));
+    GroupHandler groups;
+    final ApiTable apis = new ApiTable(Set.of(Api.OFFSET_COMMIT, Api.OFFSET_FETCH, Api.OFFSET_DELETE, Api.HEARTBEAT,
+            Api.DESCRIBE_GROUPS, Api.DELETE_GROUPS, Api.CONSUMER_GROUP_HEARTBEAT, Api.CONSUMER_GROUP_DESCRIBE));
+    ConsumerGroupHeartbeatHandler consumerGroups;
 
     @BeforeEach
     void start() throws IOException {
         offsets = new OffsetStore(dataDir);
         coordinator = new GroupCoordinator(new UnavailableFor(offsets), 0, 60_000);
-        handler = new OffsetsHandler(coordinator, new NoTopics(),
-                CoordinatorPlacement.alone(new BrokerIdentity(new ChronikProperties(), () -> 9092)));
+        CoordinatorPlacement alone = CoordinatorPlacement.alone(new BrokerIdentity(new ChronikProperties(), () -> 9092));
+        handler = new OffsetsHandler(coordinator, new NoTopics(), alone);
+        groups = new GroupHandler(coordinator, alone, reactor.core.scheduler.Schedulers.immediate());
+        consumerGroups = new ConsumerGroupHeartbeatHandler(coordinator.consumerGroups(), new NoTopics(), alone,
+                coordinator.offsetManager()::availability);
     }
 
     @AfterEach
@@ -106,14 +112,49 @@ class OffsetsAvailabilityTest {
         assertThat(offsets.offsets("moved")).isNotEmpty();
     }
 
-    @SuppressWarnings("unchecked")
+    @Test
+    void groupRequestsAnswerTheStoresErrorAndDeleteNothing() throws Exception {
+        offsets.commit("loading", Map.of(new TopicPartition("t", 0), new Committed(5, 0, "", 1))).get();
+        org.apache.kafka.common.message.DescribeGroupsResponseData described = call(groups, ApiKeys.DESCRIBE_GROUPS, (short) 5,
+                new org.apache.kafka.common.message.DescribeGroupsRequestData().setGroups(List.of("loading", "moved")));
+        assertThat(described.groups()).extracting(g -> g.errorCode())
+                .containsExactly(Errors.COORDINATOR_LOAD_IN_PROGRESS.code(), Errors.NOT_COORDINATOR.code());
+        org.apache.kafka.common.message.DeleteGroupsResponseData deleted = call(groups, ApiKeys.DELETE_GROUPS, (short) 2,
+                new org.apache.kafka.common.message.DeleteGroupsRequestData().setGroupsNames(List.of("loading")));
+        assertThat(deleted.results().find("loading").errorCode()).isEqualTo(Errors.COORDINATOR_LOAD_IN_PROGRESS.code());
+        assertThat(offsets.offsets("loading")).isNotEmpty();
+        org.apache.kafka.common.message.HeartbeatResponseData heartbeat = call(groups, ApiKeys.HEARTBEAT, (short) 4,
+                new org.apache.kafka.common.message.HeartbeatRequestData().setGroupId("loading").setGenerationId(1).setMemberId("m"));
+        assertThat(heartbeat.errorCode()).isEqualTo(Errors.COORDINATOR_LOAD_IN_PROGRESS.code());
+    }
+
+    @Test
+    void consumerGroupRequestsAnswerTheStoresError() {
+        org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData joined = call(consumerGroups,
+                ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 1, new org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData()
+                        .setGroupId("loading").setMemberId("m1").setMemberEpoch(0).setRebalanceTimeoutMs(30_000)
+                        .setSubscribedTopicNames(List.of("t")).setTopicPartitions(List.of()));
+        assertThat(joined.errorCode()).isEqualTo(Errors.COORDINATOR_LOAD_IN_PROGRESS.code());
+        assertThat(coordinator.consumerGroups().exists("loading")).isFalse();
+        org.apache.kafka.common.message.ConsumerGroupDescribeResponseData described = call(consumerGroups,
+                ApiKeys.CONSUMER_GROUP_DESCRIBE, (short) 0, new org.apache.kafka.common.message.ConsumerGroupDescribeRequestData()
+                        .setGroupIds(List.of("loading", "moved")));
+        assertThat(described.groups()).extracting(g -> g.errorCode())
+                .containsExactly(Errors.COORDINATOR_LOAD_IN_PROGRESS.code(), Errors.NOT_COORDINATOR.code());
+    }
+
     private <T extends ApiMessage> T call(ApiKeys key, short version, ApiMessage body) {
+        return call(handler, key, version, body);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T extends ApiMessage> T call(RequestHandler target, ApiKeys key, short version, ApiMessage body) {
         RequestHeaderData header = new RequestHeaderData().setRequestApiKey(key.id).setRequestApiVersion(version)
                 .setClientId("test").setCorrelationId(1);
         var frame = Unpooled.wrappedBuffer(RequestUtils.serialize(header, key.requestHeaderVersion(version), body, version));
         KafkaRequest request = new RequestDecoder(apis).decode(frame, "/127.0.0.1");
         try {
-            return (T) ((Mono<? extends ApiMessage>) handler.handle(request)).block(Duration.ofSeconds(10));
+            return (T) ((Mono<? extends ApiMessage>) target.handle(request)).block(Duration.ofSeconds(10));
         } finally {
             request.release();
         }
