@@ -10,9 +10,11 @@ import java.util.function.Supplier;
 
 /**
  * Creates {@code __consumer_offsets} through the quorum the first time a coordinator is looked for and the topic is
- * missing: {@code partitions} partitions, the cluster's default replication factor capped at the live brokers, and
- * cleanup.policy=compact. At most one creation is in flight per broker; another broker's concurrent creation
- * (TOPIC_ALREADY_EXISTS) is fine. Never blocks the caller.
+ * missing: {@code partitions} partitions, the cluster's default replication factor, and cleanup.policy=compact. As in
+ * Kafka, it is not created while fewer brokers are live than that factor (coordinator lookups answer
+ * COORDINATOR_NOT_AVAILABLE and clients retry), so group offsets never start out less replicated than configured.
+ * At most one creation is in flight per broker; another broker's concurrent creation (TOPIC_ALREADY_EXISTS) is fine.
+ * Never blocks the caller.
  */
 public final class OffsetsTopicCreator implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(OffsetsTopicCreator.class);
@@ -38,10 +40,10 @@ public final class OffsetsTopicCreator implements Runnable {
             return;
         }
         int live = (int) current.brokers().values().stream().filter(b -> !b.fenced()).count();
-        if (live == 0 || !inFlight.compareAndSet(false, true)) {
+        if (live < defaultReplicationFactor || !inFlight.compareAndSet(false, true)) {
             return;
         }
-        short factor = (short) Math.min(defaultReplicationFactor, live);
+        short factor = (short) defaultReplicationFactor;
         admin.get().createTopic(CoordinatorPlacement.OFFSETS_TOPIC, partitions, factor, Map.of(),
                         Map.of("cleanup.policy", "compact"), false)
                 .subscribe(created -> log.info("Created {} with {} partitions, replication factor {}",
