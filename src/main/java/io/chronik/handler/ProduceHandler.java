@@ -112,6 +112,12 @@ public final class ProduceHandler implements RequestHandler {
                 if (notLeader != null) {
                     fail(partitionResponse, notLeader.error(), null);
                     LeaderHints.produce(response, partitionResponse, notLeader, request.version());
+                    if (notLeader.error() == Errors.NOT_LEADER_OR_FOLLOWER) {
+                        // This replica may be about to lead: the refused producers' next batches there must start at
+                        // sequence 0 if still unknown, or pipelined requests would be taken out of order.
+                        topic.flatMap(t -> logs.log(t.name(), partitionData.index())).ifPresent(
+                                l -> l.refusedBeforeLeading(Records.bytes(partitionData.records())));
+                    }
                     continue;
                 }
                 if (acks == -1) {

@@ -236,6 +236,29 @@ public final class Log {
         return reader.readCommitted(fetchOffset, maxBytes, minOneBatch);
     }
 
+    /**
+     * The handler refused {@code records} (a produce request's batches for this partition) with
+     * NOT_LEADER_OR_FOLLOWER: their idempotent producers are remembered for a minute, so that if one of them is still
+     * unknown here when its next batch arrives, that batch must start at sequence 0 (see ProducerStateManager). Reads
+     * only the batch headers; any thread; never blocks.
+     */
+    public void refusedBeforeLeading(ByteBuffer records) {
+        long now = System.currentTimeMillis(); // the clock the append's producer checks use
+        int at = records.position();
+        int end = records.limit();
+        while (at + RecordBatchHeader.HEADER_SIZE <= end && RecordBatchHeader.magic(records, at) == RecordBatchHeader.MAGIC_V2) {
+            long producerId = RecordBatchHeader.producerId(records, at);
+            if (producerId >= 0) {
+                producers.refusedBeforeLeading(producerId, now);
+            }
+            long size = RecordBatchHeader.totalSize(records, at);
+            if (size <= 0 || at + size > end) {
+                break;
+            }
+            at += (int) size;
+        }
+    }
+
     /** {@link #read(long, int, boolean, boolean)} up to the high watermark, as consumers read. */
     public ReadResult read(long fetchOffset, int maxBytes, boolean minOneBatch) {
         return read(fetchOffset, maxBytes, minOneBatch, true);

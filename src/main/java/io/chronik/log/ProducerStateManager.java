@@ -96,8 +96,39 @@ final class ProducerStateManager {
     /** Whether either map is non-empty: the last stable offset is then below the high watermark, maybe. */
     private volatile boolean unstable;
 
+    /**
+     * How long, and for how many producers at most, a partition remembers producers whose appends it refused before
+     * it was ready to lead: long enough to cover a client's requests in flight (Kafka clients' request.timeout.ms
+     * defaults to 30 s), small enough to bound the memory.
+     */
+    static final long REFUSED_MEMORY_MS = 60_000;
+    static final int REFUSED_MEMORY_MAX = 1024;
+
+    /** Producer id to when one of its appends was refused because this replica did not lead yet. Oldest first. */
+    private final java.util.LinkedHashMap<Long, Long> refusedBeforeLeading = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
+            return size() > REFUSED_MEMORY_MAX;
+        }
+    };
+
     synchronized int size() {
         return producers.size();
+    }
+
+    /**
+     * Appends of {@code producerId} were refused (NOT_LEADER_OR_FOLLOWER) while this replica was not yet ready to
+     * lead: if the producer is still unknown when its next batch arrives, that batch must start at sequence 0, or a
+     * later batch of the same pipelined requests would be taken before the refused ones are retried.
+     */
+    synchronized void refusedBeforeLeading(long producerId, long nowMs) {
+        refusedBeforeLeading.remove(producerId);
+        refusedBeforeLeading.put(producerId, nowMs);
+    }
+
+    private boolean recentlyRefused(long producerId, long nowMs) {
+        Long at = refusedBeforeLeading.get(producerId);
+        return at != null && nowMs - at < REFUSED_MEMORY_MS;
     }
 
     synchronized ProducerEntry entry(long producerId) {
@@ -131,6 +162,12 @@ final class ProducerStateManager {
                     return new Check(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER, "Invalid sequence number for producer "
                             + b.producerId() + ": " + firstSeq + " (incoming seq. number); the partition has never held"
                             + " a record, so a producer without state must start at sequence 0", null, null);
+                }
+                if (firstSeq != 0 && recentlyRefused(b.producerId(), nowMs)) {
+                    return new Check(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER, "Invalid sequence number for producer "
+                            + b.producerId() + ": " + firstSeq + " (incoming seq. number); earlier batches of this producer"
+                            + " were refused moments ago while this replica was not leading yet, so it must start at"
+                            + " sequence 0", null, null);
                 }
                 // Unknown producer (new, or its state expired): accepted at any sequence, as in Kafka (KIP-360).
                 next = new ProducerEntry(b.epoch(), List.of(meta), nowMs);

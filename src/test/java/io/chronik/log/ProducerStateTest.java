@@ -70,6 +70,24 @@ class ProducerStateTest extends LogTestSupport {
     }
 
     @Test
+    void aProducerRefusedBeforeThisReplicaLedMustStartAtSequenceZeroIfStillUnknown() throws Exception {
+        try (LogManager manager = start(dir)) {
+            Log log = createLog(manager, "refused", Map.of());
+            appendOk(log, TestBatches.idempotent(1, (short) 0, 0, 2)); // another producer's records: not a fresh log
+            // Producer 11's first request was refused NOT_LEADER_OR_FOLLOWER; its next, pipelined, arrives once leading.
+            log.refusedBeforeLeading(TestBatches.idempotent(11, (short) 0, 0, 3));
+            AppendResult second = append(log, TestBatches.idempotent(11, (short) 0, 3, 2));
+            assertThat(second.error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER);
+            assertThat(second.message()).contains("refused moments ago");
+            // Retried in order, both are taken.
+            assertThat(appendOk(log, TestBatches.idempotent(11, (short) 0, 0, 3)).baseOffset()).isEqualTo(2);
+            assertThat(appendOk(log, TestBatches.idempotent(11, (short) 0, 3, 2)).baseOffset()).isEqualTo(5);
+            // A producer that was never refused keeps KIP-360's rule on a partition that holds records.
+            assertThat(appendOk(log, TestBatches.idempotent(12, (short) 0, 40, 1)).baseOffset()).isEqualTo(7);
+        }
+    }
+
+    @Test
     void sequenceWrapsAroundIntMax() throws Exception {
         try (LogManager manager = start(dir)) {
             Log log = createLog(manager, "wrap", Map.of());
