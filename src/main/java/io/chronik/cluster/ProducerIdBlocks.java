@@ -25,19 +25,28 @@ public final class ProducerIdBlocks {
 
     public CompletableFuture<Long> nextProducerId() {
         CompletableFuture<Void> pending;
+        CompletableFuture<Void> started = null;
         synchronized (this) {
             if (next < end) {
                 return CompletableFuture.completedFuture(next++);
             }
             if (refill == null) {
-                refill = controller.apply(new AllocateProducerIds(brokerId)).thenAccept(this::installBlock);
-                refill.whenComplete((v, e) -> {
-                    synchronized (this) {
-                        refill = null;
-                    }
-                });
+                started = controller.apply(new AllocateProducerIds(brokerId)).thenAccept(this::installBlock);
+                refill = started;
             }
             pending = refill;
+        }
+        if (started != null) {
+            // Registered outside the monitor and on the local: an allocation that has already completed runs this at
+            // once, and must not clear a refill before the caller has taken it.
+            CompletableFuture<Void> mine = started;
+            mine.whenComplete((v, e) -> {
+                synchronized (this) {
+                    if (refill == mine) {
+                        refill = null;
+                    }
+                }
+            });
         }
         return pending.thenCompose(v -> nextProducerId());
     }
