@@ -1,14 +1,11 @@
 package io.chronik.config;
 
-import io.chronik.cluster.ClusterSettings;
 import io.chronik.cluster.MetadataStateMachine;
-import io.chronik.group.GroupStateStore;
 import io.chronik.group.OffsetsTopicStore;
 import io.chronik.handler.OffsetsTopicCreator;
 import io.chronik.replica.ReplicaManager;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import io.chronik.group.GroupCoordinator;
-import io.chronik.group.OffsetStore;
+import io.chronik.group.LocalOffsetsTopic;
 import io.chronik.handler.BrokerIdentity;
 import io.chronik.handler.ConsumerGroupHeartbeatHandler;
 import io.chronik.handler.CoordinatorPlacement;
@@ -31,25 +28,30 @@ public class GroupConfiguration {
     private static final long OFFSETS_COMMIT_TIMEOUT_MS = 5_000;
 
     /**
-     * In a cluster, committed offsets live in the replicated {@code __consumer_offsets} topic; this store loads the
-     * partitions this broker leads (it hears of them from the metadata publisher) and serves their groups.
+     * Committed offsets live in {@code __consumer_offsets}. In a cluster (chronik.cluster.voters) the topic is
+     * replicated; this store loads the partitions this broker leads (it hears of them from the metadata publisher)
+     * and serves their groups. Alone, the topic is in local storage: created at startup when missing (an older data
+     * directory's {@code __chronik_offsets} moved into it once), every partition led by this broker. After storage
+     * (LogManager is a dependency), so the data directory has been checked and recovered first.
      */
     @Bean(destroyMethod = "close")
-    @ConditionalOnProperty(prefix = "chronik.cluster", name = "voters")
-    OffsetsTopicStore offsetsTopicStore(ChronikProperties props, ClusterSettings cluster, LogManager logs,
-                                        ReplicaManager replicas, MetadataStateMachine stateMachine) {
-        return new OffsetsTopicStore(cluster.nodeId(), logs, replicas, stateMachine::image,
-                props.getGroup().getOffsetsTopicPartitions(), OFFSETS_COMMIT_TIMEOUT_MS);
+    OffsetsTopicStore offsetsTopicStore(ChronikProperties props, BrokerIdentity broker, LogManager logs,
+                                        ObjectProvider<ReplicaManager> replicas,
+                                        ObjectProvider<MetadataStateMachine> stateMachine) throws IOException {
+        int partitions = props.getGroup().getOffsetsTopicPartitions();
+        MetadataStateMachine machine = stateMachine.getIfAvailable();
+        if (machine != null) {
+            return new OffsetsTopicStore(broker.nodeId(), logs, replicas.getObject(), machine::image, partitions,
+                    OFFSETS_COMMIT_TIMEOUT_MS);
+        }
+        OffsetsTopicStore store = OffsetsTopicStore.alone(broker.nodeId(), logs, partitions, OFFSETS_COMMIT_TIMEOUT_MS);
+        LocalOffsetsTopic.start(logs, store, partitions);
+        return store;
     }
 
     @Bean(destroyMethod = "close")
-    GroupCoordinator groupCoordinator(ChronikProperties props, LogManager logs,
-                                      ObjectProvider<OffsetsTopicStore> replicated) throws IOException {
+    GroupCoordinator groupCoordinator(ChronikProperties props, OffsetsTopicStore offsets) {
         ChronikProperties.Group group = props.getGroup();
-        // Alone, the broker-local store as always. After storage (LogManager is a dependency), so the data directory
-        // has been checked and recovered first.
-        OffsetsTopicStore inCluster = replicated.getIfAvailable();
-        GroupStateStore offsets = inCluster != null ? inCluster : new OffsetStore(props.getDataDir());
         if (group.getMinSessionTimeout().compareTo(group.getMaxSessionTimeout()) > 0) {
             throw new InvalidConfigurationException("chronik.group.min-session-timeout", group.getMinSessionTimeout().toString(),
                     "must not be greater than chronik.group.max-session-timeout (" + group.getMaxSessionTimeout() + ")");

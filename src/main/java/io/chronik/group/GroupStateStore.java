@@ -39,6 +39,25 @@ public interface GroupStateStore extends AutoCloseable {
     /** Deletes every offset of a group; completes once that is durable. */
     CompletableFuture<Void> deleteGroup(String groupId);
 
+    /**
+     * Writes offsets of a producer's open transaction (TxnOffsetCommit): pending until a transaction marker of the
+     * producer commits them (they become committed offsets) or aborts them (dropped); completes once durable.
+     */
+    default CompletableFuture<Void> commitTransactional(String groupId, long producerId, short producerEpoch,
+                                                        Map<TopicPartition, Committed> commits) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("no transactional offsets in this store"));
+    }
+
+    /** Whether an open transaction has committed an offset of the group's partition (not visible yet). */
+    default boolean hasPendingOffset(String groupId, TopicPartition tp) {
+        return false;
+    }
+
+    /** The group's partitions with offsets committed by open transactions. */
+    default java.util.List<TopicPartition> pendingPartitions(String groupId) {
+        return java.util.List.of();
+    }
+
     /** The committed offsets of one group (empty when it has none). */
     Map<TopicPartition, Committed> offsets(String groupId);
 

@@ -8,16 +8,13 @@ import io.chronik.coordinator.CoordinatorShard;
 import io.chronik.group.OffsetStore.Committed;
 import io.chronik.group.OffsetStore.TopicPartition;
 import io.chronik.log.LogManager;
+import io.chronik.log.TopicInfo;
 import io.chronik.replica.Leadership;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.Record;
-import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.utils.Utils;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,87 +23,59 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * Committed offsets in the partitions of the replicated {@code __consumer_offsets} topic (cluster mode). A group's
+ * Committed offsets in the partitions of the {@code __consumer_offsets} topic (replicated in a cluster; a broker alone
+ * leads every partition, see {@link LocalOffsetsTopic}). A group's
  * state lives in partition {@code abs(groupId.hashCode()) % partitions}; this broker serves the groups of the
  * partitions it leads, through the {@link CoordinatorRuntime}: a commit or deletion is appended as keyed records
  * ({@link OffsetRecords}, tombstones for deletions) and becomes visible once every ISR member has it (acks=all);
  * a broker that becomes leader of a partition replays it first and answers COORDINATOR_LOAD_IN_PROGRESS until done;
- * when it stops leading it drops the partition's groups.
+ * when it stops leading it drops the partition's groups. Offsets of open transactions (TxnOffsetCommit) are written as
+ * transactional batches of the producer and kept pending per producer in the {@link OffsetsShard} until a marker of
+ * that producer reaches the partition.
  */
 public final class OffsetsTopicStore implements GroupStateStore, PartitionStateListener {
     public static final String TOPIC = "__consumer_offsets";
-    private static final Logger log = LoggerFactory.getLogger(OffsetsTopicStore.class);
 
-    /** A commit with the log offset of its record, so an older write never replaces a newer one. */
-    private record Stamped(Committed committed, long logOffset) {
-    }
-
-    /** The groups of one offsets partition: group id -> partition -> latest commit. */
-    static final class OffsetsShard implements CoordinatorShard {
-        private final Map<String, Map<TopicPartition, Stamped>> offsets = new ConcurrentHashMap<>();
-
-        @Override
-        public void replay(RecordBatch batch, long fromOffset) {
-            if (batch.isControlBatch()) {
-                return;
-            }
-            for (Record record : batch) {
-                if (record.offset() < fromOffset) {
-                    continue;
-                }
-                OffsetRecords.Entry entry;
-                try {
-                    entry = OffsetRecords.decode(record.key(), record.hasValue() ? record.value() : null);
-                } catch (IllegalArgumentException e) {
-                    log.warn("Skipping unreadable record at offset {} of {}: {}", record.offset(), TOPIC, e.getMessage());
-                    continue;
-                }
-                if (entry != null) {
-                    apply(entry.group(), entry.partition(), entry.committed(), record.offset());
-                }
-            }
-        }
-
-        void apply(String groupId, TopicPartition tp, Committed value, long logOffset) {
-            Map<TopicPartition, Stamped> group = offsets.computeIfAbsent(groupId, g -> new ConcurrentHashMap<>());
-            Stamped existing = group.get(tp);
-            if (existing != null && existing.logOffset() > logOffset) {
-                return;
-            }
-            if (value == null) {
-                group.remove(tp);
-                if (group.isEmpty()) {
-                    offsets.remove(groupId, group);
-                }
-            } else {
-                group.put(tp, new Stamped(value, logOffset));
-            }
-        }
-
-        Map<TopicPartition, Stamped> group(String groupId) {
-            return offsets.getOrDefault(groupId, Map.of());
-        }
-    }
-
-    private final Supplier<ClusterImage> image;
+    /** The topic's partition count once it exists. */
+    private final Supplier<Optional<Integer>> topicPartitions;
     private final int configuredPartitions;
     private final CoordinatorRuntime<OffsetsShard> runtime;
 
+    /** A broker of a cluster: the topic as the cluster image has it. */
     public OffsetsTopicStore(int brokerId, LogManager logs, Leadership leadership, Supplier<ClusterImage> image,
                              int configuredPartitions, long writeTimeoutMs) {
-        this.image = image;
+        this(brokerId, logs, leadership, configuredPartitions, writeTimeoutMs,
+                () -> image.get().topic(TOPIC).map(t -> t.partitions().size()));
+    }
+
+    private OffsetsTopicStore(int brokerId, LogManager logs, Leadership leadership, int configuredPartitions,
+                              long writeTimeoutMs, Supplier<Optional<Integer>> topicPartitions) {
+        this.topicPartitions = topicPartitions;
         this.configuredPartitions = configuredPartitions;
         this.runtime = new CoordinatorRuntime<>(TOPIC, brokerId, logs, leadership, p -> new OffsetsShard(), writeTimeoutMs);
     }
 
+    /**
+     * A broker alone: the topic as its own storage has it; it leads every partition, once {@link LocalOffsetsTopic}
+     * has created the topic and calls {@link #lead}.
+     */
+    public static OffsetsTopicStore alone(int brokerId, LogManager logs, int configuredPartitions, long writeTimeoutMs) {
+        return new OffsetsTopicStore(brokerId, logs, Leadership.ALONE, configuredPartitions, writeTimeoutMs,
+                () -> logs.topic(TOPIC).map(TopicInfo::partitions));
+    }
+
     /** The offsets-topic partition of a group: the topic's actual partition count once it exists. */
     int partitionOf(String groupId) {
-        int partitions = image.get().topic(TOPIC).map(t -> t.partitions().size()).orElse(configuredPartitions);
+        int partitions = topicPartitions.get().orElse(configuredPartitions);
         return Utils.abs(groupId.hashCode()) % partitions;
+    }
+
+    /** Alone: this broker leads {@code partition} (loaded in the background). */
+    void lead(int partition) {
+        runtime.lead(partition, 0);
     }
 
     @Override
@@ -132,7 +101,7 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
     public CompletableFuture<Void> delete(String groupId, Iterable<TopicPartition> partitions) {
         List<TopicPartition> keys = new ArrayList<>();
         List<Committed> values = new ArrayList<>();
-        Map<TopicPartition, Stamped> current = shardOf(groupId).map(s -> s.group(groupId)).orElse(Map.of());
+        Map<TopicPartition, OffsetsShard.Stamped> current = shardOf(groupId).map(s -> s.group(groupId)).orElse(Map.of());
         for (TopicPartition tp : partitions) {
             if (current.containsKey(tp)) {
                 keys.add(tp);
@@ -157,13 +126,7 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
         if (keys.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        long now = System.currentTimeMillis();
-        SimpleRecord[] records = new SimpleRecord[keys.size()];
-        for (int i = 0; i < records.length; i++) {
-            Committed value = values.get(i);
-            records[i] = new SimpleRecord(now, OffsetRecords.key(groupId, keys.get(i)),
-                    value == null ? null : OffsetRecords.value(value));
-        }
+        SimpleRecord[] records = records(groupId, keys, values);
         return runtime.write(partition, MemoryRecords.withRecords(Compression.NONE, records), (shard, result) -> {
             for (int i = 0; i < keys.size(); i++) {
                 shard.apply(groupId, keys.get(i), values.get(i), result.baseOffset() + i);
@@ -172,11 +135,74 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
         });
     }
 
+    /**
+     * Appends the offsets of {@code producerId}'s open transaction as one transactional batch: once replicated they are
+     * pending, and become the group's committed offsets when a COMMIT marker of the producer is written to the
+     * partition ({@link #markerWritten}); an ABORT marker drops them. INVALID_PRODUCER_EPOCH when the producer has
+     * written to the partition with a newer epoch.
+     */
+    @Override
+    public CompletableFuture<Void> commitTransactional(String groupId, long producerId, short producerEpoch,
+                                                       Map<TopicPartition, Committed> commits) {
+        int partition = partitionOf(groupId);
+        Errors available = runtime.availability(partition);
+        Optional<OffsetsShard> shard = runtime.shard(partition);
+        if (available != Errors.NONE || shard.isEmpty()) {
+            return CompletableFuture.failedFuture((available != Errors.NONE ? available : Errors.NOT_COORDINATOR).exception());
+        }
+        if (commits.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<TopicPartition> keys = new ArrayList<>(commits.keySet());
+        SimpleRecord[] records = records(groupId, keys, keys.stream().map(commits::get).toList());
+        int sequence = shard.get().nextSequence(producerId, producerEpoch, records.length);
+        if (sequence < 0) {
+            return CompletableFuture.failedFuture(Errors.INVALID_PRODUCER_EPOCH.exception());
+        }
+        MemoryRecords batch = MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, producerEpoch, sequence,
+                records);
+        return runtime.write(partition, batch, (written, result) -> {
+            for (int i = 0; i < keys.size(); i++) {
+                written.applyPending(producerId, groupId, keys.get(i), commits.get(keys.get(i)), result.baseOffset() + i);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * A COMMIT or ABORT marker of {@code producerId} was written to {@code partition} at {@code markerOffset} and
+     * replicated (WriteTxnMarkers): the producer's pending offsets there become committed, or are dropped.
+     */
+    public void markerWritten(int partition, long producerId, boolean commit, long markerOffset) {
+        runtime.withShard(partition, shard -> shard.markerWritten(producerId, commit, markerOffset));
+    }
+
+    @Override
+    public boolean hasPendingOffset(String groupId, TopicPartition tp) {
+        return shardOf(groupId).map(s -> s.hasPending(groupId, tp)).orElse(false);
+    }
+
+    @Override
+    public List<TopicPartition> pendingPartitions(String groupId) {
+        return shardOf(groupId).map(s -> s.pendingPartitions(groupId)).orElse(List.of());
+    }
+
+    private static SimpleRecord[] records(String groupId, List<TopicPartition> keys, List<Committed> values) {
+        long now = System.currentTimeMillis();
+        SimpleRecord[] records = new SimpleRecord[keys.size()];
+        for (int i = 0; i < records.length; i++) {
+            Committed value = values.get(i);
+            records[i] = new SimpleRecord(now, OffsetRecords.key(groupId, keys.get(i)),
+                    value == null ? null : OffsetRecords.value(value));
+        }
+        return records;
+    }
+
     // ---- reads ----
 
     @Override
     public Map<TopicPartition, Committed> offsets(String groupId) {
-        Map<TopicPartition, Stamped> group = shardOf(groupId).map(s -> s.group(groupId)).orElse(Map.of());
+        Map<TopicPartition, OffsetsShard.Stamped> group = shardOf(groupId).map(s -> s.group(groupId)).orElse(Map.of());
         Map<TopicPartition, Committed> view = new HashMap<>();
         group.forEach((tp, s) -> view.put(tp, s.committed()));
         return view;
@@ -197,7 +223,7 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
     @Override
     public Set<String> groups() {
         Set<String> groups = new java.util.HashSet<>();
-        runtime.shards().values().forEach(shard -> groups.addAll(shard.offsets.keySet()));
+        runtime.shards().values().forEach(shard -> shard.groupIds().forEach(groups::add));
         return groups;
     }
 
