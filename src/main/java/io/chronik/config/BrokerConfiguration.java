@@ -23,6 +23,7 @@ import io.chronik.handler.ProduceHandler;
 import io.chronik.handler.RequestHandler;
 import io.chronik.handler.TopicAdminHandler;
 import io.chronik.handler.WriteTxnMarkersHandler;
+import io.chronik.group.OffsetsTopicStore;
 import io.chronik.log.LogConfig;
 import io.chronik.log.LogManager;
 import io.chronik.metrics.BrokerMetrics;
@@ -116,8 +117,10 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    WriteTxnMarkersHandler writeTxnMarkersHandler(LogManager logs, ObjectProvider<Leadership> leadership) {
-        return new WriteTxnMarkersHandler(logs, leadership.getIfAvailable(() -> Leadership.ALONE));
+    WriteTxnMarkersHandler writeTxnMarkersHandler(LogManager logs, ObjectProvider<Leadership> leadership,
+                                                  OffsetsTopicStore offsets) {
+        // Markers on __consumer_offsets commit or drop the transactional offsets pending there.
+        return new WriteTxnMarkersHandler(logs, leadership.getIfAvailable(() -> Leadership.ALONE), offsets::markerWritten);
     }
 
     @Bean

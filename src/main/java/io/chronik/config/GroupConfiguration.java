@@ -12,6 +12,7 @@ import io.chronik.handler.CoordinatorPlacement;
 import io.chronik.handler.GroupHandler;
 import io.chronik.handler.OffsetsHandler;
 import io.chronik.handler.TopicAdmin;
+import io.chronik.handler.TxnOffsetCommitHandler;
 import io.chronik.log.LogManager;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
@@ -89,6 +90,12 @@ public class GroupConfiguration {
                                                                 CoordinatorPlacement placement) {
         return new ConsumerGroupHeartbeatHandler(coordinator.consumerGroups(), topicAdmin, placement,
                 coordinator.offsetManager()::availability);
+    }
+
+    @Bean
+    TxnOffsetCommitHandler txnOffsetCommitHandler(GroupCoordinator coordinator, TopicAdmin topicAdmin,
+                                                  CoordinatorPlacement placement) {
+        return new TxnOffsetCommitHandler(coordinator, topicAdmin, placement);
     }
 
     @Bean

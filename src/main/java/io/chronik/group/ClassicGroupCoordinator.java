@@ -359,6 +359,17 @@ final class ClassicGroupCoordinator {
         }
     }
 
+    /** Whether the classic group is being removed (Dead): it takes no commits. */
+    boolean isDead(String groupId) {
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) {
+            return false;
+        }
+        synchronized (group) {
+            return group.state == State.DEAD;
+        }
+    }
+
     /** The ids of the classic groups known in memory (with or without members). */
     Set<String> groupIds() {
         return Set.copyOf(groups.keySet());

@@ -149,7 +149,7 @@ public final class GroupCoordinator implements AutoCloseable {
         if (consumerGroup.isEmpty() && classicGroup.isEmpty() && offsets.offsets(groupId).isEmpty()) {
             return CompletableFuture.completedFuture(Errors.GROUP_ID_NOT_FOUND.code());
         }
-        return offsets.deleteGroup(groupId).handle((ok, e) -> OffsetStore.errorCode(e));
+        return offsets.deleteGroup(groupId).handle((ok, e) -> CoordinatorWriteErrors.of(e).code());
     }
 
     /** Whether a classic or a consumer group by this id has members. */

@@ -55,6 +55,52 @@ public final class OffsetManager {
         return classicGroups.validateCommit(groupId, generationOrMemberEpoch, memberId, groupInstanceId).code();
     }
 
+    /**
+     * Checks a TxnOffsetCommit: from a producer outside the group's membership (no generation, member id or instance
+     * id given, as before version 3), or from a current member in its generation. The group may be rebalancing: the
+     * offsets only count once the transaction commits. NONE when allowed; a stale consumer-protocol member epoch is
+     * ILLEGAL_GENERATION, as for the classic protocol.
+     */
+    public short validateTransactionalCommit(String groupId, int generationOrMemberEpoch, String memberId,
+                                             String groupInstanceId) {
+        Errors availability = store.availability(groupId);
+        if (availability != Errors.NONE) {
+            return availability.code();
+        }
+        boolean anonymous = generationOrMemberEpoch < 0 && (memberId == null || memberId.isEmpty())
+                && groupInstanceId == null;
+        if (anonymous) {
+            return classicGroups.isDead(groupId) ? Errors.COORDINATOR_NOT_AVAILABLE.code() : Errors.NONE.code();
+        }
+        Errors error;
+        if (consumerGroups.exists(groupId) && !classicGroups.hasMembers(groupId)) {
+            error = consumerGroups.validateCommit(groupId, generationOrMemberEpoch, memberId);
+        } else {
+            error = classicGroups.validateCommit(groupId, generationOrMemberEpoch, memberId, groupInstanceId);
+        }
+        return switch (error) {
+            case STALE_MEMBER_EPOCH -> Errors.ILLEGAL_GENERATION.code();
+            case REBALANCE_IN_PROGRESS -> Errors.NONE.code(); // checked after identity and generation
+            default -> error.code();
+        };
+    }
+
+    /** Writes offsets of a producer's open transaction (pending until its marker); completes once durable. */
+    public CompletableFuture<Void> commitTransactional(String groupId, long producerId, short producerEpoch,
+                                                       Map<TopicPartition, Committed> commits) {
+        return store.commitTransactional(groupId, producerId, producerEpoch, commits);
+    }
+
+    /** Whether an open transaction has committed an offset of the group's partition (OffsetFetch require_stable). */
+    public boolean hasPendingOffset(String groupId, TopicPartition tp) {
+        return store.hasPendingOffset(groupId, tp);
+    }
+
+    /** The group's partitions with offsets of open transactions. */
+    public java.util.List<TopicPartition> pendingPartitions(String groupId) {
+        return store.pendingPartitions(groupId);
+    }
+
     /** Commits validated offsets; completes once they are durable. */
     public CompletableFuture<Void> commit(String groupId, Map<TopicPartition, Committed> commits) {
         return store.commit(groupId, commits);

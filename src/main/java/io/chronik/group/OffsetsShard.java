@@ -144,7 +144,8 @@ final class OffsetsShard implements CoordinatorShard {
      * A COMMIT ({@code commit}) or ABORT marker of {@code producerId} at {@code markerOffset}, once replicated. While
      * loading, a marker beyond what the replay has reached waits until the replay is done.
      */
-    synchronized void markerWritten(long producerId, boolean commit, long markerOffset) {
+    synchronized void markerWritten(long producerId, short producerEpoch, boolean commit, long markerOffset) {
+        markerEpoch(producerId, producerEpoch);
         if (!loaded && markerOffset >= replayedTo) {
             deferred.put(markerOffset, new Marker(producerId, commit));
             return;
@@ -179,14 +180,18 @@ final class OffsetsShard implements CoordinatorShard {
     // ---- producer sequences of the transactional batches this partition's leader writes ----
 
     private void trackSequence(RecordBatch batch) {
-        Sequence current = sequences.get(batch.producerId());
         if (batch.isControlBatch()) {
-            // A marker of another epoch restarts the producer's sequence numbers in the partition.
-            if (current == null || current.epoch() != batch.producerEpoch()) {
-                sequences.put(batch.producerId(), new Sequence(batch.producerEpoch(), 0));
-            }
+            markerEpoch(batch.producerId(), batch.producerEpoch());
         } else if (batch.baseSequence() >= 0) {
             sequences.put(batch.producerId(), new Sequence(batch.producerEpoch(), batch.lastSequence() + 1));
+        }
+    }
+
+    /** A marker of another epoch restarts the producer's sequence numbers in the partition. */
+    private void markerEpoch(long producerId, short epoch) {
+        Sequence current = sequences.get(producerId);
+        if (current == null || current.epoch() != epoch) {
+            sequences.put(producerId, new Sequence(epoch, 0));
         }
     }
 

@@ -170,11 +170,16 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
     }
 
     /**
-     * A COMMIT or ABORT marker of {@code producerId} was written to {@code partition} at {@code markerOffset} and
-     * replicated (WriteTxnMarkers): the producer's pending offsets there become committed, or are dropped.
+     * A COMMIT or ABORT marker of {@code producerId} was written to {@code topic}-{@code partition} at
+     * {@code markerOffset} and replicated (WriteTxnMarkers): on a partition of this topic, the producer's pending
+     * offsets there become committed, or are dropped.
      */
-    public void markerWritten(int partition, long producerId, boolean commit, long markerOffset) {
-        runtime.withShard(partition, shard -> shard.markerWritten(producerId, commit, markerOffset));
+    public void markerWritten(String topic, int partition, long producerId, short producerEpoch, boolean commit,
+                              long markerOffset) {
+        if (!TOPIC.equals(topic)) {
+            return;
+        }
+        runtime.withShard(partition, shard -> shard.markerWritten(producerId, producerEpoch, commit, markerOffset));
     }
 
     @Override

@@ -2,7 +2,7 @@ package io.chronik.handler;
 
 import io.chronik.group.GroupCoordinator;
 import io.chronik.group.OffsetManager;
-import io.chronik.group.OffsetStore;
+import io.chronik.group.CoordinatorWriteErrors;
 import io.chronik.group.OffsetStore.Committed;
 import io.chronik.group.OffsetStore.TopicPartition;
 import io.chronik.log.TopicInfo;
@@ -104,7 +104,7 @@ public final class OffsetsHandler implements RequestHandler {
         }
         return Mono.fromFuture(store.commit(body.groupId(), accepted)
                 .handle((ok, failure) -> {
-                    short error = OffsetStore.errorCode(failure);
+                    short error = CoordinatorWriteErrors.of(failure).code();
                     acceptedResults.forEach(r -> r.setErrorCode(error));
                     return response;
                 }), true);
@@ -139,7 +139,8 @@ public final class OffsetsHandler implements RequestHandler {
                         } else {
                             t.setName(topic);
                         }
-                        partitions.forEach((partition, c) -> t.partitions().add(partitionV8(partition, c)));
+                        partitions.forEach((partition, c) -> t.partitions().add(
+                                unstableV8(group.groupId(), topic, partition, body.requireStable(), partitionV8(partition, c))));
                         out.topics().add(t);
                     });
                     continue;
@@ -159,7 +160,9 @@ public final class OffsetsHandler implements RequestHandler {
                     }
                     for (int partition : requested.partitionIndexes()) {
                         Committed c = name == null ? null : committed.get(new TopicPartition(name, partition));
-                        t.partitions().add(partitionV8(partition, c == null ? NONE : c).setErrorCode(error));
+                        var result = partitionV8(partition, c == null ? NONE : c).setErrorCode(error);
+                        t.partitions().add(name == null ? result
+                                : unstableV8(group.groupId(), name, partition, body.requireStable(), result));
                     }
                     out.topics().add(t);
                 }
@@ -182,9 +185,18 @@ public final class OffsetsHandler implements RequestHandler {
         }
         collect(body.groupId(), wanted).forEach((topic, partitions) -> {
             var t = new OffsetFetchResponseData.OffsetFetchResponseTopic().setName(topic);
-            partitions.forEach((partition, c) -> t.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartition()
-                    .setPartitionIndex(partition).setCommittedOffset(c.offset()).setCommittedLeaderEpoch(c.leaderEpoch())
-                    .setMetadata(c.metadata())));
+            partitions.forEach((partition, c) -> {
+                var result = new OffsetFetchResponseData.OffsetFetchResponsePartition()
+                        .setPartitionIndex(partition).setCommittedOffset(c.offset()).setCommittedLeaderEpoch(c.leaderEpoch())
+                        .setMetadata(c.metadata());
+                if (body.requireStable() && store.hasPendingOffset(body.groupId(), new TopicPartition(topic, partition))) {
+                    // Up to version 7 the partition's error is the response's too.
+                    result.setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code()).setCommittedOffset(-1)
+                            .setCommittedLeaderEpoch(-1);
+                    response.setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code());
+                }
+                t.partitions().add(result);
+            });
             response.topics().add(t);
         });
         return response;
@@ -214,6 +226,19 @@ public final class OffsetsHandler implements RequestHandler {
     private static OffsetFetchResponseData.OffsetFetchResponsePartitions partitionV8(int partition, Committed c) {
         return new OffsetFetchResponseData.OffsetFetchResponsePartitions().setPartitionIndex(partition)
                 .setCommittedOffset(c.offset()).setCommittedLeaderEpoch(c.leaderEpoch()).setMetadata(c.metadata());
+    }
+
+    /**
+     * With require_stable (version 7 on), a partition whose offset an open transaction has committed answers
+     * UNSTABLE_OFFSET_COMMIT (the consumer retries until the transaction ends) instead of the committed offset.
+     */
+    private OffsetFetchResponseData.OffsetFetchResponsePartitions unstableV8(
+            String groupId, String topic, int partition, boolean requireStable,
+            OffsetFetchResponseData.OffsetFetchResponsePartitions result) {
+        if (requireStable && store.hasPendingOffset(groupId, new TopicPartition(topic, partition))) {
+            result.setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code()).setCommittedOffset(-1).setCommittedLeaderEpoch(-1);
+        }
+        return result;
     }
 
     /** Committed offsets by topic and partition; partitions asked for but never committed get offset -1. */
@@ -269,7 +294,7 @@ public final class OffsetsHandler implements RequestHandler {
         }
         return Mono.fromFuture(store.delete(body.groupId(), deletions).handle((ok, failure) -> {
             if (failure != null) {
-                deleted.forEach(r -> r.setErrorCode(OffsetStore.errorCode(failure)));
+                deleted.forEach(r -> r.setErrorCode(CoordinatorWriteErrors.of(failure).code()));
             }
             return response;
         }), true);

@@ -28,18 +28,33 @@ import java.util.concurrent.CompletableFuture;
  * WriteTxnMarkers, sent by a transaction coordinator to partition leaders: for each marker, a COMMIT or ABORT control
  * batch is appended to every named partition this broker leads (one offset each), with acks=all semantics in a
  * cluster. Errors are per partition, as in Kafka: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER,
- * NOT_ENOUGH_REPLICAS, INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED, KAFKA_STORAGE_ERROR.
+ * NOT_ENOUGH_REPLICAS, INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED, KAFKA_STORAGE_ERROR. Once a marker is
+ * replicated, the {@link MarkerListener} hears of it (the group coordinator, for markers on {@code __consumer_offsets}:
+ * they commit or drop the producer's pending transactional offsets).
  */
 public final class WriteTxnMarkersHandler implements RequestHandler {
     /** How long a marker waits for the ISR, as Kafka's request.timeout.ms default. */
     static final long REPLICATION_TIMEOUT_MS = 30_000;
 
+    /** Told of each marker once it is written and replicated. */
+    @FunctionalInterface
+    public interface MarkerListener {
+        void markerWritten(String topic, int partition, long producerId, short producerEpoch, boolean commit,
+                           long markerOffset);
+    }
+
     private final LogManager logs;
     private final Leadership leadership;
+    private final MarkerListener listener;
 
     public WriteTxnMarkersHandler(LogManager logs, Leadership leadership) {
+        this(logs, leadership, (topic, partition, producerId, producerEpoch, commit, markerOffset) -> { });
+    }
+
+    public WriteTxnMarkersHandler(LogManager logs, Leadership leadership, MarkerListener listener) {
         this.logs = logs;
         this.leadership = leadership;
+        this.listener = listener;
     }
 
     @Override
@@ -93,7 +108,13 @@ public final class WriteTxnMarkersHandler implements RequestHandler {
                         return CompletableFuture.completedFuture(failed);
                     }
                     return leadership.afterLeaderAppend(topic, partition, result.lastOffset(), true,
-                            REPLICATION_TIMEOUT_MS);
+                            REPLICATION_TIMEOUT_MS).thenApply(replicated -> {
+                                if (replicated == Errors.NONE) {
+                                    listener.markerWritten(topic, partition, marker.producerId(), marker.producerEpoch(),
+                                            marker.transactionResult(), result.lastOffset());
+                                }
+                                return replicated;
+                            });
                 })
                 .thenCompose(f -> f);
     }

@@ -38,6 +38,8 @@ public enum Api {
     // Version 10 of the offset APIs addresses topics by id.
     OFFSET_COMMIT(ApiKeys.OFFSET_COMMIT, 2, 10),
     OFFSET_FETCH(ApiKeys.OFFSET_FETCH, 1, 10),
+    // Offsets of a transaction, sent to the group coordinator.
+    TXN_OFFSET_COMMIT(ApiKeys.TXN_OFFSET_COMMIT, 0, 5),
     LIST_GROUPS(ApiKeys.LIST_GROUPS, 0, 5),
     DESCRIBE_GROUPS(ApiKeys.DESCRIBE_GROUPS, 0, 6),
     DELETE_GROUPS(ApiKeys.DELETE_GROUPS, 0, 2),
