@@ -11,9 +11,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The boundary between the group coordinators and their durable state: every write of coordinator state goes
- * through here, and every read of durable state comes from here. Today {@link OffsetStore} backs it with the
- * broker-local {@code __chronik_offsets} log. A replicated implementation backs it with partitions of
- * {@code __consumer_offsets}: it loads a partition's records when this broker becomes its leader, answers
+ * through here, and every read of durable state comes from here. {@link OffsetsTopicStore} backs it with the
+ * partitions of {@code __consumer_offsets} (alone and in a cluster; {@link OffsetStore}, the broker-local log of
+ * earlier releases, is only read to move its offsets there): it loads a partition's records when this broker becomes its leader, answers
  * {@link #availability} with COORDINATOR_LOAD_IN_PROGRESS until they are loaded and NOT_COORDINATOR once
  * leadership is lost, and fails writes it can no longer make durable.
  *

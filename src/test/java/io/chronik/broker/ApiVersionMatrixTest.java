@@ -322,6 +322,17 @@ class ApiVersionMatrixTest {
                                         .setName(topic).setPartitionIndexes(List.of(0)))));
                 yield d;
             }
+            case TXN_OFFSET_COMMIT -> {
+                // A producer's offsets outside the group's membership; pending until a marker (none comes here).
+                org.apache.kafka.common.message.TxnOffsetCommitRequestData d =
+                        new org.apache.kafka.common.message.TxnOffsetCommitRequestData().setTransactionalId("matrix-tx")
+                                .setGroupId("matrix-txn-group").setProducerId(800_000 + v).setProducerEpoch((short) 0);
+                d.topics().add(new org.apache.kafka.common.message.TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic()
+                        .setName(topic).setPartitions(List.of(
+                                new org.apache.kafka.common.message.TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition()
+                                        .setPartitionIndex(0).setCommittedOffset(0).setCommittedMetadata("m"))));
+                yield d;
+            }
             default -> throw new IllegalArgumentException("no matrix request for " + api);
         };
     }
