@@ -222,4 +222,71 @@ class OffsetsTopicStoreTest {
             return io.chronik.handler.CoordinatorPlacement.partitionFor(group, partitions);
         }
     }
+
+    @Test
+    void transactionalOffsetsFollowTheProducersSequencesAndMarkersAndAreReplayedByTheNextLeader() throws Exception {
+        long pid = 4242;
+        int partition = ofGroup(1, 1).partition();
+        io.chronik.log.Log log = logs.log(OffsetsTopicStore.TOPIC, partition).orElseThrow();
+        try (OffsetsTopicStore first = store(1)) {
+            becomeLeader(first, 1, 1);
+            first.commit(GROUP, Map.of(TP, new Committed(1, -1, "", 1))).get(5, TimeUnit.SECONDS);
+            // Two TxnOffsetCommits of one transaction, then its COMMIT; the log checks each batch's sequence.
+            first.commitTransactional(GROUP, pid, (short) 0, Map.of(TP, new Committed(5, -1, "", 2))).get(5, TimeUnit.SECONDS);
+            first.commitTransactional(GROUP, pid, (short) 0, Map.of(TP, new Committed(6, -1, "", 3),
+                    new TopicPartition("orders", 1), new Committed(2, -1, "", 3))).get(5, TimeUnit.SECONDS);
+            assertThat(first.offsets(GROUP).get(TP).offset()).isEqualTo(1);
+            assertThat(first.hasPendingOffset(GROUP, TP)).isTrue();
+            marker(first, log, partition, pid, (short) 0, true);
+            assertThat(first.offsets(GROUP).get(TP).offset()).isEqualTo(6);
+            assertThat(first.hasPendingOffset(GROUP, TP)).isFalse();
+            // The next transaction of the same epoch continues the sequence, an ABORT drops it.
+            first.commitTransactional(GROUP, pid, (short) 0, Map.of(TP, new Committed(8, -1, "", 4))).get(5, TimeUnit.SECONDS);
+            marker(first, log, partition, pid, (short) 0, false);
+            assertThat(first.offsets(GROUP).get(TP).offset()).isEqualTo(6);
+            // A bumped epoch starts at sequence 0; an older epoch is refused.
+            first.commitTransactional(GROUP, pid, (short) 1, Map.of(TP, new Committed(9, -1, "", 5))).get(5, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> first.commitTransactional(GROUP, pid, (short) 0, Map.of(TP, new Committed(3, -1, "", 6)))
+                    .get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(org.apache.kafka.common.errors.InvalidProducerEpochException.class);
+            leading = false;
+            first.onPartitionsChanged(ClusterImage.EMPTY, List.of(ofGroup(2, 2)));
+        }
+        // The next leader replays the same: 6 committed, 9 pending until its marker.
+        try (OffsetsTopicStore second = store(2)) {
+            becomeLeader(second, 2, 3);
+            assertThat(second.offsets(GROUP).get(TP).offset()).isEqualTo(6);
+            assertThat(second.offsets(GROUP).get(new TopicPartition("orders", 1)).offset()).isEqualTo(2);
+            assertThat(second.pendingPartitions(GROUP)).containsExactly(TP);
+            second.commitTransactional(GROUP, pid, (short) 1, Map.of(TP, new Committed(10, -1, "", 7))).get(5, TimeUnit.SECONDS);
+            marker(second, log, partition, pid, (short) 1, true);
+            assertThat(second.offsets(GROUP).get(TP).offset()).isEqualTo(10);
+        }
+    }
+
+    @Test
+    void aCommitThatCannotReachEnoughReplicasIsCoordinatorNotAvailable() throws Exception {
+        try (OffsetsTopicStore store = store(1)) {
+            becomeLeader(store, 1, 1);
+            for (Errors replicationError : List.of(Errors.NOT_ENOUGH_REPLICAS, Errors.REQUEST_TIMED_OUT,
+                    Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND)) {
+                replication = CompletableFuture.completedFuture(replicationError);
+                Throwable plain = store.commit(GROUP, Map.of(TP, new Committed(1, -1, "", 1))).handle((ok, e) -> e).get(5, TimeUnit.SECONDS);
+                assertThat(CoordinatorWriteErrors.of(plain)).as(replicationError.name()).isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
+                Throwable txn = store.commitTransactional(GROUP, 77, (short) 0, Map.of(TP, new Committed(1, -1, "", 1)))
+                        .handle((ok, e) -> e).get(5, TimeUnit.SECONDS);
+                assertThat(CoordinatorWriteErrors.of(txn)).as(replicationError.name()).isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
+            }
+            replication = CompletableFuture.completedFuture(Errors.NOT_LEADER_OR_FOLLOWER);
+            Throwable moved = store.commit(GROUP, Map.of(TP, new Committed(1, -1, "", 1))).handle((ok, e) -> e).get(5, TimeUnit.SECONDS);
+            assertThat(CoordinatorWriteErrors.of(moved)).isEqualTo(Errors.NOT_COORDINATOR);
+        }
+    }
+
+    /** Appends a marker as WriteTxnMarkers does and tells the store. */
+    private static void marker(OffsetsTopicStore store, io.chronik.log.Log log, int partition, long pid, short epoch,
+                               boolean commit) throws Exception {
+        io.chronik.log.AppendResult written = log.appendMarker(pid, epoch, 0, commit, true).get(5, TimeUnit.SECONDS);
+        assertThat(written.error()).isEqualTo(io.chronik.log.LogError.NONE);
+        store.markerWritten(OffsetsTopicStore.TOPIC, partition, pid, epoch, commit, written.lastOffset());
+    }
 }
