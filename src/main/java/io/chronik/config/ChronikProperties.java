@@ -301,8 +301,8 @@ public class ChronikProperties {
         @DurationMax(minutes = 5)
         private Duration consumerHeartbeatInterval = Duration.ofSeconds(5);
         /**
-         * In a cluster: the number of partitions a group id is hashed onto to place its coordinator (Kafka's
-         * offsets.topic.num.partitions); every broker of the cluster must use the same value.
+         * The number of partitions of __consumer_offsets when it is created (alone at startup, in a cluster at the first
+         * coordinator lookup; Kafka's offsets.topic.num.partitions); every broker of a cluster must use the same value.
          */
         @Min(1)
         @Max(1000)
