@@ -25,9 +25,6 @@ public final class CoordinatorWriteErrors {
         while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
             cause = cause.getCause();
         }
-        if (cause instanceof OffsetStore.BusyException) {
-            return Errors.COORDINATOR_NOT_AVAILABLE;
-        }
         if (!(cause instanceof ApiException)) {
             return Errors.NOT_COORDINATOR;
         }

@@ -39,7 +39,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class LocalOffsetsTopic {
     private static final Logger log = LoggerFactory.getLogger(LocalOffsetsTopic.class);
-    static final String LEGACY = "__chronik_offsets";
+    static final String LEGACY = OffsetStore.DIR;
     static final String RETIRED = "__chronik_offsets.migrated";
     private static final int RECORDS_PER_BATCH = 500;
     private static final long WRITE_TIMEOUT_S = 60;
@@ -68,10 +68,7 @@ public final class LocalOffsetsTopic {
         if (!Files.isDirectory(legacy)) {
             return;
         }
-        Map<String, Map<TopicPartition, Committed>> offsets;
-        try (OffsetStore old = new OffsetStore(dataDir)) {
-            offsets = old.allOffsets();
-        }
+        Map<String, Map<TopicPartition, Committed>> offsets = OffsetStore.read(dataDir);
         // Every append answered only once fsynced (flush.messages=1), whatever chronik.storage.fsync-on-acks-all says:
         // the old store is retired next.
         // (A crash before the move ends leaves that setting, taken away by the move redone at the next start.)

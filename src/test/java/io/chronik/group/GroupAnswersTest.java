@@ -32,7 +32,7 @@ class GroupAnswersTest {
 
     @BeforeEach
     void start() throws Exception {
-        coordinator = new GroupCoordinator(new OffsetStore(dataDir), 300, 60_000);
+        coordinator = new GroupCoordinator(new MemoryGroupStateStore(), 300, 60_000);
     }
 
     @AfterEach

@@ -28,62 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class GroupStateStoreTest {
     private static final TopicPartition P0 = new TopicPartition("t", 0);
 
-    /** Durable state in memory; groups in {@code unavailable} answer with their error. */
-    static final class MemoryStore implements GroupStateStore {
-        final Map<String, Map<TopicPartition, Committed>> offsets = new ConcurrentHashMap<>();
-        final Map<String, Errors> unavailable = new ConcurrentHashMap<>();
-        volatile boolean closed;
-
-        @Override
-        public Errors availability(String groupId) {
-            return unavailable.getOrDefault(groupId, Errors.NONE);
-        }
-
-        @Override
-        public CompletableFuture<Void> commit(String groupId, Map<TopicPartition, Committed> commits) {
-            offsets.computeIfAbsent(groupId, g -> new ConcurrentHashMap<>()).putAll(commits);
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletableFuture<Void> delete(String groupId, Iterable<TopicPartition> partitions) {
-            offsets.computeIfPresent(groupId, (g, map) -> {
-                partitions.forEach(map::remove);
-                return map.isEmpty() ? null : map;
-            });
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletableFuture<Void> deleteGroup(String groupId) {
-            offsets.remove(groupId);
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public Map<TopicPartition, Committed> offsets(String groupId) {
-            return Map.copyOf(offsets.getOrDefault(groupId, Map.of()));
-        }
-
-        @Override
-        public Map<String, Map<TopicPartition, Committed>> allOffsets() {
-            Map<String, Map<TopicPartition, Committed>> copy = new HashMap<>();
-            offsets.forEach((g, map) -> copy.put(g, Map.copyOf(map)));
-            return copy;
-        }
-
-        @Override
-        public Set<String> groups() {
-            return Set.copyOf(offsets.keySet());
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
-    }
-
-    final MemoryStore store = new MemoryStore();
+    final MemoryGroupStateStore store = new MemoryGroupStateStore();
     GroupCoordinator coordinator;
 
     @AfterEach

@@ -10,15 +10,11 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The durable offset log: replay, torn and corrupt tails, compaction, expiry. */
+/** Reading the offset log of earlier releases: live offsets exactly, deletions, a torn or corrupt tail. */
 class OffsetStoreTest {
     @TempDir
     Path dataDir;
@@ -26,92 +22,40 @@ class OffsetStoreTest {
     private static final TopicPartition P0 = new TopicPartition("t", 0);
     private static final TopicPartition P1 = new TopicPartition("t", 1);
 
-    private Path logFile() {
-        return dataDir.resolve("__chronik_offsets").resolve("offsets.log");
+    @Test
+    void theLiveOffsetsAndTheirMetadataAreReadExactly() throws Exception {
+        assertThat(OffsetStore.read(dataDir)).isEmpty();
+        new LegacyOffsetLog(dataDir)
+                .commit("g", P0, new Committed(4, 3, "old", 999))
+                .commit("g", P0, new Committed(5, 3, "héllo", 1000))
+                .commit("g", P1, new Committed(7, -1, null, 1001))
+                .commit("g2", P0, new Committed(1, -1, "", 1002))
+                .delete("g2", P0);
+        assertThat(OffsetStore.read(dataDir)).isEqualTo(Map.of("g", Map.of(
+                P0, new Committed(5, 3, "héllo", 1000), P1, new Committed(7, -1, null, 1001))));
     }
 
     @Test
-    void offsetsAndMetadataSurviveAReopenExactly() throws Exception {
-        try (OffsetStore store = new OffsetStore(dataDir)) {
-            store.commit("g", Map.of(P0, new Committed(5, 3, "héllo", 1000), P1, new Committed(7, -1, null, 1001)))
-                    .get(10, TimeUnit.SECONDS);
-            store.commit("g2", Map.of(P0, new Committed(1, -1, "", 1002))).get(10, TimeUnit.SECONDS);
-            store.delete("g2", List.of(P0)).get(10, TimeUnit.SECONDS);
-        }
-        try (OffsetStore store = new OffsetStore(dataDir)) {
-            assertThat(store.offsets("g")).containsEntry(P0, new Committed(5, 3, "héllo", 1000))
-                    .containsEntry(P1, new Committed(7, -1, null, 1001));
-            assertThat(store.groups()).containsExactly("g");
-            assertThat(store.allOffsets()).containsOnlyKeys("g");
-        }
-    }
-
-    @Test
-    void aTornOrCorruptTailIsCutOffAndEverythingBeforeItKept() throws Exception {
-        try (OffsetStore store = new OffsetStore(dataDir)) {
-            store.commit("g", Map.of(P0, new Committed(5, 0, "a", 1))).get(10, TimeUnit.SECONDS);
-            store.commit("g", Map.of(P1, new Committed(6, 0, "b", 2))).get(10, TimeUnit.SECONDS);
-        }
-        long intact = Files.size(logFile());
+    void aTornOrCorruptTailEndsTheReadAndTheFileIsLeftAsItIs() throws Exception {
+        LegacyOffsetLog legacy = new LegacyOffsetLog(dataDir)
+                .commit("g", P0, new Committed(5, 0, "a", 1))
+                .commit("g", P1, new Committed(6, 0, "b", 2));
         // A half-written record (torn write) after the intact ones.
-        try (FileChannel ch = FileChannel.open(logFile(), StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+        try (FileChannel ch = FileChannel.open(legacy.file(), StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
             ch.write(ByteBuffer.wrap(new byte[]{0, 0, 0, 40, 1, 2, 3, 4, 1, 0}));
         }
-        try (OffsetStore store = new OffsetStore(dataDir)) {
-            assertThat(store.offsets("g")).containsOnlyKeys(P0, P1);
-            store.commit("g", Map.of(P1, new Committed(9, 0, "c", 3))).get(10, TimeUnit.SECONDS);
-        }
-        try (OffsetStore store = new OffsetStore(dataDir)) {
-            assertThat(store.offsets("g").get(P1).offset()).isEqualTo(9);
-        }
-        // A flipped byte in the last record: its CRC fails, so it (and only it) is dropped.
-        byte[] bytes = Files.readAllBytes(logFile());
-        bytes[bytes.length - 3] ^= 0x55;
-        Files.write(logFile(), bytes);
-        try (OffsetStore store = new OffsetStore(dataDir)) {
-            assertThat(store.offsets("g").get(P1).offset()).isEqualTo(6);
-            assertThat(store.offsets("g").get(P0).offset()).isEqualTo(5);
-            assertThat(store.logSize()).isEqualTo(intact);
-        }
-    }
+        long size = Files.size(legacy.file());
+        assertThat(OffsetStore.read(dataDir)).isEqualTo(Map.of("g", Map.of(
+                P0, new Committed(5, 0, "a", 1), P1, new Committed(6, 0, "b", 2))));
+        assertThat(Files.size(legacy.file())).isEqualTo(size);
 
-    @Test
-    void theLogIsCompactedAsItGrowsAndKeepsOnlyLiveOffsets() throws Exception {
-        try (OffsetStore store = new OffsetStore(dataDir, 16 * 1024)) {
-            CompletableFuture<?> last = null;
-            for (int i = 0; i < 5000; i++) {
-                last = store.commit("g" + (i % 5), Map.of(new TopicPartition("t", i % 3), new Committed(i, 0, "m" + i, i)));
-            }
-            last.get(30, TimeUnit.SECONDS);
-            // 15 live offsets of ~40 bytes each; without compaction the log would be ~200 KB. Compaction follows the
-            // write that crosses the threshold, just after its commits are acknowledged.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (store.logSize() >= 64 * 1024) {
-                assertThat(System.nanoTime()).as("log compacted").isLessThan(deadline);
-                Thread.sleep(20);
-            }
-            assertThat(store.offsets("g4").get(new TopicPartition("t", 4999 % 3)).offset()).isEqualTo(4999);
-        }
-        try (OffsetStore store = new OffsetStore(dataDir)) {
-            Map<String, Integer> perGroup = new HashMap<>();
-            store.allOffsets().forEach((g, m) -> perGroup.put(g, m.size()));
-            assertThat(perGroup).hasSize(5).allSatisfy((g, n) -> assertThat(n).isEqualTo(3));
-            assertThat(store.offsets("g4").get(new TopicPartition("t", 4999 % 3))).isEqualTo(new Committed(4999, 0, "m4999", 4999));
-        }
-        assertThat(Files.exists(dataDir.resolve("__chronik_offsets").resolve("offsets.log.tmp"))).isFalse();
-    }
-
-    @Test
-    void offsetsOfAGroupWithoutMembersExpireAfterTheRetention() throws Exception {
-        OffsetStore store = new OffsetStore(dataDir);
-        try (GroupCoordinator coordinator = new GroupCoordinator(store, 0, 1500)) {
-            store.commit("idle", Map.of(P0, new Committed(1, 0, "", System.currentTimeMillis()))).get(10, TimeUnit.SECONDS);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!store.offsets("idle").isEmpty()) {
-                assertThat(System.nanoTime()).as("offsets expire").isLessThan(deadline);
-                Thread.sleep(100);
-            }
-            assertThat(coordinator.list()).noneMatch(g -> g.groupId().equals("idle"));
-        }
+        // A record whose checksum does not match ends the read there too.
+        Path corrupt = Files.createTempDirectory(dataDir, "corrupt");
+        LegacyOffsetLog other = new LegacyOffsetLog(corrupt).commit("g", P0, new Committed(5, 0, "a", 1))
+                .commit("g", P1, new Committed(6, 0, "b", 2));
+        byte[] bytes = Files.readAllBytes(other.file());
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(other.file(), bytes);
+        assertThat(OffsetStore.read(corrupt)).isEqualTo(Map.of("g", Map.of(P0, new Committed(5, 0, "a", 1))));
     }
 }

@@ -57,13 +57,11 @@ class OffsetsMigrationTest {
             }
         }
         // The data directory as the previous release left it: offsets committed through its store.
-        try (OffsetStore old = new OffsetStore(dataDir)) {
-            for (int g = 0; g < 20; g++) {
-                old.commit("group-" + g, Map.of(new OffsetStore.TopicPartition("orders", 0),
-                        new Committed(g % 10, -1, "m" + g, 1000 + g))).get(10, TimeUnit.SECONDS);
-            }
-            old.delete("group-19", List.of(new OffsetStore.TopicPartition("orders", 0))).get(10, TimeUnit.SECONDS);
+        LegacyOffsetLog old = new LegacyOffsetLog(dataDir);
+        for (int g = 0; g < 20; g++) {
+            old.commit("group-" + g, new OffsetStore.TopicPartition("orders", 0), new Committed(g % 10, -1, "m" + g, 1000 + g));
         }
+        old.delete("group-19", new OffsetStore.TopicPartition("orders", 0));
 
         try (TestBroker broker = TestBroker.start(dataDir, Map.of("chronik.group.offsets-topic-partitions", "4"))) {
             assertThat(dataDir.resolve(LocalOffsetsTopic.LEGACY)).doesNotExist();

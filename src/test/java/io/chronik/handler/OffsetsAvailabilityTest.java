@@ -3,7 +3,7 @@ package io.chronik.handler;
 import io.chronik.config.ChronikProperties;
 import io.chronik.group.GroupCoordinator;
 import io.chronik.group.GroupStateStore;
-import io.chronik.group.OffsetStore;
+import io.chronik.group.MemoryGroupStateStore;
 import io.chronik.group.OffsetStore.Committed;
 import io.chronik.group.OffsetStore.TopicPartition;
 import io.chronik.log.TopicInfo;
@@ -49,7 +49,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OffsetsAvailabilityTest {
     @TempDir
     Path dataDir;
-    OffsetStore offsets;
+    MemoryGroupStateStore offsets;
     GroupCoordinator coordinator;
     OffsetsHandler handler;
     GroupHandler groups;
@@ -59,7 +59,7 @@ class OffsetsAvailabilityTest {
 
     @BeforeEach
     void start() throws IOException {
-        offsets = new OffsetStore(dataDir);
+        offsets = new MemoryGroupStateStore();
         coordinator = new GroupCoordinator(new UnavailableFor(offsets), 0, 60_000);
         CoordinatorPlacement alone = CoordinatorPlacement.alone(new BrokerIdentity(new ChronikProperties(), () -> 9092));
         handler = new OffsetsHandler(coordinator, new NoTopics(), alone);
@@ -160,8 +160,8 @@ class OffsetsAvailabilityTest {
         }
     }
 
-    /** The local store, except that "loading" is still being loaded and "moved" is held by another broker. */
-    private record UnavailableFor(OffsetStore delegate) implements GroupStateStore {
+    /** The in-memory store, except that "loading" is still being loaded and "moved" is held by another broker. */
+    private record UnavailableFor(GroupStateStore delegate) implements GroupStateStore {
         @Override
         public Errors availability(String groupId) {
             return switch (groupId) {
