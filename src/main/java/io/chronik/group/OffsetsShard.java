@@ -205,9 +205,18 @@ final class OffsetsShard implements CoordinatorShard {
             return -1;
         }
         int base = current != null && current.epoch() == producerEpoch ? current.next() : 0;
-        int next = base > Integer.MAX_VALUE - count ? count - (Integer.MAX_VALUE - base) - 1 : base + count;
-        sequences.put(producerId, new Sequence(producerEpoch, next));
+        sequences.put(producerId, new Sequence(producerEpoch, plus(base, count)));
         return base;
+    }
+
+    /** Gives back a reservation of {@link #nextSequence} whose batch was never appended, unless another came since. */
+    synchronized void releaseSequence(long producerId, short producerEpoch, int base, int count) {
+        sequences.computeIfPresent(producerId, (id, current) -> current.epoch() == producerEpoch
+                && current.next() == plus(base, count) ? new Sequence(producerEpoch, base) : current);
+    }
+
+    private static int plus(int sequence, int count) {
+        return sequence > Integer.MAX_VALUE - count ? count - (Integer.MAX_VALUE - sequence) - 1 : sequence + count;
     }
 
     // ---- reads ----

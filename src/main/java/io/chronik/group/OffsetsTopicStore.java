@@ -161,12 +161,17 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
         }
         MemoryRecords batch = MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, producerEpoch, sequence,
                 records);
-        return runtime.write(partition, batch, (written, result) -> {
+        CompletableFuture<Void> written = runtime.write(partition, batch, (applied, result) -> {
             for (int i = 0; i < keys.size(); i++) {
-                written.applyPending(producerId, groupId, keys.get(i), commits.get(keys.get(i)), result.baseOffset() + i);
+                applied.applyPending(producerId, groupId, keys.get(i), commits.get(keys.get(i)), result.baseOffset() + i);
             }
             return null;
         });
+        if (written.isCompletedExceptionally()) {
+            // Refused before anything was appended (not enough replicas, leadership moving): the sequence is free again.
+            shard.get().releaseSequence(producerId, producerEpoch, sequence, records.length);
+        }
+        return written;
     }
 
     /**

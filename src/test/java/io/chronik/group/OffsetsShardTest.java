@@ -112,6 +112,13 @@ class OffsetsShardTest {
         assertThat(shard.nextSequence(PID, (short) 3, 1)).isZero();
         assertThat(shard.nextSequence(PID, (short) 4, 1)).as("a newer epoch starts at 0").isZero();
         assertThat(shard.nextSequence(99, (short) 0, 1)).as("an unknown producer").isZero();
+        // A batch refused before it was appended gives its sequence back, unless another was reserved since.
+        int base = shard.nextSequence(PID, (short) 4, 2);
+        shard.releaseSequence(PID, (short) 4, base, 2);
+        assertThat(shard.nextSequence(PID, (short) 4, 2)).isEqualTo(base);
+        shard.nextSequence(PID, (short) 4, 1);
+        shard.releaseSequence(PID, (short) 4, base, 2);
+        assertThat(shard.nextSequence(PID, (short) 4, 1)).isEqualTo(base + 3);
     }
 
     private static long committed(OffsetsShard shard) {

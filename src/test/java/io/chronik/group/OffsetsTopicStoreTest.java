@@ -47,6 +47,8 @@ class OffsetsTopicStoreTest {
     private volatile boolean leading;
     /** When set, what acks=all waits on: the ISR's acknowledgement, completed by the test. */
     private volatile CompletableFuture<Errors> replication;
+    /** What the ISR check before an append answers. */
+    private volatile Errors enoughReplicas = Errors.NONE;
     private final Leadership leadership = new Leadership() {
         @Override
         public NotLeader checkLeader(String t, int p, int epoch) {
@@ -55,7 +57,7 @@ class OffsetsTopicStoreTest {
 
         @Override
         public Errors checkEnoughReplicas(String t, int p) {
-            return Errors.NONE;
+            return enoughReplicas;
         }
 
         @Override
@@ -276,6 +278,15 @@ class OffsetsTopicStoreTest {
                         .handle((ok, e) -> e).get(5, TimeUnit.SECONDS);
                 assertThat(CoordinatorWriteErrors.of(txn)).as(replicationError.name()).isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
             }
+            // Refused before appending: a later TxnOffsetCommit of the producer still has the sequence the log expects.
+            replication = null;
+            store.commitTransactional(GROUP, 78, (short) 0, Map.of(TP, new Committed(1, -1, "", 1))).get(5, TimeUnit.SECONDS);
+            enoughReplicas = Errors.NOT_ENOUGH_REPLICAS;
+            Throwable refused = store.commitTransactional(GROUP, 78, (short) 0, Map.of(TP, new Committed(1, -1, "", 1)))
+                    .handle((ok, e) -> e).get(5, TimeUnit.SECONDS);
+            assertThat(CoordinatorWriteErrors.of(refused)).isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
+            enoughReplicas = Errors.NONE;
+            store.commitTransactional(GROUP, 78, (short) 0, Map.of(TP, new Committed(2, -1, "", 1))).get(5, TimeUnit.SECONDS);
             replication = CompletableFuture.completedFuture(Errors.NOT_LEADER_OR_FOLLOWER);
             Throwable moved = store.commit(GROUP, Map.of(TP, new Committed(1, -1, "", 1))).handle((ok, e) -> e).get(5, TimeUnit.SECONDS);
             assertThat(CoordinatorWriteErrors.of(moved)).isEqualTo(Errors.NOT_COORDINATOR);
