@@ -187,6 +187,18 @@ public final class QuorumTopicAdmin implements TopicAdmin {
         }));
     }
 
+    @Override
+    public Map<String, String> dynamicBrokerConfigs(String resource) {
+        return image.get().dynamicBrokerConfigs(resource);
+    }
+
+    @Override
+    public Mono<Void> alterBrokerConfigs(String resource, Map<String, String> set, java.util.Set<String> deleted,
+                                         boolean validateOnly) {
+        return validateOnly ? Mono.empty()
+                : Mono.defer(() -> submit(new MetadataCommand.AlterBrokerConfigs(resource, set, List.copyOf(deleted)))).then();
+    }
+
     /** Completes once the controller applied {@code command}; its refusal or the quorum's silence as an ApiException. */
     private Mono<CommandResult> submit(MetadataCommand command) {
         CompletableFuture<CommandResult> future;

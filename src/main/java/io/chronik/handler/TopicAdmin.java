@@ -50,4 +50,27 @@ public interface TopicAdmin {
 
     /** Replaces a topic's overrides with {@code overrides} (validated first). */
     Mono<TopicInfo> alterConfigs(String name, Map<String, String> overrides, boolean validateOnly);
+
+    /**
+     * The dynamic broker configs of {@code resource}: a broker id, or "" for the cluster-wide default. A broker
+     * running alone has none.
+     */
+    default Map<String, String> dynamicBrokerConfigs(String resource) {
+        return Map.of();
+    }
+
+    /**
+     * Sets {@code set} and removes {@code deleted} among the dynamic broker configs of {@code resource} (checked by
+     * the caller). Only a cluster keeps them (in its metadata); a broker running alone refuses with INVALID_CONFIG.
+     */
+    default Mono<Void> alterBrokerConfigs(String resource, Map<String, String> set, java.util.Set<String> deleted,
+                                          boolean validateOnly) {
+        if (set.isEmpty()) {
+            return Mono.empty(); // none is ever set here, so there is nothing to remove
+        }
+        java.util.Set<String> keys = new java.util.TreeSet<>(set.keySet());
+        keys.addAll(deleted);
+        return Mono.error(new org.apache.kafka.common.errors.InvalidConfigurationException("Dynamic broker configs " + keys
+                + " apply only to the brokers of a cluster (chronik.cluster.voters): a broker running alone does not replicate"));
+    }
 }
