@@ -70,33 +70,39 @@ public final class ConfigsHandler implements RequestHandler {
 
     @Override
     public Mono<ApiMessage> handle(KafkaRequest request) {
-        return switch (request.api()) {
-            case DESCRIBE_CONFIGS -> {
-                DescribeConfigsRequestData body = request.body();
-                yield catchUpFor(body.resources().stream().filter(r -> r.resourceType() == TOPIC).map(r -> r.resourceName()))
-                        .then(Mono.fromCallable(() -> (ApiMessage) describe(body, request.version())).subscribeOn(io));
-            }
-            case ALTER_CONFIGS -> {
-                AlterConfigsRequestData body = request.body();
-                yield catchUpFor(body.resources().stream().filter(r -> r.resourceType() == TOPIC).map(r -> r.resourceName()))
-                        .then(Mono.defer(() -> alter(body))).cast(ApiMessage.class);
-            }
-            case INCREMENTAL_ALTER_CONFIGS -> {
-                IncrementalAlterConfigsRequestData body = request.body();
-                yield catchUpFor(body.resources().stream().filter(r -> r.resourceType() == TOPIC).map(r -> r.resourceName()))
-                        .then(Mono.defer(() -> incrementalAlter(body))).cast(ApiMessage.class);
-            }
-            default -> Mono.error(new IllegalArgumentException("not a configs API: " + request.api()));
+        Mono<ApiMessage> answer = switch (request.api()) {
+            case DESCRIBE_CONFIGS -> Mono.fromCallable(() -> (ApiMessage) describe(request.body(), request.version())).subscribeOn(io);
+            case ALTER_CONFIGS -> Mono.defer(() -> alter(request.body())).cast(ApiMessage.class);
+            case INCREMENTAL_ALTER_CONFIGS -> Mono.defer(() -> incrementalAlter(request.body())).cast(ApiMessage.class);
+            default -> null;
         };
+        if (answer == null) {
+            return Mono.error(new IllegalArgumentException("not a configs API: " + request.api()));
+        }
+        // A named topic this broker does not know may have been created a moment ago through another broker.
+        return admin.catchUpIfUnknown(topicsNamed(request)).then(answer);
     }
 
-    /**
-     * A topic this broker does not know may have been created a moment ago through another broker: before answering
-     * that it is unknown, catch up with the cluster's metadata (a failed catch-up answers from what is known).
-     */
-    private Mono<Void> catchUpFor(java.util.stream.Stream<String> topics) {
-        return Mono.defer(() -> topics.anyMatch(name -> admin.topic(name).isEmpty())
-                ? admin.catchUp().onErrorResume(e -> Mono.empty()) : Mono.empty());
+    /** The topic resources a configs request names. */
+    private static List<String> topicsNamed(KafkaRequest request) {
+        List<String> topics = new ArrayList<>();
+        switch (request.api()) {
+            case DESCRIBE_CONFIGS -> ((DescribeConfigsRequestData) request.body()).resources()
+                    .forEach(r -> addTopic(topics, r.resourceType(), r.resourceName()));
+            case ALTER_CONFIGS -> ((AlterConfigsRequestData) request.body()).resources()
+                    .forEach(r -> addTopic(topics, r.resourceType(), r.resourceName()));
+            case INCREMENTAL_ALTER_CONFIGS -> ((IncrementalAlterConfigsRequestData) request.body()).resources()
+                    .forEach(r -> addTopic(topics, r.resourceType(), r.resourceName()));
+            default -> {
+            }
+        }
+        return topics;
+    }
+
+    private static void addTopic(List<String> topics, byte resourceType, String name) {
+        if (resourceType == TOPIC) {
+            topics.add(name);
+        }
     }
 
     /** One described config entry. */

@@ -77,12 +77,6 @@ public final class QuorumTopicAdmin implements TopicAdmin {
         return Mono.defer(() -> Mono.fromFuture(catchUp.get()));
     }
 
-    /** Nothing when this broker knows {@code name}; otherwise a catch-up with the quorum, its failure ignored. */
-    private Mono<Void> knownOrCaughtUp(String name) {
-        return Mono.defer(() -> name == null || image.get().topic(name).isPresent() ? Mono.<Void>empty()
-                : catchUp().onErrorResume(e -> Mono.empty()));
-    }
-
     @Override
     public List<TopicInfo> topics() {
         return image.get().topics().values().stream().map(this::info).toList();
@@ -135,7 +129,7 @@ public final class QuorumTopicAdmin implements TopicAdmin {
 
     @Override
     public Mono<TopicInfo> deleteTopic(String name) {
-        return knownOrCaughtUp(name).then(Mono.defer(() -> {
+        return catchUpIfUnknown(java.util.Collections.singletonList(name)).then(Mono.defer(() -> {
             TopicInfo topic = topic(name).orElseThrow(() -> unknownTopic(name));
             return submit(new MetadataCommand.DeleteTopic(topic.id())).thenReturn(topic);
         }));
@@ -143,7 +137,7 @@ public final class QuorumTopicAdmin implements TopicAdmin {
 
     @Override
     public Mono<TopicInfo> createPartitions(String name, int totalCount, List<List<Integer>> newAssignments, boolean validateOnly) {
-        return knownOrCaughtUp(name).then(Mono.defer(() -> {
+        return catchUpIfUnknown(java.util.Collections.singletonList(name)).then(Mono.defer(() -> {
             ClusterImage current = image.get();
             TopicImage topic = current.topic(name).orElseThrow(() -> unknownTopic(name));
             int existing = topic.partitions().size();
@@ -177,7 +171,7 @@ public final class QuorumTopicAdmin implements TopicAdmin {
 
     @Override
     public Mono<TopicInfo> alterConfigs(String name, Map<String, String> overrides, boolean validateOnly) {
-        return knownOrCaughtUp(name).then(Mono.defer(() -> {
+        return catchUpIfUnknown(java.util.Collections.singletonList(name)).then(Mono.defer(() -> {
             TopicImage topic = image.get().topic(name).orElseThrow(() -> unknownTopic(name));
             TopicInfo altered = info(topic.name(), topic.id(), topic.partitions().size(), overrides); // validates
             if (validateOnly) {

@@ -30,6 +30,16 @@ public interface TopicAdmin {
         return Mono.empty();
     }
 
+    /**
+     * At once when this broker knows every topic in {@code names}; otherwise after {@link #catchUp()}, whose failure
+     * is ignored (the caller then answers from what it knows). A topic this broker does not know may have been created
+     * a moment ago through another broker: call it before answering that a named topic is unknown.
+     */
+    default Mono<Void> catchUpIfUnknown(java.util.Collection<String> names) {
+        return Mono.defer(() -> names.stream().allMatch(name -> name == null || topic(name).isPresent()) ? Mono.<Void>empty()
+                : catchUp().onErrorResume(e -> Mono.empty()));
+    }
+
     Optional<TopicInfo> topic(UUID id);
 
     /** Every topic, by name. */
