@@ -77,7 +77,7 @@ public class BrokerConfiguration {
         return quorum == null ? new LocalTopicAdmin(logs, props.getNodeId(), props.getDefaultPartitions(), ioScheduler)
                 : new QuorumTopicAdmin(quorum, stateMachine.getObject()::image,
                         new io.chronik.cluster.MetadataCatchUp(quorum, stateMachine.getObject(), METADATA_CATCH_UP)::catchUp,
-                        brokerTopicDefaults, props.getDefaultPartitions(), replication.replicationFactor());
+                        brokerTopicDefaults, props.getDefaultPartitions(), replication::replicationFactor);
     }
 
     /** ElectLeaders: alone, no election is ever needed; in a cluster, elections go through the metadata quorum. */

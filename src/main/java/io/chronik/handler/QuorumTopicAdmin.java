@@ -41,7 +41,8 @@ public final class QuorumTopicAdmin implements TopicAdmin {
     private final Supplier<ClusterImage> image;
     private final LogConfig brokerDefaults;
     private final int defaultPartitions;
-    private final int defaultReplicationFactor;
+    /** The replication factor of a topic created without one, given the live registered brokers. */
+    private final java.util.function.IntUnaryOperator defaultReplicationFactor;
     private final ReplicaPlacement placement = new ReplicaPlacement(new Random());
     private final Supplier<CompletableFuture<Void>> catchUp;
 
@@ -54,6 +55,12 @@ public final class QuorumTopicAdmin implements TopicAdmin {
     public QuorumTopicAdmin(QuorumController controller, Supplier<ClusterImage> image,
                             Supplier<CompletableFuture<Void>> catchUp, LogConfig brokerDefaults,
                             int defaultPartitions, int defaultReplicationFactor) {
+        this(controller, image, catchUp, brokerDefaults, defaultPartitions, live -> defaultReplicationFactor);
+    }
+
+    public QuorumTopicAdmin(QuorumController controller, Supplier<ClusterImage> image,
+                            Supplier<CompletableFuture<Void>> catchUp, LogConfig brokerDefaults,
+                            int defaultPartitions, java.util.function.IntUnaryOperator defaultReplicationFactor) {
         this.controller = controller;
         this.image = image;
         this.catchUp = catchUp;
@@ -109,7 +116,8 @@ public final class QuorumTopicAdmin implements TopicAdmin {
                 if (partitions < 1) {
                     throw new InvalidPartitionsException("Number of partitions was set to an invalid non-positive value.");
                 }
-                int factor = replicationFactor == -1 ? defaultReplicationFactor : replicationFactor;
+                int factor = replicationFactor == -1 ? defaultReplicationFactor.applyAsInt(current.liveBrokers().size())
+                        : replicationFactor;
                 if (factor < 1) {
                     throw new InvalidReplicationFactorException("Replication factor must be larger than 0, or -1 to use the default value.");
                 }
