@@ -149,6 +149,11 @@ public class BrokerConfiguration {
     }
 
     @Bean
+    io.chronik.handler.DescribeProducersHandler describeProducersHandler(LogManager logs, ObjectProvider<Leadership> leadership) {
+        return new io.chronik.handler.DescribeProducersHandler(logs, leadership.getIfAvailable(() -> Leadership.ALONE));
+    }
+
+    @Bean
     RequestDispatcher requestDispatcher(List<RequestHandler> handlers) {
         return new RequestDispatcher(handlers);
     }
