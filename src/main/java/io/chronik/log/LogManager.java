@@ -79,6 +79,9 @@ public final class LogManager implements AutoCloseable {
     private boolean started;
     private boolean closed;
 
+    /** Set by {@link #startup(boolean)}: recovery leaves partitions without a directory without a log. */
+    private volatile boolean onlyExistingPartitions;
+
     public LogManager(StorageConfig config, LogMetrics metrics) {
         this(config, metrics, CleanerHook.fromSystemProperty());
     }
@@ -91,6 +94,16 @@ public final class LogManager implements AutoCloseable {
 
     /** Loads topic metadata and recovers every partition log; then starts retention. */
     public void startup() throws IOException {
+        startup(false);
+    }
+
+    /**
+     * Like {@link #startup()}; with {@code onlyExistingPartitions} (in a cluster, where a broker keeps logs of its own
+     * replicas only) a stored topic's partition without a directory stays without a log instead of being opened empty,
+     * so a restart makes no directories for other brokers' partitions ({@link #ensurePartition} opens one later).
+     */
+    public void startup(boolean onlyExistingPartitions) throws IOException {
+        this.onlyExistingPartitions = onlyExistingPartitions;
         synchronized (adminLock) {
             if (closed) {
                 throw new IllegalStateException("log manager is closed");
@@ -161,6 +174,9 @@ public final class LogManager implements AutoCloseable {
                         Collections.unmodifiableSortedMap(new TreeMap<>(t.overrides())), cfg)));
                 for (int p = 0; p < t.partitions(); p++) {
                     int partition = p;
+                    if (onlyExistingPartitions && !Files.isDirectory(partitionDir(t.name(), partition))) {
+                        continue;
+                    }
                     opening.add(pool.submit(() -> openLog(t.name(), partition, cfg, clean)));
                 }
             }

@@ -69,4 +69,26 @@ class PartitionDeletionTest extends LogTestSupport {
             assertThat(manager.log("alone", 1)).isPresent();
         }
     }
+
+    @Test
+    void aClusterBrokerRestartsWithoutOpeningOtherBrokersPartitionsAndALoneOneWithAll() throws Exception {
+        java.util.UUID id = java.util.UUID.randomUUID();
+        try (LogManager manager = start(dir)) {
+            manager.ensureTopic(id, "spread", 3, Map.of(), p -> p == 1);
+            appendOk(manager.log("spread", 1).orElseThrow(), TestBatches.batch(2, 1));
+        }
+        try (LogManager restarted = new LogManager(storage(dir, SMALL, false), LogMetrics.NOOP)) {
+            restarted.startup(true);
+            assertThat(restarted.topic("spread").orElseThrow().partitions()).isEqualTo(3);
+            assertThat(restarted.log("spread", 1).orElseThrow().logEndOffset()).isEqualTo(2);
+            assertThat(restarted.log("spread", 0)).isEmpty();
+            assertThat(dir.resolve("spread-0")).doesNotExist();
+            assertThat(dir.resolve("spread-2")).doesNotExist();
+        }
+        // Alone, every stored partition is opened, as always (a missing directory comes back empty).
+        try (LogManager alone = start(dir)) {
+            assertThat(alone.log("spread", 0).orElseThrow().logEndOffset()).isZero();
+            assertThat(alone.log("spread", 1).orElseThrow().logEndOffset()).isEqualTo(2);
+        }
+    }
 }
