@@ -177,14 +177,16 @@ final class ReplicaFetcher implements AutoCloseable {
         Map<Uuid, FetchTopic> topics = new HashMap<>();
         ReplicationQuota quota = throttles.followerQuota();
         long allowance = quota.available(now);
+        boolean enough = allowance >= quota.chunk(settings.fetchPartitionMaxBytes());
         for (FetchState state : partitions.values()) {
             if (state.retryAtNanos > now) {
                 continue;
             }
             int maxBytes = settings.fetchPartitionMaxBytes();
             if (throttled(state, quota)) {
-                // Kafka's rule: a throttled replica behind the leader is not asked for while the quota is exceeded.
-                if (allowance == 0) {
+                // Kafka's rule: a throttled replica behind the leader is not asked for while the quota is exceeded
+                // (here: until the bucket holds a chunk worth a fetch).
+                if (!enough) {
                     continue;
                 }
                 maxBytes = (int) Math.min(maxBytes, Math.max(1, allowance));
@@ -216,7 +218,7 @@ final class ReplicaFetcher implements AutoCloseable {
     /** When the partitions the throttle holds back may be asked for again; 0 when none is held back. */
     private long throttledUntil(long now) {
         ReplicationQuota quota = throttles.followerQuota();
-        long wait = quota.nanosUntilAvailable(now);
+        long wait = quota.nanosUntil(quota.chunk(settings.fetchPartitionMaxBytes()), now);
         if (wait == 0 || partitions.values().stream().noneMatch(s -> throttled(s, quota))) {
             return 0;
         }

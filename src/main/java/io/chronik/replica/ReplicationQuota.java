@@ -65,18 +65,32 @@ public final class ReplicationQuota {
     }
 
     /** How long until the bucket holds bytes again; 0 when it does now. */
-    public synchronized long nanosUntilAvailable(long nowNanos) {
+    public long nanosUntilAvailable(long nowNanos) {
+        return nanosUntil(1, nowNanos);
+    }
+
+    /** How long until the bucket holds {@code bytes} (at most one second's worth is ever held); 0 when it does now. */
+    public synchronized long nanosUntil(long bytes, long nowNanos) {
         if (rate == UNLIMITED) {
             return 0;
         }
         refill(nowNanos);
-        if (tokens > 0) {
+        double wanted = Math.min(Math.max(1, bytes), Math.max(1, rate));
+        if (tokens >= wanted) {
             return 0;
         }
         if (rate == 0) {
             return NANOS_PER_SECOND;
         }
-        return (long) Math.ceil((1 - tokens) * NANOS_PER_SECOND / rate);
+        return (long) Math.ceil((wanted - tokens) * NANOS_PER_SECOND / rate);
+    }
+
+    /**
+     * The smallest fetch worth asking for while throttled: a tenth of a second's worth, at most {@code maxBytes}, so
+     * a throttled follower fetches in a few chunks a second rather than batch by batch.
+     */
+    public synchronized long chunk(long maxBytes) {
+        return rate == UNLIMITED ? 1 : Math.max(1, Math.min(maxBytes, rate / 10));
     }
 
     private void refill(long nowNanos) {

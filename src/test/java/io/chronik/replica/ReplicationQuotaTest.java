@@ -66,4 +66,18 @@ class ReplicationQuotaTest {
         quota.setRate(ReplicationQuota.UNLIMITED, 0);
         assertThat(quota.exceeded(0)).isFalse();
     }
+
+    @Test
+    void aThrottledFetchWaitsForAChunkOfATenthOfASecond() {
+        ReplicationQuota quota = new ReplicationQuota(0);
+        assertThat(quota.chunk(1 << 20)).isEqualTo(1);
+        quota.setRate(100_000, 0);
+        assertThat(quota.chunk(1 << 20)).isEqualTo(10_000);
+        assertThat(quota.chunk(4096)).isEqualTo(4096);
+        quota.record(100_000, 0);
+        assertThat(quota.nanosUntil(10_000, 0)).isEqualTo(SECOND / 10);
+        assertThat(quota.nanosUntil(10_000, SECOND / 10)).isZero();
+        // Never more than the bucket holds.
+        assertThat(quota.nanosUntil(Long.MAX_VALUE, SECOND / 10)).isEqualTo(SECOND * 9 / 10);
+    }
 }
