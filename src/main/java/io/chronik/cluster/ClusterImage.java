@@ -20,6 +20,8 @@ public final class ClusterImage {
     private final SortedMap<String, TopicImage> topicsByName;
     private final Map<UUID, String> topicNames;
     private final long nextProducerId;
+    /** Dynamic broker configs by resource: a broker id, or "" for the cluster-wide default. */
+    private final SortedMap<String, Map<String, String>> brokerConfigs;
 
     ClusterImage(String clusterId, SortedMap<Integer, BrokerRegistration> brokers, SortedMap<String, TopicImage> topics) {
         this(clusterId, brokers, topics, 0);
@@ -27,8 +29,14 @@ public final class ClusterImage {
 
     ClusterImage(String clusterId, SortedMap<Integer, BrokerRegistration> brokers, SortedMap<String, TopicImage> topics,
                  long nextProducerId) {
+        this(clusterId, brokers, topics, nextProducerId, new TreeMap<>());
+    }
+
+    ClusterImage(String clusterId, SortedMap<Integer, BrokerRegistration> brokers, SortedMap<String, TopicImage> topics,
+                 long nextProducerId, SortedMap<String, Map<String, String>> brokerConfigs) {
         this.clusterId = clusterId;
         this.nextProducerId = nextProducerId;
+        this.brokerConfigs = Collections.unmodifiableSortedMap(new TreeMap<>(brokerConfigs));
         this.brokers = Collections.unmodifiableSortedMap(new TreeMap<>(brokers));
         this.topicsByName = Collections.unmodifiableSortedMap(new TreeMap<>(topics));
         Map<UUID, String> names = new java.util.HashMap<>();
@@ -55,7 +63,7 @@ public final class ClusterImage {
     }
 
     ClusterImage withNextProducerId(long next) {
-        return new ClusterImage(clusterId, brokers, topicsByName, next);
+        return new ClusterImage(clusterId, brokers, topicsByName, next, brokerConfigs);
     }
 
     /** Registered brokers that are not fenced, by id. */
@@ -83,36 +91,56 @@ public final class ClusterImage {
     }
 
     ClusterImage withClusterId(String id) {
-        return new ClusterImage(id, brokers, topicsByName, nextProducerId);
+        return new ClusterImage(id, brokers, topicsByName, nextProducerId, brokerConfigs);
     }
 
     ClusterImage withBroker(BrokerRegistration broker) {
         TreeMap<Integer, BrokerRegistration> copy = new TreeMap<>(brokers);
         copy.put(broker.id(), broker);
-        return new ClusterImage(clusterId, copy, topicsByName, nextProducerId);
+        return new ClusterImage(clusterId, copy, topicsByName, nextProducerId, brokerConfigs);
     }
 
     ClusterImage withTopic(TopicImage topic) {
         TreeMap<String, TopicImage> copy = new TreeMap<>(topicsByName);
         copy.put(topic.name(), topic);
-        return new ClusterImage(clusterId, brokers, copy, nextProducerId);
+        return new ClusterImage(clusterId, brokers, copy, nextProducerId, brokerConfigs);
     }
 
     ClusterImage withTopics(SortedMap<String, TopicImage> topics) {
-        return new ClusterImage(clusterId, brokers, topics, nextProducerId);
+        return new ClusterImage(clusterId, brokers, topics, nextProducerId, brokerConfigs);
     }
 
     ClusterImage withoutTopic(String name) {
         TreeMap<String, TopicImage> copy = new TreeMap<>(topicsByName);
         copy.remove(name);
-        return new ClusterImage(clusterId, brokers, copy, nextProducerId);
+        return new ClusterImage(clusterId, brokers, copy, nextProducerId, brokerConfigs);
+    }
+
+    /** Every resource's dynamic broker configs: a broker id, or "" for the cluster-wide default. */
+    public SortedMap<String, Map<String, String>> dynamicBrokerConfigs() {
+        return brokerConfigs;
+    }
+
+    /** The dynamic broker configs of {@code resource} (a broker id, or "" for the cluster-wide default); empty if none. */
+    public Map<String, String> dynamicBrokerConfigs(String resource) {
+        return brokerConfigs.getOrDefault(resource, Map.of());
+    }
+
+    ClusterImage withDynamicBrokerConfigs(String resource, Map<String, String> configs) {
+        TreeMap<String, Map<String, String>> copy = new TreeMap<>(brokerConfigs);
+        if (configs.isEmpty()) {
+            copy.remove(resource);
+        } else {
+            copy.put(resource, Collections.unmodifiableSortedMap(new TreeMap<>(configs)));
+        }
+        return new ClusterImage(clusterId, brokers, topicsByName, nextProducerId, copy);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof ClusterImage other && java.util.Objects.equals(clusterId, other.clusterId)
                 && brokers.equals(other.brokers) && topicsByName.equals(other.topicsByName)
-                && nextProducerId == other.nextProducerId;
+                && nextProducerId == other.nextProducerId && brokerConfigs.equals(other.brokerConfigs);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.chronik.cluster;
 
 import io.chronik.cluster.MetadataCommand.AllocateProducerIds;
+import io.chronik.cluster.MetadataCommand.AlterBrokerConfigs;
 import io.chronik.cluster.MetadataCommand.AlterTopicConfigs;
 import io.chronik.cluster.MetadataCommand.ChangePartition;
 import io.chronik.cluster.MetadataCommand.CreatePartitions;
@@ -42,6 +43,7 @@ public final class CommandCodec {
     private static final byte ALLOCATE_PRODUCER_IDS = 9;
     private static final byte ELECT_LEADER = 10;
     private static final byte REASSIGN_PARTITION = 11;
+    private static final byte ALTER_BROKER_CONFIGS = 12;
 
     private CommandCodec() {
     }
@@ -109,6 +111,14 @@ public final class CommandCodec {
                 if (c.targetReplicas() != null) {
                     writeInts(out, c.targetReplicas());
                 }
+            } else if (command instanceof AlterBrokerConfigs c) {
+                out.writeByte(ALTER_BROKER_CONFIGS);
+                writeString(out, c.resource());
+                writeMap(out, c.set());
+                out.writeInt(c.deleted().size());
+                for (String key : c.deleted()) {
+                    writeString(out, key);
+                }
             } else {
                 throw new IllegalArgumentException("unknown command " + command);
             }
@@ -147,6 +157,16 @@ public final class CommandCodec {
             case ALLOCATE_PRODUCER_IDS -> new AllocateProducerIds(in.readInt());
             case ELECT_LEADER -> new ElectLeader(readUuid(in), in.readInt(), in.readBoolean());
             case REASSIGN_PARTITION -> new ReassignPartition(readUuid(in), in.readInt(), in.readBoolean() ? readInts(in) : null);
+            case ALTER_BROKER_CONFIGS -> {
+                String resource = readString(in);
+                java.util.Map<String, String> set = readMap(in);
+                int n = readCount(in);
+                List<String> deleted = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    deleted.add(readString(in));
+                }
+                yield new AlterBrokerConfigs(resource, set, deleted);
+            }
             default -> throw new IOException("unknown metadata command type " + type);
         };
         if (in.available() > 0) {

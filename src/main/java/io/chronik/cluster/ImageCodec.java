@@ -61,6 +61,12 @@ final class ImageCodec {
                 }
             }
         }
+        // Dynamic broker configs, after the fields older snapshots end with: resource ("" the default), configs.
+        out.writeInt(image.dynamicBrokerConfigs().size());
+        for (java.util.Map.Entry<String, java.util.Map<String, String>> e : image.dynamicBrokerConfigs().entrySet()) {
+            writeString(out, e.getKey());
+            writeMap(out, e.getValue());
+        }
     }
 
     static ClusterImage read(DataInputStream in) throws IOException {
@@ -100,6 +106,11 @@ final class ImageCodec {
             topics.put(name, t.withPartition(p, new PartitionRegistration(r.replicas(), r.isr(), r.leader(), r.leaderEpoch(),
                     r.partitionEpoch(), adding, removing)));
         }
-        return new ClusterImage(clusterId, brokers, topics, nextProducerId);
+        // Snapshots written before dynamic broker configs end here.
+        TreeMap<String, java.util.Map<String, String>> brokerConfigs = new TreeMap<>();
+        for (int i = in.available() >= Integer.BYTES ? readCount(in) : 0; i > 0; i--) {
+            brokerConfigs.put(readString(in), readMap(in));
+        }
+        return new ClusterImage(clusterId, brokers, topics, nextProducerId, brokerConfigs);
     }
 }

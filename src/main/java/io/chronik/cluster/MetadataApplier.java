@@ -50,6 +50,12 @@ public final class MetadataApplier {
         } else if (command instanceof ReassignPartition c) {
             return reassignPartition(image, c);
         }
+        if (command instanceof MetadataCommand.AlterBrokerConfigs c) {
+            java.util.Map<String, String> configs = new java.util.HashMap<>(image.dynamicBrokerConfigs(c.resource()));
+            c.deleted().forEach(configs::remove);
+            configs.putAll(c.set());
+            return new Applied(image.withDynamicBrokerConfigs(c.resource(), configs), CommandResult.OK);
+        }
         if (command instanceof MetadataCommand.AllocateProducerIds) {
             long first = image.nextProducerId();
             return new Applied(image.withNextProducerId(first + MetadataCommand.PRODUCER_ID_BLOCK), CommandResult.ok(first));

@@ -82,5 +82,17 @@ public sealed interface MetadataCommand {
         }
     }
 
+    /**
+     * Changes the dynamic broker configs of {@code resource}: a broker id, or "" for the cluster-wide default. Keys in
+     * {@code set} take their value, keys in {@code deleted} are removed; the others stay (so two changes submitted
+     * through different brokers do not undo each other).
+     */
+    record AlterBrokerConfigs(String resource, Map<String, String> set, List<String> deleted) implements MetadataCommand {
+        public AlterBrokerConfigs {
+            set = Map.copyOf(set);
+            deleted = List.copyOf(deleted);
+        }
+    }
+
     int PRODUCER_ID_BLOCK = 1000;
 }

@@ -147,7 +147,9 @@ public final class MetadataPublisher implements MetadataListener, AutoCloseable 
             }
             TopicInfo local = logs.topic(topic.name()).orElse(null);
             if (local == null || local.partitions() < topic.partitions().size() || !local.overrides().equals(topic.configs())) {
-                logs.ensureTopic(topic.id(), topic.name(), topic.partitions().size(), topic.configs());
+                // Only this broker's replicas get a log, so no directory is made for another broker's partition.
+                logs.ensureTopic(topic.id(), topic.name(), topic.partitions().size(), topic.configs(),
+                        p -> topic.partitions().get(p).replicas().contains(brokerId));
             }
             TopicImage old = before.topic(topic.id()).orElse(null);
             for (int p = 0; p < topic.partitions().size(); p++) {

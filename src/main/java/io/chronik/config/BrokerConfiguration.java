@@ -78,7 +78,7 @@ public class BrokerConfiguration {
         return quorum == null ? new LocalTopicAdmin(logs, props.getNodeId(), props.getDefaultPartitions(), ioScheduler)
                 : new QuorumTopicAdmin(quorum, stateMachine.getObject()::image,
                         new io.chronik.cluster.MetadataCatchUp(quorum, stateMachine.getObject(), METADATA_CATCH_UP)::catchUp,
-                        brokerTopicDefaults, props.getDefaultPartitions(), replication.replicationFactor());
+                        brokerTopicDefaults, props.getDefaultPartitions(), replication::replicationFactor);
     }
 
     /** ElectLeaders: alone, no election is ever needed; in a cluster, elections go through the metadata quorum. */
@@ -149,6 +149,11 @@ public class BrokerConfiguration {
     @Bean
     DeleteRecordsHandler deleteRecordsHandler(LogManager logs, ObjectProvider<Leadership> leadership) {
         return new DeleteRecordsHandler(logs, leadership.getIfAvailable(() -> Leadership.ALONE));
+    }
+
+    @Bean
+    io.chronik.handler.DescribeProducersHandler describeProducersHandler(LogManager logs, ObjectProvider<Leadership> leadership) {
+        return new io.chronik.handler.DescribeProducersHandler(logs, leadership.getIfAvailable(() -> Leadership.ALONE));
     }
 
     @Bean

@@ -52,7 +52,7 @@ public class ChronikProperties {
     @Min(1)
     @Max(100000)
     private int defaultPartitions = 1;
-    /** Replication factor of topics created without one; default min(3, number of quorum voters). */
+    /** Replication factor of topics created without one; default min(3, quorum voters or live brokers if more). */
     @Min(1)
     @Max(Short.MAX_VALUE)
     private Integer defaultReplicationFactor;

@@ -38,7 +38,8 @@ public class StorageConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    LogManager logManager(ChronikProperties props, LogConfig defaults, ObjectProvider<LogMetrics> metrics) {
+    LogManager logManager(ChronikProperties props, ClusterProperties cluster, LogConfig defaults,
+                          ObjectProvider<LogMetrics> metrics) {
         Path dataDir = checkDataDir(props.getDataDir());
         ChronikProperties.Storage s = props.getStorage();
         StorageConfig config = new StorageConfig(dataDir, defaults, s.isFsyncOnAcksAll(), s.getAppendThreads(),
@@ -49,7 +50,8 @@ public class StorageConfiguration {
                 cleanerConfig(props.getLog().getCleaner(), Runtime.getRuntime().maxMemory()));
         LogManager manager = new LogManager(config, metrics.getIfAvailable(() -> LogMetrics.NOOP));
         try {
-            manager.startup();
+            // In a cluster a broker keeps logs of its own replicas only: recovery opens no others.
+            manager.startup(cluster.getVoters() != null);
         } catch (IOException e) {
             manager.close();
             throw new UncheckedIOException("log recovery failed in " + dataDir + ": " + e.getMessage(), e);

@@ -63,7 +63,9 @@ final class ConfigDescriber {
             Map.entry("compression.gzip.level", ConfigType.INT),
             Map.entry("compression.lz4.level", ConfigType.INT),
             Map.entry("compression.zstd.level", ConfigType.INT),
+            Map.entry("follower.replication.throttled.replicas", ConfigType.LIST),
             Map.entry("index.interval.bytes", ConfigType.INT),
+            Map.entry("leader.replication.throttled.replicas", ConfigType.LIST),
             Map.entry("max.message.bytes", ConfigType.INT),
             Map.entry("message.timestamp.type", ConfigType.STRING),
             Map.entry("min.cleanable.dirty.ratio", ConfigType.DOUBLE),
@@ -117,9 +119,29 @@ final class ConfigDescriber {
         return out;
     }
 
-    /** This broker's settings (all, or those in {@code wanted} when not null); all read-only. */
-    List<DescribeConfigsResourceResult> broker(Set<String> wanted, boolean includeSynonyms, boolean includeDocumentation) {
+    /**
+     * This broker's settings (all, or those in {@code wanted} when not null): the static ones read-only, then the
+     * dynamic ones that are set, for this broker ({@code own}) or as the cluster-wide default ({@code defaults}).
+     */
+    List<DescribeConfigsResourceResult> broker(Map<String, String> own, Map<String, String> defaults, Set<String> wanted,
+                                               boolean includeSynonyms, boolean includeDocumentation) {
         List<DescribeConfigsResourceResult> out = new ArrayList<>();
+        java.util.SortedSet<String> dynamic = new java.util.TreeSet<>(own.keySet());
+        dynamic.addAll(defaults.keySet());
+        for (String name : dynamic) {
+            if (wanted != null && !wanted.contains(name)) {
+                continue;
+            }
+            List<DescribeConfigsSynonym> synonyms = new ArrayList<>();
+            if (own.containsKey(name)) {
+                synonyms.add(synonym(name, own.get(name), ConfigSource.DYNAMIC_BROKER_CONFIG));
+            }
+            if (defaults.containsKey(name)) {
+                synonyms.add(synonym(name, defaults.get(name), ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG));
+            }
+            out.add(entry(name, synonyms.get(0).value(), false, ConfigType.LONG, DynamicBrokerConfigs.DOCS.get(name), synonyms,
+                    includeSynonyms, includeDocumentation));
+        }
         for (BrokerConfigs.BrokerConfig setting : broker.all()) {
             if (wanted != null && !wanted.contains(setting.name())) {
                 continue;
@@ -129,6 +151,20 @@ final class ConfigDescriber {
             out.add(entry(setting.name(), setting.value(), true, setting.type(), setting.documentation(), synonyms,
                     includeSynonyms, includeDocumentation));
         }
+        return out;
+    }
+
+    /** The cluster-wide dynamic broker defaults (the broker resource named ""): only what is set. */
+    List<DescribeConfigsResourceResult> dynamicDefaults(Map<String, String> defaults, Set<String> wanted,
+                                                        boolean includeSynonyms, boolean includeDocumentation) {
+        List<DescribeConfigsResourceResult> out = new ArrayList<>();
+        new java.util.TreeMap<>(defaults).forEach((name, value) -> {
+            if (wanted == null || wanted.contains(name)) {
+                out.add(entry(name, value, false, ConfigType.LONG, DynamicBrokerConfigs.DOCS.get(name),
+                        List.of(synonym(name, value, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)), includeSynonyms,
+                        includeDocumentation));
+            }
+        });
         return out;
     }
 
@@ -174,6 +210,14 @@ final class ConfigDescriber {
         // A broker setting in Kafka that Chronik also takes per topic.
         docs.put("producer.id.expiration.ms", "The time in ms that a topic partition leader will wait before expiring "
                 + "the state of an idempotent producer that has not appended to the partition.");
+        // Replication throttles: Kafka documents them with its quota configs, not in TopicConfig.
+        docs.put("leader.replication.throttled.replicas", "A list of replicas whose replication is throttled on the leader "
+                + "side, as [PartitionId]:[BrokerId],[PartitionId]:[BrokerId],..., or the wildcard '*' for every replica "
+                + "of the topic. The leader limits what it sends to such replicas outside the ISR to "
+                + "leader.replication.throttled.rate.");
+        docs.put("follower.replication.throttled.replicas", "A list of replicas whose replication is throttled on the "
+                + "follower side, as [PartitionId]:[BrokerId],[PartitionId]:[BrokerId],..., or the wildcard '*' for every "
+                + "replica of the topic. Such a follower limits what it fetches to follower.replication.throttled.rate.");
         return Map.copyOf(docs);
     }
 }

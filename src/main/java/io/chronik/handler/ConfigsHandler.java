@@ -33,7 +33,8 @@ import java.util.Set;
 
 /**
  * DescribeConfigs, AlterConfigs (replaces a topic's overrides) and IncrementalAlterConfigs (set, delete, append,
- * subtract). Topic configs are dynamic; broker configs come from Chronik's settings and are read-only. Descriptions
+ * subtract). Topic configs are dynamic; broker configs come from Chronik's settings and are read-only, except the
+ * replication throttle rates, which a cluster keeps in its metadata ({@link DynamicBrokerConfigs}). Descriptions
  * carry sources, synonyms, types and documentation as Kafka's do (see {@link ConfigDescriber}).
  */
 public final class ConfigsHandler implements RequestHandler {
@@ -47,11 +48,6 @@ public final class ConfigsHandler implements RequestHandler {
     private static final byte OP_APPEND = 2;
     private static final byte OP_SUBTRACT = 3;
     private static final Set<String> LIST_KEYS = Set.of("cleanup.policy");
-    /** Replication throttles (kafka-reassign-partitions --throttle), refused when set: Chronik does not honour them. */
-    static final Set<String> THROTTLE_KEYS = Set.of("leader.replication.throttled.rate", "follower.replication.throttled.rate",
-            "leader.replication.throttled.replicas", "follower.replication.throttled.replicas",
-            "replica.alter.log.dirs.io.max.bytes.per.second");
-
     private final TopicAdmin admin;
     private final LogConfig brokerDefaults;
     private final ChronikProperties props;
@@ -74,33 +70,39 @@ public final class ConfigsHandler implements RequestHandler {
 
     @Override
     public Mono<ApiMessage> handle(KafkaRequest request) {
-        return switch (request.api()) {
-            case DESCRIBE_CONFIGS -> {
-                DescribeConfigsRequestData body = request.body();
-                yield catchUpFor(body.resources().stream().filter(r -> r.resourceType() == TOPIC).map(r -> r.resourceName()))
-                        .then(Mono.fromCallable(() -> (ApiMessage) describe(body, request.version())).subscribeOn(io));
-            }
-            case ALTER_CONFIGS -> {
-                AlterConfigsRequestData body = request.body();
-                yield catchUpFor(body.resources().stream().filter(r -> r.resourceType() == TOPIC).map(r -> r.resourceName()))
-                        .then(Mono.defer(() -> alter(body))).cast(ApiMessage.class);
-            }
-            case INCREMENTAL_ALTER_CONFIGS -> {
-                IncrementalAlterConfigsRequestData body = request.body();
-                yield catchUpFor(body.resources().stream().filter(r -> r.resourceType() == TOPIC).map(r -> r.resourceName()))
-                        .then(Mono.defer(() -> incrementalAlter(body))).cast(ApiMessage.class);
-            }
-            default -> Mono.error(new IllegalArgumentException("not a configs API: " + request.api()));
+        Mono<ApiMessage> answer = switch (request.api()) {
+            case DESCRIBE_CONFIGS -> Mono.fromCallable(() -> (ApiMessage) describe(request.body(), request.version())).subscribeOn(io);
+            case ALTER_CONFIGS -> Mono.defer(() -> alter(request.body())).cast(ApiMessage.class);
+            case INCREMENTAL_ALTER_CONFIGS -> Mono.defer(() -> incrementalAlter(request.body())).cast(ApiMessage.class);
+            default -> null;
         };
+        if (answer == null) {
+            return Mono.error(new IllegalArgumentException("not a configs API: " + request.api()));
+        }
+        // A named topic this broker does not know may have been created a moment ago through another broker.
+        return admin.catchUpIfUnknown(topicsNamed(request)).then(answer);
     }
 
-    /**
-     * A topic this broker does not know may have been created a moment ago through another broker: before answering
-     * that it is unknown, catch up with the cluster's metadata (a failed catch-up answers from what is known).
-     */
-    private Mono<Void> catchUpFor(java.util.stream.Stream<String> topics) {
-        return Mono.defer(() -> topics.anyMatch(name -> admin.topic(name).isEmpty())
-                ? admin.catchUp().onErrorResume(e -> Mono.empty()) : Mono.empty());
+    /** The topic resources a configs request names. */
+    private static List<String> topicsNamed(KafkaRequest request) {
+        List<String> topics = new ArrayList<>();
+        switch (request.api()) {
+            case DESCRIBE_CONFIGS -> ((DescribeConfigsRequestData) request.body()).resources()
+                    .forEach(r -> addTopic(topics, r.resourceType(), r.resourceName()));
+            case ALTER_CONFIGS -> ((AlterConfigsRequestData) request.body()).resources()
+                    .forEach(r -> addTopic(topics, r.resourceType(), r.resourceName()));
+            case INCREMENTAL_ALTER_CONFIGS -> ((IncrementalAlterConfigsRequestData) request.body()).resources()
+                    .forEach(r -> addTopic(topics, r.resourceType(), r.resourceName()));
+            default -> {
+            }
+        }
+        return topics;
+    }
+
+    private static void addTopic(List<String> topics, byte resourceType, String name) {
+        if (resourceType == TOPIC) {
+            topics.add(name);
+        }
     }
 
     /** One described config entry. */
@@ -137,10 +139,13 @@ public final class ConfigsHandler implements RequestHandler {
                 String problem = brokerProblem(resource.resourceName());
                 if (problem != null) {
                     result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage(problem);
-                } else if (!resource.resourceName().isEmpty()) {
-                    result.setConfigs(describer.broker(wanted, synonyms, documentation));
+                } else if (resource.resourceName().isEmpty()) {
+                    // The empty name stands for the cluster-wide dynamic defaults.
+                    result.setConfigs(describer.dynamicDefaults(admin.dynamicBrokerConfigs(""), wanted, synonyms, documentation));
+                } else {
+                    result.setConfigs(describer.broker(admin.dynamicBrokerConfigs(resource.resourceName()),
+                            admin.dynamicBrokerConfigs(""), wanted, synonyms, documentation));
                 }
-                // The empty name stands for the cluster-wide dynamic defaults, which Chronik has none of.
             } else {
                 result.setErrorCode(Errors.INVALID_REQUEST.code())
                         .setErrorMessage("Unsupported resource type " + resource.resourceType());
@@ -172,6 +177,11 @@ public final class ConfigsHandler implements RequestHandler {
             response.responses().add(result);
             Map<String, String> overrides = new LinkedHashMap<>();
             resource.configs().forEach(c -> overrides.put(c.name(), c.value()));
+            if (resource.resourceType() == BROKER) {
+                changes.add(Mono.defer(() -> alterBroker(resource.resourceName(), DynamicBrokerConfigs.replacing(overrides),
+                        body.validateOnly(), result::setErrorMessage)).doOnNext(error -> result.setErrorCode(error.code())));
+                continue;
+            }
             changes.add(apply(resource.resourceType(), resource.resourceName(), overrides, body.validateOnly(), result::setErrorMessage)
                     .doOnNext(error -> result.setErrorCode(error.code())));
         }
@@ -193,24 +203,14 @@ public final class ConfigsHandler implements RequestHandler {
 
     private Mono<Errors> incrementalAlter(IncrementalAlterConfigsRequestData.AlterConfigsResource resource,
                                           IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse result, boolean validateOnly) {
+        if (resource.resourceType() == BROKER) {
+            return alterBroker(resource.resourceName(), DynamicBrokerConfigs.incremental(resource.configs()), validateOnly,
+                    result::setErrorMessage).doOnNext(error -> result.setErrorCode(error.code()));
+        }
         TopicInfo topic = resource.resourceType() == TOPIC ? admin.topic(resource.resourceName()).orElse(null) : null;
         Map<String, String> overrides = new LinkedHashMap<>(topic == null ? Map.of() : topic.overrides());
         String problem = null;
-        // Replication throttles are never set, so removing one (kafka-reassign-partitions --verify does) changes nothing.
-        List<IncrementalAlterConfigsRequestData.AlterableConfig> configs = resource.configs().stream()
-                .filter(c -> !(THROTTLE_KEYS.contains(c.name()) && c.configOperation() == OP_DELETE)).toList();
-        if (configs.isEmpty() && !resource.configs().isEmpty() && resource.resourceType() == BROKER) {
-            problem = brokerProblem(resource.resourceName());
-            if (problem == null) {
-                return Mono.just(Errors.NONE);
-            }
-        }
-        for (IncrementalAlterConfigsRequestData.AlterableConfig config : configs) {
-            if (THROTTLE_KEYS.contains(config.name())) {
-                problem = "Config " + config.name() + " is not supported: Chronik does not throttle replication (a "
-                        + "reassignment's new replicas fetch at full speed; run kafka-reassign-partitions without --throttle)";
-                break;
-            }
+        for (IncrementalAlterConfigsRequestData.AlterableConfig config : resource.configs()) {
             problem = applyOperation(overrides, topic, config.name(), config.configOperation(), config.value());
             if (problem != null) {
                 break;
@@ -255,12 +255,30 @@ public final class ConfigsHandler implements RequestHandler {
                 : Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     }
 
-    private Mono<Errors> apply(byte resourceType, String name, Map<String, String> overrides, boolean validateOnly,
-                               java.util.function.Consumer<String> message) {
-        if (resourceType == BROKER) {
-            message.accept("Broker configuration is static in Chronik: set it in application.yml");
+    /** Sets and deletes dynamic configs of a broker resource (this broker, or "" for the cluster-wide default). */
+    private Mono<Errors> alterBroker(String name, DynamicBrokerConfigs.Change change, boolean validateOnly,
+                                     java.util.function.Consumer<String> message) {
+        String problem = brokerProblem(name);
+        if (problem != null) {
+            message.accept(problem);
             return Mono.just(Errors.INVALID_REQUEST);
         }
+        if (!change.ok()) {
+            message.accept(change.message());
+            return Mono.just(change.error());
+        }
+        if (change.set().isEmpty() && change.deleted().isEmpty()) {
+            return Mono.just(Errors.NONE);
+        }
+        return admin.alterBrokerConfigs(name, change.set(), change.deleted(), validateOnly).thenReturn(Errors.NONE)
+                .onErrorResume(e -> e instanceof TopicException || e instanceof ApiException, e -> {
+                    message.accept(ErrorCodes.message(e));
+                    return Mono.just(ErrorCodes.of(e));
+                });
+    }
+
+    private Mono<Errors> apply(byte resourceType, String name, Map<String, String> overrides, boolean validateOnly,
+                               java.util.function.Consumer<String> message) {
         if (resourceType != TOPIC) {
             message.accept("Unsupported resource type " + resourceType);
             return Mono.just(Errors.INVALID_REQUEST);

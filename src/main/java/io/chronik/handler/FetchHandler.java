@@ -91,6 +91,9 @@ public final class FetchHandler implements RequestHandler {
             if (attempt.bytes >= body.minBytes() || attempt.hasError || remaining <= 0
                     || attempt.signals.isEmpty()) {
                 attempt.bytesByTopic.forEach(metrics::fetched);
+                if (attempt.throttledBytes > 0) {
+                    leadership.throttledFetchSent(attempt.throttledBytes);
+                }
                 return Mono.just(attempt.response);
             }
             // Not answered: this attempt's slices go back before waiting, the next attempt reads again.
@@ -120,6 +123,7 @@ public final class FetchHandler implements RequestHandler {
         FetchResponseData response = new FetchResponseData().setErrorCode(Errors.NONE.code()).setSessionId(0);
         int budget = body.maxBytes() > 0 ? body.maxBytes() : Integer.MAX_VALUE;
         int total = 0;
+        long throttledBytes = 0;
         boolean hasError = false;
         List<CompletableFuture<Void>> signals = new ArrayList<>();
         Map<String, Integer> bytesByTopic = new HashMap<>();
@@ -161,6 +165,17 @@ public final class FetchHandler implements RequestHandler {
                 // Taken before the read, so an append racing with it still wakes this fetch.
                 signals.add(log.get().onAppend());
                 int limit = Math.min(Math.max(0, partitionRequest.partitionMaxBytes()), budget - total);
+                // The leader's replication throttle: a follower outside the ISR gets no more than the quota allows,
+                // and nothing while it is exceeded (the fetch then waits like one that found no data).
+                long allowance = follower ? leadership.throttledFetchAllowance(replicaId, name, partitionRequest.partition()) : -1;
+                if (allowance == 0) {
+                    partition.setHighWatermark(log.get().highWatermark()).setLogStartOffset(log.get().logStartOffset())
+                            .setLastStableOffset(Math.min(log.get().highWatermark(), log.get().lastStableOffset()));
+                    continue;
+                }
+                if (allowance > 0) {
+                    limit = (int) Math.min(limit, allowance);
+                }
                 // Like Kafka, the first batch of the first non-empty partition is returned even if larger than the limits.
                 ReadResult read = readCommitted ? log.get().readCommitted(partitionRequest.fetchOffset(), limit, total == 0)
                         : log.get().read(partitionRequest.fetchOffset(), limit, total == 0, !follower);
@@ -187,10 +202,13 @@ public final class FetchHandler implements RequestHandler {
                             new SliceReference(slice)));
                     total += slice.size();
                     bytesByTopic.merge(log.get().topic(), slice.size(), Integer::sum);
+                    if (allowance > 0) {
+                        throttledBytes += slice.size();
+                    }
                 }
             }
         }
-        return new Attempt(response, total, hasError, signals, bytesByTopic);
+        return new Attempt(response, total, throttledBytes, hasError, signals, bytesByTopic);
     }
 
     /**
@@ -242,7 +260,8 @@ public final class FetchHandler implements RequestHandler {
     }
 
     /** One read of every requested partition, with each partition's append signal taken just before its read. */
-    private record Attempt(FetchResponseData response, int bytes, boolean hasError, List<CompletableFuture<Void>> signals,
+    private record Attempt(FetchResponseData response, int bytes, long throttledBytes, boolean hasError,
+                           List<CompletableFuture<Void>> signals,
                            Map<String, Integer> bytesByTopic) {
     }
 }

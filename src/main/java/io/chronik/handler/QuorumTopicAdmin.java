@@ -41,7 +41,8 @@ public final class QuorumTopicAdmin implements TopicAdmin {
     private final Supplier<ClusterImage> image;
     private final LogConfig brokerDefaults;
     private final int defaultPartitions;
-    private final int defaultReplicationFactor;
+    /** The replication factor of a topic created without one, given the live registered brokers. */
+    private final java.util.function.IntUnaryOperator defaultReplicationFactor;
     private final ReplicaPlacement placement = new ReplicaPlacement(new Random());
     private final Supplier<CompletableFuture<Void>> catchUp;
 
@@ -54,6 +55,12 @@ public final class QuorumTopicAdmin implements TopicAdmin {
     public QuorumTopicAdmin(QuorumController controller, Supplier<ClusterImage> image,
                             Supplier<CompletableFuture<Void>> catchUp, LogConfig brokerDefaults,
                             int defaultPartitions, int defaultReplicationFactor) {
+        this(controller, image, catchUp, brokerDefaults, defaultPartitions, live -> defaultReplicationFactor);
+    }
+
+    public QuorumTopicAdmin(QuorumController controller, Supplier<ClusterImage> image,
+                            Supplier<CompletableFuture<Void>> catchUp, LogConfig brokerDefaults,
+                            int defaultPartitions, java.util.function.IntUnaryOperator defaultReplicationFactor) {
         this.controller = controller;
         this.image = image;
         this.catchUp = catchUp;
@@ -75,12 +82,6 @@ public final class QuorumTopicAdmin implements TopicAdmin {
     @Override
     public Mono<Void> catchUp() {
         return Mono.defer(() -> Mono.fromFuture(catchUp.get()));
-    }
-
-    /** Nothing when this broker knows {@code name}; otherwise a catch-up with the quorum, its failure ignored. */
-    private Mono<Void> knownOrCaughtUp(String name) {
-        return Mono.defer(() -> name == null || image.get().topic(name).isPresent() ? Mono.<Void>empty()
-                : catchUp().onErrorResume(e -> Mono.empty()));
     }
 
     @Override
@@ -115,7 +116,8 @@ public final class QuorumTopicAdmin implements TopicAdmin {
                 if (partitions < 1) {
                     throw new InvalidPartitionsException("Number of partitions was set to an invalid non-positive value.");
                 }
-                int factor = replicationFactor == -1 ? defaultReplicationFactor : replicationFactor;
+                int factor = replicationFactor == -1 ? defaultReplicationFactor.applyAsInt(current.liveBrokers().size())
+                        : replicationFactor;
                 if (factor < 1) {
                     throw new InvalidReplicationFactorException("Replication factor must be larger than 0, or -1 to use the default value.");
                 }
@@ -135,7 +137,7 @@ public final class QuorumTopicAdmin implements TopicAdmin {
 
     @Override
     public Mono<TopicInfo> deleteTopic(String name) {
-        return knownOrCaughtUp(name).then(Mono.defer(() -> {
+        return catchUpIfUnknown(java.util.Collections.singletonList(name)).then(Mono.defer(() -> {
             TopicInfo topic = topic(name).orElseThrow(() -> unknownTopic(name));
             return submit(new MetadataCommand.DeleteTopic(topic.id())).thenReturn(topic);
         }));
@@ -143,7 +145,7 @@ public final class QuorumTopicAdmin implements TopicAdmin {
 
     @Override
     public Mono<TopicInfo> createPartitions(String name, int totalCount, List<List<Integer>> newAssignments, boolean validateOnly) {
-        return knownOrCaughtUp(name).then(Mono.defer(() -> {
+        return catchUpIfUnknown(java.util.Collections.singletonList(name)).then(Mono.defer(() -> {
             ClusterImage current = image.get();
             TopicImage topic = current.topic(name).orElseThrow(() -> unknownTopic(name));
             int existing = topic.partitions().size();
@@ -177,7 +179,7 @@ public final class QuorumTopicAdmin implements TopicAdmin {
 
     @Override
     public Mono<TopicInfo> alterConfigs(String name, Map<String, String> overrides, boolean validateOnly) {
-        return knownOrCaughtUp(name).then(Mono.defer(() -> {
+        return catchUpIfUnknown(java.util.Collections.singletonList(name)).then(Mono.defer(() -> {
             TopicImage topic = image.get().topic(name).orElseThrow(() -> unknownTopic(name));
             TopicInfo altered = info(topic.name(), topic.id(), topic.partitions().size(), overrides); // validates
             if (validateOnly) {
@@ -185,6 +187,18 @@ public final class QuorumTopicAdmin implements TopicAdmin {
             }
             return submit(new MetadataCommand.AlterTopicConfigs(topic.id(), altered.overrides())).thenReturn(altered);
         }));
+    }
+
+    @Override
+    public Map<String, String> dynamicBrokerConfigs(String resource) {
+        return image.get().dynamicBrokerConfigs(resource);
+    }
+
+    @Override
+    public Mono<Void> alterBrokerConfigs(String resource, Map<String, String> set, java.util.Set<String> deleted,
+                                         boolean validateOnly) {
+        return validateOnly ? Mono.empty()
+                : Mono.defer(() -> submit(new MetadataCommand.AlterBrokerConfigs(resource, set, List.copyOf(deleted)))).then();
     }
 
     /** Completes once the controller applied {@code command}; its refusal or the quorum's silence as an ApiException. */

@@ -30,6 +30,16 @@ public interface TopicAdmin {
         return Mono.empty();
     }
 
+    /**
+     * At once when this broker knows every topic in {@code names}; otherwise after {@link #catchUp()}, whose failure
+     * is ignored (the caller then answers from what it knows). A topic this broker does not know may have been created
+     * a moment ago through another broker: call it before answering that a named topic is unknown.
+     */
+    default Mono<Void> catchUpIfUnknown(java.util.Collection<String> names) {
+        return Mono.defer(() -> names.stream().allMatch(name -> name == null || topic(name).isPresent()) ? Mono.<Void>empty()
+                : catchUp().onErrorResume(e -> Mono.empty()));
+    }
+
     Optional<TopicInfo> topic(UUID id);
 
     /** Every topic, by name. */
@@ -50,4 +60,27 @@ public interface TopicAdmin {
 
     /** Replaces a topic's overrides with {@code overrides} (validated first). */
     Mono<TopicInfo> alterConfigs(String name, Map<String, String> overrides, boolean validateOnly);
+
+    /**
+     * The dynamic broker configs of {@code resource}: a broker id, or "" for the cluster-wide default. A broker
+     * running alone has none.
+     */
+    default Map<String, String> dynamicBrokerConfigs(String resource) {
+        return Map.of();
+    }
+
+    /**
+     * Sets {@code set} and removes {@code deleted} among the dynamic broker configs of {@code resource} (checked by
+     * the caller). Only a cluster keeps them (in its metadata); a broker running alone refuses with INVALID_CONFIG.
+     */
+    default Mono<Void> alterBrokerConfigs(String resource, Map<String, String> set, java.util.Set<String> deleted,
+                                          boolean validateOnly) {
+        if (set.isEmpty()) {
+            return Mono.empty(); // none is ever set here, so there is nothing to remove
+        }
+        java.util.Set<String> keys = new java.util.TreeSet<>(set.keySet());
+        keys.addAll(deleted);
+        return Mono.error(new org.apache.kafka.common.errors.InvalidConfigurationException("Dynamic broker configs " + keys
+                + " apply only to the brokers of a cluster (chronik.cluster.voters): a broker running alone does not replicate"));
+    }
 }

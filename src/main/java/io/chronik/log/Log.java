@@ -450,6 +450,18 @@ public final class Log {
         return producers.size();
     }
 
+    /** The producers whose state this partition keeps, by producer id (a copy: read-only). */
+    public java.util.List<ActiveProducer> activeProducers() {
+        java.util.List<ActiveProducer> active = new java.util.ArrayList<>();
+        producers.copy().forEach((id, entry) -> {
+            var last = entry.batches().isEmpty() ? null : entry.batches().get(entry.batches().size() - 1);
+            active.add(new ActiveProducer(id, entry.epoch(), last == null ? -1 : last.lastSeq(),
+                    last == null ? -1 : last.timestamp(), entry.coordinatorEpoch(), entry.txnFirstOffset()));
+        });
+        active.sort(java.util.Comparator.comparingLong(ActiveProducer::producerId));
+        return active;
+    }
+
     // ---- log cleaner side ----
 
     /** The segments in offset order, the active one last (a snapshot: the cleaner works on it off the lane). */

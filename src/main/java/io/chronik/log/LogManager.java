@@ -79,6 +79,9 @@ public final class LogManager implements AutoCloseable {
     private boolean started;
     private boolean closed;
 
+    /** Set by {@link #startup(boolean)}: recovery leaves partitions without a directory without a log. */
+    private volatile boolean onlyExistingPartitions;
+
     public LogManager(StorageConfig config, LogMetrics metrics) {
         this(config, metrics, CleanerHook.fromSystemProperty());
     }
@@ -91,6 +94,16 @@ public final class LogManager implements AutoCloseable {
 
     /** Loads topic metadata and recovers every partition log; then starts retention. */
     public void startup() throws IOException {
+        startup(false);
+    }
+
+    /**
+     * Like {@link #startup()}; with {@code onlyExistingPartitions} (in a cluster, where a broker keeps logs of its own
+     * replicas only) a stored topic's partition without a directory stays without a log instead of being opened empty,
+     * so a restart makes no directories for other brokers' partitions ({@link #ensurePartition} opens one later).
+     */
+    public void startup(boolean onlyExistingPartitions) throws IOException {
+        this.onlyExistingPartitions = onlyExistingPartitions;
         synchronized (adminLock) {
             if (closed) {
                 throw new IllegalStateException("log manager is closed");
@@ -161,6 +174,9 @@ public final class LogManager implements AutoCloseable {
                         Collections.unmodifiableSortedMap(new TreeMap<>(t.overrides())), cfg)));
                 for (int p = 0; p < t.partitions(); p++) {
                     int partition = p;
+                    if (onlyExistingPartitions && !Files.isDirectory(partitionDir(t.name(), partition))) {
+                        continue;
+                    }
                     opening.add(pool.submit(() -> openLog(t.name(), partition, cfg, clean)));
                 }
             }
@@ -288,11 +304,21 @@ public final class LogManager implements AutoCloseable {
      * another id must be deleted first (TOPIC_ALREADY_EXISTS otherwise).
      */
     public TopicInfo ensureTopic(UUID id, String name, int partitions, Map<String, String> configs) {
+        return ensureTopic(id, name, partitions, configs, p -> true);
+    }
+
+    /**
+     * Like {@link #ensureTopic(UUID, String, int, Map)}, opening logs only for the partitions {@code hosted} names
+     * (in a cluster, this broker's replicas): the others are known but have no local log until {@link
+     * #ensurePartition} opens one.
+     */
+    public TopicInfo ensureTopic(UUID id, String name, int partitions, Map<String, String> configs,
+                                 java.util.function.IntPredicate hosted) {
         synchronized (adminLock) {
             requireStarted();
             TopicState state = topics.get(name);
             if (state == null) {
-                return createTopic(name, id, partitions, configs, false);
+                return createTopic(name, id, partitions, configs, false, hosted);
             }
             TopicInfo info = state.info;
             if (!info.id().equals(id)) {
@@ -300,7 +326,7 @@ public final class LogManager implements AutoCloseable {
                         + info.id() + ", not " + id + ".");
             }
             if (partitions > info.partitions()) {
-                info = createPartitions(name, partitions, false);
+                info = createPartitions(name, partitions, false, hosted);
             }
             if (!info.overrides().equals(copyOverrides(configs))) {
                 info = alterConfigs(name, configs, false);
@@ -310,6 +336,11 @@ public final class LogManager implements AutoCloseable {
     }
 
     private TopicInfo createTopic(String name, UUID id, int partitions, Map<String, String> configs, boolean validateOnly) {
+        return createTopic(name, id, partitions, configs, validateOnly, p -> true);
+    }
+
+    private TopicInfo createTopic(String name, UUID id, int partitions, Map<String, String> configs, boolean validateOnly,
+                                  java.util.function.IntPredicate hosted) {
         validateTopicName(name);
         if (partitions < 1) {
             throw new TopicException(TopicException.Reason.INVALID_PARTITIONS,
@@ -329,7 +360,7 @@ public final class LogManager implements AutoCloseable {
             finishPendingDelete(name);
             TopicState state = new TopicState(info);
             try {
-                addPartitions(state, 0, partitions, cfg);
+                addPartitions(state, 0, partitions, cfg, hosted);
                 store.write(new TopicMetadataStore.StoredTopic(name, info.id(), partitions, overrides));
             } catch (IOException e) {
                 state.logs.values().forEach(l -> {
@@ -348,8 +379,17 @@ public final class LogManager implements AutoCloseable {
 
     /** Opens empty logs for partitions [from, to); a leftover directory of an older topic is cleared first. */
     private void addPartitions(TopicState state, int from, int to, LogConfig cfg) throws IOException {
+        addPartitions(state, from, to, cfg, p -> true);
+    }
+
+    /** Like {@link #addPartitions(TopicState, int, int, LogConfig)}, for the partitions {@code hosted} names only. */
+    private void addPartitions(TopicState state, int from, int to, LogConfig cfg, java.util.function.IntPredicate hosted)
+            throws IOException {
         String name = state.info.name();
         for (int p = from; p < to; p++) {
+            if (!hosted.test(p)) {
+                continue;
+            }
             Path dir = partitionDir(name, p);
             if (Files.exists(dir) && !AtomicFiles.deleteTree(dir)) {
                 throw new IOException("cannot clear leftover directory " + dir);
@@ -511,6 +551,10 @@ public final class LogManager implements AutoCloseable {
 
     /** Grows a topic to {@code totalCount} partitions; INVALID_PARTITIONS if not larger. */
     public TopicInfo createPartitions(String name, int totalCount, boolean validateOnly) {
+        return createPartitions(name, totalCount, validateOnly, p -> true);
+    }
+
+    private TopicInfo createPartitions(String name, int totalCount, boolean validateOnly, java.util.function.IntPredicate hosted) {
         synchronized (adminLock) {
             requireStarted();
             TopicState state = name == null ? null : topics.get(name);
@@ -529,7 +573,7 @@ public final class LogManager implements AutoCloseable {
                 return grown;
             }
             try {
-                addPartitions(state, info.partitions(), totalCount, info.config());
+                addPartitions(state, info.partitions(), totalCount, info.config(), hosted);
                 store.write(new TopicMetadataStore.StoredTopic(name, info.id(), totalCount, info.overrides()));
             } catch (IOException e) {
                 for (int p = info.partitions(); p < totalCount; p++) {

@@ -30,6 +30,8 @@ public enum Api {
     ALTER_PARTITION_REASSIGNMENTS(ApiKeys.ALTER_PARTITION_REASSIGNMENTS, 0, 1),
     LIST_PARTITION_REASSIGNMENTS(ApiKeys.LIST_PARTITION_REASSIGNMENTS, 0, 0),
     DESCRIBE_LOG_DIRS(ApiKeys.DESCRIBE_LOG_DIRS, 1, 4),
+    // kafka-transactions describe-producers: answered by the partition leader from its producer state.
+    DESCRIBE_PRODUCERS(ApiKeys.DESCRIBE_PRODUCERS, 0, 0),
     FIND_COORDINATOR(ApiKeys.FIND_COORDINATOR, 0, 6),
     JOIN_GROUP(ApiKeys.JOIN_GROUP, 0, 9),
     SYNC_GROUP(ApiKeys.SYNC_GROUP, 0, 5),

@@ -49,6 +49,19 @@ public interface Leadership {
      */
     long epochStartOffset(String topic, int partition);
 
+    /**
+     * The leader's replication throttle for a fetch of the partition by follower {@code replicaId}: -1 when the
+     * partition is not throttled here; otherwise how many bytes may go to this follower now (0 while the leader's
+     * quota is exceeded; Long.MAX_VALUE for an in-sync follower, whose bytes are counted but never held back).
+     */
+    default long throttledFetchAllowance(int replicaId, String topic, int partition) {
+        return -1;
+    }
+
+    /** Bytes of throttled partitions an answered follower fetch carried: they count against the leader's quota. */
+    default void throttledFetchSent(long bytes) {
+    }
+
     /** An error, or a divergence: exactly one of the two is set. */
     record ReplicaFetchCheck(NotLeader error, EpochEndOffset diverging) {
     }

@@ -385,6 +385,15 @@ public final class Partition {
     }
 
     /**
+     * While following: whether this replica's log reached the leader's high watermark as of its last fetch answer
+     * (false before the first answer). Kafka's follower throttle spares such a replica.
+     */
+    boolean caughtUpWithLeader() {
+        long hw = leaderHighWatermark;
+        return hw >= 0 && logRef.logEndOffset() >= hw;
+    }
+
+    /**
      * While following (for metrics): the leader's high watermark, as of its last fetch answer, minus this replica's
      * log end; 0 while leading or before the first answer.
      */

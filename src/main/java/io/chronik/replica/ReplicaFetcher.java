@@ -62,6 +62,7 @@ final class ReplicaFetcher implements AutoCloseable {
     private final int port;
     private final BrokerClient client;
     private final ReplicationSettings settings;
+    private final ReplicationThrottles throttles;
     private final ScheduledExecutorService scheduler;
     private final Map<String, FetchState> partitions = new ConcurrentHashMap<>();
     private final AtomicBoolean running = new AtomicBoolean();
@@ -69,12 +70,13 @@ final class ReplicaFetcher implements AutoCloseable {
     private long backoffUntilNanos;
 
     ReplicaFetcher(int leaderId, String host, int port, BrokerClient client, ReplicationSettings settings,
-                   ScheduledExecutorService scheduler) {
+                   ReplicationThrottles throttles, ScheduledExecutorService scheduler) {
         this.leaderId = leaderId;
         this.host = host;
         this.port = port;
         this.client = client;
         this.settings = settings;
+        this.throttles = throttles;
         this.scheduler = scheduler;
     }
 
@@ -120,8 +122,10 @@ final class ReplicaFetcher implements AutoCloseable {
         FetchRequestData request = buildRequest(now, sent);
         if (sent.isEmpty()) {
             running.set(false);
-            // A partition added meanwhile, or one backing off, needs another round.
-            long next = partitions.values().stream().mapToLong(s -> s.retryAtNanos).filter(t -> t > now).min().orElse(0);
+            // A partition added meanwhile, or one backing off or held back by the throttle, needs another round.
+            long throttledUntil = throttledUntil(now);
+            long next = java.util.stream.LongStream.concat(partitions.values().stream().mapToLong(s -> s.retryAtNanos),
+                    java.util.stream.LongStream.of(throttledUntil)).filter(t -> t > now).min().orElse(0);
             if (!partitions.isEmpty() && next > 0) {
                 scheduler.schedule(this::kick, next - now, TimeUnit.NANOSECONDS);
             } else if (!partitions.isEmpty() && partitions.values().stream().anyMatch(s -> s.retryAtNanos <= now)) {
@@ -171,9 +175,21 @@ final class ReplicaFetcher implements AutoCloseable {
                 .setSessionEpoch(-1)
                 .setRackId("");
         Map<Uuid, FetchTopic> topics = new HashMap<>();
+        ReplicationQuota quota = throttles.followerQuota();
+        long allowance = quota.available(now);
+        boolean enough = allowance >= quota.chunk(settings.fetchPartitionMaxBytes());
         for (FetchState state : partitions.values()) {
             if (state.retryAtNanos > now) {
                 continue;
+            }
+            int maxBytes = settings.fetchPartitionMaxBytes();
+            if (throttled(state, quota)) {
+                // Kafka's rule: a throttled replica behind the leader is not asked for while the quota is exceeded
+                // (here: until the bucket holds a chunk worth a fetch).
+                if (!enough) {
+                    continue;
+                }
+                maxBytes = (int) Math.min(maxBytes, Math.max(1, allowance));
             }
             Log replicaLog = state.partition.log();
             FetchTopic topic = topics.computeIfAbsent(state.topicId, id -> {
@@ -187,10 +203,26 @@ final class ReplicaFetcher implements AutoCloseable {
                     .setFetchOffset(replicaLog.logEndOffset())
                     .setLastFetchedEpoch(replicaLog.latestEpoch().orElse(-1))
                     .setLogStartOffset(replicaLog.logStartOffset())
-                    .setPartitionMaxBytes(settings.fetchPartitionMaxBytes()));
+                    .setPartitionMaxBytes(maxBytes));
             sent.add(state);
         }
         return request;
+    }
+
+    /** Whether the follower throttle applies to the partition now: listed, limited, and behind the leader. */
+    private boolean throttled(FetchState state, ReplicationQuota quota) {
+        return !quota.unlimited() && throttles.followerThrottled(state.partition.topic(), state.partition.partition())
+                && !state.partition.caughtUpWithLeader();
+    }
+
+    /** When the partitions the throttle holds back may be asked for again; 0 when none is held back. */
+    private long throttledUntil(long now) {
+        ReplicationQuota quota = throttles.followerQuota();
+        long wait = quota.nanosUntil(quota.chunk(settings.fetchPartitionMaxBytes()), now);
+        if (wait == 0 || partitions.values().stream().noneMatch(s -> throttled(s, quota))) {
+            return 0;
+        }
+        return now + Math.max(wait, 1_000_000L);
     }
 
     /** Applies one answer: appends, truncations and high watermarks; completes when all are done. */
@@ -243,6 +275,9 @@ final class ReplicaFetcher implements AutoCloseable {
         ByteBuffer batches = buffer(data.records());
         if (batches == null || !batches.hasRemaining()) {
             return caughtUp(replicaLog, data);
+        }
+        if (throttles.followerThrottled(partition.topic(), partition.partition())) {
+            throttles.followerQuota().record(batches.remaining(), System.nanoTime());
         }
         return replicaLog.appendAsFollower(batches, settings.durableFollowers()).thenCompose(result -> {
             if (result.error() != LogError.NONE) {

@@ -18,12 +18,14 @@ final class ReplicaFetcherManager implements AutoCloseable {
     private static final int MAX_IN_FLIGHT = 16;
 
     private final ReplicationSettings settings;
+    private final ReplicationThrottles throttles;
     private final ScheduledExecutorService scheduler;
     private final Map<Integer, ReplicaFetcher> fetchers = new HashMap<>();
     private final Map<Partition, ReplicaFetcher> assigned = new HashMap<>();
 
-    ReplicaFetcherManager(ReplicationSettings settings, ScheduledExecutorService scheduler) {
+    ReplicaFetcherManager(ReplicationSettings settings, ReplicationThrottles throttles, ScheduledExecutorService scheduler) {
         this.settings = settings;
+        this.throttles = throttles;
         this.scheduler = scheduler;
     }
 
@@ -41,7 +43,7 @@ final class ReplicaFetcherManager implements AutoCloseable {
             ClientSettings client = new ClientSettings("chronik-replica-" + settings.brokerId(), MAX_IN_FLIGHT,
                     Duration.ofSeconds(5), settings.requestTimeout(), Duration.ofMillis(100), settings.fetchBackoff());
             fetcher = new ReplicaFetcher(leader.id(), leader.host(), leader.port(),
-                    new BrokerClient(leader.host(), leader.port(), client), settings, scheduler);
+                    new BrokerClient(leader.host(), leader.port(), client), settings, throttles, scheduler);
             fetchers.put(leader.id(), fetcher);
         }
         fetcher.add(partition, leaderEpoch);

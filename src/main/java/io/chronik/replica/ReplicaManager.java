@@ -40,6 +40,7 @@ public final class ReplicaManager implements PartitionStateListener, Leadership,
     private final Map<String, Partition> partitions = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler;
     private final ReplicaFetcherManager fetchers;
+    private final ReplicationThrottles throttles;
     /** Set by controlled shutdown: leader appends are refused from then on. */
     private volatile boolean draining;
 
@@ -50,12 +51,13 @@ public final class ReplicaManager implements PartitionStateListener, Leadership,
         this.image = image;
         this.controller = controller;
         this.defaultMinInsync = defaultMinInsync;
+        this.throttles = new ReplicationThrottles(settings.brokerId(), image);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "chronik-replica-fetcher");
             t.setDaemon(true);
             return t;
         });
-        this.fetchers = new ReplicaFetcherManager(settings, scheduler);
+        this.fetchers = new ReplicaFetcherManager(settings, throttles, scheduler);
         long check = Math.max(100, settings.lagTimeMax().toMillis() / 2);
         scheduler.scheduleWithFixedDelay(this::checkIsrLag, check, check, TimeUnit.MILLISECONDS);
     }
@@ -262,6 +264,25 @@ public final class ReplicaManager implements PartitionStateListener, Leadership,
         }
         local.followerFetched(replicaId, fetchOffset, System.currentTimeMillis());
         return null;
+    }
+
+    @Override
+    public long throttledFetchAllowance(int replicaId, String topic, int partition) {
+        ReplicationQuota quota = throttles.leaderQuota();
+        if (quota.unlimited() || !throttles.leaderThrottled(topic, partition)) {
+            return -1;
+        }
+        // As Kafka: the leader holds back only followers outside the ISR (a reassignment's new replicas).
+        Partition local = partitions.get(key(topic, partition));
+        if (local != null && local.isr().contains(replicaId)) {
+            return Long.MAX_VALUE;
+        }
+        return quota.available(System.nanoTime());
+    }
+
+    @Override
+    public void throttledFetchSent(long bytes) {
+        throttles.leaderQuota().record(bytes, System.nanoTime());
     }
 
     @Override

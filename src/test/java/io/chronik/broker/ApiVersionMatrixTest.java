@@ -287,6 +287,13 @@ class ApiVersionMatrixTest {
                         .setTopic("matrix").setPartitions(List.of(0)));
                 yield d;
             }
+            case DESCRIBE_PRODUCERS -> {
+                org.apache.kafka.common.message.DescribeProducersRequestData d =
+                        new org.apache.kafka.common.message.DescribeProducersRequestData();
+                d.topics().add(new org.apache.kafka.common.message.DescribeProducersRequestData.TopicRequest()
+                        .setName(topic).setPartitionIndexes(List.of(0)));
+                yield d;
+            }
             case FIND_COORDINATOR -> v >= 4 ? new FindCoordinatorRequestData().setCoordinatorKeys(List.of("matrix-group"))
                     : new FindCoordinatorRequestData().setKey("matrix-group");
             case LIST_GROUPS -> new ListGroupsRequestData();

@@ -11,8 +11,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -79,28 +77,30 @@ class ClusterConfigTest {
     }
 
     @Test
-    void aReplicationFactorAboveTheBrokerCountStopsStartup() throws Exception {
+    void aReplicationFactorAboveOneStopsTheStartupOfABrokerRunningAlone() {
         assertThat(startupFailure(Map.of("chronik.default-replication-factor", "2")))
                 .contains("Invalid configuration chronik.default-replication-factor=2");
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
-        assertThat(startupFailure(Map.of("chronik.node-id", "1", "chronik.cluster.voters", "1@127.0.0.1:" + port,
-                "chronik.default-replication-factor", "2"))).contains("Invalid configuration chronik.default-replication-factor=2")
-                .contains("number of brokers in chronik.cluster.voters (1)");
     }
 
     @Test
-    void theDefaultReplicationFactorIsAtMostThreeAndAtMostTheVoterCount() {
+    void theDefaultReplicationFactorIsAtMostThreeAndCountsTheLiveBrokersBeyondTheVoters() {
         io.chronik.config.ChronikProperties props = new io.chronik.config.ChronikProperties();
         assertThat(io.chronik.config.ReplicationDefaults.resolve(props, 0))
-                .isEqualTo(new io.chronik.config.ReplicationDefaults(1, 1));
+                .isEqualTo(new io.chronik.config.ReplicationDefaults(1, 1, false));
         assertThat(io.chronik.config.ReplicationDefaults.resolve(props, 2).replicationFactor()).isEqualTo(2);
         assertThat(io.chronik.config.ReplicationDefaults.resolve(props, 5).replicationFactor()).isEqualTo(3);
+        // One voter and two observers live: three; a broker still starting does not lower the voters' default.
+        io.chronik.config.ReplicationDefaults oneVoter = io.chronik.config.ReplicationDefaults.resolve(props, 1);
+        assertThat(oneVoter.replicationFactor(3)).isEqualTo(3);
+        assertThat(oneVoter.replicationFactor(2)).isEqualTo(2);
+        assertThat(oneVoter.replicationFactor(7)).isEqualTo(3);
+        assertThat(io.chronik.config.ReplicationDefaults.resolve(props, 3).replicationFactor(1)).isEqualTo(3);
+        // A configured factor is what it says, whatever the count (placement refuses it if too few brokers live).
         props.setDefaultReplicationFactor(5);
         props.setMinInsyncReplicas(2);
-        assertThat(io.chronik.config.ReplicationDefaults.resolve(props, 5)).isEqualTo(new io.chronik.config.ReplicationDefaults(5, 2));
+        io.chronik.config.ReplicationDefaults five = io.chronik.config.ReplicationDefaults.resolve(props, 1);
+        assertThat(five).isEqualTo(new io.chronik.config.ReplicationDefaults(5, 2, true));
+        assertThat(five.replicationFactor(9)).isEqualTo(5);
     }
 
     @Test

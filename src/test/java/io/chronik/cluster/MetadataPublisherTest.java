@@ -41,7 +41,7 @@ class MetadataPublisherTest {
     private MetadataPublisher publisher;
 
     private void start() throws Exception {
-        logs = new LogManager(new StorageConfig(dir, LogConfig.KAFKA_DEFAULTS, false, 1, 1, 3_600_000, 0), null);
+        logs = new LogManager(new StorageConfig(dir, LogConfig.KAFKA_DEFAULTS, false, 1, 1, 3_600_000, 60_000), null);
         logs.startup();
     }
 
@@ -136,6 +136,11 @@ class MetadataPublisherTest {
         assertThat(logs.topic("orders").orElseThrow().config().retentionMs()).isEqualTo(2000);
         assertThat(logs.topic("orders").orElseThrow().partitions()).isEqualTo(3);
         assertThat(logs.topic("elsewhere").orElseThrow().id()).isEqualTo(elsewhere);
+        // Another broker's replica never gets a directory here, not even one made and deleted again.
+        assertThat(logs.log("elsewhere", 0)).isEmpty();
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).noneMatch(f -> f.startsWith("elsewhere-0"));
+        }
         assertThat(events).containsExactlyInAnyOrder("changed elsewhere-1 leader 1 local true", "changed orders-2 leader 3 local true");
 
         events.clear();

@@ -106,24 +106,28 @@ class MetadataStateMachineTest {
         apply(machine, 2, 5, new ChangePartition(topicId, 1, 1, List.of(1), 0));
         apply(machine, 2, 6, new CreateTopic(UUID.randomUUID(), "gone", Map.of(), List.of(List.of(1))));
         apply(machine, 2, 7, new DeleteTopic(machine.image().topic("gone").orElseThrow().id()));
+        apply(machine, 2, 8, new MetadataCommand.AlterBrokerConfigs("", Map.of("leader.replication.throttled.rate", "100"), List.of()));
+        apply(machine, 2, 9, new MetadataCommand.AlterBrokerConfigs("2", Map.of("follower.replication.throttled.rate", "7"), List.of()));
         ClusterImage before = machine.image();
+        assertThat(before.dynamicBrokerConfigs("2")).containsExactly(Map.entry("follower.replication.throttled.rate", "7"));
 
-        assertThat(machine.takeSnapshot()).isEqualTo(7);
-        assertThat(machine.getStateMachineStorage().getLatestSnapshot().getTermIndex()).isEqualTo(TermIndex.valueOf(2, 7));
+        assertThat(machine.takeSnapshot()).isEqualTo(9);
+        assertThat(machine.getStateMachineStorage().getLatestSnapshot().getTermIndex()).isEqualTo(TermIndex.valueOf(2, 9));
         machine.close();
         storages.remove(0).close();
 
         MetadataStateMachine restarted = open();
         List<Long> loaded = new ArrayList<>();
         assertThat(restarted.image()).isEqualTo(before);
-        assertThat(restarted.getLastAppliedTermIndex()).isEqualTo(TermIndex.valueOf(2, 7));
+        assertThat(restarted.getLastAppliedTermIndex()).isEqualTo(TermIndex.valueOf(2, 9));
+        assertThat(restarted.image().dynamicBrokerConfigs("")).containsExactly(Map.entry("leader.replication.throttled.rate", "100"));
         assertThat(restarted.image().topic(topicId).orElseThrow().partitions().get(1))
                 .isEqualTo(new PartitionRegistration(List.of(2, 1), List.of(1), 1, 0, 1));
 
         // Entries after the snapshot apply on top of it.
         restarted.addListener((index, command, result, image) -> loaded.add(index));
-        apply(restarted, 3, 8, new FenceBroker(1, incarnation));
-        assertThat(loaded).containsExactly(8L);
+        apply(restarted, 3, 10, new FenceBroker(1, incarnation));
+        assertThat(loaded).containsExactly(10L);
         assertThat(restarted.image().broker(1).orElseThrow().fenced()).isTrue();
         assertThat(restarted.image().topic(topicId).orElseThrow().partitions().get(1).leader()).isEqualTo(PartitionRegistration.NO_LEADER);
     }
@@ -154,13 +158,31 @@ class MetadataStateMachineTest {
     }
 
     @Test
+    void brokerConfigChangesMergeAndAnEmptySetLeavesNoResource() {
+        ClusterImage image = ClusterImage.EMPTY;
+        image = MetadataApplier.apply(image, new MetadataCommand.AlterBrokerConfigs("1",
+                Map.of("leader.replication.throttled.rate", "10", "follower.replication.throttled.rate", "20"), List.of()), 1).image();
+        // A change that names one key leaves the other as it is.
+        image = MetadataApplier.apply(image, new MetadataCommand.AlterBrokerConfigs("1",
+                Map.of("leader.replication.throttled.rate", "11"), List.of()), 2).image();
+        assertThat(image.dynamicBrokerConfigs("1")).containsOnly(Map.entry("leader.replication.throttled.rate", "11"),
+                Map.entry("follower.replication.throttled.rate", "20"));
+        image = MetadataApplier.apply(image, new MetadataCommand.AlterBrokerConfigs("1", Map.of(),
+                List.of("leader.replication.throttled.rate", "follower.replication.throttled.rate")), 3).image();
+        assertThat(image.dynamicBrokerConfigs()).isEmpty();
+        assertThat(image).isEqualTo(ClusterImage.EMPTY);
+    }
+
+    @Test
     void everyCommandSurvivesItsEncoding() throws Exception {
         List<MetadataCommand> commands = List.of(new RegisterBroker(1, incarnation, "c", "h", 1), new FenceBroker(2, incarnation),
                 new UnfenceBroker(3, incarnation), new CreateTopic(topicId, "t", Map.of("a", "b"), List.of(List.of(1, 2), List.of(3))),
                 new DeleteTopic(topicId), new ChangePartition(topicId, 4, 5, List.of(5, 6), 7),
                 new MetadataCommand.CreatePartitions(topicId, List.of(List.of(1, 2), List.of(2, 3))),
                 new MetadataCommand.AlterTopicConfigs(topicId, Map.of("retention.ms", "5", "cleanup.policy", "compact")),
-                new MetadataCommand.ElectLeader(topicId, 3, false), new MetadataCommand.ElectLeader(topicId, 0, true));
+                new MetadataCommand.ElectLeader(topicId, 3, false), new MetadataCommand.ElectLeader(topicId, 0, true),
+                new MetadataCommand.AlterBrokerConfigs("", Map.of("leader.replication.throttled.rate", "1"), List.of()),
+                new MetadataCommand.AlterBrokerConfigs("3", Map.of(), List.of("follower.replication.throttled.rate")));
         for (MetadataCommand command : commands) {
             assertThat(CommandCodec.decode(CommandCodec.encode(command))).isEqualTo(command);
         }

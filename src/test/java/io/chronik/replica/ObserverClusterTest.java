@@ -39,6 +39,22 @@ class ObserverClusterTest {
     Path dir;
 
     @Test
+    void aLiveObserverCountsForTheDefaultReplicationFactor() throws Exception {
+        try (TestCluster cluster = TestCluster.create(dir, "two-voters", 2)) {
+            cluster.startBroker(1).port();
+            cluster.startBroker(2).port();
+            cluster.startObserver(3).port();
+            cluster.awaitLiveBrokers(3, 90);
+            Admin admin = cluster.admin();
+            // CreateTopics without a replication factor: three live brokers, so three replicas, not one per voter.
+            var created = admin.createTopics(List.of(new NewTopic("defaulted", Optional.of(2), Optional.empty())));
+            assertThat(created.replicationFactor("defaulted").get(30, TimeUnit.SECONDS)).isEqualTo(3);
+            TopicDescription described = cluster.awaitIsr(admin, "defaulted", 3, 60);
+            assertThat(described.partitions()).allSatisfy(p -> assertThat(p.replicas()).hasSize(3));
+        }
+    }
+
+    @Test
     void aBrokerBeyondTheVotersJoinsAsObserverAndHostsReplicas() throws Exception {
         try (TestCluster cluster = TestCluster.start(dir, "observer-cluster", 3)) {
             Admin admin = cluster.admin();

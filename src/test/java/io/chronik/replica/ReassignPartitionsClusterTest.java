@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Kafka's kafka-reassign-partitions against three brokers: --generate proposes a plan on the given brokers,
  * --execute moves an RF 2 topic under an acks=all idempotent producer (one partition loses its leader, the other a
  * follower), --verify sees it complete; every acknowledged record stays readable at its offset and the brokers that
- * lost a replica no longer hold its directory. --throttle is refused naming the setting; Admin gets Kafka's errors,
+ * lost a replica no longer hold its directory (throttled moves: ReplicationThrottleClusterTest); Admin gets Kafka's errors,
  * and lists and cancels a move that cannot finish.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
@@ -104,14 +104,6 @@ class ReassignPartitionsClusterTest {
             }
             assertThat(stream.failures()).isEmpty();
             ClusterClients.assertAcknowledgedAtTheirOffsets(stream.acked(), ClusterClients.readToEnd(cluster.bootstrap(), TOPIC, 2, 60));
-
-            // A throttle is refused naming the setting, before anything moves.
-            Path back = dir.resolve("back.json");
-            Files.writeString(back, "{\"version\":1,\"partitions\":[{\"topic\":\"" + TOPIC + "\",\"partition\":1,\"replicas\":[1,2]}]}");
-            Cli throttled = cli(cluster, "--execute", "--reassignment-json-file", back.toString(), "--throttle", "1000000");
-            assertThat(throttled.exitCode()).as(throttled.output()).isNotZero();
-            assertThat(throttled.output()).containsPattern("(leader|follower)\\.replication\\.throttled\\.(rate|replicas) is not supported");
-            assertThat(replicas(TestCluster.describe(admin, TOPIC), 1)).containsExactly(1, 3);
 
             // Kafka's errors through Admin.
             TopicPartition p1 = new TopicPartition(TOPIC, 1);
