@@ -76,6 +76,11 @@ public final class CoordinatorPlacement {
         return new CoordinatorPlacement(broker, image, topic, partitions, missingTopic);
     }
 
+    /** Whether a topic is a coordinator's internal topic (Metadata marks it so). */
+    public static boolean isInternal(String topic) {
+        return OFFSETS_TOPIC.equals(topic) || "__transaction_state".equals(topic);
+    }
+
     /** The offsets-topic partition of a coordinator key, as Kafka computes it. */
     public static int partitionFor(String key, int partitions) {
         return Utils.abs(key.hashCode()) % partitions;

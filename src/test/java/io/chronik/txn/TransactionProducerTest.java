@@ -187,6 +187,44 @@ class TransactionProducerTest {
         }
     }
 
+    /** Kafka's kafka-transactions tool (TransactionsCommand) against the broker: its exit code and output. */
+    private static String transactionsCli(TestBroker broker, String... args) throws Exception {
+        Path lib = Path.of("target", "tools-lib");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(lib), "target/tools-lib is made by the Maven build");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx128m", "-cp", lib.toAbsolutePath() + java.io.File.separator + "*", "org.apache.kafka.tools.TransactionsCommand",
+                "--bootstrap-server", broker.bootstrapServers()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try {
+            String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(process.waitFor(90, TimeUnit.SECONDS)).as("kafka-transactions finished").isTrue();
+            assertThat(process.exitValue()).as(output).isZero();
+            return output;
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    @Test
+    void kafkaTransactionsListsAndDescribesAnOpenTransaction() throws Exception {
+        try (TestBroker broker = TestBroker.start(dataDir)) {
+            Clients.createTopic(broker, "orders", 1);
+            try (KafkaProducer<String, String> txn = transactional(broker, "listed-txn", Map.of())) {
+                txn.initTransactions();
+                txn.beginTransaction();
+                txn.send(new ProducerRecord<>("orders", "open")).get();
+                String listed = transactionsCli(broker, "list");
+                assertThat(listed).containsPattern("listed-txn\\s+0\\s+\\d+\\s+Ongoing");
+                String described = transactionsCli(broker, "describe", "--transactional-id", "listed-txn");
+                assertThat(described).contains("listed-txn").contains("Ongoing").contains("orders-0");
+                txn.commitTransaction();
+            }
+            assertThat(awaitCommittedLatest(broker, 2)).isEqualTo(2);
+            assertThat(transactionsCli(broker, "describe", "--transactional-id", "listed-txn")).contains("CompleteCommit");
+        }
+    }
+
     @Test
     void aTransactionOpenAcrossABrokerRestartCommits() throws Exception {
         int port;
