@@ -12,6 +12,7 @@ import io.chronik.handler.TransactionHandler;
 import io.chronik.log.LogManager;
 import io.chronik.log.TopicInfo;
 import io.chronik.replica.Leadership;
+import io.chronik.server.KafkaServer;
 import io.chronik.txn.TransactionCoordinator;
 import io.chronik.txn.TransactionMarkerSender;
 import org.apache.kafka.common.Node;
@@ -50,7 +51,8 @@ public class TransactionConfiguration {
     TransactionCoordinator transactionCoordinator(TransactionProperties props, BrokerIdentity broker, LogManager logs,
                                                   ObjectProvider<Leadership> leadership,
                                                   ObjectProvider<MetadataStateMachine> stateMachine,
-                                                  ObjectProvider<ProducerIdBlocks> blocks, Scheduler ioScheduler) {
+                                                  ObjectProvider<ProducerIdBlocks> blocks, Scheduler ioScheduler,
+                                                  ChronikProperties chronik, ObjectProvider<KafkaServer> server) {
         if (props.getAbortTimedOutInterval().compareTo(props.getMaxTimeout()) > 0) {
             throw new InvalidConfigurationException("chronik.transaction.abort-timed-out-interval",
                     props.getAbortTimedOutInterval().toString(),
@@ -67,16 +69,26 @@ public class TransactionConfiguration {
                 ? () -> logs.topic(TransactionCoordinator.TOPIC).map(TopicInfo::partitions).orElse(props.getStateTopicPartitions())
                 : () -> machine.image().topic(TransactionCoordinator.TOPIC).map(t -> t.partitions().size())
                 .orElse(props.getStateTopicPartitions());
-        TransactionMarkerSender.Brokers brokers = machine == null ? aloneBrokers(broker, logs) : clusterBrokers(machine::image);
+        TransactionMarkerSender.Brokers brokers = machine == null
+                ? aloneBrokers(broker.nodeId(), listenerHost(chronik), () -> server.getObject().port(), logs)
+                : clusterBrokers(machine::image);
         return new TransactionCoordinator(broker.nodeId(), logs, leadership.getIfAvailable(() -> Leadership.ALONE), settings,
                 partitions, producerIds, brokers);
     }
 
-    private static TransactionMarkerSender.Brokers aloneBrokers(BrokerIdentity broker, LogManager logs) {
+    /** Where this broker reaches its own listener: its bind address, or the loopback one when it binds every address. */
+    private static String listenerHost(ChronikProperties props) {
+        String host = props.getListener().getHost();
+        return host == null || host.isBlank() || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")
+                ? "127.0.0.1" : host;
+    }
+
+    /** Alone, markers go to this broker's own listener (not the advertised address, which may not route back here). */
+    private static TransactionMarkerSender.Brokers aloneBrokers(int nodeId, String host, IntSupplier port, LogManager logs) {
         return new TransactionMarkerSender.Brokers() {
             @Override
             public Optional<Node> leaderOf(TopicPartition partition) {
-                return logs.log(partition.topic(), partition.partition()).map(l -> new Node(broker.nodeId(), broker.host(), broker.port()));
+                return logs.log(partition.topic(), partition.partition()).map(l -> new Node(nodeId, host, port.getAsInt()));
             }
 
             @Override
