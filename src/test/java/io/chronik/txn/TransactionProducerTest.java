@@ -225,6 +225,44 @@ class TransactionProducerTest {
         }
     }
 
+    private static boolean idKnown(TestBroker broker, String id) throws Exception {
+        try (Admin admin = Clients.admin(broker)) {
+            admin.describeTransactions(List.of(id)).description(id).get(30, TimeUnit.SECONDS);
+            return true;
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TransactionalIdNotFoundException) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    @Test
+    void anIdleTransactionalIdExpiresAndStaysForgottenAfterARestart() throws Exception {
+        try (TestBroker broker = TestBroker.start(dataDir, Map.of("chronik.transaction.id-expiration", "2s",
+                "chronik.transaction.abort-timed-out-interval", "200ms"))) {
+            Clients.createTopic(broker, "orders", 1);
+            try (KafkaProducer<String, String> txn = transactional(broker, "idle-txn", Map.of())) {
+                txn.initTransactions();
+                txn.beginTransaction();
+                txn.send(new ProducerRecord<>("orders", "once"));
+                txn.commitTransaction();
+            }
+            assertThat(idKnown(broker, "idle-txn")).isTrue();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (idKnown(broker, "idle-txn") && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(idKnown(broker, "idle-txn")).as("expired").isFalse();
+            broker.stop();
+        }
+        // Restarted without expiration in sight: the id is gone only if its tombstone is replayed.
+        try (TestBroker restarted = TestBroker.start(dataDir)) {
+            assertThat(idKnown(restarted, "idle-txn")).as("the tombstone is replayed").isFalse();
+            assertThat(readCommitted(restarted, 1, Duration.ofSeconds(10))).containsExactly("once");
+        }
+    }
+
     @Test
     void aTransactionOpenAcrossABrokerRestartCommits() throws Exception {
         int port;
