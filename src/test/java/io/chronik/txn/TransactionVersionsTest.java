@@ -181,6 +181,40 @@ class TransactionVersionsTest {
         assertThat(endTxn(id, producer, false, 4)).isEqualTo(Errors.NONE);
     }
 
+    private static InitProducerIdResponseData recover(String id, long producerId, short epoch) throws Exception {
+        return call(ApiKeys.INIT_PRODUCER_ID, 4, new InitProducerIdRequestData().setTransactionalId(id)
+                .setTransactionTimeoutMs(60_000).setProducerId(producerId).setProducerEpoch(epoch));
+    }
+
+    @Test
+    void kip360RecoveryBumpsTheCurrentEpochRecognisesARetryAndFencesOthers() throws Exception {
+        String id = "recovering";
+        assertThat(Errors.forCode(findCoordinator(id, 3).errorCode())).isEqualTo(Errors.NONE);
+        InitProducerIdResponseData first = init(id, 4);
+        assertThat(first.producerEpoch()).isZero();
+        // Begin a transaction and abort it, as a producer does before recovering from an abortable error.
+        assertThat(partitionErrors(call(ApiKeys.ADD_PARTITIONS_TO_TXN, 3, addPartitions(id, first))))
+                .containsExactly(Errors.NONE.code());
+        assertThat(endTxn(id, first, false, 4)).isEqualTo(Errors.NONE);
+        InitProducerIdResponseData bumped = recover(id, first.producerId(), first.producerEpoch());
+        for (int i = 0; i < 600 && bumped.errorCode() == Errors.CONCURRENT_TRANSACTIONS.code(); i++) { // markers pending
+            Thread.sleep(50);
+            bumped = recover(id, first.producerId(), first.producerEpoch());
+        }
+        assertThat(Errors.forCode(bumped.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(bumped.producerId()).isEqualTo(first.producerId());
+        assertThat(bumped.producerEpoch()).isEqualTo((short) 1);
+        // The same request again (its answer lost): the same epoch, not another bump.
+        InitProducerIdResponseData retried = recover(id, first.producerId(), first.producerEpoch());
+        assertThat(Errors.forCode(retried.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(retried.producerEpoch()).isEqualTo((short) 1);
+        // Neither an unknown epoch nor another producer id may recover.
+        assertThat(Errors.forCode(recover(id, first.producerId(), (short) 7).errorCode())).isEqualTo(Errors.PRODUCER_FENCED);
+        assertThat(Errors.forCode(recover(id, first.producerId() + 1000, (short) 1).errorCode())).isEqualTo(Errors.PRODUCER_FENCED);
+        // An InitProducerId without producer id (a new producer instance) bumps again.
+        assertThat(init(id, 4).producerEpoch()).isEqualTo((short) 2);
+    }
+
     @Test
     void aTimeoutAboveTheMaximumIsRefused() throws Exception {
         assertThat(Errors.forCode(findCoordinator("too-long", 3).errorCode())).isEqualTo(Errors.NONE);
