@@ -129,9 +129,12 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    InitProducerIdHandler initProducerIdHandler(LogManager logs, Scheduler ioScheduler, ObjectProvider<ProducerIdBlocks> blocks) {
+    InitProducerIdHandler initProducerIdHandler(LogManager logs, Scheduler ioScheduler, ObjectProvider<ProducerIdBlocks> blocks,
+                                                io.chronik.txn.TransactionCoordinator transactions,
+                                                TransactionConfiguration.TransactionPlacement transactionPlacement) {
         ProducerIdBlocks cluster = blocks.getIfAvailable();
-        return new InitProducerIdHandler(logs, ioScheduler, cluster == null ? null : cluster::nextProducerId);
+        return new InitProducerIdHandler(logs, ioScheduler, cluster == null ? null : cluster::nextProducerId, transactions,
+                transactionPlacement.placement());
     }
 
     @Bean

@@ -100,6 +100,12 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Par
         return state != null && state.loaded() ? Optional.of(state.shard()) : Optional.empty();
     }
 
+    /** The leader epoch in which this broker leads the partition (the coordinator epoch), or -1 when it does not. */
+    public int leaderEpoch(int partition) {
+        Led<S> state = led.get(partition);
+        return state == null ? -1 : state.leaderEpoch();
+    }
+
     /** Every loaded shard, by partition. */
     public Map<Integer, S> shards() {
         Map<Integer, S> loaded = new java.util.HashMap<>();

@@ -131,6 +131,6 @@ final class ClusterMetadata {
                     .setErrorCode(leaderless ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code()));
         }
         return new MetadataResponseTopic().setName(topic.name()).setTopicId(TopicIds.toKafka(topic.id()))
-                .setIsInternal(CoordinatorPlacement.OFFSETS_TOPIC.equals(topic.name())).setPartitions(partitions).setErrorCode(Errors.NONE.code());
+                .setIsInternal(CoordinatorPlacement.isInternal(topic.name())).setPartitions(partitions).setErrorCode(Errors.NONE.code());
     }
 }

@@ -6,13 +6,10 @@ import io.chronik.group.GroupCoordinator;
 import io.chronik.group.GroupCoordinator.GroupView;
 import io.chronik.protocol.Api;
 import io.chronik.protocol.KafkaRequest;
-import org.apache.kafka.common.Node;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DeleteGroupsResponseData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData;
-import org.apache.kafka.common.message.FindCoordinatorRequestData;
-import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.message.HeartbeatRequestData;
 import org.apache.kafka.common.message.HeartbeatResponseData;
 import org.apache.kafka.common.message.JoinGroupRequestData;
@@ -32,20 +29,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The classic group protocol's APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, ListGroups,
- * DescribeGroups and DeleteGroups. FindCoordinator names the broker {@link CoordinatorPlacement} places the group on
- * (this one when alone); requests for a group another broker coordinates answer NOT_COORDINATOR, so clients look
- * the coordinator up again. ListGroups lists the groups this broker coordinates. Join and Sync answers complete
- * when the rebalance does, without holding a thread.
+ * The classic group protocol's APIs: JoinGroup, SyncGroup, Heartbeat, LeaveGroup, ListGroups, DescribeGroups and
+ * DeleteGroups ({@link FindCoordinatorHandler} names the broker {@link CoordinatorPlacement} places a group on);
+ * requests for a group another broker coordinates answer NOT_COORDINATOR, so clients look the coordinator up again.
+ * ListGroups lists the groups this broker coordinates. Join and Sync answers complete when the rebalance does,
+ * without holding a thread.
  */
 public final class GroupHandler implements RequestHandler {
-    private static final byte KEY_TYPE_GROUP = 0;
-
     private final GroupCoordinator coordinator;
     private final CoordinatorPlacement placement;
     private final Scheduler io;
@@ -58,14 +52,13 @@ public final class GroupHandler implements RequestHandler {
 
     @Override
     public Set<Api> apis() {
-        return Set.of(Api.FIND_COORDINATOR, Api.JOIN_GROUP, Api.SYNC_GROUP, Api.HEARTBEAT, Api.LEAVE_GROUP, Api.LIST_GROUPS,
+        return Set.of(Api.JOIN_GROUP, Api.SYNC_GROUP, Api.HEARTBEAT, Api.LEAVE_GROUP, Api.LIST_GROUPS,
                 Api.DESCRIBE_GROUPS, Api.DELETE_GROUPS);
     }
 
     @Override
     public Mono<? extends ApiMessage> handle(KafkaRequest request) {
         return switch (request.api()) {
-            case FIND_COORDINATOR -> Mono.just(findCoordinator(request.body(), request.version()));
             case JOIN_GROUP -> join(request.body(), request.version(), request.clientId(), request.clientHost());
             case SYNC_GROUP -> sync(request.body());
             case HEARTBEAT -> Mono.just(heartbeat(request.body()));
@@ -76,29 +69,6 @@ public final class GroupHandler implements RequestHandler {
             case DELETE_GROUPS -> delete(request.body());
             default -> Mono.error(new IllegalArgumentException("not a group API: " + request.api()));
         };
-    }
-
-    private FindCoordinatorResponseData findCoordinator(FindCoordinatorRequestData body, short version) {
-        FindCoordinatorResponseData response = new FindCoordinatorResponseData();
-        if (version >= 4) {
-            for (String key : body.coordinatorKeys()) {
-                Optional<Node> node = coordinatorOf(body.keyType(), key);
-                response.coordinators().add(new FindCoordinatorResponseData.Coordinator().setKey(key)
-                        .setNodeId(node.map(Node::id).orElse(-1)).setHost(node.map(Node::host).orElse(""))
-                        .setPort(node.map(Node::port).orElse(-1))
-                        .setErrorCode(node.isPresent() ? Errors.NONE.code() : Errors.COORDINATOR_NOT_AVAILABLE.code()));
-            }
-            return response;
-        }
-        Optional<Node> node = coordinatorOf(body.keyType(), body.key());
-        return response.setErrorCode(node.isPresent() ? Errors.NONE.code() : Errors.COORDINATOR_NOT_AVAILABLE.code())
-                .setNodeId(node.map(Node::id).orElse(-1)).setHost(node.map(Node::host).orElse(""))
-                .setPort(node.map(Node::port).orElse(-1));
-    }
-
-    /** Groups only: transactional ids have no coordinator yet. */
-    private Optional<Node> coordinatorOf(byte keyType, String key) {
-        return keyType == KEY_TYPE_GROUP && key != null ? placement.coordinator(key) : Optional.empty();
     }
 
     private Mono<JoinGroupResponseData> join(JoinGroupRequestData body, short version, String clientId, String clientHost) {

@@ -124,6 +124,6 @@ public final class MetadataHandler implements RequestHandler {
                     .setErrorCode(offline ? Errors.KAFKA_STORAGE_ERROR.code() : Errors.NONE.code()));
         }
         return new MetadataResponseTopic().setName(topic.name()).setTopicId(TopicIds.toKafka(topic.id()))
-                .setIsInternal(CoordinatorPlacement.OFFSETS_TOPIC.equals(topic.name())).setPartitions(partitions);
+                .setIsInternal(CoordinatorPlacement.isInternal(topic.name())).setPartitions(partitions);
     }
 }

@@ -55,7 +55,7 @@ class ApiVersionMatrixTest {
     static Stream<Arguments> everyVersion() {
         List<Arguments> cases = new ArrayList<>();
         for (Api api : Api.values()) {
-            if (STATEFUL_GROUP_APIS.contains(api) || api == Api.DESCRIBE_QUORUM || api == Api.ALTER_PARTITION_REASSIGNMENTS
+            if (STATEFUL_GROUP_APIS.contains(api) || STATEFUL_TXN_APIS.contains(api) || api == Api.DESCRIBE_QUORUM || api == Api.ALTER_PARTITION_REASSIGNMENTS
                     || api == Api.LIST_PARTITION_REASSIGNMENTS) {
                 // Served by brokers of a cluster only (QuorumClusterTest, ReassignPartitionsClusterTest).
                 continue;
@@ -71,6 +71,10 @@ class ApiVersionMatrixTest {
     static final java.util.Set<Api> STATEFUL_GROUP_APIS = java.util.EnumSet.of(Api.JOIN_GROUP, Api.SYNC_GROUP, Api.HEARTBEAT,
             Api.LEAVE_GROUP, Api.DESCRIBE_GROUPS, Api.DELETE_GROUPS, Api.OFFSET_DELETE, Api.CONSUMER_GROUP_HEARTBEAT,
             Api.CONSUMER_GROUP_DESCRIBE);
+
+    /** Transaction APIs that need a producer's state first; every version is exercised in TransactionVersionsTest. */
+    static final java.util.Set<Api> STATEFUL_TXN_APIS = java.util.EnumSet.of(Api.ADD_PARTITIONS_TO_TXN,
+            Api.ADD_OFFSETS_TO_TXN, Api.END_TXN);
 
     @ParameterizedTest(name = "{0} v{1}")
     @MethodSource("everyVersion")
@@ -318,6 +322,8 @@ class ApiVersionMatrixTest {
                 }
                 yield d;
             }
+            case DESCRIBE_TRANSACTIONS -> new org.apache.kafka.common.message.DescribeTransactionsRequestData();
+            case LIST_TRANSACTIONS -> new org.apache.kafka.common.message.ListTransactionsRequestData();
             case WRITE_TXN_MARKERS -> {
                 // An ABORT of a producer without a transaction here: accepted, it ends an empty one (one offset).
                 org.apache.kafka.common.message.WriteTxnMarkersRequestData d =

@@ -123,8 +123,8 @@ class PipeliningTest {
             assertThat(data.errorCode()).isEqualTo(Errors.UNSUPPORTED_VERSION.code());
             assertThat(data.apiKeys().find(ApiKeys.API_VERSIONS.id)).isNotNull();
             assertThat(data.apiKeys().find(ApiKeys.PRODUCE.id)).isNotNull();
-            assertThat(data.apiKeys().find(ApiKeys.ADD_PARTITIONS_TO_TXN.id)).as("unimplemented APIs are not advertised").isNull();
-            assertThat(data.apiKeys().find(ApiKeys.END_TXN.id)).as("unimplemented APIs are not advertised").isNull();
+            assertThat(data.apiKeys().find(ApiKeys.DESCRIBE_ACLS.id)).as("unimplemented APIs are not advertised").isNull();
+            assertThat(data.apiKeys().find(ApiKeys.CREATE_ACLS.id)).as("unimplemented APIs are not advertised").isNull();
         }
     }
 

@@ -1,0 +1,47 @@
+package io.chronik.config;
+
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import org.hibernate.validator.constraints.time.DurationMax;
+import org.hibernate.validator.constraints.time.DurationMin;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.annotation.Validated;
+
+import java.time.Duration;
+
+/** The transaction coordinator, bound from {@code chronik.transaction.*}; names and defaults follow Kafka's transaction.* settings. */
+@Validated
+@ConfigurationProperties("chronik.transaction")
+public class TransactionProperties {
+    /**
+     * Partitions of {@code __transaction_state}, which a transactional id is hashed onto to place its coordinator
+     * (transaction.state.log.num.partitions); every broker of a cluster must use the same value.
+     */
+    @Min(1)
+    @Max(1000)
+    private int stateTopicPartitions = 50;
+    /** The longest transaction.timeout.ms a producer may ask for (transaction.max.timeout.ms). */
+    @NotNull
+    @DurationMin(millis = 1)
+    @DurationMax(days = 24)
+    private Duration maxTimeout = Duration.ofMinutes(15);
+    /** How often open transactions older than their timeout are aborted (transaction.abort.timed.out.transaction.cleanup.interval.ms). */
+    @NotNull
+    @DurationMin(millis = 10)
+    @DurationMax(hours = 1)
+    private Duration abortTimedOutInterval = Duration.ofSeconds(10);
+    /** A transactional id with no transaction for this long is forgotten (transactional.id.expiration.ms). */
+    @NotNull
+    @DurationMin(millis = 1)
+    private Duration idExpiration = Duration.ofDays(7);
+
+    public int getStateTopicPartitions() { return stateTopicPartitions; }
+    public void setStateTopicPartitions(int v) { this.stateTopicPartitions = v; }
+    public Duration getMaxTimeout() { return maxTimeout; }
+    public void setMaxTimeout(Duration v) { this.maxTimeout = v; }
+    public Duration getAbortTimedOutInterval() { return abortTimedOutInterval; }
+    public void setAbortTimedOutInterval(Duration v) { this.abortTimedOutInterval = v; }
+    public Duration getIdExpiration() { return idExpiration; }
+    public void setIdExpiration(Duration v) { this.idExpiration = v; }
+}

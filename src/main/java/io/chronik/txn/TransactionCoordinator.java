@@ -1,0 +1,514 @@
+package io.chronik.txn;
+
+import io.chronik.cluster.ClusterImage;
+import io.chronik.cluster.LocalPartition;
+import io.chronik.cluster.PartitionStateListener;
+import io.chronik.coordinator.CoordinatorRuntime;
+import io.chronik.log.LogManager;
+import io.chronik.replica.Leadership;
+import io.chronik.txn.TransactionStateShard.Entry;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The transaction coordinator: the transactional ids of the {@code __transaction_state} partitions this broker
+ * leads (partition {@code abs(id.hashCode()) % partitions}), kept through the {@link CoordinatorRuntime}.
+ * <ul>
+ *   <li>Every change of an id is decided under the id's monitor, written as one keyed record (acks=all) and applied
+ *   once replicated; while a change is being written, further requests for the id answer CONCURRENT_TRANSACTIONS.</li>
+ *   <li>EndTxn writes PrepareCommit/PrepareAbort, answers, then has the {@link TransactionMarkerSender} write the
+ *   markers to every partition of the transaction and then writes CompleteCommit/CompleteAbort. At most
+ *   {@code maxCompleting} transactions have markers in flight; EndTxn answers CONCURRENT_TRANSACTIONS beyond.</li>
+ *   <li>A broker that loads a partition sends the markers of its PrepareCommit/PrepareAbort transactions again.</li>
+ *   <li>Every {@code abortTimedOutIntervalMs}, open transactions older than their timeout are aborted with the
+ *   producer epoch bumped (the producer is fenced), and ids idle longer than {@code idExpirationMs} are removed
+ *   (tombstones).</li>
+ * </ul>
+ */
+public final class TransactionCoordinator implements PartitionStateListener, AutoCloseable {
+    public static final String TOPIC = "__transaction_state";
+    private static final Logger log = LoggerFactory.getLogger(TransactionCoordinator.class);
+
+    /**
+     * @param maxTimeoutMs            the longest transaction.timeout.ms a producer may ask for
+     * @param abortTimedOutIntervalMs how often timed-out transactions and expired ids are looked for
+     * @param idExpirationMs          an id without a transaction for this long is removed
+     * @param maxCompleting           transactions with markers in flight at most
+     */
+    public record Settings(long maxTimeoutMs, long abortTimedOutIntervalMs, long idExpirationMs, int maxCompleting,
+                           long writeTimeoutMs) {
+    }
+
+    /** InitProducerId's answer. */
+    public record InitResult(Errors error, long producerId, short producerEpoch) {
+        static InitResult failed(Errors error) {
+            return new InitResult(error, RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH);
+        }
+    }
+
+    /** A listed transaction. */
+    public record Listed(String transactionalId, TransactionMetadata metadata) {
+    }
+
+    private final Settings settings;
+    private final CoordinatorRuntime<TransactionStateShard> runtime;
+    private final IntSupplier partitionCount;
+    private final Supplier<CompletableFuture<Long>> producerIds;
+    private final ScheduledExecutorService scheduler;
+    private final TransactionMarkerSender markers;
+    private final AtomicInteger completing = new AtomicInteger();
+
+    /**
+     * @param partitionCount the partitions of {@code __transaction_state} (the topic's, once it exists)
+     * @param producerIds    a new producer id (in a cluster from the controller's blocks)
+     */
+    public TransactionCoordinator(int brokerId, LogManager logs, Leadership leadership, Settings settings,
+                                  IntSupplier partitionCount, Supplier<CompletableFuture<Long>> producerIds,
+                                  TransactionMarkerSender.Brokers brokers) {
+        this.settings = settings;
+        this.partitionCount = partitionCount;
+        this.producerIds = producerIds;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "chronik-txn-coordinator");
+            t.setDaemon(true);
+            return t;
+        });
+        this.markers = new TransactionMarkerSender(brokerId, brokers, scheduler);
+        this.runtime = new CoordinatorRuntime<>(TOPIC, brokerId, logs, leadership,
+                p -> new TransactionStateShard(p, this::onLoaded), settings.writeTimeoutMs());
+        scheduler.scheduleWithFixedDelay(this::sweep, settings.abortTimedOutIntervalMs(),
+                settings.abortTimedOutIntervalMs(), TimeUnit.MILLISECONDS);
+    }
+
+    public int partitionOf(String transactionalId) {
+        return Utils.abs(transactionalId.hashCode()) % partitionCount.getAsInt();
+    }
+
+    /** NONE when this broker serves the id, else COORDINATOR_LOAD_IN_PROGRESS or NOT_COORDINATOR. */
+    public Errors availability(String transactionalId) {
+        return runtime.availability(partitionOf(transactionalId));
+    }
+
+    // ---- InitProducerId ----
+
+    /**
+     * A producer id and epoch for a transactional producer: a new id, or the next epoch of the id's producer (a
+     * new producer id once the epoch is exhausted). An open transaction of the previous epoch is aborted first
+     * (CONCURRENT_TRANSACTIONS until then). With {@code expectedProducerId} >= 0 (KIP-360) the caller must be the
+     * current producer or retrying its last bump, else PRODUCER_FENCED.
+     */
+    public CompletableFuture<InitResult> initProducerId(String transactionalId, int timeoutMs, long expectedProducerId,
+                                                        short expectedEpoch) {
+        if (transactionalId.isEmpty()) {
+            return CompletableFuture.completedFuture(InitResult.failed(Errors.INVALID_REQUEST));
+        }
+        if (timeoutMs <= 0 || timeoutMs > settings.maxTimeoutMs()) {
+            return CompletableFuture.completedFuture(InitResult.failed(Errors.INVALID_TRANSACTION_TIMEOUT));
+        }
+        int partition = partitionOf(transactionalId);
+        Errors available = runtime.availability(partition);
+        Optional<TransactionStateShard> shard = runtime.shard(partition);
+        if (available != Errors.NONE || shard.isEmpty()) {
+            return CompletableFuture.completedFuture(InitResult.failed(available == Errors.NONE ? Errors.NOT_COORDINATOR : available));
+        }
+        Entry entry = shard.get().get(transactionalId);
+        if (entry != null) {
+            return init(shard.get(), entry, timeoutMs, expectedProducerId, expectedEpoch, null);
+        }
+        return producerIds.get().thenCompose(id -> init(shard.get(),
+                shard.get().getOrCreate(transactionalId, TransactionMetadata.fresh(id, timeoutMs, now())),
+                timeoutMs, expectedProducerId, expectedEpoch, null))
+                .exceptionally(e -> InitResult.failed(Errors.COORDINATOR_NOT_AVAILABLE));
+    }
+
+    private CompletableFuture<InitResult> init(TransactionStateShard shard, Entry entry, int timeoutMs, long expectedId,
+                                               short expectedEpoch, Long newProducerId) {
+        TransactionMetadata target;
+        boolean fence = false;
+        synchronized (entry) {
+            if (!shard.served()) {
+                return done(InitResult.failed(Errors.NOT_COORDINATOR));
+            }
+            TransactionMetadata m = entry.current;
+            if (entry.pending != null || m.state().preparing() || m.state() == TransactionState.PREPARE_EPOCH_FENCE
+                    || m.state() == TransactionState.DEAD) {
+                return done(InitResult.failed(Errors.CONCURRENT_TRANSACTIONS));
+            }
+            boolean given = expectedId >= 0;
+            if (given && !(m.producerEpoch() == RecordBatch.NO_PRODUCER_EPOCH || expectedId == m.producerId()
+                    || (expectedId == m.lastProducerId() && TransactionMetadata.epochExhausted(expectedEpoch)))) {
+                return done(InitResult.failed(Errors.PRODUCER_FENCED));
+            }
+            long now = now();
+            if (m.state() == TransactionState.ONGOING) {
+                // The previous producer left a transaction open: abort it, fencing that producer, then let the new one retry.
+                if (completing.get() >= settings.maxCompleting()) {
+                    return done(InitResult.failed(Errors.CONCURRENT_TRANSACTIONS));
+                }
+                target = m.prepareFencedAbort(now);
+                fence = true;
+            } else if (given && expectedId == m.lastProducerId() && expectedId != m.producerId()) {
+                target = m.keepEpoch(timeoutMs, now); // the rotation it asks for happened; its answer was lost
+            } else if (!given || m.producerEpoch() == RecordBatch.NO_PRODUCER_EPOCH || expectedEpoch == m.producerEpoch()) {
+                if (TransactionMetadata.epochExhausted(m.producerEpoch())) {
+                    if (newProducerId == null) {
+                        target = null;
+                    } else {
+                        target = m.rotateProducerId(newProducerId, timeoutMs, now);
+                    }
+                } else {
+                    target = m.bumpEpoch(timeoutMs, now);
+                }
+            } else if (expectedEpoch == m.lastProducerEpoch()) {
+                target = m.keepEpoch(timeoutMs, now); // a retry of the last bump
+            } else {
+                return done(InitResult.failed(Errors.PRODUCER_FENCED));
+            }
+            if (target != null) {
+                entry.pending = target;
+            }
+        }
+        if (target == null) {
+            return producerIds.get().thenCompose(id -> init(shard, entry, timeoutMs, expectedId, expectedEpoch, id))
+                    .exceptionally(e -> InitResult.failed(Errors.COORDINATOR_NOT_AVAILABLE));
+        }
+        TransactionMetadata written = target;
+        if (fence) {
+            return write(shard, entry, written).handle((v, e) -> {
+                if (e == null) {
+                    startMarkers(shard, entry);
+                }
+                return InitResult.failed(e == null ? Errors.CONCURRENT_TRANSACTIONS : writeError(e));
+            });
+        }
+        return write(shard, entry, written).handle((v, e) -> e == null
+                ? new InitResult(Errors.NONE, written.producerId(), written.producerEpoch())
+                : InitResult.failed(writeError(e)));
+    }
+
+    // ---- AddPartitionsToTxn, AddOffsetsToTxn ----
+
+    /** Adds partitions to the producer's transaction (opening it if none is open); one error for all of them. */
+    public CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short producerEpoch,
+                                                   Set<TopicPartition> partitions) {
+        Located located = locate(transactionalId);
+        if (located.error != Errors.NONE) {
+            return done(located.error);
+        }
+        TransactionMetadata target;
+        synchronized (located.entry) {
+            Errors refused = checkProducer(located, producerId, producerEpoch);
+            if (refused != Errors.NONE) {
+                return done(refused);
+            }
+            TransactionMetadata m = located.entry.current;
+            if (m.state().preparing() || m.state() == TransactionState.PREPARE_EPOCH_FENCE || m.state() == TransactionState.DEAD) {
+                return done(Errors.CONCURRENT_TRANSACTIONS);
+            }
+            if (m.state() == TransactionState.ONGOING && m.partitions().containsAll(partitions)) {
+                return done(Errors.NONE);
+            }
+            target = m.addPartitions(partitions, now());
+            located.entry.pending = target;
+        }
+        return write(located.shard, located.entry, target).handle((v, e) -> e == null ? Errors.NONE : writeError(e));
+    }
+
+    // ---- EndTxn ----
+
+    /** Commits or aborts the producer's transaction: answered once PrepareCommit/PrepareAbort is written. */
+    public CompletableFuture<Errors> endTransaction(String transactionalId, long producerId, short producerEpoch, boolean commit) {
+        Located located = locate(transactionalId);
+        if (located.error != Errors.NONE) {
+            return done(located.error);
+        }
+        TransactionMetadata target;
+        synchronized (located.entry) {
+            Errors refused = checkProducer(located, producerId, producerEpoch);
+            if (refused != Errors.NONE) {
+                return done(refused);
+            }
+            TransactionMetadata m = located.entry.current;
+            Errors answer = switch (m.state()) {
+                case ONGOING -> completing.get() >= settings.maxCompleting() ? Errors.CONCURRENT_TRANSACTIONS : null;
+                case PREPARE_COMMIT -> commit ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE;
+                case PREPARE_ABORT -> commit ? Errors.INVALID_TXN_STATE : Errors.CONCURRENT_TRANSACTIONS;
+                case COMPLETE_COMMIT -> commit ? Errors.NONE : Errors.INVALID_TXN_STATE;
+                case COMPLETE_ABORT -> commit ? Errors.INVALID_TXN_STATE : Errors.NONE;
+                case PREPARE_EPOCH_FENCE, DEAD -> Errors.CONCURRENT_TRANSACTIONS;
+                case EMPTY -> Errors.INVALID_TXN_STATE;
+            };
+            if (answer != null) {
+                return done(answer);
+            }
+            target = m.prepare(commit, now());
+            located.entry.pending = target;
+        }
+        return write(located.shard, located.entry, target).handle((v, e) -> {
+            if (e != null) {
+                return writeError(e);
+            }
+            startMarkers(located.shard, located.entry);
+            return Errors.NONE;
+        });
+    }
+
+    private record Located(Errors error, TransactionStateShard shard, Entry entry) {
+    }
+
+    private Located locate(String transactionalId) {
+        int partition = partitionOf(transactionalId);
+        Errors available = runtime.availability(partition);
+        if (available != Errors.NONE) {
+            return new Located(available, null, null);
+        }
+        TransactionStateShard shard = runtime.shard(partition).orElse(null);
+        if (shard == null) {
+            return new Located(Errors.NOT_COORDINATOR, null, null);
+        }
+        Entry entry = shard.get(transactionalId);
+        return entry == null ? new Located(Errors.INVALID_PRODUCER_ID_MAPPING, shard, null) : new Located(Errors.NONE, shard, entry);
+    }
+
+    /** Under the entry's monitor: the request's producer must be the id's current one, with no change being written. */
+    private static Errors checkProducer(Located located, long producerId, short producerEpoch) {
+        TransactionMetadata m = located.entry.current;
+        if (!located.shard.served()) {
+            return Errors.NOT_COORDINATOR;
+        }
+        if (m.producerId() != producerId) {
+            return Errors.INVALID_PRODUCER_ID_MAPPING;
+        }
+        if (m.producerEpoch() != producerEpoch) {
+            return Errors.PRODUCER_FENCED;
+        }
+        return located.entry.pending != null ? Errors.CONCURRENT_TRANSACTIONS : Errors.NONE;
+    }
+
+    // ---- markers ----
+
+    /** Sends the markers of the entry's PrepareCommit/PrepareAbort unless they are in flight, then completes it. */
+    private void startMarkers(TransactionStateShard shard, Entry entry) {
+        TransactionMetadata prepared;
+        synchronized (entry) {
+            prepared = entry.current;
+            if (!prepared.state().preparing() || entry.markersInFlight || entry.pending != null || !shard.served()) {
+                return;
+            }
+            entry.markersInFlight = true;
+        }
+        completing.incrementAndGet();
+        int coordinatorEpoch = runtime.leaderEpoch(shard.partition());
+        markers.send(new TransactionMarkerSender.Markers(prepared.producerId(), prepared.producerEpoch(), coordinatorEpoch,
+                        prepared.state() == TransactionState.PREPARE_COMMIT, prepared.partitions()), shard::served)
+                .thenCompose(v -> {
+                    TransactionMetadata completed;
+                    synchronized (entry) {
+                        if (entry.current != prepared || entry.pending != null) {
+                            return CompletableFuture.<Void>completedFuture(null);
+                        }
+                        completed = prepared.complete(now());
+                        entry.pending = completed;
+                    }
+                    return write(shard, entry, completed);
+                })
+                .whenComplete((v, e) -> {
+                    synchronized (entry) {
+                        entry.markersInFlight = false;
+                    }
+                    completing.decrementAndGet();
+                    if (e != null) {
+                        // Tried again by the next sweep while this broker still coordinates the id.
+                        log.debug("Completing transaction {}: {}", entry.transactionalId, e.toString());
+                    }
+                });
+    }
+
+    private void onLoaded(TransactionStateShard shard) {
+        scheduler.execute(() -> shard.entries().values().forEach(entry -> startMarkers(shard, entry)));
+    }
+
+    /** Aborts timed-out transactions, completes prepared ones without markers in flight, expires idle ids. */
+    private void sweep() {
+        try {
+            long now = now();
+            for (TransactionStateShard shard : runtime.shards().values()) {
+                for (Entry entry : shard.entries().values()) {
+                    TransactionMetadata target = null;
+                    boolean complete = false;
+                    synchronized (entry) {
+                        TransactionMetadata m = entry.current;
+                        if (entry.pending != null || entry.markersInFlight) {
+                            continue;
+                        }
+                        if (m.timedOut(now) && completing.get() < settings.maxCompleting()) {
+                            log.info("Aborting transaction {} of producer {} (epoch {}): open for more than {} ms",
+                                    entry.transactionalId, m.producerId(), m.producerEpoch(), m.timeoutMs());
+                            target = m.prepareFencedAbort(now);
+                        } else if (m.state().preparing()) {
+                            complete = completing.get() < settings.maxCompleting();
+                        } else if (m.state().idle() && now - m.lastUpdateTimestamp() > settings.idExpirationMs()) {
+                            target = m.dead(now);
+                        }
+                        if (target != null) {
+                            entry.pending = target;
+                        }
+                    }
+                    if (complete) {
+                        startMarkers(shard, entry);
+                    } else if (target != null) {
+                        boolean abort = target.state() == TransactionState.PREPARE_ABORT;
+                        write(shard, entry, target).whenComplete((v, e) -> {
+                            if (e == null && abort) {
+                                startMarkers(shard, entry);
+                            }
+                        });
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("Transaction sweep failed: {}", e.toString());
+        }
+    }
+
+    // ---- writes ----
+
+    /** Writes {@code target}, the entry's pending change, and makes it current once replicated. */
+    private CompletableFuture<Void> write(TransactionStateShard shard, Entry entry, TransactionMetadata target) {
+        boolean tombstone = target.state() == TransactionState.DEAD;
+        MemoryRecords records = MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(now(),
+                TransactionRecords.key(entry.transactionalId), tombstone ? null : TransactionRecords.value(target)));
+        CompletableFuture<Void> written;
+        try {
+            written = runtime.write(shard.partition(), records, (s, result) -> {
+                synchronized (entry) {
+                    if (entry.pending == target) {
+                        entry.current = target;
+                        entry.pending = null;
+                    }
+                }
+                if (tombstone) {
+                    s.remove(entry.transactionalId, entry);
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            written = CompletableFuture.failedFuture(e);
+        }
+        return written.whenComplete((v, e) -> {
+            if (e != null) {
+                synchronized (entry) {
+                    if (entry.pending == target) {
+                        entry.pending = null;
+                    }
+                }
+            }
+        });
+    }
+
+    /** The error a client gets for a failed write, as Kafka maps it. */
+    static Errors writeError(Throwable e) {
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        Errors error = cause instanceof ApiException ? Errors.forException(cause) : Errors.UNKNOWN_SERVER_ERROR;
+        return switch (error) {
+            case UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT ->
+                    Errors.COORDINATOR_NOT_AVAILABLE;
+            case NOT_LEADER_OR_FOLLOWER, KAFKA_STORAGE_ERROR -> Errors.NOT_COORDINATOR;
+            case NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE -> error;
+            default -> Errors.UNKNOWN_SERVER_ERROR;
+        };
+    }
+
+    // ---- DescribeTransactions, ListTransactions ----
+
+    /** The id's metadata if this broker serves it and knows it. */
+    public Optional<TransactionMetadata> describe(String transactionalId) {
+        return runtime.shard(partitionOf(transactionalId)).map(s -> s.get(transactionalId)).map(Entry::current);
+    }
+
+    /** Whether a partition this broker leads is still loading. */
+    public boolean loading() {
+        int partitions = partitionCount.getAsInt();
+        for (int p = 0; p < partitions; p++) {
+            if (runtime.availability(p) == Errors.COORDINATOR_LOAD_IN_PROGRESS) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Every id this broker serves. */
+    public List<Listed> list() {
+        List<Listed> all = new ArrayList<>();
+        for (TransactionStateShard shard : runtime.shards().values()) {
+            shard.entries().forEach((id, entry) -> all.add(new Listed(id, entry.current())));
+        }
+        return all;
+    }
+
+    // ---- leadership of the partitions ----
+
+    /** Alone: this broker leads every partition of the topic. */
+    public void leadAll() {
+        int partitions = partitionCount.getAsInt();
+        for (int p = 0; p < partitions; p++) {
+            runtime.lead(p, 0);
+        }
+    }
+
+    @Override
+    public void onPartitionsChanged(ClusterImage clusterImage, List<LocalPartition> changed) {
+        runtime.onPartitionsChanged(clusterImage, changed);
+    }
+
+    @Override
+    public void onPartitionsRemoved(List<LocalPartition> removed) {
+        runtime.onPartitionsRemoved(removed);
+    }
+
+    /** Transactions with markers in flight now. */
+    int completing() {
+        return completing.get();
+    }
+
+    Map<Integer, TransactionStateShard> shards() {
+        return runtime.shards();
+    }
+
+    private static long now() {
+        return System.currentTimeMillis();
+    }
+
+    private static <T> CompletableFuture<T> done(T value) {
+        return CompletableFuture.completedFuture(value);
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        markers.close();
+        runtime.close();
+    }
+}
