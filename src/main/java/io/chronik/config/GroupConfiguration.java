@@ -77,7 +77,7 @@ public class GroupConfiguration {
         }
         int partitions = props.getGroup().getOffsetsTopicPartitions();
         return CoordinatorPlacement.inCluster(broker, machine::image, partitions,
-                new OffsetsTopicCreator(topicAdmin::getObject, machine::image, partitions, defaults.replicationFactor()));
+                new OffsetsTopicCreator(topicAdmin::getObject, machine::image, partitions, defaults::replicationFactor));
     }
 
     @Bean

@@ -136,7 +136,7 @@ public class TransactionConfiguration {
                 }
             };
             InternalTopicCreator creator = new InternalTopicCreator(topicAdmin::getObject, topic,
-                    () -> logs.topic(topic).isPresent(), () -> 1, props.getStateTopicPartitions(), 1,
+                    () -> logs.topic(topic).isPresent(), () -> 1, props.getStateTopicPartitions(), live -> 1,
                     Map.of("cleanup.policy", "compact", "min.insync.replicas", "1"), leadAll);
             leadAll.run(); // a restarted broker loads what it had at once, completing prepared transactions
             return new TransactionPlacement(CoordinatorPlacement.alone(broker, () -> {
@@ -150,7 +150,7 @@ public class TransactionConfiguration {
         int factor = defaults.replicationFactor();
         InternalTopicCreator creator = new InternalTopicCreator(topicAdmin::getObject, topic,
                 () -> machine.image().topic(topic).isPresent(), () -> machine.image().liveBrokers().size(),
-                props.getStateTopicPartitions(), factor,
+                props.getStateTopicPartitions(), defaults::replicationFactor,
                 Map.of("cleanup.policy", "compact", "min.insync.replicas", String.valueOf(Math.min(2, factor))), () -> { });
         return new TransactionPlacement(CoordinatorPlacement.inCluster(broker, machine::image, topic,
                 props.getStateTopicPartitions(), creator));

@@ -21,7 +21,8 @@ import java.util.concurrent.CountDownLatch;
 /**
  * A Kafka Streams word count (lines -> repartition by word -> count in a changelog-backed store -> counts), run in
  * its own JVM by {@link KafkaStreamsTest} on Kafka Streams' own client jars. Prints its state changes
- * ("STATE RUNNING", ...) and closes cleanly on SIGTERM. Arguments: bootstrap servers, state directory.
+ * ("STATE RUNNING", ...) and closes cleanly on SIGTERM. Arguments: bootstrap servers, state directory, and
+ * optionally the processing guarantee (e.g. {@code exactly_once_v2}; at_least_once by default).
  */
 public final class WordCountApp {
     private static final Map<String, String> CHANGELOG_CONFIGS = Map.of("segment.ms", "100", "min.cleanable.dirty.ratio", "0.01");
@@ -45,6 +46,11 @@ public final class WordCountApp {
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
         props.put(StreamsConfig.consumerPrefix("session.timeout.ms"), "6000");
         props.put(StreamsConfig.consumerPrefix("heartbeat.interval.ms"), "500");
+        if (args.length > 2) {
+            props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, args[2]);
+            // A killed instance's open transaction is aborted after this; the default (10 s) would only slow the test.
+            props.put(StreamsConfig.producerPrefix("transaction.timeout.ms"), "5000");
+        }
         KafkaStreams streams = new KafkaStreams(builder.build(), props);
         CountDownLatch closed = new CountDownLatch(1);
         streams.setStateListener((now, before) -> {
