@@ -124,6 +124,17 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Par
      * was replicated (the new leader replays it), NOT_ENOUGH_REPLICAS or REQUEST_TIMED_OUT from replication.
      */
     public <T> CompletableFuture<T> write(int partition, MemoryRecords records, BiFunction<S, AppendResult, T> onReplicated) {
+        return write(partition, records, true, onReplicated);
+    }
+
+    /**
+     * Like {@link #write(int, MemoryRecords, BiFunction)}; with {@code awaitFsync} false the leader does not wait for
+     * its own fsync (the ISR still has the batch before it is applied). Only for records whose loss in a crash is
+     * harmless because replay redoes their effect (a transaction's completion after its markers), and which a later
+     * durable write of the partition makes durable too.
+     */
+    public <T> CompletableFuture<T> write(int partition, MemoryRecords records, boolean awaitFsync,
+                                          BiFunction<S, AppendResult, T> onReplicated) {
         Errors available = availability(partition);
         if (available != Errors.NONE) {
             return CompletableFuture.failedFuture(available.exception());
@@ -137,7 +148,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Par
         if (enough != Errors.NONE) {
             return CompletableFuture.failedFuture(enough.exception());
         }
-        return partitionLog.append(records.buffer(), true).thenCompose(result -> {
+        return partitionLog.append(records.buffer(), awaitFsync).thenCompose(result -> {
             if (result.error() != LogError.NONE || result.lastOffset() < 0) {
                 throw Errors.NOT_COORDINATOR.exception(topic + "-" + partition + " append failed: " + result.error());
             }

@@ -402,7 +402,12 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
                 TransactionRecords.key(entry.transactionalId), tombstone ? null : TransactionRecords.value(target)));
         CompletableFuture<Void> written;
         try {
-            written = runtime.write(shard.partition(), records, (s, result) -> {
+            // A completion follows markers that are durable already: lost in a crash, the reloaded PrepareCommit/
+            // PrepareAbort sends them again, and the next durable write of the partition (the producer's next
+            // AddPartitionsToTxn) flushes it anyway. Not waiting for its fsync lets the next transaction start sooner.
+            boolean awaitFsync = target.state() != TransactionState.COMPLETE_COMMIT
+                    && target.state() != TransactionState.COMPLETE_ABORT;
+            written = runtime.write(shard.partition(), records, awaitFsync, (s, result) -> {
                 synchronized (entry) {
                     if (entry.pending == target) {
                         entry.current = target;
