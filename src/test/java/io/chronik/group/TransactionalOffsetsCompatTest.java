@@ -1,5 +1,6 @@
 package io.chronik.group;
 
+import io.chronik.testing.ExternalTools;
 import io.chronik.testing.TestBroker;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,33 +39,20 @@ class TransactionalOffsetsCompatTest {
         broker.close();
     }
 
-    private static String run(List<String> command, Map<String, String> env) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().putAll(env);
-        Process process = builder.start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        boolean done = process.waitFor(150, TimeUnit.SECONDS);
-        if (!done) {
-            process.destroyForcibly();
-        }
-        assertThat(done).as("finished in time:\n%s", output).isTrue();
-        assertThat(process.exitValue()).as("exit code; output:\n%s", output).isZero();
-        return output;
-    }
 
     @Test
     void kafkajsCommitsAndAbortsTransactions() throws Exception {
         assumeTrue(Files.isDirectory(Path.of("compat/kafkajs/node_modules/kafkajs")), "run npm ci in compat/kafkajs");
-        String output = run(List.of("node", "compat/kafkajs/transactions.js"),
-                Map.of("BOOTSTRAP", broker.bootstrapServers(), "TOPIC", "kafkajs-txn", "KAFKAJS_NO_PARTITIONER_WARNING", "1"));
+        String output = ExternalTools.run(List.of("node", "compat/kafkajs/transactions.js"),
+                Map.of("BOOTSTRAP", broker.bootstrapServers(), "TOPIC", "kafkajs-txn", "KAFKAJS_NO_PARTITIONER_WARNING", "1"), "", 150);
         assertThat(output).contains("\"committed\":11", "\"plain\":5", "\"aborted\":0", "\"groupOffset\":\"42\"");
     }
 
     @Test
     void librdkafkaCommitsAndAbortsTransactions() throws Exception {
         assumeTrue(Files.isExecutable(PYTHON), "no /usr/bin/python3 (apt-get install python3-confluent-kafka)");
-        String output = run(List.of(PYTHON.toString(), "compat/librdkafka/transactions.py", broker.bootstrapServers(),
-                "librdkafka-txn"), Map.of());
+        String output = ExternalTools.run(List.of(PYTHON.toString(), "compat/librdkafka/transactions.py", broker.bootstrapServers(),
+                "librdkafka-txn"), Map.of(), "", 150);
         assertThat(output).contains("\"committed\": 11", "\"plain\": 5", "\"aborted\": 0", "\"groupOffset\": 42");
     }
 }
