@@ -84,10 +84,6 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Par
         });
     }
 
-    public String topic() {
-        return topic;
-    }
-
     /** NONE when this broker serves the partition, COORDINATOR_LOAD_IN_PROGRESS while loading, else NOT_COORDINATOR. */
     public Errors availability(int partition) {
         Led<S> state = led.get(partition);
