@@ -248,9 +248,10 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Par
             return;
         }
         long started = System.currentTimeMillis();
+        long start = partitionLog.logStartOffset();
+        long end = partitionLog.logEndOffset();
         try {
-            long end = partitionLog.logEndOffset();
-            long next = partitionLog.logStartOffset();
+            long next = start;
             while (next < end && led.get(partition) == loading) {
                 long before = next;
                 next = replayFrom(partitionLog, partition, next, loading);
@@ -277,8 +278,13 @@ public final class CoordinatorRuntime<S extends CoordinatorShard> implements Par
             led.put(partition, new Led<>(loading.leaderEpoch(), loading.shard(), true));
             loading.shard().loaded();
         }
-        log.info("Loaded {}-{} (leader epoch {}) in {} ms", topic, partition, loading.leaderEpoch(),
-                System.currentTimeMillis() - started);
+        // An empty partition (most of them on a new cluster) is not worth an INFO line each.
+        if (end > start) {
+            log.info("Loaded {}-{} (offsets {} to {}, leader epoch {}) in {} ms", topic, partition, start, end,
+                    loading.leaderEpoch(), System.currentTimeMillis() - started);
+        } else {
+            log.debug("Loaded empty {}-{} (leader epoch {})", topic, partition, loading.leaderEpoch());
+        }
     }
 
     /** Reads the batches from {@code offset} (bounded), replays them and returns the next offset. */
