@@ -30,8 +30,9 @@ class TransactionalCleaningTest extends LogTestSupport {
     Path dir;
     private LogManager manager;
 
+    /** No cleaner threads; replaced segments wait a minute for their deletion, as in a broker. */
     private LogManager startManual() throws IOException {
-        StorageConfig cfg = new StorageConfig(dir, SMALL, false, 1, 1000, 3_600_000, 0,
+        StorageConfig cfg = new StorageConfig(dir, SMALL, false, 1, 1000, 3_600_000, 60_000,
                 StorageConfig.DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
                 new LogCleanerConfig(0, Double.MAX_VALUE, 4 << 20, 15_000));
         manager = new LogManager(cfg, LogMetrics.NOOP, CleanerHook.NONE);
