@@ -96,12 +96,16 @@ final class Cleaner {
         }
         LogConfig cfg = log.config();
         List<List<LogSegment>> groups = groupBySize(segments, count, cfg.segmentBytes(), cfg.segmentIndexBytes());
-        Map<Long, Long> lastBatchOfProducer = log.producerState().lastBatchOffsets();
+        Map<Long, ProducerStateManager.LastRecord> lastRecords = log.producerState().lastRecords();
+        // One for the round: it reads the log from its start, so each marker knows whether its data was kept.
+        CleanedTransactions transactions = CleanedTransactions.of(segments);
         long nextExpiry = Long.MAX_VALUE;
         int after = 0;
         for (List<LogSegment> group : groups) {
+            List<AbortedTxn> aborts = new ArrayList<>(0);
+            group.forEach(s -> aborts.addAll(s.txnIndex().entries()));
             CleanerFilter filter = new CleanerFilter(now, log.config().compaction().deleteRetentionMs(), map, endOffset,
-                    cleanable.firstUncleanableOffset(), lastBatchOfProducer);
+                    cleanable.firstUncleanableOffset(), lastRecords, transactions, aborts);
             cleanGroup(log, group, filter, now);
             nextExpiry = Math.min(nextExpiry, filter.nextTombstoneExpiryMs());
             after++;
@@ -116,6 +120,7 @@ final class Cleaner {
     private void buildOffsetMap(Log log, List<LogSegment> segments, long start, long end) throws IOException {
         map.clear();
         int maxEntries = (int) (map.slots() * LOAD_FACTOR);
+        CleanedTransactions transactions = CleanedTransactions.of(segments);
         for (int i = 0; i < segments.size() - 1; i++) {
             LogSegment segment = segments.get(i);
             long next = segments.get(i + 1).baseOffset();
@@ -125,7 +130,7 @@ final class Cleaner {
             if (segment.baseOffset() >= end) {
                 break;
             }
-            if (mapSegment(log, segment, start, maxEntries)) {
+            if (mapSegment(log, segment, start, maxEntries, transactions)) {
                 return;
             }
             // Offsets up to the next segment are covered, whatever gaps cleaning left.
@@ -134,7 +139,8 @@ final class Cleaner {
     }
 
     /** True when the map filled up in this segment. */
-    private boolean mapSegment(Log log, LogSegment segment, long start, int maxEntries) throws IOException {
+    private boolean mapSegment(Log log, LogSegment segment, long start, int maxEntries,
+                               CleanedTransactions transactions) throws IOException {
         int position = start > segment.baseOffset() ? lookup(log, segment, start) : 0;
         while (position < segment.size()) {
             checkDone(log);
@@ -146,8 +152,8 @@ final class Cleaner {
                 if (batch.lastOffset() < start) {
                     continue;
                 }
-                if (batch.isTransactional()) {
-                    // Kept whole by the filter: an aborted record must never make an older committed one go.
+                if (batch.isControlBatch() || (batch.isTransactional() && transactions.isAborted(batch))) {
+                    // Markers have no key of the topic; an aborted record must never make an older committed one go.
                     map.updateLatestOffset(batch.lastOffset());
                     continue;
                 }
@@ -230,11 +236,9 @@ final class Cleaner {
             for (LogSegment source : group) {
                 copyFiltered(log, source, dest, filter, cfg.indexIntervalBytes());
             }
-            // Transactional batches are all kept (see CleanerFilter), so every aborted transaction stays indexed.
-            for (LogSegment source : group) {
-                for (AbortedTxn txn : source.txnIndex().entries()) {
-                    dest.txnIndex().append(txn);
-                }
+            // The aborted transactions whose ABORT marker stays (what a recovery would index from the cleaned log).
+            for (AbortedTxn txn : filter.keptAborts()) {
+                dest.txnIndex().append(txn);
             }
             if (group.size() == 1 && !filter.changed()) {
                 dest.close();

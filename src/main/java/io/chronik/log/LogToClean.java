@@ -44,10 +44,11 @@ record LogToClean(Log log, long firstDirtyOffset, long firstUncleanableOffset, l
         List<LogSegment> segments = log.segmentsSnapshot();
         LogSegment active = segments.get(segments.size() - 1);
         long firstUncleanable = active.baseOffset();
-        long highWatermark = log.highWatermark();
+        // Never records at or past the last stable offset (at most the high watermark): the segment holding it is not
+        // cleaned (as Kafka), so every transaction the cleaner reads has its marker, and its index entry if aborted.
+        long stableOffset = log.lastStableOffset();
         for (int i = 0; i < segments.size() - 1; i++) {
-            // Never records at or past the high watermark: the segment holding it is not cleaned (as Kafka).
-            if (segments.get(i + 1).baseOffset() > highWatermark) {
+            if (segments.get(i + 1).baseOffset() > stableOffset) {
                 firstUncleanable = Math.min(firstUncleanable, segments.get(i).baseOffset());
                 break;
             }

@@ -323,16 +323,18 @@ final class ProducerStateManager {
     }
 
     /**
-     * The last offset of each known producer's newest batch: the log cleaner keeps those batches (emptied if need
-     * be), so their sequence numbers survive compaction.
+     * What the log cleaner must keep of a producer: its newest data batch (emptied if need be), so its sequence
+     * numbers survive compaction, or, when it has none since its epoch changed, its markers of that epoch.
+     *
+     * @param lastDataOffset the last offset of its newest data batch, or -1 when it has none at its current epoch
      */
-    synchronized Map<Long, Long> lastBatchOffsets() {
-        Map<Long, Long> last = new HashMap<>();
-        producers.forEach((id, entry) -> {
-            if (!entry.batches().isEmpty()) {
-                last.put(id, entry.batches().get(entry.batches().size() - 1).lastOffset());
-            }
-        });
+    record LastRecord(long lastDataOffset, short epoch) {
+    }
+
+    /** Each known producer's {@link LastRecord}. */
+    synchronized Map<Long, LastRecord> lastRecords() {
+        Map<Long, LastRecord> last = new HashMap<>();
+        producers.forEach((id, entry) -> last.put(id, new LastRecord(entry.lastOffset(), entry.epoch())));
         return last;
     }
 

@@ -143,12 +143,13 @@ final class TransactionIndex {
         return new Search(found, false);
     }
 
-    /** Renames the file (if any) to its name plus {@code suffix}. */
+    /**
+     * Renames the file (if any) to its name plus {@code suffix}, replacing a file of that name (a segment cleaned
+     * twice within the file delete delay leaves one, waiting for its deletion, as its other files do).
+     */
     synchronized void renameWithSuffix(String suffix) throws IOException {
         Path target = path.resolveSibling(path.getFileName() + suffix);
-        if (Files.exists(path)) {
-            Files.move(path, target);
-        }
+        AtomicFiles.renameIfSame(path, target, null);
         path = target;
     }
 

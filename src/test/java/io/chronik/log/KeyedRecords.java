@@ -37,6 +37,13 @@ final class KeyedRecords {
                 records(timestamp, keyValues)).buffer();
     }
 
+    /** A transactional batch of {@code producerId} (records {@code key=value}, value null: a tombstone). */
+    static ByteBuffer transactional(long producerId, short epoch, int baseSequence, long timestamp,
+                                    String... keyValues) {
+        return MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, epoch, baseSequence,
+                records(timestamp, keyValues)).buffer();
+    }
+
     private static SimpleRecord[] records(long timestamp, String... keyValues) {
         SimpleRecord[] records = new SimpleRecord[keyValues.length / 2];
         for (int i = 0; i < records.length; i++) {

@@ -93,37 +93,6 @@ class LogCleanerTest extends LogTestSupport {
         assertThat(appendOk(log, batch(ts, "k0", "new")).baseOffset()).isEqualTo(120);
     }
 
-    /**
-     * Transactional batches and markers are kept whole, and an aborted record never makes an older committed one of
-     * its key go: the aborted transaction stays indexed in the cleaned segment for read_committed consumers.
-     */
-    @Test
-    void transactionalBatchesAndMarkersAreKeptAndStayIndexed() throws Exception {
-        startManual();
-        Log log = createLog(manager, "t", compact());
-        long ts = System.currentTimeMillis() - HOUR;
-        appendOk(log, batch(ts, "k", "committed"));
-        appendOk(log, org.apache.kafka.common.record.internal.MemoryRecords.withTransactionalRecords(
-                org.apache.kafka.common.compress.Compression.NONE, 77L, (short) 0, 0,
-                new org.apache.kafka.common.record.internal.SimpleRecord(ts, "k".getBytes(), "aborted".getBytes()))
-                .buffer());
-        assertThat(await(log.appendMarker(77L, (short) 0, 0, false, false)).error()).isEqualTo(LogError.NONE);
-        for (int i = 0; i < 60; i++) {
-            appendOk(log, batch(ts + i, "other" + (i % 3), "v" + i));
-        }
-        assertThat(log.segmentCount()).isGreaterThan(3);
-        assertThat(manager.cleaner().cleanOnce(System.currentTimeMillis())).isTrue();
-
-        List<org.apache.kafka.common.record.internal.MutableRecordBatch> kept = KeyedRecords.batches(log);
-        assertThat(kept.stream().filter(b -> b.isControlBatch()).map(b -> b.baseOffset())).containsExactly(2L);
-        assertThat(kept.stream().filter(b -> b.isTransactional() && !b.isControlBatch()).map(b -> b.baseOffset()))
-                .containsExactly(1L);
-        assertThat(read(log)).extracting(Rec::value).contains("committed", "aborted");
-        ReadResult committed = log.readCommitted(0, 1 << 20, true);
-        committed.slice().release();
-        assertThat(committed.abortedTransactions()).containsExactly(new AbortedTxn(77, 1, 2, 3));
-    }
-
     @Test
     void aSmallDedupeBufferCleansALargeDirtyPartInSeveralRounds() throws Exception {
         StorageConfig cfg = new StorageConfig(dir, SMALL, false, 1, 1000, 3_600_000, 0,
