@@ -14,11 +14,14 @@ import java.util.Properties;
  * launcher: java -cp 'bench/target/lib/*' bench/CompareReport.java kafka.properties chronik.properties out.md out.png version args [cluster]
  *
  * <p>Single-broker mode rewrites the top of BENCHMARKS.md (up to the cluster section or "## Notes"); cluster mode
- * (last argument "cluster") rewrites only the cluster section, between the single-broker part and "## Notes".
+ * (last argument "cluster") rewrites only the cluster section, between the single-broker part and "## Notes", its
+ * failover table included; failover mode (last argument "failover", from {@code bench/compare --cluster --failover})
+ * rewrites only that table, the end of the cluster section.
  */
 public class CompareReport {
     private static final String CLUSTER_HEADING = "\n## Three brokers: Apache Kafka cluster against Chronik cluster";
     private static final String NOTES_HEADING = "\n## Notes";
+    private static final String FAILOVER_HEADING = "\n### Failover: kill -9 of a partition leader under acks=all load";
 
     public static void main(String[] args) throws IOException {
         Properties kafka = load(args[0]);
@@ -29,6 +32,10 @@ public class CompareReport {
         String knobs = args[5];
         if (args.length > 6 && args[6].equals("cluster")) {
             writeCluster(kafka, chronik, markdown, chart, kafkaVersion, knobs);
+            return;
+        }
+        if (args.length > 6 && args[6].equals("failover")) {
+            writeFailover(kafka, chronik, markdown, knobs);
             return;
         }
 
@@ -123,6 +130,7 @@ public class CompareReport {
         }
         md.append('\n');
         md.append("![three brokers: throughput and p99](bench/").append(chart.getFileName()).append(")\n");
+        md.append(failoverTable(kafka, chronik, knobs));
 
         String old = Files.exists(markdown) ? Files.readString(markdown) : "";
         int start = old.indexOf(CLUSTER_HEADING);
@@ -135,6 +143,50 @@ public class CompareReport {
         }
         Files.writeString(markdown, old.substring(0, start) + md + old.substring(end));
         chart(chart, "Chronik vs Apache Kafka, three brokers each (same machine, same run)", kafka, chronik);
+    }
+
+    /** Replaces only the failover table (the end of the cluster section), or adds it before "## Notes". */
+    private static void writeFailover(Properties kafka, Properties chronik, Path markdown, String knobs) throws IOException {
+        String old = Files.exists(markdown) ? Files.readString(markdown) : "";
+        int end = old.indexOf(NOTES_HEADING);
+        if (end < 0) {
+            end = old.length();
+        }
+        int start = old.indexOf(FAILOVER_HEADING);
+        if (start < 0 || start > end) {
+            start = end;
+        }
+        Files.writeString(markdown, old.substring(0, start) + failoverTable(kafka, chronik, knobs) + old.substring(end));
+    }
+
+    private static String failoverTable(Properties kafka, Properties chronik, String knobs) {
+        StringBuilder md = new StringBuilder();
+        md.append(FAILOVER_HEADING).append("\n\n");
+        md.append("`bench/compare --cluster` (alone: `bench/compare --cluster --failover`, knobs `").append(knobs).append("`): a topic with ")
+          .append("1 partition, RF 3, `min.insync.replicas=2`; `bin/chronik-bench-failover` (io.chronik.bench.FailoverProbe) sends ")
+          .append(kafka.getProperty("failover_rate", "n/a")).append(" records/s of 256 bytes with an idempotent acks=all producer ")
+          .append("(default retries and timeouts), kills the partition's leader with kill -9 after 3 s, and measures the time from ")
+          .append("the kill to the first acknowledgement after it. It then sends 2 s more and reads the partition back: every ")
+          .append("acknowledged record must be there. The killed broker is restarted between runs and the next run waits until it ")
+          .append("is back in the ISR. Both clusters run with their default timeouts: Kafka's failover is decided by ")
+          .append("`broker.session.timeout.ms` (9 s: the controller fences the silent broker and elects a new leader from the ISR; ")
+          .append("`broker.heartbeat.interval.ms` 2 s) and, when the killed broker was the active controller, first by the KRaft ")
+          .append("election (`controller.quorum.fetch.timeout.ms` 2 s, `controller.quorum.election.timeout.ms` 1 s); Chronik's by ")
+          .append("`chronik.cluster.session-timeout` (9 s, the same rule; `chronik.cluster.heartbeat-interval` 2 s) and, when the ")
+          .append("killed broker led the metadata quorum, first by the quorum election (`chronik.cluster.election-timeout-min`/`-max`, ")
+          .append("2-4 s; a new quorum leader gives every broker a full session timeout before fencing it, as Kafka's new controller does). ")
+          .append("The producer's own retry backoff (`retry.backoff.ms` 100 ms up to `retry.backoff.max.ms` 1 s) adds up to a second.\n\n");
+        md.append("| failover (median of ").append(kafka.getProperty("failover_repeats", "n/a")).append(" runs) | Kafka, 3 brokers | Chronik, 3 brokers | ratio |\n|---|---:|---:|---:|\n");
+        row(md, "kill -9 of the leader to the next acknowledgement, ms", kafka, chronik, "failover_ms", null);
+        for (String key : List.of("failover_acked", "failover_failed", "failover_lost", "failover_duplicates")) {
+            md.append("| ").append(key.substring("failover_".length()).replaceAll("s$", "")).append(" records, all runs | ")
+              .append(kafka.getProperty(key, "n/a")).append(" | ").append(chronik.getProperty(key, "n/a")).append(" |  |\n");
+        }
+        md.append("\nEvery run, ms: Kafka ").append(runs(kafka, "failover_ms")).append("; Chronik ").append(runs(chronik, "failover_ms"))
+          .append(". Whether each run's killed broker also led the metadata quorum (the active controller): Kafka ")
+          .append(kafka.getProperty("failover_killed_controller_runs", "n/a")).append("; Chronik ")
+          .append(chronik.getProperty("failover_killed_controller_runs", "n/a")).append(".\n");
+        return md.toString();
     }
 
     private static void chart(Path chart, String title, Properties kafka, Properties chronik) throws IOException {

@@ -20,9 +20,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * DescribeProducers (kafka-transactions describe-producers, Admin#describeProducers): the partition leader answers
- * from its producer state (id, epoch, last sequence and timestamp, coordinator epoch, start of the ongoing
- * transaction); a broker that does not lead the partition answers NOT_LEADER_OR_FOLLOWER, an unknown partition
+ * DescribeProducers (kafka-transactions describe-producers, Admin#describeProducers): any replica of the partition
+ * answers from its own producer state (id, epoch, last sequence and timestamp, coordinator epoch, start of the
+ * ongoing transaction), the leader as a follower, as Kafka does (KIP-664: {@code DescribeProducersOptions.brokerId}
+ * asks one replica); a broker without a replica answers NOT_LEADER_OR_FOLLOWER, an unknown partition
  * UNKNOWN_TOPIC_OR_PARTITION. The state is in memory, so the answer is composed where the request arrives.
  */
 public final class DescribeProducersHandler implements RequestHandler {
@@ -56,11 +57,13 @@ public final class DescribeProducersHandler implements RequestHandler {
     private PartitionResponse describe(String topic, int partition) {
         PartitionResponse out = new PartitionResponse().setPartitionIndex(partition).setErrorCode(Errors.NONE.code());
         Optional<Log> log = logs.log(topic, partition);
-        NotLeader notLeader = leadership.checkLeader(topic, partition, -1);
-        Errors error = notLeader != null ? notLeader.error() : log.isEmpty() ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.NONE;
-        if (error != Errors.NONE) {
+        if (log.isEmpty()) {
+            // No replica here: a partition of the cluster hosted elsewhere, or none at all.
+            NotLeader notLeader = leadership.checkLeader(topic, partition, -1);
+            Errors error = notLeader != null && notLeader.error() == Errors.NOT_LEADER_OR_FOLLOWER
+                    ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION;
             return out.setErrorCode(error.code()).setErrorMessage(error == Errors.NOT_LEADER_OR_FOLLOWER
-                    ? "This broker does not lead " + topic + "-" + partition : error.message());
+                    ? "This broker has no replica of " + topic + "-" + partition : error.message());
         }
         for (ActiveProducer p : log.get().activeProducers()) {
             out.activeProducers().add(new ProducerState().setProducerId(p.producerId()).setProducerEpoch(p.epoch())

@@ -75,6 +75,12 @@ public final class LocalTopicAdmin implements TopicAdmin {
     public Mono<TopicInfo> deleteTopic(String name) {
         return Mono.fromCallable(() -> {
             Optional<TopicInfo> topic = logs.topic(name);
+            if (topic.isPresent() && CoordinatorPlacement.isInternal(name)) {
+                // A cluster deletes an internal topic as Kafka's controller does, and its coordinators start over on a
+                // new one; a broker alone keeps the topic for its coordinator's whole life, so it refuses.
+                throw new TopicException(TopicException.Reason.INVALID_TOPIC_EXCEPTION,
+                        "Cannot delete internal topic " + name + " of a broker alone: its coordinator keeps it");
+            }
             logs.deleteTopic(name);
             return topic.orElseThrow();
         }).subscribeOn(io);

@@ -39,6 +39,9 @@ public final class ProduceHandler implements RequestHandler {
     private final BrokerMetrics metrics;
     private final Leadership leadership;
 
+    /** The one client id that may still produce to an internal topic (Kafka's own admin tools use it). */
+    static final String ADMIN_CLIENT_ID = "__admin_client";
+
     public ProduceHandler(LogManager logs, BrokerMetrics metrics) {
         this(logs, metrics, Leadership.ALONE);
     }
@@ -106,6 +109,12 @@ public final class ProduceHandler implements RequestHandler {
                 topicResponse.partitionResponses().add(partitionResponse);
                 if (acks != 0 && acks != 1 && acks != -1) {
                     fail(partitionResponse, Errors.INVALID_REQUIRED_ACKS, "acks must be 0, 1 or -1 (all)");
+                    continue;
+                }
+                if (topic.isPresent() && CoordinatorPlacement.isInternal(name) && !ADMIN_CLIENT_ID.equals(request.clientId())) {
+                    // Only the coordinators write their internal topics (not over Produce), as in Kafka, which lets
+                    // only its own admin client id through.
+                    fail(partitionResponse, Errors.INVALID_TOPIC_EXCEPTION, "Cannot append to internal topic " + name);
                     continue;
                 }
                 NotLeader notLeader = name == null ? null : leadership.checkAppend(name, partitionData.index());

@@ -26,8 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * Admin#describeProducers (what kafka-transactions describe-producers sends) after idempotent sends: the partition
- * leader lists each producer with its epoch, last sequence and timestamp; followers and a broker without a replica
- * answer NOT_LEADER_OR_FOLLOWER.
+ * leader lists each producer with its epoch, last sequence and timestamp; a follower asked by broker id lists the same
+ * producers (KIP-664), a broker without a replica answers NOT_LEADER_OR_FOLLOWER.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class DescribeProducersClusterTest {
@@ -35,7 +35,7 @@ class DescribeProducersClusterTest {
     Path dir;
 
     @Test
-    void theLeaderDescribesItsIdempotentProducersAndOthersRefuse() throws Exception {
+    void everyReplicaDescribesItsIdempotentProducersAndOthersRefuse() throws Exception {
         try (TestCluster cluster = TestCluster.start(dir, "producers", 3, "--chronik.cluster.auto-leader-rebalance-enable=false")) {
             Admin admin = cluster.admin();
             admin.createTopics(List.of(new NewTopic("described", Map.of(0, List.of(1, 2))))).all().get(30, TimeUnit.SECONDS);
@@ -64,15 +64,22 @@ class DescribeProducersClusterTest {
             assertThat(first.currentTransactionStartOffset()).isEmpty();
             assertThat(producers).anyMatch(p -> p.lastSequence() == 0 && p.producerId() != first.producerId());
 
-            // Asked of the follower or of the broker without a replica (3): NOT_LEADER_OR_FOLLOWER. Each through an
-            // Admin of its own: an Admin that knows the partition's leader asks it whatever broker the options name.
+            // Asked of the follower (KIP-664: DescribeProducersOptions.brokerId asks that replica): it answers from its
+            // own producer state, the same producers. Asked of the broker without a replica (3): NOT_LEADER_OR_FOLLOWER.
+            // Each through an Admin of its own: an Admin that knows the partition's leader asks it whatever broker the
+            // options name.
             int leader = TestCluster.leaderOf(TestCluster.describe(admin, "described"), 0);
-            for (int broker : new int[]{leader == 1 ? 2 : 1, 3}) {
-                Admin fresh = cluster.admin();
-                ExecutionException refused = assertThrows(ExecutionException.class, () -> fresh.describeProducers(List.of(tp),
-                        new DescribeProducersOptions().brokerId(broker)).partitionResult(tp).get(30, TimeUnit.SECONDS));
-                assertThat(refused.getCause()).as("broker %d", broker).isInstanceOf(NotLeaderOrFollowerException.class);
-            }
+            int follower = leader == 1 ? 2 : 1;
+            Admin fresh = cluster.admin();
+            PartitionProducerState onFollower = fresh.describeProducers(List.of(tp), new DescribeProducersOptions().brokerId(follower))
+                    .partitionResult(tp).get(30, TimeUnit.SECONDS);
+            assertThat(onFollower.activeProducers()).extracting(ProducerState::producerId, ProducerState::producerEpoch, ProducerState::lastSequence)
+                    .containsExactlyInAnyOrderElementsOf(producers.stream()
+                            .map(p -> org.assertj.core.groups.Tuple.tuple(p.producerId(), p.producerEpoch(), p.lastSequence())).toList());
+            Admin other = cluster.admin();
+            ExecutionException refused = assertThrows(ExecutionException.class, () -> other.describeProducers(List.of(tp),
+                    new DescribeProducersOptions().brokerId(3)).partitionResult(tp).get(30, TimeUnit.SECONDS));
+            assertThat(refused.getCause()).as("broker 3").isInstanceOf(NotLeaderOrFollowerException.class);
         }
     }
 }

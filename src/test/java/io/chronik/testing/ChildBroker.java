@@ -97,6 +97,11 @@ public final class ChildBroker implements AutoCloseable {
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** The broker's process id (for tools that kill it themselves). */
+    public long pid() {
+        return process.pid();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
