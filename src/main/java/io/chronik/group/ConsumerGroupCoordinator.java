@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -57,12 +58,14 @@ public final class ConsumerGroupCoordinator {
 
     private final Map<String, ConsumerGroup> groups = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timers;
+    private final GroupStateWriter writer;
     private final Predicate<String> classicGroupInUse;
     private final int sessionTimeoutMs;
     private final int heartbeatIntervalMs;
 
     ConsumerGroupCoordinator(ScheduledExecutorService timers, Predicate<String> classicGroupInUse, int sessionTimeoutMs,
-                             int heartbeatIntervalMs) {
+                             int heartbeatIntervalMs, GroupStateWriter writer) {
+        this.writer = writer;
         this.timers = timers;
         this.classicGroupInUse = classicGroupInUse;
         this.sessionTimeoutMs = sessionTimeoutMs;
@@ -73,7 +76,27 @@ public final class ConsumerGroupCoordinator {
         return new HeartbeatResult(error.code(), message, request.memberId(), request.memberEpoch(), 0, null);
     }
 
+    /** Handles a heartbeat; the state it changed is written behind (see {@link #heartbeatDurable}). */
     public HeartbeatResult heartbeat(Heartbeat request, Map<String, TopicMeta> topics) {
+        return heartbeat(request, topics, written -> { });
+    }
+
+    /**
+     * Handles a heartbeat and completes once the group state it changed is durable in the group's partition (at once
+     * when nothing changed), as Kafka answers; when that write fails, with the error the write failed with.
+     */
+    public CompletableFuture<HeartbeatResult> heartbeatDurable(Heartbeat request, Map<String, TopicMeta> topics) {
+        CompletableFuture<Void>[] write = new CompletableFuture[1];
+        HeartbeatResult result = heartbeat(request, topics, w -> write[0] = w);
+        if (write[0] == null || (write[0].isDone() && !write[0].isCompletedExceptionally())) {
+            return CompletableFuture.completedFuture(result);
+        }
+        return write[0].handle((ok, failure) -> failure == null ? result
+                : error(CoordinatorWriteErrors.of(failure), null, request));
+    }
+
+    private HeartbeatResult heartbeat(Heartbeat request, Map<String, TopicMeta> topics,
+                                      java.util.function.Consumer<CompletableFuture<Void>> written) {
         if (request.groupId() == null || request.groupId().isEmpty()) {
             return error(Errors.INVALID_REQUEST, "GroupId can't be empty.", request);
         }
@@ -96,119 +119,126 @@ public final class ConsumerGroupCoordinator {
         }
         ConsumerGroup group = groups.computeIfAbsent(request.groupId(), ConsumerGroup::new);
         synchronized (group) {
-            if (groups.get(request.groupId()) != group) {
-                return error(Errors.COORDINATOR_NOT_AVAILABLE, "Group was deleted.", request);
+            HeartbeatResult result = heartbeatLocked(group, request, topics);
+            written.accept(persist(group, request.memberId(), result.memberId()));
+            return result;
+        }
+    }
+
+    private HeartbeatResult heartbeatLocked(ConsumerGroup group, Heartbeat request, Map<String, TopicMeta> topics) {
+        group.topics = topics;
+        if (groups.get(request.groupId()) != group) {
+            return error(Errors.COORDINATOR_NOT_AVAILABLE, "Group was deleted.", request);
+        }
+        Member member = group.members.get(request.memberId());
+        if (request.memberEpoch() == LEAVE_STATIC) {
+            // A static member leaving for a while: it keeps its partitions until its session times out, so a
+            // restarted instance with the same group.instance.id takes them over without a rebalance.
+            if (member != null && member.instanceId != null) {
+                member.departed = true;
+                scheduleSession(group, member, topics);
+            } else if (member != null) {
+                remove(group, member, topics);
             }
-            Member member = group.members.get(request.memberId());
-            if (request.memberEpoch() == LEAVE_STATIC) {
-                // A static member leaving for a while: it keeps its partitions until its session times out, so a
-                // restarted instance with the same group.instance.id takes them over without a rebalance.
-                if (member != null && member.instanceId != null) {
-                    member.departed = true;
-                    scheduleSession(group, member, topics);
-                } else if (member != null) {
-                    remove(group, member, topics);
-                }
-                return new HeartbeatResult(Errors.NONE.code(), null, request.memberId(), request.memberEpoch(), heartbeatIntervalMs, null);
+            return new HeartbeatResult(Errors.NONE.code(), null, request.memberId(), request.memberEpoch(), heartbeatIntervalMs, null);
+        }
+        if (request.memberEpoch() < 0) {
+            if (member != null) {
+                remove(group, member, topics);
             }
-            if (request.memberEpoch() < 0) {
-                if (member != null) {
-                    remove(group, member, topics);
-                }
-                return new HeartbeatResult(Errors.NONE.code(), null, request.memberId(), request.memberEpoch(), heartbeatIntervalMs, null);
+            return new HeartbeatResult(Errors.NONE.code(), null, request.memberId(), request.memberEpoch(), heartbeatIntervalMs, null);
+        }
+        boolean bump = false;
+        if (request.memberEpoch() == 0) {
+            String memberId = request.memberId() == null || request.memberId().isEmpty() ? Uuid.randomUuid().toString()
+                    : request.memberId();
+            member = group.members.get(memberId);
+            Member previous = request.instanceId() == null ? null : group.members.values().stream()
+                    .filter(m -> request.instanceId().equals(m.instanceId) && !m.memberId.equals(memberId)).findFirst().orElse(null);
+            if (previous != null && !previous.departed) {
+                return error(Errors.UNRELEASED_INSTANCE_ID, "Static member " + request.instanceId() + " of group "
+                        + request.groupId() + " is still in use by member " + previous.memberId + ".", request);
             }
-            boolean bump = false;
-            if (request.memberEpoch() == 0) {
-                String memberId = request.memberId() == null || request.memberId().isEmpty() ? Uuid.randomUuid().toString()
-                        : request.memberId();
-                member = group.members.get(memberId);
-                Member previous = request.instanceId() == null ? null : group.members.values().stream()
-                        .filter(m -> request.instanceId().equals(m.instanceId) && !m.memberId.equals(memberId)).findFirst().orElse(null);
-                if (previous != null && !previous.departed) {
-                    return error(Errors.UNRELEASED_INSTANCE_ID, "Static member " + request.instanceId() + " of group "
-                            + request.groupId() + " is still in use by member " + previous.memberId + ".", request);
-                }
-                boolean returning = false;
-                if (previous != null && member == null) {
-                    member = takeOver(group, previous, memberId);
-                    returning = true;
-                } else if (member != null && member.departed) {
-                    // The same static member back under its old member id: it still holds its partitions.
-                    member.departed = false;
-                    returning = true;
-                } else if (member == null) {
-                    member = new Member(memberId);
-                    group.members.put(memberId, member);
-                } else {
-                    // A member rejoining from scratch (after being fenced) has released everything.
-                    member.assigned.clear();
-                    member.pendingRevocation.clear();
-                    member.epoch = 0;
-                    cancel(member.revocation);
+            boolean returning = false;
+            if (previous != null && member == null) {
+                member = takeOver(group, previous, memberId);
+                returning = true;
+            } else if (member != null && member.departed) {
+                // The same static member back under its old member id: it still holds its partitions.
+                member.departed = false;
+                returning = true;
+            } else if (member == null) {
+                member = new Member(memberId);
+                group.members.put(memberId, member);
+            } else {
+                // A member rejoining from scratch (after being fenced) has released everything.
+                member.assigned.clear();
+                member.pendingRevocation.clear();
+                member.epoch = 0;
+                cancel(member.revocation);
+            }
+            member.sendAssignment = true;
+            bump = !returning;
+        } else {
+            if (member != null && member.departed) {
+                return error(Errors.FENCED_INSTANCE_ID, "Static member " + member.instanceId + " has left the group.", request);
+            }
+            if (member == null) {
+                return error(Errors.UNKNOWN_MEMBER_ID, "Member " + request.memberId() + " is not in group " + request.groupId() + ".",
+                        request);
+            }
+            if (request.memberEpoch() != member.epoch) {
+                boolean lostResponse = request.memberEpoch() == member.previousEpoch && request.ownedPartitions() != null
+                        && member.assigned.containsAll(request.ownedPartitions());
+                if (!lostResponse) {
+                    return error(Errors.FENCED_MEMBER_EPOCH, "The member epoch " + request.memberEpoch() + " is fenced; current is "
+                            + member.epoch + ".", request);
                 }
                 member.sendAssignment = true;
-                bump = !returning;
-            } else {
-                if (member != null && member.departed) {
-                    return error(Errors.FENCED_INSTANCE_ID, "Static member " + member.instanceId + " has left the group.", request);
-                }
-                if (member == null) {
-                    return error(Errors.UNKNOWN_MEMBER_ID, "Member " + request.memberId() + " is not in group " + request.groupId() + ".",
-                            request);
-                }
-                if (request.memberEpoch() != member.epoch) {
-                    boolean lostResponse = request.memberEpoch() == member.previousEpoch && request.ownedPartitions() != null
-                            && member.assigned.containsAll(request.ownedPartitions());
-                    if (!lostResponse) {
-                        return error(Errors.FENCED_MEMBER_EPOCH, "The member epoch " + request.memberEpoch() + " is fenced; current is "
-                                + member.epoch + ".", request);
-                    }
-                    member.sendAssignment = true;
-                }
             }
-            if (request.instanceId() != null) {
-                member.instanceId = request.instanceId();
-            }
-            if (request.rackId() != null) {
-                member.rackId = request.rackId();
-            }
-            if (request.clientId() != null) {
-                member.clientId = request.clientId();
-                member.clientHost = request.clientHost();
-            }
-            if (request.rebalanceTimeoutMs() > 0) {
-                member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
-            }
-            if (request.subscribedTopicNames() != null && !new TreeSet<>(request.subscribedTopicNames()).equals(new TreeSet<>(member.topics))) {
-                member.topics = List.copyOf(new TreeSet<>(request.subscribedTopicNames()));
-                bump = true;
-            }
-            if (request.subscribedTopicRegex() != null
-                    && !request.subscribedTopicRegex().equals(member.regex == null ? "" : member.regex.pattern())) {
-                member.regex = request.subscribedTopicRegex().isEmpty() ? null : Pattern.compile(request.subscribedTopicRegex());
-                bump = true;
-            }
-            if (request.serverAssignor() != null && !request.serverAssignor().equals(member.assignor)) {
-                member.assignor = request.serverAssignor();
-                bump = true;
-            }
-            if (request.ownedPartitions() != null) {
-                member.owned = Set.copyOf(request.ownedPartitions());
-            }
-            scheduleSession(group, member, topics);
-            String fingerprint = group.fingerprint(topics);
-            if (bump || !fingerprint.equals(group.fingerprint)) {
-                group.fingerprint = fingerprint;
-                group.newTarget(topics);
-            }
-            reconcile(group, member, topics);
-            Set<Tp> assignment = null;
-            if (member.sendAssignment) {
-                member.sendAssignment = false;
-                assignment = Set.copyOf(member.assigned);
-            }
-            return new HeartbeatResult(Errors.NONE.code(), null, member.memberId, member.epoch, heartbeatIntervalMs, assignment);
         }
+        if (request.instanceId() != null) {
+            member.instanceId = request.instanceId();
+        }
+        if (request.rackId() != null) {
+            member.rackId = request.rackId();
+        }
+        if (request.clientId() != null) {
+            member.clientId = request.clientId();
+            member.clientHost = request.clientHost();
+        }
+        if (request.rebalanceTimeoutMs() > 0) {
+            member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
+        }
+        if (request.subscribedTopicNames() != null && !new TreeSet<>(request.subscribedTopicNames()).equals(new TreeSet<>(member.topics))) {
+            member.topics = List.copyOf(new TreeSet<>(request.subscribedTopicNames()));
+            bump = true;
+        }
+        if (request.subscribedTopicRegex() != null
+                && !request.subscribedTopicRegex().equals(member.regex == null ? "" : member.regex.pattern())) {
+            member.regex = request.subscribedTopicRegex().isEmpty() ? null : Pattern.compile(request.subscribedTopicRegex());
+            bump = true;
+        }
+        if (request.serverAssignor() != null && !request.serverAssignor().equals(member.assignor)) {
+            member.assignor = request.serverAssignor();
+            bump = true;
+        }
+        if (request.ownedPartitions() != null) {
+            member.owned = Set.copyOf(request.ownedPartitions());
+        }
+        scheduleSession(group, member, topics);
+        String fingerprint = group.fingerprint(topics);
+        if (bump || !fingerprint.equals(group.fingerprint)) {
+            group.fingerprint = fingerprint;
+            group.newTarget(topics);
+        }
+        reconcile(group, member, topics);
+        Set<Tp> assignment = null;
+        if (member.sendAssignment) {
+            member.sendAssignment = false;
+            assignment = Set.copyOf(member.assigned);
+        }
+        return new HeartbeatResult(Errors.NONE.code(), null, member.memberId, member.epoch, heartbeatIntervalMs, assignment);
     }
 
     /**
@@ -235,6 +265,7 @@ public final class ConsumerGroupCoordinator {
         if (target != null) {
             group.target.put(memberId, target);
         }
+        group.allDirty = true;
         log.debug("Static member {} of consumer group {} rejoined as {}", member.instanceId, group.groupId, memberId);
         return member;
     }
@@ -257,15 +288,7 @@ public final class ConsumerGroupCoordinator {
             member.pendingRevocation = revoke;
             member.sendAssignment = true;
             int epoch = member.epoch;
-            member.revocation = timers.schedule(() -> {
-                synchronized (group) {
-                    if (group.members.get(member.memberId) == member && member.epoch == epoch && !member.pendingRevocation.isEmpty()) {
-                        log.info("Member {} of group {} did not revoke {} within its rebalance timeout; it is removed", member.memberId,
-                                group.groupId, member.pendingRevocation);
-                        remove(group, member, topics);
-                    }
-                }
-            }, member.rebalanceTimeoutMs, TimeUnit.MILLISECONDS);
+            scheduleRevocation(group, member, topics);
             return;
         }
         Set<Tp> heldByOthers = new HashSet<>();
@@ -291,6 +314,13 @@ public final class ConsumerGroupCoordinator {
         group.members.remove(member.memberId);
         cancel(member.session);
         cancel(member.revocation);
+        if (topics == null) {
+            // Loaded and nobody heartbeated since: the next heartbeat computes the new target.
+            group.target.remove(member.memberId);
+            group.fingerprint = "";
+            group.allDirty = true;
+            return;
+        }
         group.fingerprint = group.fingerprint(topics);
         group.newTarget(topics);
     }
@@ -301,10 +331,107 @@ public final class ConsumerGroupCoordinator {
             synchronized (group) {
                 if (group.members.get(member.memberId) == member) {
                     log.debug("Member {} of consumer group {} missed its session timeout", member.memberId, group.groupId);
-                    remove(group, member, topics);
+                    remove(group, member, group.topics != null ? group.topics : topics);
+                    persist(group);
                 }
             }
         }, sessionTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** The member must report its revoked partitions released within its rebalance timeout, or it is removed. */
+    private void scheduleRevocation(ConsumerGroup group, Member member, Map<String, TopicMeta> topics) {
+        int epoch = member.epoch;
+        cancel(member.revocation);
+        member.revocation = timers.schedule(() -> {
+            synchronized (group) {
+                if (group.members.get(member.memberId) == member && member.epoch == epoch && !member.pendingRevocation.isEmpty()) {
+                    log.info("Member {} of group {} did not revoke {} within its rebalance timeout; it is removed", member.memberId,
+                            group.groupId, member.pendingRevocation);
+                    remove(group, member, group.topics != null ? group.topics : topics);
+                    persist(group);
+                }
+            }
+        }, member.rebalanceTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    // ---- durable state ------------------------------------------------------------------------------------
+
+    /**
+     * Writes what changed of the group (caller holds its monitor): its epochs, and the records of the named members
+     * (a tombstone for one that is gone), or of every member when the target assignment moved or members left.
+     * Nothing for a group that was never written and has no members.
+     */
+    private CompletableFuture<Void> persist(ConsumerGroup group, String... memberIds) {
+        if (groups.get(group.groupId) != group || (group.epoch == 0 && group.members.isEmpty())) {
+            return CompletableFuture.completedFuture(null);
+        }
+        Map<java.nio.ByteBuffer, byte[]> update = new java.util.HashMap<>();
+        update.put(java.nio.ByteBuffer.wrap(GroupRecords.consumerGroupKey(group.groupId)), GroupRecords.value(group.toRecord()));
+        boolean complete = group.allDirty;
+        group.allDirty = false;
+        if (complete) {
+            group.members.values().forEach(m -> update.put(memberKey(group, m.memberId), GroupRecords.value(group.toRecord(m))));
+        } else {
+            for (String memberId : memberIds) {
+                if (memberId != null && !memberId.isEmpty()) {
+                    Member m = group.members.get(memberId);
+                    update.put(memberKey(group, memberId), m == null ? null : GroupRecords.value(group.toRecord(m)));
+                }
+            }
+        }
+        CompletableFuture<Void> written = writer.write(group.groupId, update, complete);
+        written.exceptionally(failure -> {
+            log.debug("Could not write consumer group {}: {}", group.groupId, failure.toString());
+            return null;
+        });
+        return written;
+    }
+
+    private static java.nio.ByteBuffer memberKey(ConsumerGroup group, String memberId) {
+        return java.nio.ByteBuffer.wrap(GroupRecords.consumerMemberKey(group.groupId, memberId));
+    }
+
+    /**
+     * A coordinator that just loaded the group's partition takes the group over as stored: sessions (and pending
+     * revocations' deadlines) start now, so a member that heartbeats in time at its epoch keeps its assignment.
+     */
+    void load(String groupId, GroupRecords.ConsumerGroupValue stored, Map<String, GroupRecords.ConsumerMemberValue> members) {
+        ConsumerGroup group = ConsumerGroup.fromRecords(groupId, stored, members);
+        synchronized (group) {
+            for (Member m : group.members.values()) {
+                scheduleSession(group, m, null);
+                if (!m.pendingRevocation.isEmpty()) {
+                    scheduleRevocation(group, m, null);
+                }
+            }
+        }
+        ConsumerGroup previous = groups.put(groupId, group);
+        if (previous != null) {
+            timers.execute(() -> retire(previous));
+        }
+    }
+
+    /** The groups of a partition this broker no longer serves are dropped. */
+    void unload(Predicate<String> inPartition) {
+        List<ConsumerGroup> dropped = new ArrayList<>();
+        groups.forEach((id, group) -> {
+            if (inPartition.test(id)) {
+                dropped.add(group);
+            }
+        });
+        if (!dropped.isEmpty()) {
+            timers.execute(() -> dropped.forEach(this::retire));
+        }
+    }
+
+    private void retire(ConsumerGroup group) {
+        groups.remove(group.groupId, group);
+        synchronized (group) {
+            group.members.values().forEach(m -> {
+                cancel(m.session);
+                cancel(m.revocation);
+            });
+        }
     }
 
     private static void cancel(ScheduledFuture<?> timer) {
@@ -358,6 +485,7 @@ public final class ConsumerGroupCoordinator {
                 return Optional.of(Errors.NON_EMPTY_GROUP);
             }
             groups.remove(groupId, group);
+            writer.write(groupId, Map.of(), true);
             return Optional.of(Errors.NONE);
         }
     }
