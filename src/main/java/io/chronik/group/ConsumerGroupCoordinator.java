@@ -125,120 +125,123 @@ public final class ConsumerGroupCoordinator {
         }
     }
 
+    /** The heartbeat under the group's monitor (the caller holds it too, and writes what changed). */
     private HeartbeatResult heartbeatLocked(ConsumerGroup group, Heartbeat request, Map<String, TopicMeta> topics) {
-        group.topics = topics;
-        if (groups.get(request.groupId()) != group) {
-            return error(Errors.COORDINATOR_NOT_AVAILABLE, "Group was deleted.", request);
-        }
-        Member member = group.members.get(request.memberId());
-        if (request.memberEpoch() == LEAVE_STATIC) {
-            // A static member leaving for a while: it keeps its partitions until its session times out, so a
-            // restarted instance with the same group.instance.id takes them over without a rebalance.
-            if (member != null && member.instanceId != null) {
-                member.departed = true;
-                scheduleSession(group, member, topics);
-            } else if (member != null) {
-                remove(group, member, topics);
+        synchronized (group) {
+            group.topics = topics;
+            if (groups.get(request.groupId()) != group) {
+                return error(Errors.COORDINATOR_NOT_AVAILABLE, "Group was deleted.", request);
             }
-            return new HeartbeatResult(Errors.NONE.code(), null, request.memberId(), request.memberEpoch(), heartbeatIntervalMs, null);
-        }
-        if (request.memberEpoch() < 0) {
-            if (member != null) {
-                remove(group, member, topics);
+            Member member = group.members.get(request.memberId());
+            if (request.memberEpoch() == LEAVE_STATIC) {
+                // A static member leaving for a while: it keeps its partitions until its session times out, so a
+                // restarted instance with the same group.instance.id takes them over without a rebalance.
+                if (member != null && member.instanceId != null) {
+                    member.departed = true;
+                    scheduleSession(group, member, topics);
+                } else if (member != null) {
+                    remove(group, member, topics);
+                }
+                return new HeartbeatResult(Errors.NONE.code(), null, request.memberId(), request.memberEpoch(), heartbeatIntervalMs, null);
             }
-            return new HeartbeatResult(Errors.NONE.code(), null, request.memberId(), request.memberEpoch(), heartbeatIntervalMs, null);
-        }
-        boolean bump = false;
-        if (request.memberEpoch() == 0) {
-            String memberId = request.memberId() == null || request.memberId().isEmpty() ? Uuid.randomUuid().toString()
-                    : request.memberId();
-            member = group.members.get(memberId);
-            Member previous = request.instanceId() == null ? null : group.members.values().stream()
-                    .filter(m -> request.instanceId().equals(m.instanceId) && !m.memberId.equals(memberId)).findFirst().orElse(null);
-            if (previous != null && !previous.departed) {
-                return error(Errors.UNRELEASED_INSTANCE_ID, "Static member " + request.instanceId() + " of group "
-                        + request.groupId() + " is still in use by member " + previous.memberId + ".", request);
+            if (request.memberEpoch() < 0) {
+                if (member != null) {
+                    remove(group, member, topics);
+                }
+                return new HeartbeatResult(Errors.NONE.code(), null, request.memberId(), request.memberEpoch(), heartbeatIntervalMs, null);
             }
-            boolean returning = false;
-            if (previous != null && member == null) {
-                member = takeOver(group, previous, memberId);
-                returning = true;
-            } else if (member != null && member.departed) {
-                // The same static member back under its old member id: it still holds its partitions.
-                member.departed = false;
-                returning = true;
-            } else if (member == null) {
-                member = new Member(memberId);
-                group.members.put(memberId, member);
-            } else {
-                // A member rejoining from scratch (after being fenced) has released everything.
-                member.assigned.clear();
-                member.pendingRevocation.clear();
-                member.epoch = 0;
-                cancel(member.revocation);
-            }
-            member.sendAssignment = true;
-            bump = !returning;
-        } else {
-            if (member != null && member.departed) {
-                return error(Errors.FENCED_INSTANCE_ID, "Static member " + member.instanceId + " has left the group.", request);
-            }
-            if (member == null) {
-                return error(Errors.UNKNOWN_MEMBER_ID, "Member " + request.memberId() + " is not in group " + request.groupId() + ".",
-                        request);
-            }
-            if (request.memberEpoch() != member.epoch) {
-                boolean lostResponse = request.memberEpoch() == member.previousEpoch && request.ownedPartitions() != null
-                        && member.assigned.containsAll(request.ownedPartitions());
-                if (!lostResponse) {
-                    return error(Errors.FENCED_MEMBER_EPOCH, "The member epoch " + request.memberEpoch() + " is fenced; current is "
-                            + member.epoch + ".", request);
+            boolean bump = false;
+            if (request.memberEpoch() == 0) {
+                String memberId = request.memberId() == null || request.memberId().isEmpty() ? Uuid.randomUuid().toString()
+                        : request.memberId();
+                member = group.members.get(memberId);
+                Member previous = request.instanceId() == null ? null : group.members.values().stream()
+                        .filter(m -> request.instanceId().equals(m.instanceId) && !m.memberId.equals(memberId)).findFirst().orElse(null);
+                if (previous != null && !previous.departed) {
+                    return error(Errors.UNRELEASED_INSTANCE_ID, "Static member " + request.instanceId() + " of group "
+                            + request.groupId() + " is still in use by member " + previous.memberId + ".", request);
+                }
+                boolean returning = false;
+                if (previous != null && member == null) {
+                    member = takeOver(group, previous, memberId);
+                    returning = true;
+                } else if (member != null && member.departed) {
+                    // The same static member back under its old member id: it still holds its partitions.
+                    member.departed = false;
+                    returning = true;
+                } else if (member == null) {
+                    member = new Member(memberId);
+                    group.members.put(memberId, member);
+                } else {
+                    // A member rejoining from scratch (after being fenced) has released everything.
+                    member.assigned.clear();
+                    member.pendingRevocation.clear();
+                    member.epoch = 0;
+                    cancel(member.revocation);
                 }
                 member.sendAssignment = true;
+                bump = !returning;
+            } else {
+                if (member != null && member.departed) {
+                    return error(Errors.FENCED_INSTANCE_ID, "Static member " + member.instanceId + " has left the group.", request);
+                }
+                if (member == null) {
+                    return error(Errors.UNKNOWN_MEMBER_ID, "Member " + request.memberId() + " is not in group " + request.groupId() + ".",
+                            request);
+                }
+                if (request.memberEpoch() != member.epoch) {
+                    boolean lostResponse = request.memberEpoch() == member.previousEpoch && request.ownedPartitions() != null
+                            && member.assigned.containsAll(request.ownedPartitions());
+                    if (!lostResponse) {
+                        return error(Errors.FENCED_MEMBER_EPOCH, "The member epoch " + request.memberEpoch() + " is fenced; current is "
+                                + member.epoch + ".", request);
+                    }
+                    member.sendAssignment = true;
+                }
             }
+            if (request.instanceId() != null) {
+                member.instanceId = request.instanceId();
+            }
+            if (request.rackId() != null) {
+                member.rackId = request.rackId();
+            }
+            if (request.clientId() != null) {
+                member.clientId = request.clientId();
+                member.clientHost = request.clientHost();
+            }
+            if (request.rebalanceTimeoutMs() > 0) {
+                member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
+            }
+            if (request.subscribedTopicNames() != null && !new TreeSet<>(request.subscribedTopicNames()).equals(new TreeSet<>(member.topics))) {
+                member.topics = List.copyOf(new TreeSet<>(request.subscribedTopicNames()));
+                bump = true;
+            }
+            if (request.subscribedTopicRegex() != null
+                    && !request.subscribedTopicRegex().equals(member.regex == null ? "" : member.regex.pattern())) {
+                member.regex = request.subscribedTopicRegex().isEmpty() ? null : Pattern.compile(request.subscribedTopicRegex());
+                bump = true;
+            }
+            if (request.serverAssignor() != null && !request.serverAssignor().equals(member.assignor)) {
+                member.assignor = request.serverAssignor();
+                bump = true;
+            }
+            if (request.ownedPartitions() != null) {
+                member.owned = Set.copyOf(request.ownedPartitions());
+            }
+            scheduleSession(group, member, topics);
+            String fingerprint = group.fingerprint(topics);
+            if (bump || !fingerprint.equals(group.fingerprint)) {
+                group.fingerprint = fingerprint;
+                group.newTarget(topics);
+            }
+            reconcile(group, member, topics);
+            Set<Tp> assignment = null;
+            if (member.sendAssignment) {
+                member.sendAssignment = false;
+                assignment = Set.copyOf(member.assigned);
+            }
+            return new HeartbeatResult(Errors.NONE.code(), null, member.memberId, member.epoch, heartbeatIntervalMs, assignment);
         }
-        if (request.instanceId() != null) {
-            member.instanceId = request.instanceId();
-        }
-        if (request.rackId() != null) {
-            member.rackId = request.rackId();
-        }
-        if (request.clientId() != null) {
-            member.clientId = request.clientId();
-            member.clientHost = request.clientHost();
-        }
-        if (request.rebalanceTimeoutMs() > 0) {
-            member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
-        }
-        if (request.subscribedTopicNames() != null && !new TreeSet<>(request.subscribedTopicNames()).equals(new TreeSet<>(member.topics))) {
-            member.topics = List.copyOf(new TreeSet<>(request.subscribedTopicNames()));
-            bump = true;
-        }
-        if (request.subscribedTopicRegex() != null
-                && !request.subscribedTopicRegex().equals(member.regex == null ? "" : member.regex.pattern())) {
-            member.regex = request.subscribedTopicRegex().isEmpty() ? null : Pattern.compile(request.subscribedTopicRegex());
-            bump = true;
-        }
-        if (request.serverAssignor() != null && !request.serverAssignor().equals(member.assignor)) {
-            member.assignor = request.serverAssignor();
-            bump = true;
-        }
-        if (request.ownedPartitions() != null) {
-            member.owned = Set.copyOf(request.ownedPartitions());
-        }
-        scheduleSession(group, member, topics);
-        String fingerprint = group.fingerprint(topics);
-        if (bump || !fingerprint.equals(group.fingerprint)) {
-            group.fingerprint = fingerprint;
-            group.newTarget(topics);
-        }
-        reconcile(group, member, topics);
-        Set<Tp> assignment = null;
-        if (member.sendAssignment) {
-            member.sendAssignment = false;
-            assignment = Set.copyOf(member.assigned);
-        }
-        return new HeartbeatResult(Errors.NONE.code(), null, member.memberId, member.epoch, heartbeatIntervalMs, assignment);
     }
 
     /**
