@@ -290,7 +290,6 @@ public final class ConsumerGroupCoordinator {
             member.assigned.removeAll(revoke);
             member.pendingRevocation = revoke;
             member.sendAssignment = true;
-            int epoch = member.epoch;
             scheduleRevocation(group, member, topics);
             return;
         }
