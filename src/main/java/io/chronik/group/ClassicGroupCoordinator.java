@@ -30,7 +30,10 @@ import static io.chronik.group.ClassicRebalancer.syncError;
  * Membership of classic groups as Kafka runs it: JoinGroup (member ids, static members), SyncGroup, Heartbeat and
  * LeaveGroup, and whether a member may commit. JoinGroup answers park until every known member has rejoined (or
  * the rebalance timeout evicts the rest); SyncGroup answers park until the leader sends the assignment; the
- * rebalance itself and every deadline are {@link ClassicRebalancer}'s. Never blocks the caller.
+ * rebalance itself and every deadline are {@link ClassicRebalancer}'s. A group's record ({@link GroupRecords}) is
+ * written when a generation's assignment is stored, when it becomes Empty or Dead and when a static member's new
+ * member id takes over, and a coordinator that loads the group's partition rebuilds it ({@link #load}). Never blocks
+ * the caller.
  */
 final class ClassicGroupCoordinator {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ClassicGroupCoordinator.class);

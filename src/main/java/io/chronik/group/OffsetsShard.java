@@ -23,6 +23,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * replaces one written later (compaction may leave transactional and plain commits of a key in either order), and a
  * marker only resolves the records written before it, so replaying a record or a marker twice changes nothing.
  *
+ * <p>While loading it also keeps the newest group membership record ({@link GroupRecords}) of each key, and hands
+ * them to its listener when loaded, before the partition is served; after that the coordinators hold membership.
+ *
  * <p>Changed by the loader's replay, by writes once replicated and by marker notifications, all under the
  * coordinator runtime's lock; read from any thread.
  */
