@@ -136,6 +136,54 @@ public final class ClassicGroup {
         return list;
     }
 
+    /**
+     * The group as {@link GroupRecords} stores it: the current generation with its members and their assignments
+     * (written when a generation's assignment is known, Stable, and when the group becomes Empty).
+     */
+    GroupRecords.ClassicGroupValue toRecord() {
+        List<GroupRecords.ClassicMember> stored = new ArrayList<>(members.size());
+        for (Member m : members.values()) {
+            stored.add(new GroupRecords.ClassicMember(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
+                    m.sessionTimeoutMs, m.rebalanceTimeoutMs, m.protocols, m.assignment));
+        }
+        return new GroupRecords.ClassicGroupValue(protocolType, protocolName, generation, leaderId,
+                members.isEmpty() ? emptySince : System.currentTimeMillis(), stored);
+    }
+
+    /**
+     * A group rebuilt from its record by a coordinator that just loaded it: Stable with the stored generation, members
+     * and assignments, or Empty when it has no members. Member sessions are the caller's to start.
+     */
+    static ClassicGroup fromRecord(String groupId, GroupRecords.ClassicGroupValue stored) {
+        ClassicGroup group = new ClassicGroup(groupId);
+        group.protocolType = stored.protocolType();
+        group.generation = stored.generation();
+        if (stored.members().isEmpty()) {
+            group.state = State.EMPTY;
+            group.emptySince = stored.stateTimestamp();
+            return group;
+        }
+        group.state = State.STABLE;
+        group.protocolName = stored.protocol();
+        group.leaderId = stored.leader();
+        for (GroupRecords.ClassicMember m : stored.members()) {
+            Member member = new Member(m.memberId(), m.groupInstanceId(), m.clientId(), m.clientHost());
+            member.sessionTimeoutMs = m.sessionTimeoutMs();
+            member.rebalanceTimeoutMs = m.rebalanceTimeoutMs();
+            member.protocolType = stored.protocolType();
+            member.protocols = List.copyOf(m.protocols());
+            member.assignment = m.assignment() == null ? new byte[0] : m.assignment();
+            group.members.put(member.memberId, member);
+            if (member.groupInstanceId != null) {
+                group.staticMembers.put(member.groupInstanceId, member.memberId);
+            }
+        }
+        if (group.leaderId == null || !group.members.containsKey(group.leaderId)) {
+            group.leaderId = group.members.keySet().iterator().next();
+        }
+        return group;
+    }
+
     String stateName() {
         return switch (state) {
             case EMPTY -> "Empty";

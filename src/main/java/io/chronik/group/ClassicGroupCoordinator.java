@@ -30,22 +30,30 @@ import static io.chronik.group.ClassicRebalancer.syncError;
  * Membership of classic groups as Kafka runs it: JoinGroup (member ids, static members), SyncGroup, Heartbeat and
  * LeaveGroup, and whether a member may commit. JoinGroup answers park until every known member has rejoined (or
  * the rebalance timeout evicts the rest); SyncGroup answers park until the leader sends the assignment; the
- * rebalance itself and every deadline are {@link ClassicRebalancer}'s. Never blocks the caller.
+ * rebalance itself and every deadline are {@link ClassicRebalancer}'s. A group's record ({@link GroupRecords}) is
+ * written when a generation's assignment is stored, when it becomes Empty or Dead and when a static member's new
+ * member id takes over, and a coordinator that loads the group's partition rebuilds it ({@link #load}). Never blocks
+ * the caller.
  */
 final class ClassicGroupCoordinator {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ClassicGroupCoordinator.class);
     private final Map<String, ClassicGroup> groups = new ConcurrentHashMap<>();
     private final ClassicRebalancer rebalancer;
     private final Predicate<String> consumerGroupInUse;
     private final int minSessionTimeoutMs;
     private final int maxSessionTimeoutMs;
+    private final GroupStateWriter writer;
+    private final ScheduledExecutorService timers;
 
     /**
      * Session timeouts outside [min, max] are refused with INVALID_SESSION_TIMEOUT; a group id that a consumer
      * protocol group with members uses ({@code consumerGroupInUse}) is refused with INCONSISTENT_GROUP_PROTOCOL.
      */
     ClassicGroupCoordinator(ScheduledExecutorService timers, Predicate<String> consumerGroupInUse, long initialRebalanceDelayMs,
-                            int minSessionTimeoutMs, int maxSessionTimeoutMs) {
-        this.rebalancer = new ClassicRebalancer(timers, initialRebalanceDelayMs);
+                            int minSessionTimeoutMs, int maxSessionTimeoutMs, GroupStateWriter writer) {
+        this.writer = writer;
+        this.timers = timers;
+        this.rebalancer = new ClassicRebalancer(timers, initialRebalanceDelayMs, this::persist);
         this.consumerGroupInUse = consumerGroupInUse;
         this.minSessionTimeoutMs = minSessionTimeoutMs;
         this.maxSessionTimeoutMs = maxSessionTimeoutMs;
@@ -152,7 +160,10 @@ final class ClassicGroupCoordinator {
         }
         if (group.state == State.STABLE && !wasLeader && sameProtocols(old.protocols, request.protocols())) {
             rebalancer.scheduleSession(group, member);
-            return CompletableFuture.completedFuture(currentGeneration(group, member));
+            // The new member id is written before it is answered, so a new coordinator knows it.
+            JoinResult current = currentGeneration(group, member);
+            return persist(group).handle((ok, failure) -> failure == null ? current
+                    : joinError(CoordinatorWriteErrors.of(failure), memberId));
         }
         CompletableFuture<JoinResult> result = new CompletableFuture<>();
         member.join = result;
@@ -249,11 +260,20 @@ final class ClassicGroupCoordinator {
                     group.rebalanceTimer.cancel(false);
                     group.rebalanceTimer = null;
                 }
+                // As in Kafka, the generation's assignment is written before any member gets its share.
+                CompletableFuture<Void> written = persist(group);
                 for (Member m : group.members.values()) {
                     if (m.sync != null) {
                         CompletableFuture<SyncResult> waiting = m.sync;
                         m.sync = null;
-                        group.answer(waiting, new SyncResult(Errors.NONE.code(), group.protocolType, group.protocolName, m.assignment));
+                        SyncResult assigned = new SyncResult(Errors.NONE.code(), group.protocolType, group.protocolName, m.assignment);
+                        if (written.isDone()) {
+                            group.answer(waiting, written.isCompletedExceptionally()
+                                    ? syncError(CoordinatorWriteErrors.of(written.handle((ok, e) -> e).join())) : assigned);
+                        } else {
+                            written.whenComplete((ok, failure) -> waiting.complete(failure == null ? assigned
+                                    : syncError(CoordinatorWriteErrors.of(failure))));
+                        }
                     }
                 }
             }
@@ -414,6 +434,7 @@ final class ClassicGroupCoordinator {
             }
             group.state = State.DEAD;
             groups.remove(groupId, group);
+            persist(group);
             return Optional.of(Errors.NONE);
         }
     }
@@ -432,10 +453,79 @@ final class ClassicGroupCoordinator {
             if (group.members.isEmpty() && group.state == State.EMPTY && now - Math.max(group.emptySince, newestCommit) > retentionMs) {
                 group.state = State.DEAD;
                 groups.remove(groupId, group);
+                persist(group);
                 return true;
             }
             return false;
         }
+    }
+
+    // ---- durable state ---------------------------------------------------------------------------------
+
+    /**
+     * Writes the group's record (a tombstone once it is Dead); the caller holds the group's monitor. Called when a
+     * generation's assignment is stored (SyncGroup of the leader), when the group becomes Empty or Dead, and when a
+     * static member's new member id takes over; completes once durable.
+     */
+    CompletableFuture<Void> persist(ClassicGroup group) {
+        java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(GroupRecords.classicGroupKey(group.groupId));
+        java.util.Map<java.nio.ByteBuffer, byte[]> update = new java.util.HashMap<>();
+        update.put(key, group.state == State.DEAD ? null : GroupRecords.value(group.toRecord()));
+        CompletableFuture<Void> written = writer.write(group.groupId, update, false);
+        written.exceptionally(failure -> {
+            log.debug("Could not write group {}: {}", group.groupId, failure.toString());
+            return null;
+        });
+        return written;
+    }
+
+    /**
+     * A coordinator that just loaded the group's partition takes the group over as stored, each member's session
+     * starting now: a member that heartbeats in time carries on in its generation without a rebalance.
+     */
+    void load(String groupId, GroupRecords.ClassicGroupValue stored) {
+        ClassicGroup group = ClassicGroup.fromRecord(groupId, stored);
+        locked(group, () -> group.members.values().forEach(m -> rebalancer.scheduleSession(group, m)));
+        ClassicGroup previous = groups.put(groupId, group);
+        if (previous != null) {
+            timers.execute(() -> retire(previous, Errors.NOT_COORDINATOR));
+        }
+    }
+
+    /** The groups of a partition this broker no longer serves are dropped (their waiting members told so). */
+    void unload(java.util.function.Predicate<String> inPartition) {
+        List<ClassicGroup> dropped = new ArrayList<>();
+        groups.forEach((id, group) -> {
+            if (inPartition.test(id)) {
+                dropped.add(group);
+            }
+        });
+        if (!dropped.isEmpty()) {
+            timers.execute(() -> dropped.forEach(group -> retire(group, Errors.NOT_COORDINATOR)));
+        }
+    }
+
+    private void retire(ClassicGroup group, Errors error) {
+        groups.remove(group.groupId, group);
+        locked(group, () -> {
+            for (Member m : group.members.values()) {
+                cancel(m);
+                if (m.join != null) {
+                    group.answer(m.join, joinError(error, m.memberId));
+                    m.join = null;
+                }
+                if (m.sync != null) {
+                    group.answer(m.sync, syncError(error));
+                    m.sync = null;
+                }
+            }
+            if (group.rebalanceTimer != null) {
+                group.rebalanceTimer.cancel(false);
+                group.rebalanceTimer = null;
+            }
+            group.members.clear();
+            group.state = State.DEAD;
+        });
     }
 
     /** Whether the caller is a current member, and (for static members) the current holder of its instance id. */

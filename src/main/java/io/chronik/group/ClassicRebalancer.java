@@ -26,10 +26,14 @@ final class ClassicRebalancer {
 
     private final ScheduledExecutorService timers;
     private final long initialRebalanceDelayMs;
+    /** Told (under the group's monitor) when a group becomes Empty, so that state is written. */
+    private final java.util.function.Consumer<ClassicGroup> onEmpty;
 
-    ClassicRebalancer(ScheduledExecutorService timers, long initialRebalanceDelayMs) {
+    ClassicRebalancer(ScheduledExecutorService timers, long initialRebalanceDelayMs,
+                      java.util.function.Consumer<ClassicGroup> onEmpty) {
         this.timers = timers;
         this.initialRebalanceDelayMs = initialRebalanceDelayMs;
+        this.onEmpty = onEmpty;
     }
 
     /**
@@ -130,6 +134,7 @@ final class ClassicRebalancer {
             group.emptySince = System.currentTimeMillis();
             group.leaderId = null;
             group.protocolName = null;
+            onEmpty.accept(group);
             return;
         }
         group.protocolName = group.selectProtocol();
@@ -200,6 +205,7 @@ final class ClassicRebalancer {
             group.generation++;
             group.leaderId = null;
             group.protocolName = null;
+            onEmpty.accept(group);
         } else if (group.state == State.STABLE || group.state == State.COMPLETING_REBALANCE) {
             prepareRebalance(group);
             maybeCompleteJoin(group);

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -57,12 +58,14 @@ public final class ConsumerGroupCoordinator {
 
     private final Map<String, ConsumerGroup> groups = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timers;
+    private final GroupStateWriter writer;
     private final Predicate<String> classicGroupInUse;
     private final int sessionTimeoutMs;
     private final int heartbeatIntervalMs;
 
     ConsumerGroupCoordinator(ScheduledExecutorService timers, Predicate<String> classicGroupInUse, int sessionTimeoutMs,
-                             int heartbeatIntervalMs) {
+                             int heartbeatIntervalMs, GroupStateWriter writer) {
+        this.writer = writer;
         this.timers = timers;
         this.classicGroupInUse = classicGroupInUse;
         this.sessionTimeoutMs = sessionTimeoutMs;
@@ -73,7 +76,27 @@ public final class ConsumerGroupCoordinator {
         return new HeartbeatResult(error.code(), message, request.memberId(), request.memberEpoch(), 0, null);
     }
 
+    /** Handles a heartbeat; the state it changed is written behind (see {@link #heartbeatDurable}). */
     public HeartbeatResult heartbeat(Heartbeat request, Map<String, TopicMeta> topics) {
+        return heartbeat(request, topics, written -> { });
+    }
+
+    /**
+     * Handles a heartbeat and completes once the group state it changed is durable in the group's partition (at once
+     * when nothing changed), as Kafka answers; when that write fails, with the error the write failed with.
+     */
+    public CompletableFuture<HeartbeatResult> heartbeatDurable(Heartbeat request, Map<String, TopicMeta> topics) {
+        CompletableFuture<Void>[] write = new CompletableFuture[1];
+        HeartbeatResult result = heartbeat(request, topics, w -> write[0] = w);
+        if (write[0] == null || (write[0].isDone() && !write[0].isCompletedExceptionally())) {
+            return CompletableFuture.completedFuture(result);
+        }
+        return write[0].handle((ok, failure) -> failure == null ? result
+                : error(CoordinatorWriteErrors.of(failure), null, request));
+    }
+
+    private HeartbeatResult heartbeat(Heartbeat request, Map<String, TopicMeta> topics,
+                                      java.util.function.Consumer<CompletableFuture<Void>> written) {
         if (request.groupId() == null || request.groupId().isEmpty()) {
             return error(Errors.INVALID_REQUEST, "GroupId can't be empty.", request);
         }
@@ -96,6 +119,16 @@ public final class ConsumerGroupCoordinator {
         }
         ConsumerGroup group = groups.computeIfAbsent(request.groupId(), ConsumerGroup::new);
         synchronized (group) {
+            HeartbeatResult result = heartbeatLocked(group, request, topics);
+            written.accept(persist(group, request.memberId(), result.memberId()));
+            return result;
+        }
+    }
+
+    /** The heartbeat under the group's monitor (the caller holds it too, and writes what changed). */
+    private HeartbeatResult heartbeatLocked(ConsumerGroup group, Heartbeat request, Map<String, TopicMeta> topics) {
+        synchronized (group) {
+            group.topics = topics;
             if (groups.get(request.groupId()) != group) {
                 return error(Errors.COORDINATOR_NOT_AVAILABLE, "Group was deleted.", request);
             }
@@ -235,6 +268,7 @@ public final class ConsumerGroupCoordinator {
         if (target != null) {
             group.target.put(memberId, target);
         }
+        group.allDirty = true;
         log.debug("Static member {} of consumer group {} rejoined as {}", member.instanceId, group.groupId, memberId);
         return member;
     }
@@ -256,16 +290,7 @@ public final class ConsumerGroupCoordinator {
             member.assigned.removeAll(revoke);
             member.pendingRevocation = revoke;
             member.sendAssignment = true;
-            int epoch = member.epoch;
-            member.revocation = timers.schedule(() -> {
-                synchronized (group) {
-                    if (group.members.get(member.memberId) == member && member.epoch == epoch && !member.pendingRevocation.isEmpty()) {
-                        log.info("Member {} of group {} did not revoke {} within its rebalance timeout; it is removed", member.memberId,
-                                group.groupId, member.pendingRevocation);
-                        remove(group, member, topics);
-                    }
-                }
-            }, member.rebalanceTimeoutMs, TimeUnit.MILLISECONDS);
+            scheduleRevocation(group, member, topics);
             return;
         }
         Set<Tp> heldByOthers = new HashSet<>();
@@ -291,6 +316,13 @@ public final class ConsumerGroupCoordinator {
         group.members.remove(member.memberId);
         cancel(member.session);
         cancel(member.revocation);
+        if (topics == null) {
+            // Loaded and nobody heartbeated since: the next heartbeat computes the new target.
+            group.target.remove(member.memberId);
+            group.fingerprint = "";
+            group.allDirty = true;
+            return;
+        }
         group.fingerprint = group.fingerprint(topics);
         group.newTarget(topics);
     }
@@ -301,10 +333,107 @@ public final class ConsumerGroupCoordinator {
             synchronized (group) {
                 if (group.members.get(member.memberId) == member) {
                     log.debug("Member {} of consumer group {} missed its session timeout", member.memberId, group.groupId);
-                    remove(group, member, topics);
+                    remove(group, member, group.topics != null ? group.topics : topics);
+                    persist(group);
                 }
             }
         }, sessionTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** The member must report its revoked partitions released within its rebalance timeout, or it is removed. */
+    private void scheduleRevocation(ConsumerGroup group, Member member, Map<String, TopicMeta> topics) {
+        int epoch = member.epoch;
+        cancel(member.revocation);
+        member.revocation = timers.schedule(() -> {
+            synchronized (group) {
+                if (group.members.get(member.memberId) == member && member.epoch == epoch && !member.pendingRevocation.isEmpty()) {
+                    log.info("Member {} of group {} did not revoke {} within its rebalance timeout; it is removed", member.memberId,
+                            group.groupId, member.pendingRevocation);
+                    remove(group, member, group.topics != null ? group.topics : topics);
+                    persist(group);
+                }
+            }
+        }, member.rebalanceTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    // ---- durable state ------------------------------------------------------------------------------------
+
+    /**
+     * Writes what changed of the group (caller holds its monitor): its epochs, and the records of the named members
+     * (a tombstone for one that is gone), or of every member when the target assignment moved or members left.
+     * Nothing for a group that was never written and has no members.
+     */
+    private CompletableFuture<Void> persist(ConsumerGroup group, String... memberIds) {
+        if (groups.get(group.groupId) != group || (group.epoch == 0 && group.members.isEmpty())) {
+            return CompletableFuture.completedFuture(null);
+        }
+        Map<java.nio.ByteBuffer, byte[]> update = new java.util.HashMap<>();
+        update.put(java.nio.ByteBuffer.wrap(GroupRecords.consumerGroupKey(group.groupId)), GroupRecords.value(group.toRecord()));
+        boolean complete = group.allDirty;
+        group.allDirty = false;
+        if (complete) {
+            group.members.values().forEach(m -> update.put(memberKey(group, m.memberId), GroupRecords.value(group.toRecord(m))));
+        } else {
+            for (String memberId : memberIds) {
+                if (memberId != null && !memberId.isEmpty()) {
+                    Member m = group.members.get(memberId);
+                    update.put(memberKey(group, memberId), m == null ? null : GroupRecords.value(group.toRecord(m)));
+                }
+            }
+        }
+        CompletableFuture<Void> written = writer.write(group.groupId, update, complete);
+        written.exceptionally(failure -> {
+            log.debug("Could not write consumer group {}: {}", group.groupId, failure.toString());
+            return null;
+        });
+        return written;
+    }
+
+    private static java.nio.ByteBuffer memberKey(ConsumerGroup group, String memberId) {
+        return java.nio.ByteBuffer.wrap(GroupRecords.consumerMemberKey(group.groupId, memberId));
+    }
+
+    /**
+     * A coordinator that just loaded the group's partition takes the group over as stored: sessions (and pending
+     * revocations' deadlines) start now, so a member that heartbeats in time at its epoch keeps its assignment.
+     */
+    void load(String groupId, GroupRecords.ConsumerGroupValue stored, Map<String, GroupRecords.ConsumerMemberValue> members) {
+        ConsumerGroup group = ConsumerGroup.fromRecords(groupId, stored, members);
+        synchronized (group) {
+            for (Member m : group.members.values()) {
+                scheduleSession(group, m, null);
+                if (!m.pendingRevocation.isEmpty()) {
+                    scheduleRevocation(group, m, null);
+                }
+            }
+        }
+        ConsumerGroup previous = groups.put(groupId, group);
+        if (previous != null) {
+            timers.execute(() -> retire(previous));
+        }
+    }
+
+    /** The groups of a partition this broker no longer serves are dropped. */
+    void unload(Predicate<String> inPartition) {
+        List<ConsumerGroup> dropped = new ArrayList<>();
+        groups.forEach((id, group) -> {
+            if (inPartition.test(id)) {
+                dropped.add(group);
+            }
+        });
+        if (!dropped.isEmpty()) {
+            timers.execute(() -> dropped.forEach(this::retire));
+        }
+    }
+
+    private void retire(ConsumerGroup group) {
+        groups.remove(group.groupId, group);
+        synchronized (group) {
+            group.members.values().forEach(m -> {
+                cancel(m.session);
+                cancel(m.revocation);
+            });
+        }
     }
 
     private static void cancel(ScheduledFuture<?> timer) {
@@ -358,6 +487,7 @@ public final class ConsumerGroupCoordinator {
                 return Optional.of(Errors.NON_EMPTY_GROUP);
             }
             groups.remove(groupId, group);
+            writer.write(groupId, Map.of(), true);
             return Optional.of(Errors.NONE);
         }
     }

@@ -32,6 +32,7 @@ public final class GroupCoordinator implements AutoCloseable {
     private final ClassicGroupCoordinator classicGroups;
     private final ConsumerGroupCoordinator consumerGroups;
     private final OffsetManager offsets;
+    private final GroupStateWriter writer;
 
     /**
      * The coordinator's settings: classic session timeouts outside [min, max] are refused with
@@ -50,11 +51,13 @@ public final class GroupCoordinator implements AutoCloseable {
         this.store = store;
         // Cancelled deadlines leave the queue at once instead of piling up until they would have fired.
         timers.setRemoveOnCancelPolicy(true);
+        this.writer = new GroupStateWriter(store);
         this.consumerGroups = new ConsumerGroupCoordinator(timers, this::classicHasMembers, settings.consumerSessionTimeoutMs(),
-                settings.consumerHeartbeatIntervalMs());
+                settings.consumerHeartbeatIntervalMs(), writer);
         this.classicGroups = new ClassicGroupCoordinator(timers, this::consumerHasMembers, settings.initialRebalanceDelayMs(),
-                settings.minSessionTimeoutMs(), settings.maxSessionTimeoutMs());
+                settings.minSessionTimeoutMs(), settings.maxSessionTimeoutMs(), writer);
         this.offsets = new OffsetManager(store, classicGroups, consumerGroups, timers, settings.offsetsRetentionMs());
+        store.listen(new GroupStateLoader(store, writer, classicGroups, consumerGroups));
     }
 
     /** The durable state the coordinator's parts write through (read for consumer lag). */
@@ -149,7 +152,10 @@ public final class GroupCoordinator implements AutoCloseable {
         if (consumerGroup.isEmpty() && classicGroup.isEmpty() && offsets.offsets(groupId).isEmpty()) {
             return CompletableFuture.completedFuture(Errors.GROUP_ID_NOT_FOUND.code());
         }
-        return offsets.deleteGroup(groupId).handle((ok, e) -> CoordinatorWriteErrors.of(e).code());
+        // The group's membership records were tombstoned with it; its offsets go too.
+        CompletableFuture<Void> membership = writer.write(groupId, Map.of(), true);
+        return CompletableFuture.allOf(membership, offsets.deleteGroup(groupId))
+                .handle((ok, e) -> CoordinatorWriteErrors.of(e).code());
     }
 
     /** Whether a classic or a consumer group by this id has members. */

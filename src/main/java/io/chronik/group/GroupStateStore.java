@@ -58,6 +58,38 @@ public interface GroupStateStore extends AutoCloseable {
         return java.util.List.of();
     }
 
+    /**
+     * The partition of the group's state (its coordinator's shard); groups of one partition are loaded and dropped
+     * together (see {@link Listener}).
+     */
+    default int partitionOf(String groupId) {
+        return 0;
+    }
+
+    /**
+     * Writes group membership records ({@link GroupRecords}: key, value or null for a tombstone) to the group's
+     * partition; completes once durable.
+     */
+    default CompletableFuture<Void> writeGroupRecords(String groupId, java.util.List<byte[][]> records) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** Told of the membership records of each partition this store loads, and of the partitions it stops serving. */
+    default void listen(Listener listener) {
+    }
+
+    /** Hears the group membership of the partitions a store serves. */
+    interface Listener {
+        /**
+         * The partition was loaded: the latest membership record of each key in it (group records only). Called
+         * before the partition's groups are served.
+         */
+        void loaded(int partition, Map<java.nio.ByteBuffer, byte[]> records);
+
+        /** The partition is no longer served by this broker. */
+        void unloaded(int partition);
+    }
+
     /** The committed offsets of one group (empty when it has none). */
     Map<TopicPartition, Committed> offsets(String groupId);
 

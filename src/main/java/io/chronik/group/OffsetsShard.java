@@ -23,6 +23,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * replaces one written later (compaction may leave transactional and plain commits of a key in either order), and a
  * marker only resolves the records written before it, so replaying a record or a marker twice changes nothing.
  *
+ * <p>While loading it also keeps the newest group membership record ({@link GroupRecords}) of each key, and hands
+ * them to its listener when loaded, before the partition is served; after that the coordinators hold membership.
+ *
  * <p>Changed by the loader's replay, by writes once replicated and by marker notifications, all under the
  * coordinator runtime's lock; read from any thread.
  */
@@ -48,8 +51,23 @@ final class OffsetsShard implements CoordinatorShard {
     /** Markers written while loading that the replay has not reached yet, by offset. */
     private final TreeMap<Long, Marker> deferred = new TreeMap<>();
     private volatile boolean loaded;
+    /** The newest membership record ({@link GroupRecords}) of each key, while loading; handed over when loaded. */
+    private final Map<java.nio.ByteBuffer, byte[]> groupRecords = new java.util.LinkedHashMap<>();
+    private final int partition;
+    private final GroupStateStore.Listener groups;
     /** The offset after the last batch replayed. */
     private long replayedTo;
+
+    /** A shard whose membership records nobody hears (offsets only). */
+    OffsetsShard() {
+        this(0, null);
+    }
+
+    /** The shard of {@code partition}; {@code groups} hears its membership records once loaded, and its unloading. */
+    OffsetsShard(int partition, GroupStateStore.Listener groups) {
+        this.partition = partition;
+        this.groups = groups;
+    }
 
     // ---- replay ----
 
@@ -73,6 +91,12 @@ final class OffsetsShard implements CoordinatorShard {
             if (record.offset() < fromOffset) {
                 continue;
             }
+            if (GroupRecords.isGroupRecord(record.key())) {
+                if (!batch.isTransactional()) {
+                    replayGroupRecord(record);
+                }
+                continue;
+            }
             OffsetRecords.Entry entry;
             try {
                 entry = OffsetRecords.decode(record.key(), record.hasValue() ? record.value() : null);
@@ -92,8 +116,40 @@ final class OffsetsShard implements CoordinatorShard {
         }
     }
 
+    private void replayGroupRecord(Record record) {
+        java.nio.ByteBuffer key = record.key();
+        byte[] k = new byte[key.remaining()];
+        key.get(k);
+        java.nio.ByteBuffer wrapped = java.nio.ByteBuffer.wrap(k);
+        if (record.hasValue()) {
+            byte[] v = new byte[record.valueSize()];
+            record.value().get(v);
+            groupRecords.remove(wrapped);
+            groupRecords.put(wrapped, v);
+        } else {
+            groupRecords.remove(wrapped);
+        }
+    }
+
+    /** Whether the partition has been loaded and its groups handed over: its state may be served. */
+    boolean isLoaded() {
+        return loaded;
+    }
+
+    @Override
+    public synchronized void unloaded() {
+        loaded = false;
+        if (groups != null) {
+            groups.unloaded(partition);
+        }
+    }
+
     @Override
     public synchronized void loaded() {
+        if (groups != null) {
+            groups.loaded(partition, Map.copyOf(groupRecords));
+        }
+        groupRecords.clear();
         for (Map.Entry<Long, Marker> m : deferred.entrySet()) {
             if (m.getKey() >= replayedTo) {
                 marker(m.getValue().producerId(), m.getValue().commit(), m.getKey());

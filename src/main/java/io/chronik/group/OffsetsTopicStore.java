@@ -43,6 +43,9 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
     private final Supplier<Optional<Integer>> topicPartitions;
     private final int configuredPartitions;
     private final CoordinatorRuntime<OffsetsShard> runtime;
+    /** Hears the membership records of loaded partitions; until there is one, they wait in {@link #unheard}. */
+    private Listener listener;
+    private final Map<Integer, Map<java.nio.ByteBuffer, byte[]>> unheard = new HashMap<>();
 
     /** A broker of a cluster: the topic as the cluster image has it. */
     public OffsetsTopicStore(int brokerId, LogManager logs, Leadership leadership, Supplier<ClusterImage> image,
@@ -55,7 +58,7 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
                               long writeTimeoutMs, Supplier<Optional<Integer>> topicPartitions) {
         this.topicPartitions = topicPartitions;
         this.configuredPartitions = configuredPartitions;
-        this.runtime = new CoordinatorRuntime<>(TOPIC, brokerId, logs, leadership, p -> new OffsetsShard(), writeTimeoutMs);
+        this.runtime = new CoordinatorRuntime<>(TOPIC, brokerId, logs, leadership, p -> new OffsetsShard(p, relay()), writeTimeoutMs);
     }
 
     /**
@@ -67,8 +70,42 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
                 () -> logs.topic(TOPIC).map(TopicInfo::partitions));
     }
 
+    /** Passes a shard's membership records on to the listener, or keeps them until there is one. */
+    private Listener relay() {
+        return new Listener() {
+            @Override
+            public void loaded(int partition, Map<java.nio.ByteBuffer, byte[]> records) {
+                synchronized (OffsetsTopicStore.this) {
+                    if (listener == null) {
+                        unheard.put(partition, records);
+                    } else {
+                        listener.loaded(partition, records);
+                    }
+                }
+            }
+
+            @Override
+            public void unloaded(int partition) {
+                synchronized (OffsetsTopicStore.this) {
+                    unheard.remove(partition);
+                    if (listener != null) {
+                        listener.unloaded(partition);
+                    }
+                }
+            }
+        };
+    }
+
+    @Override
+    public synchronized void listen(Listener listener) {
+        this.listener = listener;
+        unheard.forEach(listener::loaded);
+        unheard.clear();
+    }
+
     /** The offsets-topic partition of a group: the topic's actual partition count once it exists. */
-    int partitionOf(String groupId) {
+    @Override
+    public int partitionOf(String groupId) {
         int partitions = topicPartitions.get().orElse(configuredPartitions);
         return Utils.abs(groupId.hashCode()) % partitions;
     }
@@ -80,7 +117,13 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
 
     @Override
     public Errors availability(String groupId) {
-        return runtime.availability(partitionOf(groupId));
+        int partition = partitionOf(groupId);
+        Errors available = runtime.availability(partition);
+        if (available == Errors.NONE && !runtime.shard(partition).map(OffsetsShard::isLoaded).orElse(false)) {
+            // Loaded, but its groups are being handed to the coordinator this very moment.
+            return Errors.COORDINATOR_LOAD_IN_PROGRESS;
+        }
+        return available;
     }
 
     private Optional<OffsetsShard> shardOf(String groupId) {
@@ -133,6 +176,17 @@ public final class OffsetsTopicStore implements GroupStateStore, PartitionStateL
             }
             return null;
         });
+    }
+
+    @Override
+    public CompletableFuture<Void> writeGroupRecords(String groupId, List<byte[][]> records) {
+        int partition = partitionOf(groupId);
+        long now = System.currentTimeMillis();
+        SimpleRecord[] batch = new SimpleRecord[records.size()];
+        for (int i = 0; i < batch.length; i++) {
+            batch[i] = new SimpleRecord(now, records.get(i)[0], records.get(i)[1]);
+        }
+        return runtime.write(partition, MemoryRecords.withRecords(Compression.NONE, batch), (shard, result) -> null);
     }
 
     /**

@@ -54,7 +54,7 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
     @Override
     public Mono<? extends ApiMessage> handle(KafkaRequest request) {
         return switch (request.api()) {
-            case CONSUMER_GROUP_HEARTBEAT -> Mono.just(heartbeat(request.body(), request.version(), request.clientId(), request.clientHost()));
+            case CONSUMER_GROUP_HEARTBEAT -> heartbeat(request.body(), request.version(), request.clientId(), request.clientHost());
             case CONSUMER_GROUP_DESCRIBE -> Mono.just(describe(request.body()));
             default -> Mono.error(new IllegalArgumentException("not a consumer group API: " + request.api()));
         };
@@ -68,19 +68,20 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
         return topics;
     }
 
-    private ConsumerGroupHeartbeatResponseData heartbeat(ConsumerGroupHeartbeatRequestData body, short version, String clientId,
-                                                         String clientHost) {
+    /** Answered once the group state the heartbeat changed is durable. */
+    private Mono<ConsumerGroupHeartbeatResponseData> heartbeat(ConsumerGroupHeartbeatRequestData body, short version,
+                                                               String clientId, String clientHost) {
         if (version >= 1 && body.memberEpoch() == 0 && (body.memberId() == null || body.memberId().isEmpty())) {
-            return new ConsumerGroupHeartbeatResponseData().setErrorCode(Errors.INVALID_REQUEST.code())
-                    .setErrorMessage("MemberId can't be empty.");
+            return Mono.just(new ConsumerGroupHeartbeatResponseData().setErrorCode(Errors.INVALID_REQUEST.code())
+                    .setErrorMessage("MemberId can't be empty."));
         }
         if (!placement.isLocal(body.groupId())) {
-            return new ConsumerGroupHeartbeatResponseData().setErrorCode(Errors.NOT_COORDINATOR.code())
-                    .setErrorMessage("This broker does not coordinate group " + body.groupId() + ".");
+            return Mono.just(new ConsumerGroupHeartbeatResponseData().setErrorCode(Errors.NOT_COORDINATOR.code())
+                    .setErrorMessage("This broker does not coordinate group " + body.groupId() + "."));
         }
         Errors loaded = availability.apply(body.groupId());
         if (loaded != Errors.NONE) {
-            return new ConsumerGroupHeartbeatResponseData().setErrorCode(loaded.code());
+            return Mono.just(new ConsumerGroupHeartbeatResponseData().setErrorCode(loaded.code()));
         }
         Set<Tp> owned = null;
         if (body.topicPartitions() != null) {
@@ -92,9 +93,13 @@ public final class ConsumerGroupHeartbeatHandler implements RequestHandler {
             }
         }
         String regex = version >= 1 ? body.subscribedTopicRegex() : null;
-        HeartbeatResult result = groups.heartbeat(new Heartbeat(body.groupId(), body.memberId(), body.memberEpoch(), body.instanceId(),
+        var durable = groups.heartbeatDurable(new Heartbeat(body.groupId(), body.memberId(), body.memberEpoch(), body.instanceId(),
                 body.rackId(), body.rebalanceTimeoutMs(), body.subscribedTopicNames(), regex, body.serverAssignor(), owned,
                 clientId == null ? "" : clientId, clientHost), topics());
+        return durable.isDone() ? Mono.just(response(durable.join())) : Mono.fromFuture(durable, true).map(this::response);
+    }
+
+    private ConsumerGroupHeartbeatResponseData response(HeartbeatResult result) {
         ConsumerGroupHeartbeatResponseData response = new ConsumerGroupHeartbeatResponseData().setErrorCode(result.error())
                 .setErrorMessage(result.message()).setMemberId(result.memberId()).setMemberEpoch(result.memberEpoch())
                 .setHeartbeatIntervalMs(result.heartbeatIntervalMs());

@@ -20,6 +20,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,6 +46,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * exactly at the committed offsets (nothing read again, nothing skipped).
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterGroupFailoverTest {
     private static final int BROKERS = 3;
     private static final String TOPIC = "failover";
@@ -86,7 +90,37 @@ class ClusterGroupFailoverTest {
         throw new AssertionError("no group of " + prefix + " on broker " + broker);
     }
 
+    /**
+     * Members of a classic and of a KIP-848 group keep consuming while their coordinator is killed: the broker that
+     * takes the offsets partition over loads the groups' membership, so nobody rejoins and nothing is reassigned.
+     * The killed broker is started again afterwards.
+     */
     @Test
+    @Order(1)
+    void membersCarryOnWithoutARebalanceWhenTheCoordinatorIsKilled() throws Exception {
+        String topic = "carry-on";
+        admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        cluster.awaitIsr(admin, topic, 3, 60);
+        String classic = "carry-on-classic-0";
+        int coordinator = leaderOfGroup(admin, classic);
+        String consumerGroup = groupCoordinatedBy("carry-on-848-", coordinator);
+        try {
+            GroupsCarryOn.check(cluster.bootstrap(), topic, PARTITIONS, classic, consumerGroup, () -> {
+                cluster.kill(coordinator);
+                TestCluster.await("a new coordinator of " + classic, 60, () -> leaderOfGroup(admin, classic),
+                        l -> l >= 0 && l != coordinator);
+            });
+        } finally {
+            if (!cluster.broker(coordinator).isAlive()) {
+                cluster.startBroker(coordinator);
+            }
+            cluster.awaitLiveBrokers(BROKERS, 90);
+            cluster.awaitIsr(admin, OffsetsTopicStore.TOPIC, 3, 90);
+        }
+    }
+
+    @Test
+    @Order(2)
     void groupsResumeFromTheirCommittedOffsetsAfterTheCoordinatorIsKilled() throws Exception {
         admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3))).all().get(30, TimeUnit.SECONDS);
         cluster.awaitIsr(admin, TOPIC, 3, 60);

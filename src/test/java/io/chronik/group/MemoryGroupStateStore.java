@@ -11,7 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** Durable state in memory; groups in {@code unavailable} answer with their error. */
-public final class MemoryGroupStateStore implements GroupStateStore {
+public class MemoryGroupStateStore implements GroupStateStore {
     public final Map<String, Map<TopicPartition, Committed>> offsets = new ConcurrentHashMap<>();
     public final Map<String, Errors> unavailable = new ConcurrentHashMap<>();
     public volatile boolean closed;
