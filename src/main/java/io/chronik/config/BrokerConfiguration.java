@@ -101,8 +101,11 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    ProduceHandler produceHandler(LogManager logs, BrokerMetrics metrics, ObjectProvider<Leadership> leadership) {
-        return new ProduceHandler(logs, metrics, leadership.getIfAvailable(() -> Leadership.ALONE));
+    ProduceHandler produceHandler(LogManager logs, BrokerMetrics metrics, ObjectProvider<Leadership> leadership,
+                                  ObjectProvider<io.chronik.handler.TransactionVerifier> verifier) {
+        io.chronik.handler.TransactionVerifier v = verifier.getIfAvailable();
+        return new ProduceHandler(logs, metrics, leadership.getIfAvailable(() -> Leadership.ALONE),
+                v == null ? null : new io.chronik.handler.TransactionVerification(v, false));
     }
 
     @Bean

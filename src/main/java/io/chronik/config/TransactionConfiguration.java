@@ -9,6 +9,7 @@ import io.chronik.handler.FindCoordinatorHandler;
 import io.chronik.handler.InternalTopicCreator;
 import io.chronik.handler.TopicAdmin;
 import io.chronik.handler.TransactionHandler;
+import io.chronik.handler.TransactionVerifier;
 import io.chronik.log.LogManager;
 import io.chronik.log.TopicInfo;
 import io.chronik.replica.Leadership;
@@ -154,6 +155,15 @@ public class TransactionConfiguration {
                 Map.of("cleanup.policy", "compact", "min.insync.replicas", String.valueOf(Math.min(2, factor))), () -> { });
         return new TransactionPlacement(CoordinatorPlacement.inCluster(broker, machine::image, topic,
                 props.getStateTopicPartitions(), creator));
+    }
+
+    /** Partition verification of transactional produces; absent when chronik.transaction.partition-verification is off. */
+    @Bean(destroyMethod = "close")
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "chronik.transaction.partition-verification",
+            havingValue = "true", matchIfMissing = true)
+    TransactionVerifier transactionVerifier(BrokerIdentity broker, TransactionPlacement placement,
+                                            TransactionCoordinator coordinator) {
+        return new TransactionVerifier(broker.nodeId(), placement.placement(), coordinator);
     }
 
     @Bean

@@ -36,6 +36,15 @@ public class TransactionProperties {
     @DurationMin(millis = 1)
     private Duration idExpiration = Duration.ofDays(7);
 
+    /**
+     * A partition leader appends a transactional batch that would open its producer's transaction in the partition
+     * only once the transaction coordinator confirmed the partition is in the transaction
+     * (transaction.partition.verification.enable, KIP-890).
+     */
+    private boolean partitionVerification = true;
+
+    public boolean isPartitionVerification() { return partitionVerification; }
+    public void setPartitionVerification(boolean v) { this.partitionVerification = v; }
     public int getStateTopicPartitions() { return stateTopicPartitions; }
     public void setStateTopicPartitions(int v) { this.stateTopicPartitions = v; }
     public Duration getMaxTimeout() { return maxTimeout; }

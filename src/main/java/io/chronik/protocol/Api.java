@@ -48,9 +48,9 @@ public enum Api {
     OFFSET_DELETE(ApiKeys.OFFSET_DELETE, 0, 0),
     CONSUMER_GROUP_HEARTBEAT(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 0, 1),
     CONSUMER_GROUP_DESCRIBE(ApiKeys.CONSUMER_GROUP_DESCRIBE, 0, 1),
-    // The transaction coordinator. AddPartitionsToTxn v4+ (the brokers' verification form) and EndTxn v5 belong to
-    // KIP-890, which Chronik does not advertise (no transaction.version feature): clients use the version-1 protocol.
-    ADD_PARTITIONS_TO_TXN(ApiKeys.ADD_PARTITIONS_TO_TXN, 0, 3),
+    // The transaction coordinator. AddPartitionsToTxn v4+ is the brokers' form (partition verification, KIP-890).
+    // EndTxn v5 belongs to transaction version 2, which Chronik does not advertise: clients use the version-1 protocol.
+    ADD_PARTITIONS_TO_TXN(ApiKeys.ADD_PARTITIONS_TO_TXN, 0, 5),
     ADD_OFFSETS_TO_TXN(ApiKeys.ADD_OFFSETS_TO_TXN, 0, 4),
     END_TXN(ApiKeys.END_TXN, 0, 4),
     DESCRIBE_TRANSACTIONS(ApiKeys.DESCRIBE_TRANSACTIONS, 0, 0),

@@ -236,6 +236,38 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
         return write(located.shard, located.entry, target).handle((v, e) -> e == null ? Errors.NONE : writeError(e));
     }
 
+    /**
+     * AddPartitionsToTxn with VerifyOnly, a partition leader's question before it appends a transactional batch: per
+     * partition NONE when the producer's open transaction includes it, else INVALID_TXN_STATE; the id's error for all
+     * when the producer is not the id's current one, or CONCURRENT_TRANSACTIONS while a change is being written or
+     * the transaction is being completed. Nothing is written.
+     */
+    public Map<TopicPartition, Errors> verifyPartitions(String transactionalId, long producerId, short producerEpoch,
+                                                        Set<TopicPartition> partitions) {
+        Located located = locate(transactionalId);
+        Errors error = located.error;
+        Map<TopicPartition, Errors> result = new java.util.HashMap<>();
+        if (error == Errors.NONE) {
+            synchronized (located.entry) {
+                error = checkProducer(located, producerId, producerEpoch);
+                TransactionMetadata m = located.entry.current;
+                if (error == Errors.NONE && (m.state().preparing() || m.state() == TransactionState.PREPARE_EPOCH_FENCE
+                        || m.state() == TransactionState.DEAD)) {
+                    error = Errors.CONCURRENT_TRANSACTIONS;
+                }
+                if (error == Errors.NONE) {
+                    boolean open = m.state() == TransactionState.ONGOING;
+                    partitions.forEach(tp -> result.put(tp, open && m.partitions().contains(tp)
+                            ? Errors.NONE : Errors.INVALID_TXN_STATE));
+                    return result;
+                }
+            }
+        }
+        Errors all = error;
+        partitions.forEach(tp -> result.put(tp, all));
+        return result;
+    }
+
     // ---- EndTxn ----
 
     /** Commits or aborts the producer's transaction: answered once PrepareCommit/PrepareAbort is written. */
