@@ -49,8 +49,9 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    ApiVersionsHandler apiVersionsHandler(ObjectProvider<RequestDispatcher> dispatcher, BrokerIdentity broker) {
-        return new ApiVersionsHandler(() -> dispatcher.getObject().apiTable(), broker);
+    ApiVersionsHandler apiVersionsHandler(ObjectProvider<RequestDispatcher> dispatcher, BrokerIdentity broker,
+                                          TransactionProperties transactions) {
+        return new ApiVersionsHandler(() -> dispatcher.getObject().apiTable(), broker, (short) transactions.getVersion());
     }
 
     @Bean
@@ -102,10 +103,9 @@ public class BrokerConfiguration {
 
     @Bean
     ProduceHandler produceHandler(LogManager logs, BrokerMetrics metrics, ObjectProvider<Leadership> leadership,
-                                  ObjectProvider<io.chronik.handler.TransactionVerifier> verifier) {
-        io.chronik.handler.TransactionVerifier v = verifier.getIfAvailable();
+                                  ObjectProvider<io.chronik.handler.TransactionVerification> verification) {
         return new ProduceHandler(logs, metrics, leadership.getIfAvailable(() -> Leadership.ALONE),
-                v == null ? null : new io.chronik.handler.TransactionVerification(v, false));
+                verification.getIfAvailable());
     }
 
     @Bean

@@ -42,7 +42,17 @@ public class TransactionProperties {
      * (transaction.partition.verification.enable, KIP-890).
      */
     private boolean partitionVerification = true;
+    /**
+     * The finalized level of the {@code transaction.version} feature advertised in ApiVersions (Kafka's feature of the
+     * same name): 2, Kafka 4.x producers use KIP-890 part 2 (leaders add partitions, every EndTxn bumps the epoch); 1,
+     * the classic protocol.
+     */
+    @Min(1)
+    @Max(2)
+    private int version = 2;
 
+    public int getVersion() { return version; }
+    public void setVersion(int v) { this.version = v; }
     public boolean isPartitionVerification() { return partitionVerification; }
     public void setPartitionVerification(boolean v) { this.partitionVerification = v; }
     public int getStateTopicPartitions() { return stateTopicPartitions; }

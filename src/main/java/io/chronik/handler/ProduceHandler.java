@@ -150,7 +150,7 @@ public final class ProduceHandler implements RequestHandler {
                 String topicName = topic.get().name();
                 ByteBuffer batches = Records.bytes(partitionData.records());
                 VerificationGuard guard = null;
-                if (verification != null && body.transactionalId() != null) {
+                if (verification != null && body.transactionalId() != null && verification.applies(request.version())) {
                     TransactionVerification.Producer producer = TransactionVerification.transactionalProducer(batches);
                     if (producer != null) {
                         guard = log.get().startTransactionVerification(producer.producerId(), producer.producerEpoch());

@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
 
 /**
  * The producer's side of the transaction protocol at the coordinator (AddPartitionsToTxn v0-3 from producers, v4-5
- * from partition leaders verifying or adding partitions, AddOffsetsToTxn, EndTxn) and its administration (DescribeTransactions, ListTransactions). A request for an id another broker
+ * from partition leaders verifying or adding partitions, AddOffsetsToTxn, EndTxn, v5 bumping the epoch) and its administration (DescribeTransactions, ListTransactions). A request for an id another broker
  * coordinates answers NOT_COORDINATOR. PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH to versions older than
  * KIP-588's, as Kafka does.
  */
@@ -144,7 +144,10 @@ public final class TransactionHandler implements RequestHandler {
         if (verifyOnly) {
             return Mono.just(coordinator.verifyPartitions(id, producerId, producerEpoch, partitions));
         }
-        return Mono.fromFuture(coordinator.addPartitions(id, producerId, producerEpoch, partitions), true)
+        // v4+ without VerifyOnly: a partition leader (or group coordinator) adding a partition for a producer of
+        // transaction version 2.
+        byte transactionVersion = version >= 4 ? TransactionMetadata.TV_2 : TransactionMetadata.TV_0;
+        return Mono.fromFuture(coordinator.addPartitions(id, producerId, producerEpoch, partitions, transactionVersion), true)
                 .map(error -> all(partitions, forVersion(error, version, 2)));
     }
 
@@ -176,6 +179,13 @@ public final class TransactionHandler implements RequestHandler {
     private Mono<EndTxnResponseData> endTxn(EndTxnRequestData body, short version) {
         if (!placement.isLocal(body.transactionalId())) {
             return Mono.just(new EndTxnResponseData().setErrorCode(Errors.NOT_COORDINATOR.code()));
+        }
+        if (version >= 5) {
+            // Transaction version 2: the epoch is bumped by every EndTxn; the answer carries the producer id and epoch.
+            return Mono.fromFuture(coordinator.endTransactionBumpingEpoch(body.transactionalId(), body.producerId(),
+                    body.producerEpoch(), body.committed()), true).map(result -> new EndTxnResponseData()
+                    .setErrorCode(result.error().code()).setProducerId(result.producerId())
+                    .setProducerEpoch(result.producerEpoch()));
         }
         return Mono.fromFuture(coordinator.endTransaction(body.transactionalId(), body.producerId(), body.producerEpoch(),
                 body.committed()), true).map(error -> new EndTxnResponseData().setErrorCode(forVersion(error, version, 2).code()));

@@ -17,10 +17,12 @@ import java.util.Iterator;
  * need it, who answers ({@link TransactionVerifier}), and the error a producer gets when the answer is not yes.
  *
  * @param verifier          asks the transaction coordinators
+ * @param verify            whether transactional batches are verified (chronik.transaction.partition-verification)
  * @param addFromProduceV12 whether Produce v12+ (transaction version 2 clients) adds the partition rather than only
- *                          checking it (on when transaction version 2 is advertised)
+ *                          checking it (on when transaction version 2 is advertised; whatever {@code verify} says,
+ *                          since a producer of transaction version 2 adds no partition itself)
  */
-public record TransactionVerification(TransactionVerifier verifier, boolean addFromProduceV12) {
+public record TransactionVerification(TransactionVerifier verifier, boolean verify, boolean addFromProduceV12) {
 
     /** The producer of a transactional batch. */
     public record Producer(long producerId, short producerEpoch) {
@@ -37,6 +39,11 @@ public record TransactionVerification(TransactionVerifier verifier, boolean addF
     /** Whether a Produce of {@code version} adds its partitions to the transaction (transaction version 2). */
     boolean addsPartitions(short version) {
         return addFromProduceV12 && version >= 12;
+    }
+
+    /** Whether a transactional Produce of {@code version} goes through the coordinator before its first append. */
+    boolean applies(short version) {
+        return verify || addsPartitions(version);
     }
 
     /**

@@ -64,8 +64,8 @@ public final class TransactionVerifier implements AutoCloseable {
                 return CompletableFuture.completedFuture(
                         local.verifyPartitions(transactionalId, producerId, producerEpoch, partitions));
             }
-            return local.addPartitions(transactionalId, producerId, producerEpoch, partitions)
-                    .thenApply(error -> all(partitions, error));
+            return local.addPartitions(transactionalId, producerId, producerEpoch, partitions,
+                            io.chronik.txn.TransactionMetadata.TV_2).thenApply(error -> all(partitions, error));
         }
         Optional<Node> node = placement.coordinator(transactionalId);
         if (node.isEmpty()) {

@@ -213,6 +213,15 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
     /** Adds partitions to the producer's transaction (opening it if none is open); one error for all of them. */
     public CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short producerEpoch,
                                                    Set<TopicPartition> partitions) {
+        return addPartitions(transactionalId, producerId, producerEpoch, partitions, TransactionMetadata.TV_0);
+    }
+
+    /**
+     * As {@link #addPartitions(String, long, short, Set)} for a client of transaction version {@code version}
+     * (2: a partition leader adding the partition of a producer's batch, or a group coordinator the offsets partition).
+     */
+    public CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short producerEpoch,
+                                                   Set<TopicPartition> partitions, byte version) {
         Located located = locate(transactionalId);
         if (located.error != Errors.NONE) {
             return done(located.error);
@@ -230,7 +239,7 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
             if (m.state() == TransactionState.ONGOING && m.partitions().containsAll(partitions)) {
                 return done(Errors.NONE);
             }
-            target = m.addPartitions(partitions, now());
+            target = m.addPartitions(partitions, now(), version);
             located.entry.pending = target;
         }
         return write(located.shard, located.entry, target).handle((v, e) -> e == null ? Errors.NONE : writeError(e));
@@ -307,6 +316,91 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
         });
     }
 
+    /** EndTxn v5's answer: the producer id and epoch the producer goes on with. */
+    public record EndResult(Errors error, long producerId, short producerEpoch) {
+        static EndResult failed(Errors error) {
+            return new EndResult(error, RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH);
+        }
+    }
+
+    /**
+     * EndTxn v5 (transaction version 2): as {@link #endTransaction}, but PrepareCommit/PrepareAbort bump the epoch (a
+     * new producer id when the bumped epoch is exhausted, taken once the transaction completes), the markers carry the
+     * bumped epoch, and the answer gives the producer id and epoch to go on with. A retry with the epoch before the
+     * bump is answered as the first time; an abort with no transaction open (no partition joined it) bumps the epoch.
+     */
+    public CompletableFuture<EndResult> endTransactionBumpingEpoch(String transactionalId, long producerId,
+                                                                   short producerEpoch, boolean commit) {
+        return endBumping(transactionalId, producerId, producerEpoch, commit, null);
+    }
+
+    private CompletableFuture<EndResult> endBumping(String transactionalId, long producerId, short producerEpoch,
+                                                    boolean commit, Long newProducerId) {
+        Located located = locate(transactionalId);
+        if (located.error != Errors.NONE) {
+            return done(EndResult.failed(located.error));
+        }
+        TransactionMetadata target;
+        synchronized (located.entry) {
+            TransactionMetadata m = located.entry.current;
+            if (!located.shard.served()) {
+                return done(EndResult.failed(Errors.NOT_COORDINATOR));
+            }
+            if (m.state().preparing() && m.nextProducerId() == producerId) {
+                return done(EndResult.failed(Errors.CONCURRENT_TRANSACTIONS)); // goes on with the new id once complete
+            }
+            // A retry whose first answer was lost: the epoch before the bump (and, after a rotation, the old id).
+            boolean rotatedRetry = m.state().idle() && m.producerId() != producerId && m.lastProducerId() == producerId
+                    && m.lastProducerEpoch() == producerEpoch;
+            boolean bumpRetry = m.producerId() == producerId && m.producerEpoch() != producerEpoch
+                    && m.lastProducerEpoch() >= 0 && m.lastProducerEpoch() == producerEpoch;
+            boolean retry = (rotatedRetry || bumpRetry) && m.transactionVersion() == TransactionMetadata.TV_2;
+            if (m.producerId() != producerId && !retry) {
+                return done(EndResult.failed(Errors.INVALID_PRODUCER_ID_MAPPING));
+            }
+            if (m.producerEpoch() != producerEpoch && !retry) {
+                return done(EndResult.failed(Errors.PRODUCER_FENCED));
+            }
+            if (located.entry.pending != null) {
+                return done(EndResult.failed(Errors.CONCURRENT_TRANSACTIONS));
+            }
+            EndResult current = new EndResult(Errors.NONE, m.producerId(), m.producerEpoch());
+            EndResult answer = switch (m.state()) {
+                case ONGOING -> retry ? EndResult.failed(Errors.PRODUCER_FENCED)
+                        : completing.get() >= settings.maxCompleting() ? EndResult.failed(Errors.CONCURRENT_TRANSACTIONS) : null;
+                case PREPARE_COMMIT -> EndResult.failed(commit ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE);
+                case PREPARE_ABORT -> EndResult.failed(commit ? Errors.INVALID_TXN_STATE : Errors.CONCURRENT_TRANSACTIONS);
+                case COMPLETE_COMMIT -> commit ? (retry ? current : EndResult.failed(Errors.INVALID_TXN_STATE))
+                        : (retry ? EndResult.failed(Errors.INVALID_TXN_STATE) : null);
+                case COMPLETE_ABORT -> commit ? EndResult.failed(Errors.INVALID_TXN_STATE) : (retry ? current : null);
+                case EMPTY -> commit || retry ? EndResult.failed(Errors.INVALID_TXN_STATE) : null;
+                case PREPARE_EPOCH_FENCE, DEAD -> EndResult.failed(Errors.CONCURRENT_TRANSACTIONS);
+            };
+            if (answer != null) {
+                return done(answer);
+            }
+            boolean rotate = TransactionMetadata.epochExhausted((short) (m.producerEpoch() + 1));
+            if (rotate && newProducerId == null) {
+                target = null;
+            } else {
+                target = m.prepareWithEpochBump(commit, rotate ? newProducerId : RecordBatch.NO_PRODUCER_ID, now());
+                located.entry.pending = target;
+            }
+        }
+        if (target == null) {
+            return producerIds.get().thenCompose(id -> endBumping(transactionalId, producerId, producerEpoch, commit, id))
+                    .exceptionally(e -> EndResult.failed(Errors.COORDINATOR_NOT_AVAILABLE));
+        }
+        TransactionMetadata prepared = target;
+        return write(located.shard, located.entry, prepared).handle((v, e) -> {
+            if (e != null) {
+                return EndResult.failed(writeError(e));
+            }
+            startMarkers(located.shard, located.entry);
+            return new EndResult(Errors.NONE, prepared.producerIdAfterCompletion(), prepared.producerEpochAfterCompletion());
+        });
+    }
+
     private record Located(Errors error, TransactionStateShard shard, Entry entry) {
     }
 
@@ -329,6 +423,9 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
         TransactionMetadata m = located.entry.current;
         if (!located.shard.served()) {
             return Errors.NOT_COORDINATOR;
+        }
+        if (m.state().preparing() && m.nextProducerId() == producerId) {
+            return Errors.CONCURRENT_TRANSACTIONS; // the producer's new id, given by EndTxn, is taken on completion
         }
         if (m.producerId() != producerId) {
             return Errors.INVALID_PRODUCER_ID_MAPPING;
