@@ -368,8 +368,10 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
             EndResult answer = switch (m.state()) {
                 case ONGOING -> retry ? EndResult.failed(Errors.PRODUCER_FENCED)
                         : completing.get() >= settings.maxCompleting() ? EndResult.failed(Errors.CONCURRENT_TRANSACTIONS) : null;
-                case PREPARE_COMMIT -> EndResult.failed(commit ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE);
-                case PREPARE_ABORT -> EndResult.failed(commit ? Errors.INVALID_TXN_STATE : Errors.CONCURRENT_TRANSACTIONS);
+                // With the bumped epoch (not a retry) the producer ends its next transaction while this one's markers are
+                // still being written: it retries once they are.
+                case PREPARE_COMMIT -> EndResult.failed(commit || !retry ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE);
+                case PREPARE_ABORT -> EndResult.failed(!commit || !retry ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE);
                 case COMPLETE_COMMIT -> commit ? (retry ? current : EndResult.failed(Errors.INVALID_TXN_STATE))
                         : (retry ? EndResult.failed(Errors.INVALID_TXN_STATE) : null);
                 case COMPLETE_ABORT -> commit ? EndResult.failed(Errors.INVALID_TXN_STATE) : (retry ? current : null);
