@@ -215,8 +215,14 @@ public final class ProduceHandler implements RequestHandler {
             java.util.Set<org.apache.kafka.common.TopicPartition> tps = new java.util.HashSet<>();
             partitions.forEach(u -> tps.add(u.topicPartition()));
             boolean add = verification.addsPartitions(request.version());
-            CompletableFuture<?> admitted = verification.verifier().verify(body.transactionalId(), producer.producerId(),
-                    producer.producerEpoch(), tps, add).handle((errors, e) -> {
+            CompletableFuture<java.util.Map<org.apache.kafka.common.TopicPartition, Errors>> answer;
+            try {
+                answer = verification.verifier().verify(body.transactionalId(), producer.producerId(),
+                        producer.producerEpoch(), tps, add);
+            } catch (RuntimeException e) {
+                answer = CompletableFuture.failedFuture(e); // answered as unreachable, and the frame still released
+            }
+            CompletableFuture<?> admitted = answer.handle((errors, e) -> {
                 AppendBatch appends = new AppendBatch();
                 for (int i = 0; i < partitions.size(); i++) {
                     TransactionVerification.Unverified u = partitions.get(i);
