@@ -49,8 +49,9 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    ApiVersionsHandler apiVersionsHandler(ObjectProvider<RequestDispatcher> dispatcher, BrokerIdentity broker) {
-        return new ApiVersionsHandler(() -> dispatcher.getObject().apiTable(), broker);
+    ApiVersionsHandler apiVersionsHandler(ObjectProvider<RequestDispatcher> dispatcher, BrokerIdentity broker,
+                                          TransactionProperties transactions) {
+        return new ApiVersionsHandler(() -> dispatcher.getObject().apiTable(), broker, (short) transactions.getVersion());
     }
 
     @Bean
@@ -101,8 +102,10 @@ public class BrokerConfiguration {
     }
 
     @Bean
-    ProduceHandler produceHandler(LogManager logs, BrokerMetrics metrics, ObjectProvider<Leadership> leadership) {
-        return new ProduceHandler(logs, metrics, leadership.getIfAvailable(() -> Leadership.ALONE));
+    ProduceHandler produceHandler(LogManager logs, BrokerMetrics metrics, ObjectProvider<Leadership> leadership,
+                                  ObjectProvider<io.chronik.handler.TransactionVerification> verification) {
+        return new ProduceHandler(logs, metrics, leadership.getIfAvailable(() -> Leadership.ALONE),
+                verification.getIfAvailable());
     }
 
     @Bean

@@ -94,8 +94,9 @@ public class GroupConfiguration {
 
     @Bean
     TxnOffsetCommitHandler txnOffsetCommitHandler(GroupCoordinator coordinator, TopicAdmin topicAdmin,
-                                                  CoordinatorPlacement placement) {
-        return new TxnOffsetCommitHandler(coordinator, topicAdmin, placement);
+                                                  CoordinatorPlacement placement,
+                                                  ObjectProvider<io.chronik.handler.TxnOffsetEnrolment> enrolment) {
+        return new TxnOffsetCommitHandler(coordinator, topicAdmin, placement, enrolment.getIfAvailable());
     }
 
     @Bean

@@ -9,6 +9,9 @@ import io.chronik.handler.FindCoordinatorHandler;
 import io.chronik.handler.InternalTopicCreator;
 import io.chronik.handler.TopicAdmin;
 import io.chronik.handler.TransactionHandler;
+import io.chronik.handler.TransactionVerification;
+import io.chronik.handler.TransactionVerifier;
+import io.chronik.handler.TxnOffsetEnrolment;
 import io.chronik.log.LogManager;
 import io.chronik.log.TopicInfo;
 import io.chronik.replica.Leadership;
@@ -154,6 +157,37 @@ public class TransactionConfiguration {
                 Map.of("cleanup.policy", "compact", "min.insync.replicas", String.valueOf(Math.min(2, factor))), () -> { });
         return new TransactionPlacement(CoordinatorPlacement.inCluster(broker, machine::image, topic,
                 props.getStateTopicPartitions(), creator));
+    }
+
+    /** Asks transaction coordinators for partition leaders and group coordinators. */
+    @Bean(destroyMethod = "close")
+    TransactionVerifier transactionVerifier(BrokerIdentity broker, TransactionPlacement placement,
+                                            TransactionCoordinator coordinator) {
+        return new TransactionVerifier(broker.nodeId(), placement.placement(), coordinator);
+    }
+
+    /**
+     * What Produce does with transactional batches: verify them (chronik.transaction.partition-verification), and, at
+     * transaction version 2, add their partitions for Produce v12+.
+     */
+    @Bean
+    TransactionVerification transactionVerification(TransactionVerifier verifier, TransactionProperties props) {
+        return new TransactionVerification(verifier, props.isPartitionVerification(), props.getVersion() >= 2);
+    }
+
+    /** At transaction version 2, TxnOffsetCommit v5 adds the group's offsets partition to the transaction. */
+    @Bean
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "chronik.transaction.version",
+            havingValue = "2", matchIfMissing = true)
+    TxnOffsetEnrolment txnOffsetEnrolment(TransactionVerifier verifier, LogManager logs,
+                                          ObjectProvider<MetadataStateMachine> stateMachine, ChronikProperties props) {
+        MetadataStateMachine machine = stateMachine.getIfAvailable();
+        int configured = props.getGroup().getOffsetsTopicPartitions();
+        String offsets = CoordinatorPlacement.OFFSETS_TOPIC;
+        IntSupplier partitions = machine == null
+                ? () -> logs.topic(offsets).map(TopicInfo::partitions).orElse(configured)
+                : () -> machine.image().topic(offsets).map(t -> t.partitions().size()).orElse(configured);
+        return new TxnOffsetEnrolment(verifier, partitions);
     }
 
     @Bean

@@ -36,6 +36,25 @@ public class TransactionProperties {
     @DurationMin(millis = 1)
     private Duration idExpiration = Duration.ofDays(7);
 
+    /**
+     * A partition leader appends a transactional batch that would open its producer's transaction in the partition
+     * only once the transaction coordinator confirmed the partition is in the transaction
+     * (transaction.partition.verification.enable, KIP-890).
+     */
+    private boolean partitionVerification = true;
+    /**
+     * The finalized level of the {@code transaction.version} feature advertised in ApiVersions (Kafka's feature of the
+     * same name): 2, Kafka 4.x producers use KIP-890 part 2 (leaders add partitions, every EndTxn bumps the epoch); 1,
+     * the classic protocol.
+     */
+    @Min(1)
+    @Max(2)
+    private int version = 2;
+
+    public int getVersion() { return version; }
+    public void setVersion(int v) { this.version = v; }
+    public boolean isPartitionVerification() { return partitionVerification; }
+    public void setPartitionVerification(boolean v) { this.partitionVerification = v; }
     public int getStateTopicPartitions() { return stateTopicPartitions; }
     public void setStateTopicPartitions(int v) { this.stateTopicPartitions = v; }
     public Duration getMaxTimeout() { return maxTimeout; }

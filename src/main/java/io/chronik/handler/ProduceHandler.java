@@ -7,6 +7,7 @@ import io.chronik.log.Log;
 import io.chronik.log.LogError;
 import io.chronik.log.LogManager;
 import io.chronik.log.TopicInfo;
+import io.chronik.log.VerificationGuard;
 import io.chronik.protocol.Api;
 import io.chronik.protocol.CloseConnectionException;
 import io.chronik.protocol.KafkaRequest;
@@ -32,12 +33,15 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Produce: hands each partition's record batches, as slices of the request frame, to the partition's append
  * lane, one task per lane for the whole request. The appends are enqueued before {@link #handle} returns, so
- * requests are appended in arrival order.
+ * requests are appended in arrival order. With partition verification on, a transactional batch whose producer
+ * has no ongoing transaction in the partition is appended only after its transaction coordinator confirmed the
+ * partition is in the transaction ({@link TransactionVerification}).
  */
 public final class ProduceHandler implements RequestHandler {
     private final LogManager logs;
     private final BrokerMetrics metrics;
     private final Leadership leadership;
+    private final TransactionVerification verification;
 
     /** The one client id that may still produce to an internal topic (Kafka's own admin tools use it). */
     static final String ADMIN_CLIENT_ID = "__admin_client";
@@ -47,9 +51,16 @@ public final class ProduceHandler implements RequestHandler {
     }
 
     public ProduceHandler(LogManager logs, BrokerMetrics metrics, Leadership leadership) {
+        this(logs, metrics, leadership, null);
+    }
+
+    /** @param verification partition verification of transactional produces (KIP-890), or null when off */
+    public ProduceHandler(LogManager logs, BrokerMetrics metrics, Leadership leadership,
+                          TransactionVerification verification) {
         this.logs = logs;
         this.metrics = metrics;
         this.leadership = leadership;
+        this.verification = verification;
     }
 
     @Override
@@ -64,8 +75,9 @@ public final class ProduceHandler implements RequestHandler {
         List<CompletableFuture<?>> pending = new ArrayList<>();
         AppendBatch appends = new AppendBatch();
         ProduceResponseData response = new ProduceResponseData();
+        List<TransactionVerification.Unverified> unverified = new ArrayList<>(0);
         try {
-            addAppends(request, appends, pending, response);
+            addAppends(request, appends, pending, response, unverified);
         } finally {
             // Whatever was added is queued, so every retained frame is released when its append completes. A full
             // lane takes the appends all the same, in order, and the connection reads nothing more until it has room.
@@ -73,6 +85,9 @@ public final class ProduceHandler implements RequestHandler {
             if (admitted != null) {
                 request.holdIntakeUntil(admitted);
             }
+        }
+        if (!unverified.isEmpty()) {
+            request.holdIntakeUntil(verifyThenAppend(request, unverified, pending));
         }
         Mono<Void> done = Mono.fromFuture(CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)), true);
         if (acks == 0) {
@@ -94,7 +109,7 @@ public final class ProduceHandler implements RequestHandler {
 
     /** Looks up each partition's log and adds its append to {@code appends}; a partition that fails now gets its error. */
     private void addAppends(KafkaRequest request, AppendBatch appends, List<CompletableFuture<?>> pending,
-                            ProduceResponseData response) {
+                            ProduceResponseData response, List<TransactionVerification.Unverified> unverified) {
         ProduceRequestData body = request.body();
         short acks = body.acks();
         boolean byId = request.version() >= 13;
@@ -143,27 +158,103 @@ public final class ProduceHandler implements RequestHandler {
                 }
                 String topicName = topic.get().name();
                 ByteBuffer batches = Records.bytes(partitionData.records());
-                int bytes = batches.remaining();
-                // The batches are a view of the frame: keep it alive until the append is done.
-                request.retain();
-                CompletableFuture<AppendResult> append = appends.add(log.get(), batches, acks == -1);
-                int index = partitionData.index();
-                pending.add(append.whenComplete((result, error) -> {
-                    request.release();
-                    record(partitionResponse, result, error);
-                    if (error == null && result.error() == LogError.NONE && result.recordCount() > 0) {
-                        metrics.produced(topicName, result.recordCount(), bytes);
+                VerificationGuard guard = null;
+                if (verification != null && body.transactionalId() != null && verification.applies(request.version())) {
+                    TransactionVerification.Producer producer = TransactionVerification.transactionalProducer(batches);
+                    if (producer != null) {
+                        guard = log.get().startTransactionVerification(producer.producerId(), producer.producerEpoch());
+                        if (guard != VerificationGuard.SENTINEL) {
+                            // Asked of the transaction coordinator first; appended (or refused) once it answers.
+                            request.retain();
+                            unverified.add(new TransactionVerification.Unverified(log.get(), topicName,
+                                    partitionData.index(), batches, guard, producer, partitionResponse));
+                            continue;
+                        }
                     }
-                }).thenCompose(result -> result == null || result.error() != LogError.NONE || result.lastOffset() < 0
-                        ? CompletableFuture.completedFuture(null)
-                        : leadership.afterLeaderAppend(topicName, index, result.lastOffset(), acks == -1, body.timeoutMs())
-                        .thenAccept(replicated -> {
-                            if (replicated != Errors.NONE) {
-                                fail(partitionResponse, replicated, null);
-                            }
-                        })));
+                }
+                pending.add(append(request, appends, log.get(), topicName, partitionData.index(), batches, guard,
+                        partitionResponse));
             }
         }
+    }
+
+    /** Adds one partition's append to {@code appends}; completes once its response is filled in (and replicated). */
+    private CompletableFuture<Void> append(KafkaRequest request, AppendBatch appends, Log log, String topicName, int index,
+                                           ByteBuffer batches, VerificationGuard guard,
+                                           PartitionProduceResponse partitionResponse) {
+        ProduceRequestData body = request.body();
+        short acks = body.acks();
+        int bytes = batches.remaining();
+        // The batches are a view of the frame: keep it alive until the append is done.
+        request.retain();
+        CompletableFuture<AppendResult> append = appends.add(log, batches, acks == -1, guard);
+        return append.whenComplete((result, error) -> {
+            request.release();
+            record(partitionResponse, result, error);
+            if (error == null && result.error() == LogError.NONE && result.recordCount() > 0) {
+                metrics.produced(topicName, result.recordCount(), bytes);
+            }
+        }).thenCompose(result -> result == null || result.error() != LogError.NONE || result.lastOffset() < 0
+                ? CompletableFuture.completedFuture(null)
+                : leadership.afterLeaderAppend(topicName, index, result.lastOffset(), acks == -1, body.timeoutMs())
+                .thenAccept(replicated -> {
+                    if (replicated != Errors.NONE) {
+                        fail(partitionResponse, replicated, null);
+                    }
+                }));
+    }
+
+    /**
+     * Asks the transaction coordinator about the partitions whose producer has no ongoing transaction here, then
+     * appends those it confirmed (with their guards) and refuses the others with the error Kafka answers for the
+     * request's version. Returns when the appends are admitted to their lanes: the connection reads nothing more
+     * until then, so what waits for a coordinator is one request per connection.
+     */
+    private CompletableFuture<Void> verifyThenAppend(KafkaRequest request, List<TransactionVerification.Unverified> unverified,
+                                                     List<CompletableFuture<?>> pending) {
+        ProduceRequestData body = request.body();
+        List<CompletableFuture<?>> admittedAll = new ArrayList<>();
+        java.util.Map<TransactionVerification.Producer, List<TransactionVerification.Unverified>> byProducer =
+                new java.util.LinkedHashMap<>();
+        unverified.forEach(u -> byProducer.computeIfAbsent(u.producer(), p -> new ArrayList<>()).add(u));
+        byProducer.forEach((producer, partitions) -> {
+            List<CompletableFuture<Void>> responded = new ArrayList<>();
+            partitions.forEach(u -> responded.add(new CompletableFuture<>()));
+            pending.addAll(responded);
+            java.util.Set<org.apache.kafka.common.TopicPartition> tps = new java.util.HashSet<>();
+            partitions.forEach(u -> tps.add(u.topicPartition()));
+            boolean add = verification.addsPartitions(request.version());
+            CompletableFuture<java.util.Map<org.apache.kafka.common.TopicPartition, Errors>> answer;
+            try {
+                answer = verification.verifier().verify(body.transactionalId(), producer.producerId(),
+                        producer.producerEpoch(), tps, add);
+            } catch (RuntimeException e) {
+                answer = CompletableFuture.failedFuture(e); // answered as unreachable, and the frame still released
+            }
+            CompletableFuture<?> admitted = answer.handle((errors, e) -> {
+                AppendBatch appends = new AppendBatch();
+                for (int i = 0; i < partitions.size(); i++) {
+                    TransactionVerification.Unverified u = partitions.get(i);
+                    CompletableFuture<Void> done = responded.get(i);
+                    Errors error = e != null ? Errors.NETWORK_EXCEPTION
+                            : errors.getOrDefault(u.topicPartition(), Errors.UNKNOWN_SERVER_ERROR);
+                    if (error == Errors.NONE) {
+                        append(request, appends, u.log(), u.topic(), u.partition(), u.batches(), u.guard(), u.response())
+                                .whenComplete((v, x) -> done.complete(null));
+                    } else {
+                        Errors answered = TransactionVerification.produceError(error, request.version(), add);
+                        fail(u.response(), answered, answered == error ? null
+                                : "Unable to verify the partition has been added to the transaction: " + error);
+                        done.complete(null);
+                    }
+                    request.release();
+                }
+                CompletableFuture<?> lanes = appends.submit();
+                return lanes == null ? CompletableFuture.completedFuture(null) : lanes;
+            }).thenCompose(f -> f);
+            admittedAll.add(admitted);
+        });
+        return CompletableFuture.allOf(admittedAll.toArray(CompletableFuture[]::new));
     }
 
     /** "topic-partition: ERROR" for the first failed partition, or null when every partition succeeded. */

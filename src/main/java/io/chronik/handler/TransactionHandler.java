@@ -10,7 +10,9 @@ import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
 import org.apache.kafka.common.message.AddOffsetsToTxnResponseData;
 import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
 import org.apache.kafka.common.message.AddPartitionsToTxnResponseData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic;
 import org.apache.kafka.common.message.AddPartitionsToTxnResponseData.AddPartitionsToTxnPartitionResult;
+import org.apache.kafka.common.message.AddPartitionsToTxnResponseData.AddPartitionsToTxnResult;
 import org.apache.kafka.common.message.AddPartitionsToTxnResponseData.AddPartitionsToTxnTopicResult;
 import org.apache.kafka.common.message.DescribeTransactionsRequestData;
 import org.apache.kafka.common.message.DescribeTransactionsResponseData;
@@ -33,8 +35,8 @@ import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
- * The producer's side of the transaction protocol at the coordinator (AddPartitionsToTxn v0-3, AddOffsetsToTxn,
- * EndTxn) and its administration (DescribeTransactions, ListTransactions). A request for an id another broker
+ * The producer's side of the transaction protocol at the coordinator (AddPartitionsToTxn v0-3 from producers, v4-5
+ * from partition leaders verifying or adding partitions, AddOffsetsToTxn, EndTxn, v5 bumping the epoch) and its administration (DescribeTransactions, ListTransactions). A request for an id another broker
  * coordinates answers NOT_COORDINATOR. PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH to versions older than
  * KIP-588's, as Kafka does.
  */
@@ -80,10 +82,49 @@ public final class TransactionHandler implements RequestHandler {
     }
 
     private Mono<AddPartitionsToTxnResponseData> addPartitions(AddPartitionsToTxnRequestData body, short version) {
+        if (version >= 4) {
+            return addPartitionsBatched(body);
+        }
+        return addPartitions(body.v3AndBelowTransactionalId(), body.v3AndBelowProducerId(), body.v3AndBelowProducerEpoch(),
+                body.v3AndBelowTopics(), false, version).map(errors -> {
+                    AddPartitionsToTxnResponseData response = new AddPartitionsToTxnResponseData();
+                    response.resultsByTopicV3AndBelow().addAll(topicResults(errors));
+                    return response;
+                });
+    }
+
+    /**
+     * v4+, the brokers' form: many transactions in one request, each added or, with VerifyOnly, only checked (a
+     * partition leader's verification); each answered on its own.
+     */
+    private Mono<AddPartitionsToTxnResponseData> addPartitionsBatched(AddPartitionsToTxnRequestData body) {
+        List<Mono<AddPartitionsToTxnResult>> results = new ArrayList<>();
+        for (var txn : body.transactions()) {
+            results.add(addPartitions(txn.transactionalId(), txn.producerId(), txn.producerEpoch(), txn.topics(),
+                    txn.verifyOnly(), (short) 4).map(errors -> {
+                        AddPartitionsToTxnResult result = new AddPartitionsToTxnResult()
+                                .setTransactionalId(txn.transactionalId());
+                        result.topicResults().addAll(topicResults(errors));
+                        return result;
+                    }));
+        }
+        return Mono.zip(results, all -> {
+            AddPartitionsToTxnResponseData response = new AddPartitionsToTxnResponseData().setErrorCode(Errors.NONE.code());
+            for (Object result : all) {
+                response.resultsByTransaction().add((AddPartitionsToTxnResult) result);
+            }
+            return response;
+        }).defaultIfEmpty(new AddPartitionsToTxnResponseData().setErrorCode(Errors.NONE.code()));
+    }
+
+    /** One transaction's partitions added (or checked, {@code verifyOnly}): per partition its error. */
+    private Mono<Map<TopicPartition, Errors>> addPartitions(String id, long producerId, short producerEpoch,
+                                                            Iterable<AddPartitionsToTxnTopic> topics, boolean verifyOnly,
+                                                            short version) {
         Map<TopicPartition, Errors> errors = new java.util.LinkedHashMap<>();
         Set<TopicPartition> partitions = new HashSet<>();
         boolean unknown = false;
-        for (var topic : body.v3AndBelowTopics()) {
+        for (var topic : topics) {
             for (int index : topic.partitions()) {
                 TopicPartition tp = new TopicPartition(topic.name(), index);
                 partitions.add(tp);
@@ -95,14 +136,19 @@ public final class TransactionHandler implements RequestHandler {
         }
         if (unknown) {
             partitions.forEach(tp -> errors.putIfAbsent(tp, Errors.OPERATION_NOT_ATTEMPTED));
-            return Mono.just(partitionResults(errors));
+            return Mono.just(errors);
         }
-        String id = body.v3AndBelowTransactionalId();
         if (!placement.isLocal(id)) {
-            return Mono.just(partitionResults(all(partitions, Errors.NOT_COORDINATOR)));
+            return Mono.just(all(partitions, Errors.NOT_COORDINATOR));
         }
-        return Mono.fromFuture(coordinator.addPartitions(id, body.v3AndBelowProducerId(), body.v3AndBelowProducerEpoch(),
-                partitions), true).map(error -> partitionResults(all(partitions, forVersion(error, version, 2))));
+        if (verifyOnly) {
+            return Mono.just(coordinator.verifyPartitions(id, producerId, producerEpoch, partitions));
+        }
+        // v4+ without VerifyOnly: a partition leader (or group coordinator) adding a partition for a producer of
+        // transaction version 2.
+        byte transactionVersion = version >= 4 ? TransactionMetadata.TV_2 : TransactionMetadata.TV_0;
+        return Mono.fromFuture(coordinator.addPartitions(id, producerId, producerEpoch, partitions, transactionVersion), true)
+                .map(error -> all(partitions, forVersion(error, version, 2)));
     }
 
     private static Map<TopicPartition, Errors> all(Set<TopicPartition> partitions, Errors error) {
@@ -111,19 +157,12 @@ public final class TransactionHandler implements RequestHandler {
         return errors;
     }
 
-    private static AddPartitionsToTxnResponseData partitionResults(Map<TopicPartition, Errors> errors) {
-        AddPartitionsToTxnResponseData response = new AddPartitionsToTxnResponseData();
+    private static List<AddPartitionsToTxnTopicResult> topicResults(Map<TopicPartition, Errors> errors) {
         Map<String, AddPartitionsToTxnTopicResult> byTopic = new TreeMap<>();
-        errors.forEach((tp, error) -> {
-            AddPartitionsToTxnTopicResult topic = byTopic.computeIfAbsent(tp.topic(), t -> {
-                AddPartitionsToTxnTopicResult created = new AddPartitionsToTxnTopicResult().setName(t);
-                response.resultsByTopicV3AndBelow().add(created);
-                return created;
-            });
-            topic.resultsByPartition().add(new AddPartitionsToTxnPartitionResult().setPartitionIndex(tp.partition())
-                    .setPartitionErrorCode(error.code()));
-        });
-        return response;
+        errors.forEach((tp, error) -> byTopic.computeIfAbsent(tp.topic(), t -> new AddPartitionsToTxnTopicResult().setName(t))
+                .resultsByPartition().add(new AddPartitionsToTxnPartitionResult().setPartitionIndex(tp.partition())
+                        .setPartitionErrorCode(error.code())));
+        return new ArrayList<>(byTopic.values());
     }
 
     private Mono<AddOffsetsToTxnResponseData> addOffsets(AddOffsetsToTxnRequestData body, short version) {
@@ -140,6 +179,13 @@ public final class TransactionHandler implements RequestHandler {
     private Mono<EndTxnResponseData> endTxn(EndTxnRequestData body, short version) {
         if (!placement.isLocal(body.transactionalId())) {
             return Mono.just(new EndTxnResponseData().setErrorCode(Errors.NOT_COORDINATOR.code()));
+        }
+        if (version >= 5) {
+            // Transaction version 2: the epoch is bumped by every EndTxn; the answer carries the producer id and epoch.
+            return Mono.fromFuture(coordinator.endTransactionBumpingEpoch(body.transactionalId(), body.producerId(),
+                    body.producerEpoch(), body.committed()), true).map(result -> new EndTxnResponseData()
+                    .setErrorCode(result.error().code()).setProducerId(result.producerId())
+                    .setProducerEpoch(result.producerEpoch()));
         }
         return Mono.fromFuture(coordinator.endTransaction(body.transactionalId(), body.producerId(), body.producerEpoch(),
                 body.committed()), true).map(error -> new EndTxnResponseData().setErrorCode(forVersion(error, version, 2).code()));

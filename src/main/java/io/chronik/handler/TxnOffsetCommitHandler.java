@@ -36,11 +36,19 @@ public final class TxnOffsetCommitHandler implements RequestHandler {
     private final OffsetManager offsets;
     private final TopicAdmin topics;
     private final CoordinatorPlacement placement;
+    private final TxnOffsetEnrolment enrolment;
 
     public TxnOffsetCommitHandler(GroupCoordinator coordinator, TopicAdmin topics, CoordinatorPlacement placement) {
+        this(coordinator, topics, placement, null);
+    }
+
+    /** @param enrolment adds the group's partition to the transaction for v5 (transaction version 2), or null */
+    public TxnOffsetCommitHandler(GroupCoordinator coordinator, TopicAdmin topics, CoordinatorPlacement placement,
+                                  TxnOffsetEnrolment enrolment) {
         this.offsets = coordinator.offsetManager();
         this.topics = topics;
         this.placement = placement;
+        this.enrolment = enrolment;
     }
 
     @Override
@@ -51,6 +59,26 @@ public final class TxnOffsetCommitHandler implements RequestHandler {
     @Override
     public Mono<TxnOffsetCommitResponseData> handle(KafkaRequest request) {
         TxnOffsetCommitRequestData body = request.body();
+        if (enrolment != null && TxnOffsetEnrolment.enrols(request.version()) && placement.isLocal(body.groupId())) {
+            // Transaction version 2: no AddOffsetsToTxn was sent; the group's partition joins the transaction first.
+            return Mono.fromFuture(enrolment.enrol(body.transactionalId(), body.producerId(), body.producerEpoch(),
+                    body.groupId()), true).flatMap(error -> error == Errors.NONE ? commit(body) : Mono.just(failed(body, error)));
+        }
+        return commit(body);
+    }
+
+    private static TxnOffsetCommitResponseData failed(TxnOffsetCommitRequestData body, Errors error) {
+        TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
+        for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic topic : body.topics()) {
+            TxnOffsetCommitResponseTopic topicResult = new TxnOffsetCommitResponseTopic().setName(topic.name());
+            response.topics().add(topicResult);
+            topic.partitions().forEach(p -> topicResult.partitions().add(new TxnOffsetCommitResponsePartition()
+                    .setPartitionIndex(p.partitionIndex()).setErrorCode(error.code())));
+        }
+        return response;
+    }
+
+    private Mono<TxnOffsetCommitResponseData> commit(TxnOffsetCommitRequestData body) {
         String groupId = body.groupId();
         short groupError = !placement.isLocal(groupId) ? Errors.NOT_COORDINATOR.code()
                 : offsets.validateTransactionalCommit(groupId, body.generationIdOrMemberEpoch(), body.memberId(), body.groupInstanceId());

@@ -15,7 +15,8 @@ import java.util.concurrent.RejectedExecutionException;
  */
 public final class AppendBatch {
 
-    private record Pending(Log log, ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
+    private record Pending(Log log, ByteBuffer records, boolean awaitFsync, VerificationGuard guard,
+                           CompletableFuture<AppendResult> result) {
     }
 
     /** Per lane, in the order lanes were first seen (a request touches few lanes). */
@@ -27,6 +28,14 @@ public final class AppendBatch {
      * The buffer must stay valid until the future completes.
      */
     public CompletableFuture<AppendResult> add(Log log, ByteBuffer records, boolean awaitFsync) {
+        return add(log, records, awaitFsync, null);
+    }
+
+    /**
+     * As {@link #add(Log, ByteBuffer, boolean)}, for a produce under partition verification: {@code guard} is what
+     * {@link Log#startTransactionVerification} gave for the batches' producer (null when verification is off).
+     */
+    public CompletableFuture<AppendResult> add(Log log, ByteBuffer records, boolean awaitFsync, VerificationGuard guard) {
         CompletableFuture<AppendResult> result = new CompletableFuture<>();
         if (log.isDeleted()) {
             result.complete(log.deletedResult());
@@ -43,7 +52,7 @@ public final class AppendBatch {
             appends.add(new ArrayList<>(4));
             i = lanes.size() - 1;
         }
-        appends.get(i).add(new Pending(log, records, awaitFsync, result));
+        appends.get(i).add(new Pending(log, records, awaitFsync, guard, result));
         return result;
     }
 
@@ -58,7 +67,7 @@ public final class AppendBatch {
             List<Pending> batch = appends.get(i);
             Runnable task = () -> {
                 for (Pending p : batch) {
-                    p.log().appendOnLane(p.records(), p.awaitFsync(), p.result());
+                    p.log().appendOnLane(p.records(), p.awaitFsync(), p.guard(), p.result());
                 }
             };
             try {

@@ -36,12 +36,14 @@ final class LeaderAppender {
     }
 
     /** A leader append (see {@link Log#append}); runs on the log's lane (see {@link AppendBatch}). */
-    void appendOnLane(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
-        lane.completeAppend(() -> doAppend(records, awaitFsync, result), local::logStartOffset, result);
+    void appendOnLane(ByteBuffer records, boolean awaitFsync, VerificationGuard guard,
+                      CompletableFuture<AppendResult> result) {
+        lane.completeAppend(() -> doAppend(records, awaitFsync, guard, result), local::logStartOffset, result);
     }
 
     /** The append's result, or null when the group committer completes {@code result} after the fsync. */
-    private AppendResult doAppend(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
+    private AppendResult doAppend(ByteBuffer records, boolean awaitFsync, VerificationGuard guard,
+                                  CompletableFuture<AppendResult> result) {
         AppendResult refused = lifecycle.appendRefusal(local);
         if (refused != null) {
             return refused;
@@ -101,7 +103,7 @@ final class LeaderAppender {
         }
         ProducerStateManager.Check check = null;
         if (idempotent != null) {
-            check = producers.check(idempotent, now, bases[0] == 0);
+            check = producers.check(idempotent, now, bases[0] == 0, guard);
             if (check.error() != LogError.NONE) {
                 return AppendResult.failed(check.error(), local.logStartOffset(), check.message());
             }

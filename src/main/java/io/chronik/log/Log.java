@@ -347,8 +347,19 @@ public final class Log {
     }
 
     /** Runs on this log's lane (see {@link AppendBatch}). */
-    void appendOnLane(ByteBuffer records, boolean awaitFsync, CompletableFuture<AppendResult> result) {
-        leader.appendOnLane(records, awaitFsync, result);
+    void appendOnLane(ByteBuffer records, boolean awaitFsync, VerificationGuard guard,
+                      CompletableFuture<AppendResult> result) {
+        leader.appendOnLane(records, awaitFsync, guard, result);
+    }
+
+    /**
+     * A leader about to append a transactional batch of {@code producerId} at {@code epoch} under partition
+     * verification: {@link VerificationGuard#SENTINEL} when its transaction is already ongoing here, else the guard to
+     * append with once the transaction coordinator confirmed the partition is in the transaction (see
+     * {@link VerificationGuard}). Any thread.
+     */
+    public VerificationGuard startTransactionVerification(long producerId, short epoch) {
+        return producers.startVerification(producerId, epoch);
     }
 
     /**

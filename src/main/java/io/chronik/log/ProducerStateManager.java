@@ -112,8 +112,32 @@ final class ProducerStateManager {
         }
     };
 
+    /** Verifications under way at most; the oldest guard is dropped beyond (its append then fails INVALID_TXN_STATE). */
+    static final int MAX_VERIFYING = 10_000;
+
+    /** Producer id to the guard of the verification started for it (see {@link VerificationGuard}). */
+    private final java.util.LinkedHashMap<Long, VerificationGuard> verifying = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, VerificationGuard> eldest) {
+            return size() > MAX_VERIFYING;
+        }
+    };
+
     synchronized int size() {
         return producers.size();
+    }
+
+    /**
+     * Before a transactional batch of {@code producerId} is appended: {@link VerificationGuard#SENTINEL} when the
+     * producer's transaction is ongoing here at {@code epoch}, else the guard of a verification (the one under way, or
+     * a new one), which a marker of the producer drops.
+     */
+    synchronized VerificationGuard startVerification(long producerId, short epoch) {
+        ProducerEntry entry = producers.get(producerId);
+        if (entry != null && entry.txnFirstOffset() >= 0 && entry.epoch() == epoch) {
+            return VerificationGuard.SENTINEL;
+        }
+        return verifying.computeIfAbsent(producerId, id -> new VerificationGuard());
     }
 
     /**
@@ -145,6 +169,15 @@ final class ProducerStateManager {
      * sequence from an unknown producer (its state may have expired or gone with the log's head, KIP-360).
      */
     synchronized Check check(List<IdempotentBatch> batches, long nowMs, boolean neverWritten) {
+        return check(batches, nowMs, neverWritten, null);
+    }
+
+    /**
+     * As {@link #check(List, long, boolean)}; with a {@code guard} (partition verification on), a transactional batch
+     * that would open the producer's transaction here must carry the guard of that producer's verification, else
+     * INVALID_TXN_STATE: the coordinator did not confirm it, or a marker ended the transaction since.
+     */
+    synchronized Check check(List<IdempotentBatch> batches, long nowMs, boolean neverWritten, VerificationGuard guard) {
         Map<Long, ProducerEntry> updates = new HashMap<>();
         for (IdempotentBatch b : batches) {
             ProducerEntry current = updates.containsKey(b.producerId()) ? updates.get(b.producerId())
@@ -198,6 +231,11 @@ final class ProducerStateManager {
             }
             if (b.transactional()) {
                 if (next.txnFirstOffset() < 0) {
+                    if (guard != null && (guard == VerificationGuard.SENTINEL || verifying.get(b.producerId()) != guard)) {
+                        return new Check(LogError.INVALID_TXN_STATE, "Producer " + b.producerId() + " has no ongoing "
+                                + "transaction including this partition (not verified with its transaction coordinator)",
+                                null, null);
+                    }
                     next = next.withTxnFirstOffset(b.firstOffset());
                 }
             } else if (next.txnFirstOffset() >= 0) {
@@ -211,7 +249,12 @@ final class ProducerStateManager {
 
     /** Applies a successful append's updates (after its bytes are written). */
     synchronized void commit(Map<Long, ProducerEntry> updates) {
-        updates.forEach(this::put);
+        updates.forEach((id, entry) -> {
+            put(id, entry);
+            if (entry.txnFirstOffset() >= 0) {
+                verifying.remove(id); // the transaction is open here: its next batches need no verification
+            }
+        });
     }
 
     /**
@@ -252,6 +295,7 @@ final class ProducerStateManager {
     synchronized void commitMarker(MarkerCheck check, long highWatermark) {
         unreplicated.headMap(highWatermark).clear();
         CompletedTxn done = check.completed();
+        verifying.remove(done.producerId());
         put(done.producerId(), check.next());
         unreplicated.put(done.lastOffset(), done);
         unstable = true;
@@ -366,6 +410,7 @@ final class ProducerStateManager {
     /** Forgets every producer (before the state is rebuilt from a snapshot and the log). */
     synchronized void clear() {
         producers.clear();
+        verifying.clear();
         ongoing.clear();
         unreplicated.clear();
         updateUnstable();

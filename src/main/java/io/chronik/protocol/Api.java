@@ -48,11 +48,11 @@ public enum Api {
     OFFSET_DELETE(ApiKeys.OFFSET_DELETE, 0, 0),
     CONSUMER_GROUP_HEARTBEAT(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 0, 1),
     CONSUMER_GROUP_DESCRIBE(ApiKeys.CONSUMER_GROUP_DESCRIBE, 0, 1),
-    // The transaction coordinator. AddPartitionsToTxn v4+ (the brokers' verification form) and EndTxn v5 belong to
-    // KIP-890, which Chronik does not advertise (no transaction.version feature): clients use the version-1 protocol.
-    ADD_PARTITIONS_TO_TXN(ApiKeys.ADD_PARTITIONS_TO_TXN, 0, 3),
+    // The transaction coordinator. AddPartitionsToTxn v4+ is the brokers' form (partition verification and, for
+    // transaction version 2, partitions added by leaders; KIP-890). EndTxn v5 bumps the epoch (transaction version 2).
+    ADD_PARTITIONS_TO_TXN(ApiKeys.ADD_PARTITIONS_TO_TXN, 0, 5),
     ADD_OFFSETS_TO_TXN(ApiKeys.ADD_OFFSETS_TO_TXN, 0, 4),
-    END_TXN(ApiKeys.END_TXN, 0, 4),
+    END_TXN(ApiKeys.END_TXN, 0, 5),
     DESCRIBE_TRANSACTIONS(ApiKeys.DESCRIBE_TRANSACTIONS, 0, 0),
     LIST_TRANSACTIONS(ApiKeys.LIST_TRANSACTIONS, 0, 1);
 

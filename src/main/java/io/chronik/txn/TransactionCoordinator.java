@@ -8,48 +8,45 @@ import io.chronik.log.LogManager;
 import io.chronik.replica.Leadership;
 import io.chronik.txn.TransactionStateShard.Entry;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.compress.Compression;
-import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.RecordBatch;
-import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.utils.Utils;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
  * The transaction coordinator: the transactional ids of the {@code __transaction_state} partitions this broker
  * leads (partition {@code abs(id.hashCode()) % partitions}), kept through the {@link CoordinatorRuntime}.
+ * This class handles the requests; its collaborators do the rest:
  * <ul>
  *   <li>Every change of an id is decided under the id's monitor, written as one keyed record (acks=all) and applied
- *   once replicated; while a change is being written, further requests for the id answer CONCURRENT_TRANSACTIONS.</li>
- *   <li>EndTxn writes PrepareCommit/PrepareAbort, answers, then has the {@link TransactionMarkerSender} write the
- *   markers to every partition of the transaction and then writes CompleteCommit/CompleteAbort. At most
- *   {@code maxCompleting} transactions have markers in flight; EndTxn answers CONCURRENT_TRANSACTIONS beyond.</li>
- *   <li>A broker that loads a partition sends the markers of its PrepareCommit/PrepareAbort transactions again.</li>
- *   <li>Every {@code abortTimedOutIntervalMs}, open transactions older than their timeout are aborted with the
- *   producer epoch bumped (the producer is fenced), and ids idle longer than {@code idExpirationMs} are removed
- *   (tombstones).</li>
+ *   once replicated ({@link TransactionStateWriter}); while a change is being written, further requests for the id
+ *   answer CONCURRENT_TRANSACTIONS.</li>
+ *   <li>EndTxn writes PrepareCommit/PrepareAbort and answers; {@link TransactionCompletion} then has the
+ *   {@link TransactionMarkerSender} write the markers to every partition of the transaction and writes
+ *   CompleteCommit/CompleteAbort. At most {@code maxCompleting} transactions have markers in flight; EndTxn answers
+ *   CONCURRENT_TRANSACTIONS beyond. A broker that loads a partition sends the markers of its prepared transactions
+ *   again.</li>
+ *   <li>Every {@code abortTimedOutIntervalMs} the {@link TransactionTimer} aborts open transactions older than their
+ *   timeout with the producer epoch bumped (the producer is fenced) and removes ids idle longer than
+ *   {@code idExpirationMs} (tombstones).</li>
  * </ul>
  */
 public final class TransactionCoordinator implements PartitionStateListener, AutoCloseable {
     public static final String TOPIC = "__transaction_state";
-    private static final Logger log = LoggerFactory.getLogger(TransactionCoordinator.class);
 
     /**
      * @param maxTimeoutMs            the longest transaction.timeout.ms a producer may ask for
@@ -78,7 +75,8 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
     private final Supplier<CompletableFuture<Long>> producerIds;
     private final ScheduledExecutorService scheduler;
     private final TransactionMarkerSender markers;
-    private final AtomicInteger completing = new AtomicInteger();
+    private final TransactionStateWriter writer;
+    private final TransactionCompletion completion;
 
     /**
      * @param partitionCount the partitions of {@code __transaction_state} (the topic's, once it exists)
@@ -96,10 +94,34 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
             return t;
         });
         this.markers = new TransactionMarkerSender(brokerId, brokers, scheduler);
+        // Shards are made (and loaded) only once this broker leads a partition, after the constructor.
         this.runtime = new CoordinatorRuntime<>(TOPIC, brokerId, logs, leadership,
                 p -> new TransactionStateShard(p, this::onLoaded), settings.writeTimeoutMs());
-        scheduler.scheduleWithFixedDelay(this::sweep, settings.abortTimedOutIntervalMs(),
-                settings.abortTimedOutIntervalMs(), TimeUnit.MILLISECONDS);
+        this.writer = new TransactionStateWriter(runtime);
+        this.completion = new TransactionCompletion(runtime, writer, markers, scheduler);
+        scheduler.scheduleWithFixedDelay(new TransactionTimer(runtime, writer, completion, settings.idExpirationMs(),
+                settings.maxCompleting()), settings.abortTimedOutIntervalMs(), settings.abortTimedOutIntervalMs(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    private void onLoaded(TransactionStateShard shard) {
+        completion.onLoaded(shard);
+    }
+
+    private CompletableFuture<Void> write(TransactionStateShard shard, Entry entry, TransactionMetadata target) {
+        return writer.write(shard, entry, target);
+    }
+
+    private void startMarkers(TransactionStateShard shard, Entry entry) {
+        completion.startMarkers(shard, entry);
+    }
+
+    private static Errors writeError(Throwable e) {
+        return TransactionStateWriter.writeError(e);
+    }
+
+    private boolean tooManyCompleting() {
+        return completion.completing() >= settings.maxCompleting();
     }
 
     public int partitionOf(String transactionalId) {
@@ -164,7 +186,7 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
             long now = now();
             if (m.state() == TransactionState.ONGOING) {
                 // The previous producer left a transaction open: abort it, fencing that producer, then let the new one retry.
-                if (completing.get() >= settings.maxCompleting()) {
+                if (tooManyCompleting()) {
                     return done(InitResult.failed(Errors.CONCURRENT_TRANSACTIONS));
                 }
                 target = m.prepareFencedAbort(now);
@@ -213,46 +235,58 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
     /** Adds partitions to the producer's transaction (opening it if none is open); one error for all of them. */
     public CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short producerEpoch,
                                                    Set<TopicPartition> partitions) {
-        Located located = locate(transactionalId);
-        if (located.error != Errors.NONE) {
-            return done(located.error);
-        }
-        TransactionMetadata target;
-        synchronized (located.entry) {
-            Errors refused = checkProducer(located, producerId, producerEpoch);
-            if (refused != Errors.NONE) {
-                return done(refused);
-            }
-            TransactionMetadata m = located.entry.current;
+        return addPartitions(transactionalId, producerId, producerEpoch, partitions, TransactionMetadata.TV_0);
+    }
+
+    /**
+     * As {@link #addPartitions(String, long, short, Set)} for a client of transaction version {@code version}
+     * (2: a partition leader adding the partition of a producer's batch, or a group coordinator the offsets partition).
+     */
+    public CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short producerEpoch,
+                                                   Set<TopicPartition> partitions, byte version) {
+        return change(transactionalId, producerId, producerEpoch, refused -> refused, m -> {
             if (m.state().preparing() || m.state() == TransactionState.PREPARE_EPOCH_FENCE || m.state() == TransactionState.DEAD) {
-                return done(Errors.CONCURRENT_TRANSACTIONS);
+                return Step.answer(Errors.CONCURRENT_TRANSACTIONS);
             }
             if (m.state() == TransactionState.ONGOING && m.partitions().containsAll(partitions)) {
-                return done(Errors.NONE);
+                return Step.answer(Errors.NONE);
             }
-            target = m.addPartitions(partitions, now());
-            located.entry.pending = target;
-        }
-        return write(located.shard, located.entry, target).handle((v, e) -> e == null ? Errors.NONE : writeError(e));
+            return Step.write(m.addPartitions(partitions, now(), version));
+        }, (located, e) -> e == null ? Errors.NONE : writeError(e));
+    }
+
+    /**
+     * AddPartitionsToTxn with VerifyOnly, a partition leader's question before it appends a transactional batch: per
+     * partition NONE when the producer's open transaction includes it, else INVALID_TXN_STATE; the id's error for all
+     * when the producer is not the id's current one, or CONCURRENT_TRANSACTIONS while a change is being written or
+     * the transaction is being completed. Nothing is written.
+     */
+    public Map<TopicPartition, Errors> verifyPartitions(String transactionalId, long producerId, short producerEpoch,
+                                                        Set<TopicPartition> partitions) {
+        Function<Errors, Map<TopicPartition, Errors>> all = error -> {
+            Map<TopicPartition, Errors> result = new HashMap<>();
+            partitions.forEach(tp -> result.put(tp, error));
+            return result;
+        };
+        return change(transactionalId, producerId, producerEpoch, all, m -> {
+            if (m.state().preparing() || m.state() == TransactionState.PREPARE_EPOCH_FENCE || m.state() == TransactionState.DEAD) {
+                return Step.answer(all.apply(Errors.CONCURRENT_TRANSACTIONS));
+            }
+            boolean open = m.state() == TransactionState.ONGOING;
+            Map<TopicPartition, Errors> result = new HashMap<>();
+            partitions.forEach(tp -> result.put(tp, open && m.partitions().contains(tp) ? Errors.NONE : Errors.INVALID_TXN_STATE));
+            return Step.answer(result);
+        }, (located, e) -> { throw new IllegalStateException("a verification writes nothing"); })
+                .getNow(all.apply(Errors.UNKNOWN_SERVER_ERROR));
     }
 
     // ---- EndTxn ----
 
     /** Commits or aborts the producer's transaction: answered once PrepareCommit/PrepareAbort is written. */
     public CompletableFuture<Errors> endTransaction(String transactionalId, long producerId, short producerEpoch, boolean commit) {
-        Located located = locate(transactionalId);
-        if (located.error != Errors.NONE) {
-            return done(located.error);
-        }
-        TransactionMetadata target;
-        synchronized (located.entry) {
-            Errors refused = checkProducer(located, producerId, producerEpoch);
-            if (refused != Errors.NONE) {
-                return done(refused);
-            }
-            TransactionMetadata m = located.entry.current;
+        return change(transactionalId, producerId, producerEpoch, refused -> refused, m -> {
             Errors answer = switch (m.state()) {
-                case ONGOING -> completing.get() >= settings.maxCompleting() ? Errors.CONCURRENT_TRANSACTIONS : null;
+                case ONGOING -> tooManyCompleting() ? Errors.CONCURRENT_TRANSACTIONS : null;
                 case PREPARE_COMMIT -> commit ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE;
                 case PREPARE_ABORT -> commit ? Errors.INVALID_TXN_STATE : Errors.CONCURRENT_TRANSACTIONS;
                 case COMPLETE_COMMIT -> commit ? Errors.NONE : Errors.INVALID_TXN_STATE;
@@ -260,18 +294,140 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
                 case PREPARE_EPOCH_FENCE, DEAD -> Errors.CONCURRENT_TRANSACTIONS;
                 case EMPTY -> Errors.INVALID_TXN_STATE;
             };
-            if (answer != null) {
-                return done(answer);
-            }
-            target = m.prepare(commit, now());
-            located.entry.pending = target;
-        }
-        return write(located.shard, located.entry, target).handle((v, e) -> {
+            return answer != null ? Step.answer(answer) : Step.write(m.prepare(commit, now()));
+        }, (located, e) -> {
             if (e != null) {
                 return writeError(e);
             }
             startMarkers(located.shard, located.entry);
             return Errors.NONE;
+        });
+    }
+
+    /** What a request decided under the id's monitor: an answer now, or a change to write first. */
+    private record Step<T>(T answer, TransactionMetadata target) {
+        static <T> Step<T> answer(T answer) {
+            return new Step<>(answer, null);
+        }
+
+        static <T> Step<T> write(TransactionMetadata target) {
+            return new Step<>(null, target);
+        }
+    }
+
+    /**
+     * The common course of a producer's request for its transaction: the id is located and its producer checked
+     * ({@code refused} makes the answer for an error), then {@code decide} runs under the id's monitor on its current
+     * metadata; a change it returns is written, and {@code written} makes the answer once the write is done (or
+     * failed, its error given).
+     */
+    private <T> CompletableFuture<T> change(String transactionalId, long producerId, short producerEpoch,
+                                            Function<Errors, T> refused, Function<TransactionMetadata, Step<T>> decide,
+                                            BiFunction<Located, Throwable, T> written) {
+        Located located = locate(transactionalId);
+        if (located.error != Errors.NONE) {
+            return done(refused.apply(located.error));
+        }
+        TransactionMetadata target;
+        synchronized (located.entry) {
+            Errors error = checkProducer(located, producerId, producerEpoch);
+            if (error != Errors.NONE) {
+                return done(refused.apply(error));
+            }
+            Step<T> step = decide.apply(located.entry.current);
+            if (step.target() == null) {
+                return done(step.answer());
+            }
+            target = step.target();
+            located.entry.pending = target;
+        }
+        return write(located.shard, located.entry, target).handle((v, e) -> written.apply(located, e));
+    }
+
+    /** EndTxn v5's answer: the producer id and epoch the producer goes on with. */
+    public record EndResult(Errors error, long producerId, short producerEpoch) {
+        static EndResult failed(Errors error) {
+            return new EndResult(error, RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH);
+        }
+    }
+
+    /**
+     * EndTxn v5 (transaction version 2): as {@link #endTransaction}, but PrepareCommit/PrepareAbort bump the epoch (a
+     * new producer id when the bumped epoch is exhausted, taken once the transaction completes), the markers carry the
+     * bumped epoch, and the answer gives the producer id and epoch to go on with. A retry with the epoch before the
+     * bump is answered as the first time; an abort with no transaction open (no partition joined it) bumps the epoch.
+     */
+    public CompletableFuture<EndResult> endTransactionBumpingEpoch(String transactionalId, long producerId,
+                                                                   short producerEpoch, boolean commit) {
+        return endBumping(transactionalId, producerId, producerEpoch, commit, null);
+    }
+
+    private CompletableFuture<EndResult> endBumping(String transactionalId, long producerId, short producerEpoch,
+                                                    boolean commit, Long newProducerId) {
+        Located located = locate(transactionalId);
+        if (located.error != Errors.NONE) {
+            return done(EndResult.failed(located.error));
+        }
+        TransactionMetadata target;
+        synchronized (located.entry) {
+            TransactionMetadata m = located.entry.current;
+            if (!located.shard.served()) {
+                return done(EndResult.failed(Errors.NOT_COORDINATOR));
+            }
+            if (m.state().preparing() && m.nextProducerId() == producerId) {
+                return done(EndResult.failed(Errors.CONCURRENT_TRANSACTIONS)); // goes on with the new id once complete
+            }
+            // A retry whose first answer was lost: the epoch before the bump (and, after a rotation, the old id).
+            boolean rotatedRetry = m.state().idle() && m.producerId() != producerId && m.lastProducerId() == producerId
+                    && m.lastProducerEpoch() == producerEpoch;
+            boolean bumpRetry = m.producerId() == producerId && m.producerEpoch() != producerEpoch
+                    && m.lastProducerEpoch() >= 0 && m.lastProducerEpoch() == producerEpoch;
+            boolean retry = (rotatedRetry || bumpRetry) && m.transactionVersion() == TransactionMetadata.TV_2;
+            if (m.producerId() != producerId && !retry) {
+                return done(EndResult.failed(Errors.INVALID_PRODUCER_ID_MAPPING));
+            }
+            if (m.producerEpoch() != producerEpoch && !retry) {
+                return done(EndResult.failed(Errors.PRODUCER_FENCED));
+            }
+            if (located.entry.pending != null) {
+                return done(EndResult.failed(Errors.CONCURRENT_TRANSACTIONS));
+            }
+            EndResult current = new EndResult(Errors.NONE, m.producerId(), m.producerEpoch());
+            EndResult answer = switch (m.state()) {
+                case ONGOING -> retry ? EndResult.failed(Errors.PRODUCER_FENCED)
+                        : tooManyCompleting() ? EndResult.failed(Errors.CONCURRENT_TRANSACTIONS) : null;
+                // With the bumped epoch (not a retry) the producer ends its next transaction while this one's markers are
+                // still being written: it retries once they are.
+                case PREPARE_COMMIT -> EndResult.failed(commit || !retry ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE);
+                case PREPARE_ABORT -> EndResult.failed(!commit || !retry ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE);
+                case COMPLETE_COMMIT -> commit ? (retry ? current : EndResult.failed(Errors.INVALID_TXN_STATE))
+                        : (retry ? EndResult.failed(Errors.INVALID_TXN_STATE) : null);
+                case COMPLETE_ABORT -> commit ? EndResult.failed(Errors.INVALID_TXN_STATE) : (retry ? current : null);
+                case EMPTY -> commit || retry ? EndResult.failed(Errors.INVALID_TXN_STATE) : null;
+                case PREPARE_EPOCH_FENCE, DEAD -> EndResult.failed(Errors.CONCURRENT_TRANSACTIONS);
+            };
+            if (answer != null) {
+                return done(answer);
+            }
+            boolean rotate = TransactionMetadata.epochExhausted((short) (m.producerEpoch() + 1));
+            if (rotate && newProducerId == null) {
+                target = null;
+            } else {
+                target = m.prepareWithEpochBump(commit, rotate ? newProducerId : RecordBatch.NO_PRODUCER_ID, now());
+                located.entry.pending = target;
+            }
+        }
+        if (target == null) {
+            return producerIds.get().thenCompose(id -> endBumping(transactionalId, producerId, producerEpoch, commit, id))
+                    .exceptionally(e -> EndResult.failed(Errors.COORDINATOR_NOT_AVAILABLE));
+        }
+        TransactionMetadata prepared = target;
+        return write(located.shard, located.entry, prepared).handle((v, e) -> {
+            if (e != null) {
+                return EndResult.failed(writeError(e));
+            }
+            startMarkers(located.shard, located.entry);
+            return new EndResult(Errors.NONE, prepared.producerIdAfterCompletion(), prepared.producerEpochAfterCompletion());
         });
     }
 
@@ -298,6 +454,9 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
         if (!located.shard.served()) {
             return Errors.NOT_COORDINATOR;
         }
+        if (m.state().preparing() && m.nextProducerId() == producerId) {
+            return Errors.CONCURRENT_TRANSACTIONS; // the producer's new id, given by EndTxn, is taken on completion
+        }
         if (m.producerId() != producerId) {
             return Errors.INVALID_PRODUCER_ID_MAPPING;
         }
@@ -305,145 +464,6 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
             return Errors.PRODUCER_FENCED;
         }
         return located.entry.pending != null ? Errors.CONCURRENT_TRANSACTIONS : Errors.NONE;
-    }
-
-    // ---- markers ----
-
-    /** Sends the markers of the entry's PrepareCommit/PrepareAbort unless they are in flight, then completes it. */
-    private void startMarkers(TransactionStateShard shard, Entry entry) {
-        TransactionMetadata prepared;
-        synchronized (entry) {
-            prepared = entry.current;
-            if (!prepared.state().preparing() || entry.markersInFlight || entry.pending != null || !shard.served()) {
-                return;
-            }
-            entry.markersInFlight = true;
-        }
-        completing.incrementAndGet();
-        int coordinatorEpoch = runtime.leaderEpoch(shard.partition());
-        markers.send(new TransactionMarkerSender.Markers(prepared.producerId(), prepared.producerEpoch(), coordinatorEpoch,
-                        prepared.state() == TransactionState.PREPARE_COMMIT, prepared.partitions()), shard::served)
-                .thenCompose(v -> {
-                    TransactionMetadata completed;
-                    synchronized (entry) {
-                        if (entry.current != prepared || entry.pending != null) {
-                            return CompletableFuture.<Void>completedFuture(null);
-                        }
-                        completed = prepared.complete(now());
-                        entry.pending = completed;
-                    }
-                    return write(shard, entry, completed);
-                })
-                .whenComplete((v, e) -> {
-                    synchronized (entry) {
-                        entry.markersInFlight = false;
-                    }
-                    completing.decrementAndGet();
-                    if (e != null) {
-                        // Tried again by the next sweep while this broker still coordinates the id.
-                        log.debug("Completing transaction {}: {}", entry.transactionalId, e.toString());
-                    }
-                });
-    }
-
-    private void onLoaded(TransactionStateShard shard) {
-        scheduler.execute(() -> shard.entries().values().forEach(entry -> startMarkers(shard, entry)));
-    }
-
-    /** Aborts timed-out transactions, completes prepared ones without markers in flight, expires idle ids. */
-    private void sweep() {
-        try {
-            long now = now();
-            for (TransactionStateShard shard : runtime.shards().values()) {
-                for (Entry entry : shard.entries().values()) {
-                    TransactionMetadata target = null;
-                    boolean complete = false;
-                    synchronized (entry) {
-                        TransactionMetadata m = entry.current;
-                        if (entry.pending != null || entry.markersInFlight) {
-                            continue;
-                        }
-                        if (m.timedOut(now) && completing.get() < settings.maxCompleting()) {
-                            log.info("Aborting transaction {} of producer {} (epoch {}): open for more than {} ms",
-                                    entry.transactionalId, m.producerId(), m.producerEpoch(), m.timeoutMs());
-                            target = m.prepareFencedAbort(now);
-                        } else if (m.state().preparing()) {
-                            complete = completing.get() < settings.maxCompleting();
-                        } else if (m.state().idle() && now - m.lastUpdateTimestamp() > settings.idExpirationMs()) {
-                            target = m.dead(now);
-                        }
-                        if (target != null) {
-                            entry.pending = target;
-                        }
-                    }
-                    if (complete) {
-                        startMarkers(shard, entry);
-                    } else if (target != null) {
-                        boolean abort = target.state() == TransactionState.PREPARE_ABORT;
-                        write(shard, entry, target).whenComplete((v, e) -> {
-                            if (e == null && abort) {
-                                startMarkers(shard, entry);
-                            }
-                        });
-                    }
-                }
-            }
-        } catch (RuntimeException e) {
-            log.warn("Transaction sweep failed: {}", e.toString());
-        }
-    }
-
-    // ---- writes ----
-
-    /** Writes {@code target}, the entry's pending change, and makes it current once replicated. */
-    private CompletableFuture<Void> write(TransactionStateShard shard, Entry entry, TransactionMetadata target) {
-        boolean tombstone = target.state() == TransactionState.DEAD;
-        MemoryRecords records = MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(now(),
-                TransactionRecords.key(entry.transactionalId), tombstone ? null : TransactionRecords.value(target)));
-        CompletableFuture<Void> written;
-        try {
-            // A completion follows markers that are durable already: lost in a crash, the reloaded PrepareCommit/
-            // PrepareAbort sends them again, and the next durable write of the partition (the producer's next
-            // AddPartitionsToTxn) flushes it anyway. Not waiting for its fsync lets the next transaction start sooner.
-            boolean awaitFsync = target.state() != TransactionState.COMPLETE_COMMIT
-                    && target.state() != TransactionState.COMPLETE_ABORT;
-            written = runtime.write(shard.partition(), records, awaitFsync, (s, result) -> {
-                synchronized (entry) {
-                    if (entry.pending == target) {
-                        entry.current = target;
-                        entry.pending = null;
-                    }
-                }
-                if (tombstone) {
-                    s.remove(entry.transactionalId, entry);
-                }
-                return null;
-            });
-        } catch (RuntimeException e) {
-            written = CompletableFuture.failedFuture(e);
-        }
-        return written.whenComplete((v, e) -> {
-            if (e != null) {
-                synchronized (entry) {
-                    if (entry.pending == target) {
-                        entry.pending = null;
-                    }
-                }
-            }
-        });
-    }
-
-    /** The error a client gets for a failed write, as Kafka maps it. */
-    static Errors writeError(Throwable e) {
-        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        Errors error = cause instanceof ApiException ? Errors.forException(cause) : Errors.UNKNOWN_SERVER_ERROR;
-        return switch (error) {
-            case UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT ->
-                    Errors.COORDINATOR_NOT_AVAILABLE;
-            case NOT_LEADER_OR_FOLLOWER, KAFKA_STORAGE_ERROR -> Errors.NOT_COORDINATOR;
-            case NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE -> error;
-            default -> Errors.UNKNOWN_SERVER_ERROR;
-        };
     }
 
     // ---- DescribeTransactions, ListTransactions ----
@@ -495,7 +515,7 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
 
     /** Transactions with markers in flight now. */
     int completing() {
-        return completing.get();
+        return completion.completing();
     }
 
     Map<Integer, TransactionStateShard> shards() {

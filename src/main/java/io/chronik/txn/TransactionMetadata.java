@@ -19,13 +19,30 @@ import java.util.Set;
  * @param partitions         the partitions of the open transaction
  * @param startTimestamp     when the open transaction began (-1 when none is open)
  * @param lastUpdateTimestamp when the id last changed
+ * @param transactionVersion the transaction version of the client's last request that changed the transaction: 0 for
+ *                           the classic protocol, 2 for KIP-890 part 2 (EndTxn v5, partitions added by leaders)
+ * @param nextProducerId     the producer id the id moves to when the prepared transaction completes (transaction
+ *                           version 2, epoch exhausted), or -1
  */
 public record TransactionMetadata(long producerId, long lastProducerId, short producerEpoch, short lastProducerEpoch,
                                   int timeoutMs, TransactionState state, Set<TopicPartition> partitions,
-                                  long startTimestamp, long lastUpdateTimestamp) {
+                                  long startTimestamp, long lastUpdateTimestamp, byte transactionVersion,
+                                  long nextProducerId) {
+    /** The classic transaction protocol (the producer adds partitions, EndTxn keeps the epoch). */
+    public static final byte TV_0 = 0;
+    /** KIP-890 part 2: leaders add partitions, every EndTxn bumps the epoch. */
+    public static final byte TV_2 = 2;
 
     public TransactionMetadata {
         partitions = Set.copyOf(partitions);
+    }
+
+    /** Metadata of the classic protocol. */
+    public TransactionMetadata(long producerId, long lastProducerId, short producerEpoch, short lastProducerEpoch,
+                               int timeoutMs, TransactionState state, Set<TopicPartition> partitions,
+                               long startTimestamp, long lastUpdateTimestamp) {
+        this(producerId, lastProducerId, producerEpoch, lastProducerEpoch, timeoutMs, state, partitions, startTimestamp,
+                lastUpdateTimestamp, TV_0, RecordBatch.NO_PRODUCER_ID);
     }
 
     /** A transactional id seen for the first time, given producer id {@code producerId} and no epoch yet. */
@@ -44,7 +61,8 @@ public record TransactionMetadata(long producerId, long lastProducerId, short pr
         if (!next.validPrevious().contains(state)) {
             throw new IllegalStateException("transaction cannot go from " + state.kafkaName() + " to " + next.kafkaName());
         }
-        return new TransactionMetadata(pid, lastPid, epoch, lastEpoch, timeout, next, parts, start, now);
+        return new TransactionMetadata(pid, lastPid, epoch, lastEpoch, timeout, next, parts, start, now,
+                transactionVersion, RecordBatch.NO_PRODUCER_ID);
     }
 
     /** InitProducerId: the next epoch of the same producer id, no transaction open. */
@@ -69,10 +87,50 @@ public record TransactionMetadata(long producerId, long lastProducerId, short pr
 
     /** AddPartitionsToTxn / AddOffsetsToTxn: the transaction is open (begun now if it was not) with these partitions too. */
     public TransactionMetadata addPartitions(Set<TopicPartition> added, long now) {
+        return addPartitions(added, now, transactionVersion);
+    }
+
+    /** As {@link #addPartitions(Set, long)}, by a client of transaction version {@code version}. */
+    public TransactionMetadata addPartitions(Set<TopicPartition> added, long now, byte version) {
         Set<TopicPartition> all = new HashSet<>(partitions);
         all.addAll(added);
         long start = state == TransactionState.ONGOING ? startTimestamp : now;
-        return to(TransactionState.ONGOING, producerId, lastProducerId, producerEpoch, lastProducerEpoch, timeoutMs, all, start, now);
+        return to(TransactionState.ONGOING, producerId, lastProducerId, producerEpoch, lastProducerEpoch, timeoutMs, all, start, now)
+                .withVersion(version);
+    }
+
+    private TransactionMetadata withVersion(byte version) {
+        return new TransactionMetadata(producerId, lastProducerId, producerEpoch, lastProducerEpoch, timeoutMs, state,
+                partitions, startTimestamp, lastUpdateTimestamp, version, nextProducerId);
+    }
+
+    /**
+     * EndTxn v5 (transaction version 2): PrepareCommit or PrepareAbort with the epoch bumped, the markers carrying the
+     * new epoch, so the producer's next transaction starts fenced off from this one. From an idle state, an abort of
+     * a transaction no partition joined (nothing to mark). {@code nextProducerId} >= 0 when the bumped epoch is
+     * exhausted: the id moves to that producer id, epoch 0, when the transaction completes.
+     */
+    public TransactionMetadata prepareWithEpochBump(boolean commit, long nextProducerId, long now) {
+        TransactionState next = commit ? TransactionState.PREPARE_COMMIT : TransactionState.PREPARE_ABORT;
+        boolean open = state == TransactionState.ONGOING;
+        if (!(open || (!commit && state.idle()))) {
+            throw new IllegalStateException("transaction cannot go from " + state.kafkaName() + " to " + next.kafkaName());
+        }
+        if (epochExhausted(producerEpoch) && nextProducerId < 0) {
+            throw new IllegalStateException("epoch " + producerEpoch + " cannot be bumped without a new producer id");
+        }
+        short bumped = (short) (producerEpoch + 1);
+        return new TransactionMetadata(producerId, lastProducerId, bumped, producerEpoch, timeoutMs, next,
+                open ? partitions : Set.of(), open ? startTimestamp : now, now, TV_2, nextProducerId);
+    }
+
+    /** The producer id and epoch the client goes on with once this prepared transaction completes. */
+    public long producerIdAfterCompletion() {
+        return nextProducerId >= 0 ? nextProducerId : producerId;
+    }
+
+    public short producerEpochAfterCompletion() {
+        return nextProducerId >= 0 ? 0 : producerEpoch;
     }
 
     /** EndTxn from the producer: PrepareCommit or PrepareAbort with the transaction's partitions. */
@@ -91,7 +149,8 @@ public record TransactionMetadata(long producerId, long lastProducerId, short pr
         }
         short epoch = epochExhausted(producerEpoch) ? producerEpoch : (short) (producerEpoch + 1);
         return new TransactionMetadata(producerId, lastProducerId, epoch, RecordBatch.NO_PRODUCER_EPOCH, timeoutMs,
-                TransactionState.PREPARE_ABORT, partitions, startTimestamp, now);
+                TransactionState.PREPARE_ABORT, partitions, startTimestamp, now, transactionVersion,
+                RecordBatch.NO_PRODUCER_ID);
     }
 
     /** Every marker is written: CompleteCommit or CompleteAbort, no partitions. */
@@ -101,6 +160,12 @@ public record TransactionMetadata(long producerId, long lastProducerId, short pr
         }
         TransactionState next = state == TransactionState.PREPARE_COMMIT ? TransactionState.COMPLETE_COMMIT
                 : TransactionState.COMPLETE_ABORT;
+        if (nextProducerId >= 0) {
+            // The epoch ran out: the id goes on with the new producer id; the old one and its last client epoch are
+            // kept so a retried EndTxn is recognised.
+            return new TransactionMetadata(nextProducerId, producerId, (short) 0, lastProducerEpoch, timeoutMs, next,
+                    Set.of(), startTimestamp, now, transactionVersion, RecordBatch.NO_PRODUCER_ID);
+        }
         return to(next, producerId, lastProducerId, producerEpoch, lastProducerEpoch, timeoutMs, Set.of(), startTimestamp, now);
     }
 

@@ -21,6 +21,8 @@ import java.util.TreeMap;
  *           last producer epoch:int16, timeout ms:int32, state:int8 ({@link TransactionState} id),
  *           start timestamp:int64, last update timestamp:int64,
  *           topic count:int32, then per topic: name:string, partition count:int32, partitions:int32...
+ * value v1: as v0, then transaction version:int8, next producer id:int64 (written only when the transaction version
+ *           is not 0 or a next producer id is set, so ids of the classic protocol stay readable by v0 readers)
  * </pre>
  *
  * A reader refuses versions it does not know (IllegalArgumentException), so a newer layout is never misread.
@@ -28,6 +30,7 @@ import java.util.TreeMap;
 public final class TransactionRecords {
     static final short KEY_VERSION = 0;
     static final short VALUE_VERSION = 0;
+    static final short VALUE_VERSION_1 = 1;
 
     private TransactionRecords() {
     }
@@ -49,7 +52,8 @@ public final class TransactionRecords {
         for (TopicPartition tp : m.partitions()) {
             byTopic.computeIfAbsent(tp.topic(), t -> new ArrayList<>()).add(tp.partition());
         }
-        int size = 2 + 8 + 8 + 2 + 2 + 4 + 1 + 8 + 8 + 4;
+        boolean v1 = m.transactionVersion() != TransactionMetadata.TV_0 || m.nextProducerId() >= 0;
+        int size = 2 + 8 + 8 + 2 + 2 + 4 + 1 + 8 + 8 + 4 + (v1 ? 1 + 8 : 0);
         List<byte[]> names = new ArrayList<>();
         for (Map.Entry<String, List<Integer>> topic : byTopic.entrySet()) {
             byte[] name = topic.getKey().getBytes(StandardCharsets.UTF_8);
@@ -57,7 +61,7 @@ public final class TransactionRecords {
             size += 2 + name.length + 4 + 4 * topic.getValue().size();
         }
         ByteBuffer buffer = ByteBuffer.allocate(size);
-        buffer.putShort(VALUE_VERSION).putLong(m.producerId()).putLong(m.lastProducerId()).putShort(m.producerEpoch())
+        buffer.putShort(v1 ? VALUE_VERSION_1 : VALUE_VERSION).putLong(m.producerId()).putLong(m.lastProducerId()).putShort(m.producerEpoch())
                 .putShort(m.lastProducerEpoch()).putInt(m.timeoutMs()).put(m.state().id).putLong(m.startTimestamp())
                 .putLong(m.lastUpdateTimestamp()).putInt(byTopic.size());
         int i = 0;
@@ -65,6 +69,9 @@ public final class TransactionRecords {
             putString(buffer, names.get(i++));
             buffer.putInt(partitions.size());
             partitions.stream().sorted().forEach(buffer::putInt);
+        }
+        if (v1) {
+            buffer.put(m.transactionVersion()).putLong(m.nextProducerId());
         }
         return buffer.array();
     }
@@ -82,7 +89,7 @@ public final class TransactionRecords {
         }
         ByteBuffer v = value.duplicate();
         short valueVersion = v.getShort();
-        if (valueVersion != VALUE_VERSION) {
+        if (valueVersion != VALUE_VERSION && valueVersion != VALUE_VERSION_1) {
             throw new IllegalArgumentException("unknown value version " + valueVersion + " for " + id);
         }
         long producerId = v.getLong();
@@ -102,8 +109,14 @@ public final class TransactionRecords {
                 partitions.add(new TopicPartition(topic, v.getInt()));
             }
         }
+        byte version = TransactionMetadata.TV_0;
+        long nextProducerId = -1;
+        if (valueVersion == VALUE_VERSION_1) {
+            version = v.get();
+            nextProducerId = v.getLong();
+        }
         return new Entry(id, new TransactionMetadata(producerId, lastProducerId, epoch, lastEpoch, timeout, state,
-                partitions, start, lastUpdate));
+                partitions, start, lastUpdate, version, nextProducerId));
     }
 
     private static void putString(ByteBuffer buffer, byte[] bytes) {

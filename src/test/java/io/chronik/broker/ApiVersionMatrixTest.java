@@ -92,6 +92,26 @@ class ApiVersionMatrixTest {
         }
     }
 
+    /** InitProducerId for a transactional id, retried while the transaction coordinator's topic is created. */
+    static org.apache.kafka.common.message.InitProducerIdResponseData initProducer(String id) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        short version = 4;
+        while (true) {
+            try (RawKafkaClient client = new RawKafkaClient(broker.port())) {
+                client.send(new org.apache.kafka.common.message.InitProducerIdRequestData().setTransactionalId(id)
+                        .setTransactionTimeoutMs(60_000), version, 1);
+                RawKafkaClient.Response response = client.receive(ApiKeys.INIT_PRODUCER_ID.responseHeaderVersion(version));
+                var data = (org.apache.kafka.common.message.InitProducerIdResponseData) AbstractResponse.parseResponse(
+                        ApiKeys.INIT_PRODUCER_ID, new ByteBufferAccessor(response.body()), version).data();
+                if (data.errorCode() == 0 || System.nanoTime() > deadline) {
+                    assertThat(data.errorCode()).as("InitProducerId %s", id).isZero();
+                    return data;
+                }
+            }
+            Thread.sleep(50);
+        }
+    }
+
     /** As in Kafka: an acks=0 produce has no response, so a failed one closes the connection after earlier responses. */
     @org.junit.jupiter.api.Test
     void aFailedAcksZeroProduceClosesTheConnectionAfterTheResponsesBeforeIt() throws Exception {
@@ -170,7 +190,7 @@ class ApiVersionMatrixTest {
         }
     }
 
-    private static ApiMessage request(Api api, short v) {
+    private static ApiMessage request(Api api, short v) throws Exception {
         String topic = "matrix";
         return switch (api) {
             case API_VERSIONS -> new ApiVersionsRequestData().setClientSoftwareName("matrix").setClientSoftwareVersion("1");
@@ -340,6 +360,13 @@ class ApiVersionMatrixTest {
                 org.apache.kafka.common.message.TxnOffsetCommitRequestData d =
                         new org.apache.kafka.common.message.TxnOffsetCommitRequestData().setTransactionalId("matrix-tx")
                                 .setGroupId("matrix-txn-group").setProducerId(800_000 + v).setProducerEpoch((short) 0);
+                if (v >= 5) {
+                    // Transaction version 2: the group's coordinator adds its partition to the producer's transaction,
+                    // so the producer must be one the transaction coordinator knows.
+                    org.apache.kafka.common.message.InitProducerIdResponseData producer = initProducer("matrix-tx-v" + v);
+                    d.setTransactionalId("matrix-tx-v" + v).setProducerId(producer.producerId())
+                            .setProducerEpoch(producer.producerEpoch());
+                }
                 d.topics().add(new org.apache.kafka.common.message.TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic()
                         .setName(topic).setPartitions(List.of(
                                 new org.apache.kafka.common.message.TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition()

@@ -34,13 +34,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(180)
 class TransactionalFetchTest {
     private static final TopicPartition TP = new TopicPartition("txn", 0);
+    /** No transaction coordinator takes part here: the partition leader appends without asking one. */
+    private static final Map<String, String> RAW = Map.of("chronik.transaction.partition-verification", "false");
 
     @TempDir
     Path dataDir;
 
     @Test
     void readCommittedConsumersSeeExactlyTheCommittedAndNonTransactionalRecords() throws Exception {
-        try (TestBroker broker = TestBroker.start(dataDir)) {
+        try (TestBroker broker = TestBroker.start(dataDir, RAW)) {
             Clients.createTopic(broker, "txn", 1);
             try (TxnWire wire = new TxnWire(broker.port(), "txn")) {
                 assertThat(wire.produceTxn(1000L, (short) 0, 0, "a1", "a2")).isZero();
@@ -66,7 +68,7 @@ class TransactionalFetchTest {
 
     @Test
     void anOpenTransactionHoldsReadCommittedConsumersAtTheLastStableOffset() throws Exception {
-        try (TestBroker broker = TestBroker.start(dataDir)) {
+        try (TestBroker broker = TestBroker.start(dataDir, RAW)) {
             Clients.createTopic(broker, "txn", 1);
             try (TxnWire wire = new TxnWire(broker.port(), "txn")) {
                 wire.producePlain("x1");

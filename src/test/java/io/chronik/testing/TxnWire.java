@@ -46,6 +46,13 @@ public final class TxnWire implements AutoCloseable {
         return Errors.forCode(send(MemoryRecords.withRecords(Compression.NONE, records(values)), null).errorCode());
     }
 
+    /** A transactional batch of {@code values} sent for {@code transactionalId}; the partition's response. */
+    public ProduceResponseData.PartitionProduceResponse tryProduceTxn(String transactionalId, long producerId, short epoch,
+                                                                      int sequence, String... values) throws Exception {
+        return send(MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, epoch, sequence, records(values)),
+                transactionalId);
+    }
+
     private long produce(MemoryRecords batch, String transactionalId) throws Exception {
         ProduceResponseData.PartitionProduceResponse partition = send(batch, transactionalId);
         assertThat(Errors.forCode(partition.errorCode())).as(partition.errorMessage()).isEqualTo(Errors.NONE);

@@ -194,4 +194,41 @@ class TransactionClusterTest {
                     .description("completing").get(10, TimeUnit.SECONDS).state(), s -> s == TransactionState.COMPLETE_COMMIT);
         }
     }
+    /**
+     * Partition verification with the coordinator on another broker: the leader of a partition the producer added asks
+     * it over the broker-to-broker client and appends; a raw transactional batch for a partition never added is refused
+     * with INVALID_TXN_STATE and nothing is appended.
+     */
+    @Test
+    void aLeaderVerifiesWithTheCoordinatorOnAnotherBroker() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir, "transaction-cluster-test-verify", 3, ARGS)) {
+            Admin admin = cluster.admin();
+            try (KafkaProducer<String, String> producer = producer(cluster.bootstrap(), "verified")) {
+                producer.initTransactions();
+                int coordinator = coordinatorOf(admin, "verified");
+                int other = cluster.ids().stream().filter(id -> id != coordinator).findFirst().orElseThrow();
+                admin.createTopics(List.of(new NewTopic("far", Map.of(0, List.of(other))),
+                        new NewTopic("stray", Map.of(0, List.of(other))))).all().get(30, TimeUnit.SECONDS);
+                cluster.awaitIsr(admin, "far", 1, 60);
+                cluster.awaitIsr(admin, "stray", 1, 60);
+                TopicPartition far = new TopicPartition("far", 0);
+                TopicPartition stray = new TopicPartition("stray", 0);
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>("far", 0, null, "f1")).get(60, TimeUnit.SECONDS);
+                TransactionDescription open = admin.describeTransactions(List.of("verified")).description("verified")
+                        .get(10, TimeUnit.SECONDS);
+                assertThat(open.topicPartitions()).containsExactly(far);
+                try (io.chronik.testing.TxnWire wire = new io.chronik.testing.TxnWire(cluster.broker(other).port(), "stray")) {
+                    var refused = wire.tryProduceTxn("verified", open.producerId(), (short) open.producerEpoch(), 0, "x");
+                    assertThat(org.apache.kafka.common.protocol.Errors.forCode(refused.errorCode()))
+                            .isEqualTo(org.apache.kafka.common.protocol.Errors.INVALID_TXN_STATE);
+                }
+                producer.commitTransaction();
+                awaitStable(admin, List.of(far, stray));
+                assertThat(readCommitted(cluster.bootstrap(), List.of(far)).get(far)).containsExactly("f1");
+                assertThat(admin.listOffsets(Map.of(stray, OffsetSpec.latest())).all().get(10, TimeUnit.SECONDS)
+                        .get(stray).offset()).isZero();
+            }
+        }
+    }
 }

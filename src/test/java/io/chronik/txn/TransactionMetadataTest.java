@@ -98,10 +98,54 @@ class TransactionMetadataTest {
         assertThat(v.getShort()).isZero();
         assertThat(v.getLong()).isEqualTo(5);
         assertThat(value).hasSize(2 + 8 + 8 + 2 + 2 + 4 + 1 + 8 + 8 + 4);
-        value[1] = 1;
+        value[1] = 2; // version 1 adds the transaction version; 2 is unknown
         assertThatThrownBy(() -> TransactionRecords.decode(ByteBuffer.wrap(key), ByteBuffer.wrap(value)))
                 .isInstanceOf(IllegalArgumentException.class);
         key[1] = 1;
         assertThatThrownBy(() -> TransactionRecords.decode(ByteBuffer.wrap(key), null)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void transactionVersionTwoBumpsTheEpochAtEveryEndAndRotatesTheIdWhenItRunsOut() {
+        TransactionMetadata ongoing = TransactionMetadata.fresh(7, 1000, 0).bumpEpoch(1000, 0)
+                .addPartitions(Set.of(A), 1, TransactionMetadata.TV_2);
+        assertThat(ongoing.transactionVersion()).isEqualTo(TransactionMetadata.TV_2);
+        TransactionMetadata committing = ongoing.prepareWithEpochBump(true, -1, 2);
+        assertThat(committing.state()).isEqualTo(TransactionState.PREPARE_COMMIT);
+        assertThat(committing.producerEpoch()).isEqualTo((short) 1); // the markers carry the bumped epoch
+        assertThat(committing.lastProducerEpoch()).isZero();
+        assertThat(committing.partitions()).containsExactly(A);
+        assertThat(committing.producerIdAfterCompletion()).isEqualTo(7);
+        assertThat(committing.producerEpochAfterCompletion()).isEqualTo((short) 1);
+        TransactionMetadata committed = committing.complete(3);
+        assertThat(committed.producerEpoch()).isEqualTo((short) 1);
+        assertThat(committed.lastProducerEpoch()).isZero();
+
+        // An abort with nothing open (no partition joined) still bumps the epoch, with nothing to mark.
+        TransactionMetadata emptyAbort = committed.prepareWithEpochBump(false, -1, 4);
+        assertThat(emptyAbort.state()).isEqualTo(TransactionState.PREPARE_ABORT);
+        assertThat(emptyAbort.partitions()).isEmpty();
+        assertThat(emptyAbort.producerEpoch()).isEqualTo((short) 2);
+        assertThatThrownBy(() -> committed.prepareWithEpochBump(true, -1, 4)).isInstanceOf(IllegalStateException.class);
+
+        TransactionMetadata worn = new TransactionMetadata(7, -1, (short) (Short.MAX_VALUE - 2), (short) 5, 1000,
+                TransactionState.ONGOING, Set.of(A), 1, 1, TransactionMetadata.TV_2, -1);
+        TransactionMetadata last = worn.prepareWithEpochBump(true, 9, 2);
+        assertThat(last.producerEpoch()).isEqualTo((short) (Short.MAX_VALUE - 1));
+        assertThat(last.producerId()).isEqualTo(7); // markers go out under the old id
+        assertThat(last.producerIdAfterCompletion()).isEqualTo(9);
+        assertThat(last.producerEpochAfterCompletion()).isZero();
+        TransactionMetadata rotated = last.complete(3);
+        assertThat(rotated.producerId()).isEqualTo(9);
+        assertThat(rotated.producerEpoch()).isZero();
+        assertThat(rotated.lastProducerId()).isEqualTo(7);
+        assertThat(rotated.lastProducerEpoch()).isEqualTo((short) (Short.MAX_VALUE - 2));
+        assertThat(rotated.nextProducerId()).isEqualTo(-1);
+
+        // Records keep the transaction version and the next producer id (value version 1).
+        TransactionRecords.Entry decoded = TransactionRecords.decode(ByteBuffer.wrap(TransactionRecords.key("tv2")),
+                ByteBuffer.wrap(TransactionRecords.value(last)));
+        assertThat(decoded.metadata()).isEqualTo(last);
+        assertThat(ByteBuffer.wrap(TransactionRecords.value(last)).getShort()).isEqualTo((short) 1);
     }
 }

@@ -148,6 +148,59 @@ class TransactionVersionsTest {
         }
     }
 
+    private static EndTxnResponseData endTxnV5(String id, long producerId, short epoch, boolean commit) throws Exception {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            EndTxnResponseData response = call(ApiKeys.END_TXN, 5, new EndTxnRequestData().setTransactionalId(id)
+                    .setProducerId(producerId).setProducerEpoch(epoch).setCommitted(commit));
+            if (response.errorCode() != Errors.CONCURRENT_TRANSACTIONS.code() || System.nanoTime() > deadline) {
+                return response;
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void endTxnVersion5BumpsTheEpochRecognisesARetryAndAbortsAnEmptyTransaction() throws Exception {
+        String id = "tv2-wire";
+        assertThat(Errors.forCode(findCoordinator(id, 3).errorCode())).isEqualTo(Errors.NONE);
+        InitProducerIdResponseData producer = init(id, 5);
+        long pid = producer.producerId();
+        short epoch = producer.producerEpoch();
+        assertThat(partitionErrors(call(ApiKeys.ADD_PARTITIONS_TO_TXN, 3, addPartitions(id, producer))))
+                .containsExactly(Errors.NONE.code());
+        EndTxnResponseData committed = endTxnV5(id, pid, epoch, true);
+        assertThat(Errors.forCode(committed.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(committed.producerId()).isEqualTo(pid);
+        assertThat(committed.producerEpoch()).isEqualTo((short) (epoch + 1));
+        // The same EndTxn again (its answer lost): the same answer, no second bump.
+        EndTxnResponseData retried = endTxnV5(id, pid, epoch, true);
+        assertThat(Errors.forCode(retried.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(retried.producerEpoch()).isEqualTo((short) (epoch + 1));
+        // An abort with nothing open bumps the epoch again; the older epochs are fenced from then on.
+        EndTxnResponseData aborted = endTxnV5(id, pid, (short) (epoch + 1), false);
+        assertThat(Errors.forCode(aborted.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(aborted.producerEpoch()).isEqualTo((short) (epoch + 2));
+        assertThat(Errors.forCode(endTxnV5(id, pid, epoch, true).errorCode())).isEqualTo(Errors.PRODUCER_FENCED);
+        DescribeTransactionsResponseData described = call(ApiKeys.DESCRIBE_TRANSACTIONS, 0,
+                new DescribeTransactionsRequestData().setTransactionalIds(List.of(id)));
+        assertThat(described.transactionStates().get(0).producerEpoch()).isEqualTo((short) (epoch + 2));
+    }
+
+    @Test
+    void apiVersionsAdvertisesTransactionVersion2() throws Exception {
+        org.apache.kafka.common.message.ApiVersionsResponseData versions = call(ApiKeys.API_VERSIONS, 3,
+                new org.apache.kafka.common.message.ApiVersionsRequestData().setClientSoftwareName("test")
+                        .setClientSoftwareVersion("1"));
+        assertThat(versions.finalizedFeaturesEpoch()).isNotNegative();
+        var finalized = versions.finalizedFeatures().find("transaction.version");
+        assertThat(finalized.maxVersionLevel()).isEqualTo((short) 2);
+        var supported = versions.supportedFeatures().find("transaction.version");
+        assertThat(supported.minVersion()).isZero();
+        assertThat(supported.maxVersion()).isEqualTo((short) 2);
+        assertThat(versions.apiKeys().find(ApiKeys.END_TXN.id).maxVersion()).isEqualTo((short) 5);
+    }
+
     @Test
     void describeAndListShowOngoingTransactions() throws Exception {
         String id = "described";
