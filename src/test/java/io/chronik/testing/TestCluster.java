@@ -196,10 +196,18 @@ public final class TestCluster implements AutoCloseable {
         T get() throws Exception;
     }
 
+    /** Ports this JVM has handed out: the kernel may offer a just-closed ephemeral port again at once. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
+        for (int attempt = 0; attempt < 100; attempt++) {
+            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                if (HANDED_OUT.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            }
         }
+        throw new IOException("no ephemeral port that was not handed out already after 100 attempts");
     }
 
     private void keepOutput(int id, ChildBroker broker) {
