@@ -172,14 +172,16 @@ public class TransactionConfiguration {
      */
     @Bean
     TransactionVerification transactionVerification(TransactionVerifier verifier, TransactionProperties props) {
-        return new TransactionVerification(verifier, props.isPartitionVerification(), props.getVersion() >= 2);
+        return new TransactionVerification(verifier, props.isPartitionVerification(), props.getVersion() >= 2,
+                props.getAddPartitionsRetryBackoff(), props.getAddPartitionsRetryMax());
     }
 
-    /** At transaction version 2, TxnOffsetCommit v5 adds the group's offsets partition to the transaction. */
+    /**
+     * At transaction version 2, TxnOffsetCommit v5 adds the group's offsets partition to the transaction; older
+     * versions are verified against it (chronik.transaction.partition-verification).
+     */
     @Bean
-    @org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "chronik.transaction.version",
-            havingValue = "2", matchIfMissing = true)
-    TxnOffsetEnrolment txnOffsetEnrolment(TransactionVerifier verifier, LogManager logs,
+    TxnOffsetEnrolment txnOffsetEnrolment(TransactionVerifier verifier, LogManager logs, TransactionProperties txn,
                                           ObjectProvider<MetadataStateMachine> stateMachine, ChronikProperties props) {
         MetadataStateMachine machine = stateMachine.getIfAvailable();
         int configured = props.getGroup().getOffsetsTopicPartitions();
@@ -187,7 +189,7 @@ public class TransactionConfiguration {
         IntSupplier partitions = machine == null
                 ? () -> logs.topic(offsets).map(TopicInfo::partitions).orElse(configured)
                 : () -> machine.image().topic(offsets).map(t -> t.partitions().size()).orElse(configured);
-        return new TxnOffsetEnrolment(verifier, partitions);
+        return new TxnOffsetEnrolment(verifier, partitions, txn.getVersion() >= 2, txn.isPartitionVerification());
     }
 
     @Bean

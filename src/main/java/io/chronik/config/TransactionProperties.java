@@ -51,6 +51,28 @@ public class TransactionProperties {
     @Max(2)
     private int version = 2;
 
+    /**
+     * A leader adding a transaction version 2 producer's partition asks the coordinator again after this long when
+     * it answers CONCURRENT_TRANSACTIONS (the producer's last transaction is still completing), as
+     * add.partitions.to.txn.retry.backoff.ms does.
+     */
+    @NotNull
+    @DurationMin(millis = 1)
+    @DurationMax(seconds = 10)
+    private Duration addPartitionsRetryBackoff = Duration.ofMillis(20);
+    /**
+     * For no longer than this in all before the producer gets CONCURRENT_TRANSACTIONS and retries itself
+     * (add.partitions.to.txn.retry.backoff.max.ms); 0 answers at once.
+     */
+    @NotNull
+    @DurationMin(millis = 0)
+    @DurationMax(seconds = 30)
+    private Duration addPartitionsRetryMax = Duration.ofMillis(100);
+
+    public Duration getAddPartitionsRetryBackoff() { return addPartitionsRetryBackoff; }
+    public void setAddPartitionsRetryBackoff(Duration v) { this.addPartitionsRetryBackoff = v; }
+    public Duration getAddPartitionsRetryMax() { return addPartitionsRetryMax; }
+    public void setAddPartitionsRetryMax(Duration v) { this.addPartitionsRetryMax = v; }
     public int getVersion() { return version; }
     public void setVersion(int v) { this.version = v; }
     public boolean isPartitionVerification() { return partitionVerification; }

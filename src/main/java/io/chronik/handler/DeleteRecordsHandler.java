@@ -51,6 +51,12 @@ public final class DeleteRecordsHandler implements RequestHandler {
                 DeleteRecordsPartitionResult result = new DeleteRecordsPartitionResult()
                         .setPartitionIndex(partition.partitionIndex()).setLowWatermark(-1);
                 topicResult.partitions().add(result);
+                if (CoordinatorPlacement.isInternal(topic.name())
+                        && !ProduceHandler.ADMIN_CLIENT_ID.equals(request.clientId())) {
+                    // As Kafka: only its own admin client id may delete records of an internal topic.
+                    result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code());
+                    continue;
+                }
                 io.chronik.replica.NotLeader notLeader = leadership.checkAppend(topic.name(), partition.partitionIndex());
                 if (notLeader != null) {
                     result.setErrorCode(notLeader.error().code());

@@ -113,6 +113,10 @@ public final class ProduceHandler implements RequestHandler {
         ProduceRequestData body = request.body();
         short acks = body.acks();
         boolean byId = request.version() >= 13;
+        // As Kafka: transactional batches need the request's transactional id (whose authorization Kafka checks);
+        // without one the whole request is refused and nothing is appended.
+        boolean unauthorizedTransactional = body.transactionalId() == null
+                && TransactionVerification.hasTransactionalRecords(body);
         for (TopicProduceData topicData : body.topicData()) {
             TopicProduceResponse topicResponse = new TopicProduceResponse().setName(topicData.name())
                     .setTopicId(topicData.topicId());
@@ -124,6 +128,11 @@ public final class ProduceHandler implements RequestHandler {
                 topicResponse.partitionResponses().add(partitionResponse);
                 if (acks != 0 && acks != 1 && acks != -1) {
                     fail(partitionResponse, Errors.INVALID_REQUIRED_ACKS, "acks must be 0, 1 or -1 (all)");
+                    continue;
+                }
+                if (unauthorizedTransactional) {
+                    fail(partitionResponse, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                            "Transactional records need the Produce request's transactional id");
                     continue;
                 }
                 if (topic.isPresent() && CoordinatorPlacement.isInternal(name) && !ADMIN_CLIENT_ID.equals(request.clientId())) {
@@ -162,7 +171,8 @@ public final class ProduceHandler implements RequestHandler {
                 if (verification != null && body.transactionalId() != null && verification.applies(request.version())) {
                     TransactionVerification.Producer producer = TransactionVerification.transactionalProducer(batches);
                     if (producer != null) {
-                        guard = log.get().startTransactionVerification(producer.producerId(), producer.producerEpoch());
+                        guard = log.get().startTransactionVerification(producer.producerId(), producer.producerEpoch(),
+                                verification.addsPartitions(request.version()));
                         if (guard != VerificationGuard.SENTINEL) {
                             // Asked of the transaction coordinator first; appended (or refused) once it answers.
                             request.retain();
@@ -212,49 +222,68 @@ public final class ProduceHandler implements RequestHandler {
      */
     private CompletableFuture<Void> verifyThenAppend(KafkaRequest request, List<TransactionVerification.Unverified> unverified,
                                                      List<CompletableFuture<?>> pending) {
-        ProduceRequestData body = request.body();
         List<CompletableFuture<?>> admittedAll = new ArrayList<>();
         java.util.Map<TransactionVerification.Producer, List<TransactionVerification.Unverified>> byProducer =
                 new java.util.LinkedHashMap<>();
         unverified.forEach(u -> byProducer.computeIfAbsent(u.producer(), p -> new ArrayList<>()).add(u));
+        long deadline = System.nanoTime() + verification.addRetryMax().toNanos();
         byProducer.forEach((producer, partitions) -> {
             List<CompletableFuture<Void>> responded = new ArrayList<>();
             partitions.forEach(u -> responded.add(new CompletableFuture<>()));
             pending.addAll(responded);
-            java.util.Set<org.apache.kafka.common.TopicPartition> tps = new java.util.HashSet<>();
-            partitions.forEach(u -> tps.add(u.topicPartition()));
-            boolean add = verification.addsPartitions(request.version());
-            CompletableFuture<java.util.Map<org.apache.kafka.common.TopicPartition, Errors>> answer;
-            try {
-                answer = verification.verifier().verify(body.transactionalId(), producer.producerId(),
-                        producer.producerEpoch(), tps, add);
-            } catch (RuntimeException e) {
-                answer = CompletableFuture.failedFuture(e); // answered as unreachable, and the frame still released
-            }
-            CompletableFuture<?> admitted = answer.handle((errors, e) -> {
-                AppendBatch appends = new AppendBatch();
-                for (int i = 0; i < partitions.size(); i++) {
-                    TransactionVerification.Unverified u = partitions.get(i);
-                    CompletableFuture<Void> done = responded.get(i);
-                    Errors error = e != null ? Errors.NETWORK_EXCEPTION
-                            : errors.getOrDefault(u.topicPartition(), Errors.UNKNOWN_SERVER_ERROR);
-                    if (error == Errors.NONE) {
-                        append(request, appends, u.log(), u.topic(), u.partition(), u.batches(), u.guard(), u.response())
-                                .whenComplete((v, x) -> done.complete(null));
-                    } else {
-                        Errors answered = TransactionVerification.produceError(error, request.version(), add);
-                        fail(u.response(), answered, answered == error ? null
-                                : "Unable to verify the partition has been added to the transaction: " + error);
-                        done.complete(null);
-                    }
-                    request.release();
-                }
-                CompletableFuture<?> lanes = appends.submit();
-                return lanes == null ? CompletableFuture.completedFuture(null) : lanes;
-            }).thenCompose(f -> f);
-            admittedAll.add(admitted);
+            admittedAll.add(verifyProducer(request, producer, partitions, responded, deadline));
         });
         return CompletableFuture.allOf(admittedAll.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * One producer's partitions of {@link #verifyThenAppend}. An add (transaction version 2) answered
+     * CONCURRENT_TRANSACTIONS (the producer's last transaction is still completing) is asked again after the retry
+     * backoff until {@code deadline}, each time under fresh guards, since the last transaction's marker drops those
+     * taken before it: a retry here costs milliseconds where the producer's own costs its retry backoff.
+     */
+    private CompletableFuture<?> verifyProducer(KafkaRequest request, TransactionVerification.Producer producer,
+                                                List<TransactionVerification.Unverified> partitions,
+                                                List<CompletableFuture<Void>> responded, long deadline) {
+        ProduceRequestData body = request.body();
+        java.util.Set<org.apache.kafka.common.TopicPartition> tps = new java.util.HashSet<>();
+        partitions.forEach(u -> tps.add(u.topicPartition()));
+        boolean add = verification.addsPartitions(request.version());
+        CompletableFuture<java.util.Map<org.apache.kafka.common.TopicPartition, Errors>> answer;
+        try {
+            answer = verification.verifier().verify(body.transactionalId(), producer.producerId(),
+                    producer.producerEpoch(), tps, add);
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e); // answered as unreachable, and the frame still released
+        }
+        return answer.handle((errors, e) -> {
+            if (e == null && verification.askAgain(errors, add, deadline)) {
+                List<TransactionVerification.Unverified> again = new ArrayList<>(partitions.size());
+                partitions.forEach(u -> again.add(u.withGuard(u.log().startTransactionVerification(
+                        producer.producerId(), producer.producerEpoch(), add))));
+                return CompletableFuture.supplyAsync(() -> null, verification.retryDelay())
+                        .thenCompose(v -> verifyProducer(request, producer, again, responded, deadline));
+            }
+            AppendBatch appends = new AppendBatch();
+            for (int i = 0; i < partitions.size(); i++) {
+                TransactionVerification.Unverified u = partitions.get(i);
+                CompletableFuture<Void> done = responded.get(i);
+                Errors error = e != null ? Errors.NETWORK_EXCEPTION
+                        : errors.getOrDefault(u.topicPartition(), Errors.UNKNOWN_SERVER_ERROR);
+                if (error == Errors.NONE) {
+                    append(request, appends, u.log(), u.topic(), u.partition(), u.batches(), u.guard(), u.response())
+                            .whenComplete((v, x) -> done.complete(null));
+                } else {
+                    Errors answered = TransactionVerification.produceError(error, request.version(), add);
+                    fail(u.response(), answered, answered == error ? null
+                            : "Unable to verify the partition has been added to the transaction: " + error);
+                    done.complete(null);
+                }
+                request.release();
+            }
+            CompletableFuture<?> lanes = appends.submit();
+            return lanes == null ? CompletableFuture.completedFuture(null) : lanes;
+        }).thenCompose(f -> f);
     }
 
     /** "topic-partition: ERROR" for the first failed partition, or null when every partition succeeded. */

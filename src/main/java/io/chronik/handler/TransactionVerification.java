@@ -3,6 +3,8 @@ package io.chronik.handler;
 import io.chronik.log.Log;
 import io.chronik.log.VerificationGuard;
 import org.apache.kafka.common.TopicPartition;
+import io.chronik.protocol.Records;
+import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -10,7 +12,12 @@ import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.RecordBatch;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Partition verification of transactional produces (KIP-890 part 1), as the Produce handler uses it: which batches
@@ -21,8 +28,18 @@ import java.util.Iterator;
  * @param addFromProduceV12 whether Produce v12+ (transaction version 2 clients) adds the partition rather than only
  *                          checking it (on when transaction version 2 is advertised; whatever {@code verify} says,
  *                          since a producer of transaction version 2 adds no partition itself)
+ * @param addRetryBackoff   when the coordinator answers an add with CONCURRENT_TRANSACTIONS (the producer's previous
+ *                          transaction is still being completed), the leader asks again after this long
+ *                          (add.partitions.to.txn.retry.backoff.ms in Kafka)
+ * @param addRetryMax       and for no longer than this in all before it answers the producer
+ *                          (add.partitions.to.txn.retry.backoff.max.ms)
  */
-public record TransactionVerification(TransactionVerifier verifier, boolean verify, boolean addFromProduceV12) {
+public record TransactionVerification(TransactionVerifier verifier, boolean verify, boolean addFromProduceV12,
+                                      Duration addRetryBackoff, Duration addRetryMax) {
+    /** Where a v2 batch header keeps its magic byte and attributes, and the attributes' transactional bit. */
+    private static final int MAGIC_AT = 16;
+    private static final int ATTRIBUTES_AT = 21;
+    private static final int TRANSACTIONAL_FLAG = 0x10;
 
     /** The producer of a transactional batch. */
     public record Producer(long producerId, short producerEpoch) {
@@ -34,6 +51,25 @@ public record TransactionVerification(TransactionVerifier verifier, boolean veri
         TopicPartition topicPartition() {
             return new TopicPartition(topic, partition);
         }
+
+        Unverified withGuard(VerificationGuard next) {
+            return new Unverified(log, topic, partition, batches, next, producer, response);
+        }
+    }
+
+    /**
+     * Whether an add (transaction version 2) answered CONCURRENT_TRANSACTIONS is asked again: Kafka's leaders retry
+     * it every {@link #addRetryBackoff} until {@link #addRetryMax} has passed, since with transaction version 2 the
+     * producer's next transaction starts while the markers of its last one are still being written.
+     */
+    boolean askAgain(Map<TopicPartition, Errors> errors, boolean add, long deadlineNanos) {
+        return add && errors.containsValue(Errors.CONCURRENT_TRANSACTIONS)
+                && System.nanoTime() + addRetryBackoff.toNanos() <= deadlineNanos;
+    }
+
+    /** Runs a retry of {@link #askAgain} after the backoff. */
+    Executor retryDelay() {
+        return CompletableFuture.delayedExecutor(addRetryBackoff.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Whether a Produce of {@code version} adds its partitions to the transaction (transaction version 2). */
@@ -44,6 +80,24 @@ public record TransactionVerification(TransactionVerifier verifier, boolean veri
     /** Whether a transactional Produce of {@code version} goes through the coordinator before its first append. */
     boolean applies(short version) {
         return verify || addsPartitions(version);
+    }
+
+    /**
+     * Whether the first batch of any partition in {@code request} is transactional, as Kafka checks before it lets a
+     * Produce without a transactional id through. Reads two header fields of each partition's first batch.
+     */
+    static boolean hasTransactionalRecords(ProduceRequestData request) {
+        for (ProduceRequestData.TopicProduceData topic : request.topicData()) {
+            for (ProduceRequestData.PartitionProduceData partition : topic.partitionData()) {
+                ByteBuffer batches = partition.records() == null ? null : Records.bytes(partition.records());
+                if (batches != null && batches.remaining() >= org.apache.kafka.common.record.internal.DefaultRecordBatch.RECORD_BATCH_OVERHEAD
+                        && batches.get(batches.position() + MAGIC_AT) >= RecordBatch.MAGIC_VALUE_V2
+                        && (batches.getShort(batches.position() + ATTRIBUTES_AT) & TRANSACTIONAL_FLAG) != 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**

@@ -42,7 +42,7 @@ public final class TxnOffsetCommitHandler implements RequestHandler {
         this(coordinator, topics, placement, null);
     }
 
-    /** @param enrolment adds the group's partition to the transaction for v5 (transaction version 2), or null */
+    /** @param enrolment adds (v5) or checks (v0-v4) the group's partition in the transaction, or null */
     public TxnOffsetCommitHandler(GroupCoordinator coordinator, TopicAdmin topics, CoordinatorPlacement placement,
                                   TxnOffsetEnrolment enrolment) {
         this.offsets = coordinator.offsetManager();
@@ -59,10 +59,11 @@ public final class TxnOffsetCommitHandler implements RequestHandler {
     @Override
     public Mono<TxnOffsetCommitResponseData> handle(KafkaRequest request) {
         TxnOffsetCommitRequestData body = request.body();
-        if (enrolment != null && TxnOffsetEnrolment.enrols(request.version()) && placement.isLocal(body.groupId())) {
+        if (enrolment != null && enrolment.applies(request.version()) && placement.isLocal(body.groupId())) {
             // Transaction version 2: no AddOffsetsToTxn was sent; the group's partition joins the transaction first.
-            return Mono.fromFuture(enrolment.enrol(body.transactionalId(), body.producerId(), body.producerEpoch(),
-                    body.groupId()), true).flatMap(error -> error == Errors.NONE ? commit(body) : Mono.just(failed(body, error)));
+            // Before v5 the coordinator confirms the partition is in the producer's ongoing transaction.
+            return Mono.fromFuture(enrolment.enrol(request.version(), body.transactionalId(), body.producerId(),
+                    body.producerEpoch(), body.groupId()), true).flatMap(error -> error == Errors.NONE ? commit(body) : Mono.just(failed(body, error)));
         }
         return commit(body);
     }

@@ -359,7 +359,16 @@ public final class Log {
      * {@link VerificationGuard}). Any thread.
      */
     public VerificationGuard startTransactionVerification(long producerId, short epoch) {
-        return producers.startVerification(producerId, epoch);
+        return producers.startVerification(producerId, epoch, false);
+    }
+
+    /**
+     * As {@link #startTransactionVerification(long, short)} for a producer of transaction version 2
+     * ({@code epochBumps}), whose guard outlives the marker of its previous transaction (written at the epoch this
+     * batch carries).
+     */
+    public VerificationGuard startTransactionVerification(long producerId, short epoch, boolean epochBumps) {
+        return producers.startVerification(producerId, epoch, epochBumps);
     }
 
     /**

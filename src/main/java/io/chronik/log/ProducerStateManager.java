@@ -133,11 +133,21 @@ final class ProducerStateManager {
      * a new one), which a marker of the producer drops.
      */
     synchronized VerificationGuard startVerification(long producerId, short epoch) {
+        return startVerification(producerId, epoch, false);
+    }
+
+    /** As {@link #startVerification(long, short)}; {@code epochBumps}: the producer uses transaction version 2. */
+    synchronized VerificationGuard startVerification(long producerId, short epoch, boolean epochBumps) {
         ProducerEntry entry = producers.get(producerId);
         if (entry != null && entry.txnFirstOffset() >= 0 && entry.epoch() == epoch) {
             return VerificationGuard.SENTINEL;
         }
-        return verifying.computeIfAbsent(producerId, id -> new VerificationGuard());
+        VerificationGuard current = verifying.get(producerId);
+        if (current == null || current.epoch() != epoch) {
+            current = new VerificationGuard(epoch, epochBumps);
+            verifying.put(producerId, current);
+        }
+        return current;
     }
 
     /**
@@ -219,13 +229,14 @@ final class ProducerStateManager {
                 if (duplicate != null) {
                     return new Check(LogError.NONE, null, duplicate, null);
                 }
-                if (!current.batches().isEmpty()) {
-                    int lastKnown = current.batches().get(current.batches().size() - 1).lastSeq();
-                    int expected = RecordBatchHeader.incrementSequence(lastKnown, 1);
-                    if (firstSeq != expected) {
-                        return new Check(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER, "Out of order sequence number for producer "
-                                + b.producerId() + ": expected " + expected + ", got " + firstSeq, null, null);
-                    }
+                // No batch at this epoch yet (a marker set it: transaction version 2 bumps the epoch with every
+                // commit or abort): the producer starts again at sequence 0, as in Kafka. Accepting a later batch
+                // first would make the retry of a refused first batch out of order for good.
+                int expected = current.batches().isEmpty() ? 0 : RecordBatchHeader.incrementSequence(
+                        current.batches().get(current.batches().size() - 1).lastSeq(), 1);
+                if (firstSeq != expected) {
+                    return new Check(LogError.OUT_OF_ORDER_SEQUENCE_NUMBER, "Out of order sequence number for producer "
+                            + b.producerId() + ": expected " + expected + ", got " + firstSeq, null, null);
                 }
                 next = current.with(meta, nowMs);
             }
@@ -295,7 +306,10 @@ final class ProducerStateManager {
     synchronized void commitMarker(MarkerCheck check, long highWatermark) {
         unreplicated.headMap(highWatermark).clear();
         CompletedTxn done = check.completed();
-        verifying.remove(done.producerId());
+        VerificationGuard guard = verifying.get(done.producerId());
+        if (guard != null && guard.droppedBy(check.next().epoch())) {
+            verifying.remove(done.producerId());
+        }
         put(done.producerId(), check.next());
         unreplicated.put(done.lastOffset(), done);
         unstable = true;

@@ -7,6 +7,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -76,6 +77,15 @@ class InternalTopicsTest {
                 // The same producer still writes an ordinary topic.
                 assertThat(producer.send(new ProducerRecord<>("data", 0, "k", "v")).get(60, TimeUnit.SECONDS).offset()).isZero();
             }
+
+            // DeleteRecords by a client: refused the same way, and the committed offset is still there.
+            for (String topic : List.of(OFFSETS, TRANSACTIONS)) {
+                assertThatThrownBy(() -> admin.deleteRecords(Map.of(new TopicPartition(topic, 0),
+                        RecordsToDelete.beforeOffset(1))).all().get(60, TimeUnit.SECONDS))
+                        .as(topic).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(InvalidTopicException.class);
+            }
+            assertThat(admin.listConsumerGroupOffsets("g1").partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS)
+                    .get(data).offset()).isZero();
 
             // Metadata: listed as internal, left out of a plain topic listing.
             assertThat(admin.describeTopics(List.of(OFFSETS, TRANSACTIONS)).allTopicNames().get(30, TimeUnit.SECONDS).values())

@@ -9,6 +9,8 @@ import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
+import org.apache.kafka.common.message.AddOffsetsToTxnResponseData;
 import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
 import org.apache.kafka.common.message.AddPartitionsToTxnResponseData;
 import org.apache.kafka.common.message.EndTxnRequestData;
@@ -16,6 +18,8 @@ import org.apache.kafka.common.message.EndTxnResponseData;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
@@ -142,12 +146,71 @@ class TransactionVerificationTest {
     }
 
     @Test
+    void aTxnOffsetCommitBeforeVersion5IsRefusedUntilTheGroupsPartitionIsInTheTransaction() throws Exception {
+        try (TestBroker broker = TestBroker.start(dataDir); Admin admin = Clients.admin(broker)) {
+            Clients.createTopic(broker, "consumed", 1);
+            String id = "offsets-verified";
+            InitProducerIdResponseData producer = init(broker, id);
+            long pid = producer.producerId();
+            short epoch = producer.producerEpoch();
+            TxnOffsetCommitRequestData commit = new TxnOffsetCommitRequestData().setTransactionalId(id).setGroupId("g")
+                    .setProducerId(pid).setProducerEpoch(epoch).setGenerationIdOrMemberEpoch(-1).setMemberId("");
+            commit.topics().add(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName("consumed")
+                    .setPartitions(List.of(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition()
+                            .setPartitionIndex(0).setCommittedOffset(5))));
+            // No AddOffsetsToTxn yet: the group's offsets partition is not in any transaction of this producer.
+            TxnOffsetCommitResponseData refused = call(broker, ApiKeys.TXN_OFFSET_COMMIT, 3, commit);
+            assertThat(Errors.forCode(refused.topics().get(0).partitions().get(0).errorCode()))
+                    .isEqualTo(Errors.INVALID_TXN_STATE);
+
+            AddOffsetsToTxnResponseData added = call(broker, ApiKeys.ADD_OFFSETS_TO_TXN, 3, new AddOffsetsToTxnRequestData()
+                    .setTransactionalId(id).setProducerId(pid).setProducerEpoch(epoch).setGroupId("g"));
+            assertThat(Errors.forCode(added.errorCode())).isEqualTo(Errors.NONE);
+            TxnOffsetCommitResponseData taken = call(broker, ApiKeys.TXN_OFFSET_COMMIT, 3, commit);
+            assertThat(Errors.forCode(taken.topics().get(0).partitions().get(0).errorCode())).isEqualTo(Errors.NONE);
+
+            EndTxnResponseData ended = call(broker, ApiKeys.END_TXN, 3, new EndTxnRequestData().setTransactionalId(id)
+                    .setProducerId(pid).setProducerEpoch(epoch).setCommitted(true));
+            assertThat(Errors.forCode(ended.errorCode())).isEqualTo(Errors.NONE);
+            TopicPartition consumed = new TopicPartition("consumed", 0);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets;
+            do {
+                offsets = admin.listConsumerGroupOffsets("g").partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+            } while ((offsets.get(consumed) == null) && System.nanoTime() < deadline && sleep());
+            assertThat(offsets.get(consumed).offset()).isEqualTo(5);
+        }
+    }
+
+    private static boolean sleep() throws InterruptedException {
+        Thread.sleep(50);
+        return true;
+    }
+
+    @Test
+    void transactionalBatchesWithoutATransactionalIdAreRefusedAndNothingIsAppended() throws Exception {
+        try (TestBroker broker = TestBroker.start(dataDir); Admin admin = Clients.admin(broker);
+             TxnWire wire = new TxnWire(broker.port(), "anonymous")) {
+            Clients.createTopic(broker, "anonymous", 1);
+            ProduceResponseData.PartitionProduceResponse refused = wire.tryProduceTxn(null, 4242L, (short) 0, 0, "x");
+            assertThat(Errors.forCode(refused.errorCode())).isEqualTo(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+            assertThat(refused.baseOffset()).isEqualTo(-1);
+            assertThat(offset(admin, "anonymous", IsolationLevel.READ_UNCOMMITTED)).isZero();
+            // A plain batch without an id is still taken.
+            assertThat(wire.producePlain("plain")).isZero();
+        }
+    }
+
+    @Test
     void withVerificationOffTheLeaderAppendsWithoutAsking() throws Exception {
         try (TestBroker broker = TestBroker.start(dataDir, Map.of("chronik.transaction.partition-verification", "false"));
              TxnWire wire = new TxnWire(broker.port(), "unchecked")) {
             Clients.createTopic(broker, "unchecked", 1);
             assertThat(Errors.forCode(wire.tryProduceTxn("nobody", 4242L, (short) 0, 0, "x").errorCode()))
                     .isEqualTo(Errors.NONE);
+            // The transactional id is required all the same.
+            assertThat(Errors.forCode(wire.tryProduceTxn(null, 4243L, (short) 0, 0, "y").errorCode()))
+                    .isEqualTo(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
         }
     }
 }

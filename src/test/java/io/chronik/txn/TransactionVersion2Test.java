@@ -61,6 +61,39 @@ class TransactionVersion2Test {
         }
     }
 
+    /**
+     * Back-to-back transactions with pipelined batches, as ProducerPerformance --transactional-id runs them: the first
+     * batches of each transaction reach the leader while the markers of the one before are still being written (the
+     * coordinator answers CONCURRENT_TRANSACTIONS), and later batches of the same transaction must not be taken before
+     * them. Every transaction commits in time and read_committed sees each record once.
+     */
+    @Test
+    void pipelinedBackToBackTransactionsAllCommit() throws Exception {
+        try (TestBroker broker = TestBroker.start(dataDir)) {
+            Clients.createTopic(broker, "tv-burst", 1);
+            int transactions = 30;
+            int perTransaction = 2_000;
+            try (KafkaProducer<String, String> producer = Clients.producer(broker, Map.of("transactional.id", "burst",
+                    "linger.ms", "0", "batch.size", "4096", "max.block.ms", "20000"))) {
+                producer.initTransactions();
+                for (int t = 0; t < transactions; t++) {
+                    producer.beginTransaction();
+                    for (int i = 0; i < perTransaction; i++) {
+                        producer.send(new ProducerRecord<>("tv-burst", 0, null, t + "-" + i + "-" + "x".repeat(100)));
+                    }
+                    producer.commitTransaction();
+                }
+            }
+            try (KafkaConsumer<String, String> consumer = Clients.consumer(broker, Map.of("isolation.level", "read_committed"))) {
+                List<ConsumerRecord<String, String>> records = Clients.readAll(consumer,
+                        List.of(new TopicPartition("tv-burst", 0)), transactions * perTransaction, Duration.ofSeconds(60));
+                assertThat(records).hasSize(transactions * perTransaction);
+                assertThat(records.stream().map(ConsumerRecord::value).distinct().count())
+                        .isEqualTo((long) transactions * perTransaction);
+            }
+        }
+    }
+
     private static double requests(TestBroker broker, String api) {
         return broker.bean(MeterRegistry.class).get("chronik.requests").tag("api", api).counter().count();
     }
