@@ -51,7 +51,9 @@ public final class BrokerHeartbeatManager implements MetadataListener, AutoClose
                 t.setDaemon(true);
                 return t;
             });
-            long period = Math.max(50, Math.min(1000, sessionTimeout.toMillis() / 4));
+            // A silent broker is fenced within one period of its session's end (Kafka's controller fences at the
+            // end itself): a check is a scan of the brokers' last heartbeats, cheap enough every 250 ms.
+            long period = Math.max(50, Math.min(250, sessionTimeout.toMillis() / 8));
             scheduler.scheduleWithFixedDelay(this::checkSessionsSafely, period, period, TimeUnit.MILLISECONDS);
         } else {
             scheduler = null;

@@ -262,6 +262,18 @@ final class ClassicGroupCoordinator {
                 }
                 // As in Kafka, the generation's assignment is written before any member gets its share.
                 CompletableFuture<Void> written = persist(group);
+                int stored = group.generation;
+                written.whenComplete((ok, failure) -> {
+                    if (failure != null) {
+                        // As Kafka: an assignment that could not be stored is dropped and the members rejoin.
+                        timers.execute(() -> locked(group, () -> {
+                            if (group.generation == stored && group.state == State.STABLE && groups.get(groupId) == group) {
+                                group.members.values().forEach(m -> m.assignment = new byte[0]);
+                                rebalancer.prepareRebalance(group);
+                            }
+                        }));
+                    }
+                });
                 for (Member m : group.members.values()) {
                     if (m.sync != null) {
                         CompletableFuture<SyncResult> waiting = m.sync;

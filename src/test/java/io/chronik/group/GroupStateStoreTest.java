@@ -77,6 +77,38 @@ class GroupStateStoreTest {
     }
 
     @Test
+    void anAssignmentThatCannotBeStoredSendsTheMembersBackToRejoin() throws Exception {
+        MemoryGroupStateStore failing = new MemoryGroupStateStore() {
+            @Override
+            public CompletableFuture<Void> writeGroupRecords(String groupId, List<byte[][]> records) {
+                return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.NotEnoughReplicasException("no ISR"));
+            }
+        };
+        coordinator = new GroupCoordinator(failing, 0, 60_000);
+        JoinResult joined = coordinator.join(new Join("g", "", null, "client", "/127.0.0.1", 10_000, 10_000, "consumer",
+                List.of(new Protocol("range", new byte[] {1})), false)).get(10, TimeUnit.SECONDS);
+        assertThat(joined.error()).isEqualTo(Errors.NONE.code());
+        SyncResult synced = coordinator.sync("g", joined.generation(), joined.memberId(), null,
+                Map.of(joined.memberId(), new byte[] {7})).get(10, TimeUnit.SECONDS);
+        assertThat(Errors.forCode(synced.error())).isNotEqualTo(Errors.NONE);
+        assertThat(synced.assignment()).isEmpty();
+        // As Kafka: the unstored assignment is dropped and the group rebalances; the member's heartbeat says so.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        short heartbeat;
+        do {
+            heartbeat = coordinator.heartbeat("g", joined.generation(), joined.memberId(), null);
+        } while (heartbeat == Errors.NONE.code() && System.nanoTime() < deadline && pause());
+        assertThat(Errors.forCode(heartbeat)).isEqualTo(Errors.REBALANCE_IN_PROGRESS);
+        assertThat(coordinator.describe("g")).get().extracting(GroupCoordinator.GroupView::state)
+                .isEqualTo("PreparingRebalance");
+    }
+
+    private static boolean pause() throws InterruptedException {
+        Thread.sleep(20);
+        return true;
+    }
+
+    @Test
     void deletingAGroupWithoutMembersDeletesItsOffsetsInTheStore() throws Exception {
         coordinator = new GroupCoordinator(store, 0, 60_000);
         store.commit("idle", Map.of(P0, new Committed(1, 0, null, System.currentTimeMillis())));
