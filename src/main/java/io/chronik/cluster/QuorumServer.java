@@ -158,7 +158,7 @@ public final class QuorumServer implements ClusterView, Closeable {
             if (reply.isSuccess()) {
                 log.info("Metadata quorum leadership handed to member {} before stopping", target.get().id());
             } else {
-                log.info("Metadata quorum leadership not handed over before stopping: {}", reply.getException());
+                log.info("Metadata quorum leadership not handed over before stopping: {}", String.valueOf(reply.getException()));
             }
         } catch (IOException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             log.info("Metadata quorum leadership not handed over before stopping: {}", e.toString());
