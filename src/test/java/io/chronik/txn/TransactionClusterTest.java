@@ -7,6 +7,8 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TransactionDescription;
 import org.apache.kafka.clients.admin.TransactionState;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -223,11 +225,43 @@ class TransactionClusterTest {
                     assertThat(org.apache.kafka.common.protocol.Errors.forCode(refused.errorCode()))
                             .isEqualTo(org.apache.kafka.common.protocol.Errors.INVALID_TXN_STATE);
                 }
+                // Group offsets in the transaction, for a group whose coordinator is another broker than the
+                // transaction's: the group coordinator adds its offsets partition through the remote coordinator.
+                TestCluster.await("the offsets topic", 60, () -> {
+                    admin.listConsumerGroupOffsets("any").partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+                    return true;
+                }, ok -> ok);
+                var offsetsTopic = TestCluster.describe(admin, io.chronik.handler.CoordinatorPlacement.OFFSETS_TOPIC);
+                String group = null;
+                for (int i = 0; group == null && i < 200; i++) {
+                    String candidate = "verified-group-" + i;
+                    int partition = io.chronik.handler.CoordinatorPlacement.partitionFor(candidate,
+                            offsetsTopic.partitions().size());
+                    if (TestCluster.leaderOf(offsetsTopic, partition) != coordinator) {
+                        group = candidate;
+                    }
+                }
+                assertThat(group).as("a group coordinated away from the transaction coordinator").isNotNull();
+                producer.sendOffsetsToTransaction(Map.of(far, new OffsetAndMetadata(7)), new ConsumerGroupMetadata(group));
                 producer.commitTransaction();
                 awaitStable(admin, List.of(far, stray));
                 assertThat(readCommitted(cluster.bootstrap(), List.of(far)).get(far)).containsExactly("f1");
                 assertThat(admin.listOffsets(Map.of(stray, OffsetSpec.latest())).all().get(10, TimeUnit.SECONDS)
                         .get(stray).offset()).isZero();
+                String g = group;
+                assertThat(TestCluster.await("the group's committed offset", 60,
+                        () -> admin.listConsumerGroupOffsets(g).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS).get(far),
+                        o -> o != null).offset()).isEqualTo(7);
+                // An aborted transaction's offsets never show.
+                producer.beginTransaction();
+                producer.sendOffsetsToTransaction(Map.of(far, new OffsetAndMetadata(9)), new ConsumerGroupMetadata(group));
+                producer.abortTransaction();
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>("far", 0, null, "f2")).get(60, TimeUnit.SECONDS);
+                producer.commitTransaction();
+                awaitStable(admin, List.of(far));
+                assertThat(admin.listConsumerGroupOffsets(g).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS)
+                        .get(far).offset()).isEqualTo(7);
             }
         }
     }
