@@ -4,10 +4,8 @@ import io.chronik.log.KeyedRecords.Rec;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.CompressionType;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -29,28 +27,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The log cleaner on real partition logs, driven one round at a time with a chosen clock. */
 @Timeout(60)
-class LogCleanerTest extends LogTestSupport {
-    private static final long HOUR = 3_600_000L;
-
-    @TempDir
-    Path dir;
-    private LogManager manager;
+class LogCleanerTest extends ManualCleanerSupport {
 
     /** No cleaner threads: each test runs rounds itself with {@link LogCleaner#cleanOnce}. */
     private LogManager startManual() throws IOException {
-        StorageConfig cfg = new StorageConfig(dir, SMALL, false, 1, 1000, 3_600_000, 0,
-                StorageConfig.DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
-                new LogCleanerConfig(0, Double.MAX_VALUE, 4 << 20, 15_000));
-        manager = new LogManager(cfg, LogMetrics.NOOP, CleanerHook.NONE);
-        manager.startup();
-        return manager;
-    }
-
-    @AfterEach
-    void close() {
-        if (manager != null) {
-            manager.close();
-        }
+        return startManual(0);
     }
 
     private static Map<String, String> compact(String... more) {

@@ -2,10 +2,8 @@ package io.chronik.log;
 
 import io.chronik.log.KeyedRecords.Rec;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,29 +20,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The log cleaner on transactional data: aborted records, committed ones, markers and the txn index. */
 @Timeout(60)
-class TransactionalCleaningTest extends LogTestSupport {
-    private static final long HOUR = 3_600_000L;
+class TransactionalCleaningTest extends ManualCleanerSupport {
     private static final long RETENTION = 60_000L;
-
-    @TempDir
-    Path dir;
-    private LogManager manager;
 
     /** No cleaner threads; replaced segments wait a minute for their deletion, as in a broker. */
     private LogManager startManual() throws IOException {
-        StorageConfig cfg = new StorageConfig(dir, SMALL, false, 1, 1000, 3_600_000, 60_000,
-                StorageConfig.DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
-                new LogCleanerConfig(0, Double.MAX_VALUE, 4 << 20, 15_000));
-        manager = new LogManager(cfg, LogMetrics.NOOP, CleanerHook.NONE);
-        manager.startup();
-        return manager;
-    }
-
-    @AfterEach
-    void close() {
-        if (manager != null) {
-            manager.close();
-        }
+        return startManual(60_000);
     }
 
     private Log compacted(String topic) {
