@@ -11,7 +11,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -74,23 +73,13 @@ public final class ChronikBench implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        // Before any logger exists: the bench's own quiet logging (client warnings), not the broker's configuration.
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "chronik-bench-logback.xml");
-        }
+        BenchLauncher.quietLogging();
         System.exit(run(System.out, System.err, args));
     }
 
     /** Runs with these arguments and returns the exit code instead of exiting. */
     static int run(PrintStream out, PrintStream err, String... args) {
-        CommandLine cli = new CommandLine(new ChronikBench(out));
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("chronik-bench: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-            return EXIT_FAILED;
-        });
-        return cli.execute(args);
+        return BenchLauncher.run(new ChronikBench(out), "chronik-bench", EXIT_FAILED, out, err, args);
     }
 
     @Override

@@ -21,7 +21,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.BitSet;
 import java.util.List;
@@ -98,21 +97,12 @@ public final class FailoverProbe implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "chronik-bench-logback.xml");
-        }
+        BenchLauncher.quietLogging();
         System.exit(run(System.out, System.err, args));
     }
 
     static int run(PrintStream out, PrintStream err, String... args) {
-        CommandLine cli = new CommandLine(new FailoverProbe(out));
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("failover-probe: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-            return 1;
-        });
-        return cli.execute(args);
+        return BenchLauncher.run(new FailoverProbe(out), "failover-probe", 1, out, err, args);
     }
 
     @Override
