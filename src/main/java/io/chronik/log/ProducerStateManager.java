@@ -1,7 +1,6 @@
 package io.chronik.log;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -32,17 +31,17 @@ final class ProducerStateManager {
      */
     record ProducerEntry(short epoch, List<BatchMetadata> batches, long lastAppendMs, int coordinatorEpoch,
                          long txnFirstOffset) {
+        ProducerEntry {
+            batches = BatchList.of(batches);
+        }
+
         ProducerEntry(short epoch, List<BatchMetadata> batches, long lastAppendMs) {
             this(epoch, batches, lastAppendMs, -1, -1);
         }
 
         ProducerEntry with(BatchMetadata batch, long appendMs) {
-            List<BatchMetadata> next = new ArrayList<>(batches.size() + 1);
-            int skip = Math.max(0, batches.size() + 1 - MAX_CACHED_BATCHES);
-            next.addAll(batches.subList(skip, batches.size()));
-            next.add(batch);
-            return new ProducerEntry(epoch, List.copyOf(next), Math.max(lastAppendMs, appendMs), coordinatorEpoch,
-                    txnFirstOffset);
+            return new ProducerEntry(epoch, ((BatchList) batches).append(batch, MAX_CACHED_BATCHES),
+                    Math.max(lastAppendMs, appendMs), coordinatorEpoch, txnFirstOffset);
         }
 
         ProducerEntry withTxnFirstOffset(long offset) {
@@ -475,4 +474,43 @@ final class ProducerStateManager {
         removeExpired(nowMs, expirationMs);
         return true;
     }
+    /**
+     * A producer entry's last batches: one immutable list class on every path of the append (the JIT sees a single
+     * receiver type where mixing List.of, copies and sub-lists made it deoptimise the append path again and again).
+     */
+    static final class BatchList extends java.util.AbstractList<BatchMetadata> implements java.util.RandomAccess {
+        private static final BatchList EMPTY = new BatchList(new BatchMetadata[0]);
+        private final BatchMetadata[] batches;
+
+        private BatchList(BatchMetadata[] batches) {
+            this.batches = batches;
+        }
+
+        static BatchList of(List<BatchMetadata> batches) {
+            if (batches instanceof BatchList list) {
+                return list;
+            }
+            return batches.isEmpty() ? EMPTY : new BatchList(batches.toArray(new BatchMetadata[0]));
+        }
+
+        /** These batches and {@code batch}, the oldest dropped beyond {@code max}. */
+        BatchList append(BatchMetadata batch, int max) {
+            int keep = Math.min(batches.length, max - 1);
+            BatchMetadata[] next = new BatchMetadata[keep + 1];
+            System.arraycopy(batches, batches.length - keep, next, 0, keep);
+            next[keep] = batch;
+            return new BatchList(next);
+        }
+
+        @Override
+        public BatchMetadata get(int index) {
+            return batches[index];
+        }
+
+        @Override
+        public int size() {
+            return batches.length;
+        }
+    }
 }
+
