@@ -11,7 +11,7 @@ import java.util.Set;
 
 /**
  * Hands the membership records of a {@code __consumer_offsets} partition this broker has just loaded to
- * {@link ClassicGroupState} and the consumer group coordinator, which rebuild its groups from them (and to the writer,
+ * {@link ClassicGroupState} and {@link ConsumerGroupState}, which rebuild its groups from them (and to the writer,
  * which compares later writes with them), and drops a partition's groups when this broker stops serving it.
  */
 final class GroupStateLoader implements GroupStateStore.Listener {
@@ -20,10 +20,10 @@ final class GroupStateLoader implements GroupStateStore.Listener {
     private final GroupStateStore store;
     private final GroupStateWriter writer;
     private final ClassicGroupState classicGroups;
-    private final ConsumerGroupCoordinator consumerGroups;
+    private final ConsumerGroupState consumerGroups;
 
     GroupStateLoader(GroupStateStore store, GroupStateWriter writer, ClassicGroupState classicGroups,
-                     ConsumerGroupCoordinator consumerGroups) {
+                     ConsumerGroupState consumerGroups) {
         this.store = store;
         this.writer = writer;
         this.classicGroups = classicGroups;
