@@ -1,5 +1,7 @@
 package io.chronik.group;
 
+import org.apache.kafka.common.protocol.Errors;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -136,52 +138,61 @@ public final class ClassicGroup {
         return list;
     }
 
-    /**
-     * The group as {@link GroupRecords} stores it: the current generation with its members and their assignments
-     * (written when a generation's assignment is known, Stable, and when the group becomes Empty).
-     */
-    GroupRecords.ClassicGroupValue toRecord() {
-        List<GroupRecords.ClassicMember> stored = new ArrayList<>(members.size());
-        for (Member m : members.values()) {
-            stored.add(new GroupRecords.ClassicMember(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
-                    m.sessionTimeoutMs, m.rebalanceTimeoutMs, m.protocols, m.assignment));
-        }
-        return new GroupRecords.ClassicGroupValue(protocolType, protocolName, generation, leaderId,
-                members.isEmpty() ? emptySince : System.currentTimeMillis(), stored);
+    /** The current generation as a JoinGroup answer to {@code member} (the members' metadata only for the leader). */
+    JoinResult currentGeneration(Member member) {
+        boolean leader = member.memberId.equals(leaderId);
+        return new JoinResult(Errors.NONE.code(), generation, protocolType, protocolName, leaderId,
+                member.memberId, leader ? memberMetadata() : List.of());
     }
 
-    /**
-     * A group rebuilt from its record by a coordinator that just loaded it: Stable with the stored generation, members
-     * and assignments, or Empty when it has no members. Member sessions are the caller's to start.
-     */
-    static ClassicGroup fromRecord(String groupId, GroupRecords.ClassicGroupValue stored) {
-        ClassicGroup group = new ClassicGroup(groupId);
-        group.protocolType = stored.protocolType();
-        group.generation = stored.generation();
-        if (stored.members().isEmpty()) {
-            group.state = State.EMPTY;
-            group.emptySince = stored.stateTimestamp();
-            return group;
+    static boolean sameProtocols(List<Protocol> a, List<Protocol> b) {
+        if (a == null || b == null || a.size() != b.size()) {
+            return false;
         }
-        group.state = State.STABLE;
-        group.protocolName = stored.protocol();
-        group.leaderId = stored.leader();
-        for (GroupRecords.ClassicMember m : stored.members()) {
-            Member member = new Member(m.memberId(), m.groupInstanceId(), m.clientId(), m.clientHost());
-            member.sessionTimeoutMs = m.sessionTimeoutMs();
-            member.rebalanceTimeoutMs = m.rebalanceTimeoutMs();
-            member.protocolType = stored.protocolType();
-            member.protocols = List.copyOf(m.protocols());
-            member.assignment = m.assignment() == null ? new byte[0] : m.assignment();
-            group.members.put(member.memberId, member);
-            if (member.groupInstanceId != null) {
-                group.staticMembers.put(member.groupInstanceId, member.memberId);
+        for (int i = 0; i < a.size(); i++) {
+            if (!a.get(i).name().equals(b.get(i).name()) || !java.util.Arrays.equals(a.get(i).metadata(), b.get(i).metadata())) {
+                return false;
             }
         }
-        if (group.leaderId == null || !group.members.containsKey(group.leaderId)) {
-            group.leaderId = group.members.keySet().iterator().next();
+        return true;
+    }
+
+    /** Whether at least one of a joining member's protocols is supported by every current member. */
+    boolean supportedByAll(String memberId, List<Protocol> protocols) {
+        for (Protocol candidate : protocols) {
+            boolean everyone = members.values().stream().filter(m -> !m.memberId.equals(memberId))
+                    .allMatch(m -> m.protocols.stream().anyMatch(p -> p.name().equals(candidate.name())));
+            if (everyone) {
+                return true;
+            }
         }
-        return group;
+        return false;
+    }
+
+    /** Whether the caller is a current member, and (for static members) the current holder of its instance id. */
+    Errors identityError(String memberId, String groupInstanceId) {
+        // Kafka's order: a known instance id with another member id is fenced, before the member id is looked at.
+        if (groupInstanceId != null) {
+            String current = staticMembers.get(groupInstanceId);
+            if (current == null) {
+                return Errors.UNKNOWN_MEMBER_ID;
+            }
+            if (!current.equals(memberId)) {
+                return Errors.FENCED_INSTANCE_ID;
+            }
+        }
+        return members.containsKey(memberId) ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
+    }
+
+    /** A snapshot of the group for DescribeGroups and ListGroups; the caller holds the group's monitor. */
+    GroupCoordinator.GroupView view() {
+        List<GroupCoordinator.MemberView> views = new ArrayList<>();
+        for (Member m : members.values()) {
+            views.add(new GroupCoordinator.MemberView(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
+                    protocolName == null ? new byte[0] : m.metadata(protocolName), m.assignment));
+        }
+        return new GroupCoordinator.GroupView(groupId, stateName(), protocolType == null ? "" : protocolType,
+                protocolName == null ? "" : protocolName, views);
     }
 
     String stateName() {

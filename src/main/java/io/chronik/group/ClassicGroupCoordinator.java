@@ -3,11 +3,9 @@ package io.chronik.group;
 import io.chronik.group.ClassicGroup.Join;
 import io.chronik.group.ClassicGroup.JoinResult;
 import io.chronik.group.ClassicGroup.Member;
-import io.chronik.group.ClassicGroup.Protocol;
 import io.chronik.group.ClassicGroup.State;
 import io.chronik.group.ClassicGroup.SyncResult;
 import io.chronik.group.GroupCoordinator.GroupView;
-import io.chronik.group.GroupCoordinator.MemberView;
 import org.apache.kafka.common.protocol.Errors;
 
 import java.util.ArrayList;
@@ -17,7 +15,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Predicate;
 
@@ -32,17 +29,15 @@ import static io.chronik.group.ClassicRebalancer.syncError;
  * the rebalance timeout evicts the rest); SyncGroup answers park until the leader sends the assignment; the
  * rebalance itself and every deadline are {@link ClassicRebalancer}'s. A group's record ({@link GroupRecords}) is
  * written when a generation's assignment is stored, when it becomes Empty or Dead and when a static member's new
- * member id takes over, and a coordinator that loads the group's partition rebuilds it ({@link #load}). Never blocks
- * the caller.
+ * member id takes over, through {@link ClassicGroupState}, which holds the groups, writes their records and rebuilds
+ * them when this broker loads their partition. Never blocks the caller.
  */
 final class ClassicGroupCoordinator {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ClassicGroupCoordinator.class);
-    private final Map<String, ClassicGroup> groups = new ConcurrentHashMap<>();
+    private final ClassicGroupState groups;
     private final ClassicRebalancer rebalancer;
     private final Predicate<String> consumerGroupInUse;
     private final int minSessionTimeoutMs;
     private final int maxSessionTimeoutMs;
-    private final GroupStateWriter writer;
     private final ScheduledExecutorService timers;
 
     /**
@@ -51,16 +46,22 @@ final class ClassicGroupCoordinator {
      */
     ClassicGroupCoordinator(ScheduledExecutorService timers, Predicate<String> consumerGroupInUse, long initialRebalanceDelayMs,
                             int minSessionTimeoutMs, int maxSessionTimeoutMs, GroupStateWriter writer) {
-        this.writer = writer;
         this.timers = timers;
-        this.rebalancer = new ClassicRebalancer(timers, initialRebalanceDelayMs, this::persist);
+        this.groups = new ClassicGroupState(writer, timers, this::startSessions);
+        this.rebalancer = new ClassicRebalancer(timers, initialRebalanceDelayMs, groups::persist);
         this.consumerGroupInUse = consumerGroupInUse;
         this.minSessionTimeoutMs = minSessionTimeoutMs;
         this.maxSessionTimeoutMs = maxSessionTimeoutMs;
     }
 
-    private ClassicGroup group(String groupId) {
-        return groups.computeIfAbsent(groupId, ClassicGroup::new);
+    /** The groups' holder and writer, which {@link GroupStateLoader} hands loaded records to. */
+    ClassicGroupState state() {
+        return groups;
+    }
+
+    /** A group just rebuilt from its record: each member's session starts now (the caller holds its monitor). */
+    private void startSessions(ClassicGroup group) {
+        group.members.values().forEach(m -> rebalancer.scheduleSession(group, m));
     }
 
     public CompletableFuture<JoinResult> join(Join request) {
@@ -73,7 +74,7 @@ final class ClassicGroupCoordinator {
         if (consumerGroupInUse.test(request.groupId())) {
             return CompletableFuture.completedFuture(joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, request.memberId()));
         }
-        ClassicGroup group = group(request.groupId());
+        ClassicGroup group = groups.getOrCreate(request.groupId());
         return locked(group, () -> {
             if (group.state == State.DEAD) {
                 return CompletableFuture.completedFuture(joinError(Errors.COORDINATOR_NOT_AVAILABLE, request.memberId()));
@@ -81,7 +82,7 @@ final class ClassicGroupCoordinator {
             if (group.protocolType != null && !group.members.isEmpty() && !group.protocolType.equals(request.protocolType())) {
                 return CompletableFuture.completedFuture(joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, request.memberId()));
             }
-            if (request.protocols().isEmpty() || (!group.members.isEmpty() && !supportedByAll(group, request.memberId(), request.protocols()))) {
+            if (request.protocols().isEmpty() || (!group.members.isEmpty() && !group.supportedByAll(request.memberId(), request.protocols()))) {
                 return CompletableFuture.completedFuture(joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, request.memberId()));
             }
             String memberId = request.memberId();
@@ -103,12 +104,12 @@ final class ClassicGroupCoordinator {
             if (group.pendingMemberIds.remove(memberId)) {
                 return addMemberAndRebalance(group, memberId, request);
             }
-            Errors identity = identityError(group, memberId, request.groupInstanceId());
+            Errors identity = group.identityError(memberId, request.groupInstanceId());
             if (identity != Errors.NONE) {
                 return CompletableFuture.completedFuture(joinError(identity, memberId));
             }
             Member member = group.members.get(memberId);
-            boolean unchanged = sameProtocols(member.protocols, request.protocols());
+            boolean unchanged = ClassicGroup.sameProtocols(member.protocols, request.protocols());
             member.protocols = request.protocols();
             member.sessionTimeoutMs = request.sessionTimeoutMs();
             member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
@@ -116,7 +117,7 @@ final class ClassicGroupCoordinator {
                     || (group.state == State.STABLE && !memberId.equals(group.leaderId)))) {
                 // As in Kafka: a member rejoining with the same metadata gets the current generation back, no rebalance.
                 rebalancer.scheduleSession(group, member);
-                return CompletableFuture.completedFuture(currentGeneration(group, member));
+                return CompletableFuture.completedFuture(group.currentGeneration(member));
             }
             CompletableFuture<JoinResult> result = new CompletableFuture<>();
             if (member.join != null) {
@@ -158,11 +159,11 @@ final class ClassicGroupCoordinator {
         if (wasLeader) {
             group.leaderId = memberId;
         }
-        if (group.state == State.STABLE && !wasLeader && sameProtocols(old.protocols, request.protocols())) {
+        if (group.state == State.STABLE && !wasLeader && ClassicGroup.sameProtocols(old.protocols, request.protocols())) {
             rebalancer.scheduleSession(group, member);
             // The new member id is written before it is answered, so a new coordinator knows it.
-            JoinResult current = currentGeneration(group, member);
-            return persist(group).handle((ok, failure) -> failure == null ? current
+            JoinResult current = group.currentGeneration(member);
+            return groups.persist(group).handle((ok, failure) -> failure == null ? current
                     : joinError(CoordinatorWriteErrors.of(failure), memberId));
         }
         CompletableFuture<JoinResult> result = new CompletableFuture<>();
@@ -171,36 +172,6 @@ final class ClassicGroupCoordinator {
         rebalancer.prepareRebalance(group);
         rebalancer.maybeCompleteJoin(group);
         return result;
-    }
-
-    private static JoinResult currentGeneration(ClassicGroup group, Member member) {
-        boolean leader = member.memberId.equals(group.leaderId);
-        return new JoinResult(Errors.NONE.code(), group.generation, group.protocolType, group.protocolName, group.leaderId,
-                member.memberId, leader ? group.memberMetadata() : List.of());
-    }
-
-    private static boolean sameProtocols(List<Protocol> a, List<Protocol> b) {
-        if (a == null || b == null || a.size() != b.size()) {
-            return false;
-        }
-        for (int i = 0; i < a.size(); i++) {
-            if (!a.get(i).name().equals(b.get(i).name()) || !java.util.Arrays.equals(a.get(i).metadata(), b.get(i).metadata())) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Whether at least one of a joining member's protocols is supported by every current member. */
-    private static boolean supportedByAll(ClassicGroup group, String memberId, List<Protocol> protocols) {
-        for (Protocol candidate : protocols) {
-            boolean everyone = group.members.values().stream().filter(m -> !m.memberId.equals(memberId))
-                    .allMatch(m -> m.protocols.stream().anyMatch(p -> p.name().equals(candidate.name())));
-            if (everyone) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private CompletableFuture<JoinResult> addMemberAndRebalance(ClassicGroup group, String memberId, Join request) {
@@ -232,7 +203,7 @@ final class ClassicGroupCoordinator {
             return CompletableFuture.completedFuture(syncError(Errors.UNKNOWN_MEMBER_ID));
         }
         return locked(group, () -> {
-            Errors identity = identityError(group, memberId, groupInstanceId);
+            Errors identity = group.identityError(memberId, groupInstanceId);
             if (identity != Errors.NONE) {
                 return CompletableFuture.completedFuture(syncError(identity));
             }
@@ -261,7 +232,7 @@ final class ClassicGroupCoordinator {
                     group.rebalanceTimer = null;
                 }
                 // As in Kafka, the generation's assignment is written before any member gets its share.
-                CompletableFuture<Void> written = persist(group);
+                CompletableFuture<Void> written = groups.persist(group);
                 int stored = group.generation;
                 written.whenComplete((ok, failure) -> {
                     if (failure != null) {
@@ -299,7 +270,7 @@ final class ClassicGroupCoordinator {
             return Errors.UNKNOWN_MEMBER_ID.code();
         }
         synchronized (group) {
-            Errors identity = identityError(group, memberId, groupInstanceId);
+            Errors identity = group.identityError(memberId, groupInstanceId);
             if (identity != Errors.NONE) {
                 return identity.code();
             }
@@ -373,7 +344,7 @@ final class ClassicGroupCoordinator {
             return Errors.ILLEGAL_GENERATION;
         }
         synchronized (group) {
-            Errors identity = identityError(group, memberId, groupInstanceId);
+            Errors identity = group.identityError(memberId, groupInstanceId);
             if (identity != Errors.NONE) {
                 return identity;
             }
@@ -404,7 +375,7 @@ final class ClassicGroupCoordinator {
 
     /** The ids of the classic groups known in memory (with or without members). */
     Set<String> groupIds() {
-        return Set.copyOf(groups.keySet());
+        return groups.groupIds();
     }
 
     boolean hasMembers(String groupId) {
@@ -424,13 +395,7 @@ final class ClassicGroupCoordinator {
             return Optional.empty();
         }
         synchronized (group) {
-            List<MemberView> members = new ArrayList<>();
-            for (Member m : group.members.values()) {
-                members.add(new MemberView(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
-                        group.protocolName == null ? new byte[0] : m.metadata(group.protocolName), m.assignment));
-            }
-            return Optional.of(new GroupView(groupId, group.stateName(), group.protocolType == null ? "" : group.protocolType,
-                    group.protocolName == null ? "" : group.protocolName, members));
+            return Optional.of(group.view());
         }
     }
 
@@ -444,9 +409,7 @@ final class ClassicGroupCoordinator {
             if (!group.members.isEmpty()) {
                 return Optional.of(Errors.NON_EMPTY_GROUP);
             }
-            group.state = State.DEAD;
-            groups.remove(groupId, group);
-            persist(group);
+            groups.delete(group);
             return Optional.of(Errors.NONE);
         }
     }
@@ -463,95 +426,10 @@ final class ClassicGroupCoordinator {
         }
         synchronized (group) {
             if (group.members.isEmpty() && group.state == State.EMPTY && now - Math.max(group.emptySince, newestCommit) > retentionMs) {
-                group.state = State.DEAD;
-                groups.remove(groupId, group);
-                persist(group);
+                groups.delete(group);
                 return true;
             }
             return false;
         }
-    }
-
-    // ---- durable state ---------------------------------------------------------------------------------
-
-    /**
-     * Writes the group's record (a tombstone once it is Dead); the caller holds the group's monitor. Called when a
-     * generation's assignment is stored (SyncGroup of the leader), when the group becomes Empty or Dead, and when a
-     * static member's new member id takes over; completes once durable.
-     */
-    CompletableFuture<Void> persist(ClassicGroup group) {
-        java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(GroupRecords.classicGroupKey(group.groupId));
-        java.util.Map<java.nio.ByteBuffer, byte[]> update = new java.util.HashMap<>();
-        update.put(key, group.state == State.DEAD ? null : GroupRecords.value(group.toRecord()));
-        CompletableFuture<Void> written = writer.write(group.groupId, update, false);
-        written.exceptionally(failure -> {
-            log.debug("Could not write group {}: {}", group.groupId, failure.toString());
-            return null;
-        });
-        return written;
-    }
-
-    /**
-     * A coordinator that just loaded the group's partition takes the group over as stored, each member's session
-     * starting now: a member that heartbeats in time carries on in its generation without a rebalance.
-     */
-    void load(String groupId, GroupRecords.ClassicGroupValue stored) {
-        ClassicGroup group = ClassicGroup.fromRecord(groupId, stored);
-        locked(group, () -> group.members.values().forEach(m -> rebalancer.scheduleSession(group, m)));
-        ClassicGroup previous = groups.put(groupId, group);
-        if (previous != null) {
-            timers.execute(() -> retire(previous, Errors.NOT_COORDINATOR));
-        }
-    }
-
-    /** The groups of a partition this broker no longer serves are dropped (their waiting members told so). */
-    void unload(java.util.function.Predicate<String> inPartition) {
-        List<ClassicGroup> dropped = new ArrayList<>();
-        groups.forEach((id, group) -> {
-            if (inPartition.test(id)) {
-                dropped.add(group);
-            }
-        });
-        if (!dropped.isEmpty()) {
-            timers.execute(() -> dropped.forEach(group -> retire(group, Errors.NOT_COORDINATOR)));
-        }
-    }
-
-    private void retire(ClassicGroup group, Errors error) {
-        groups.remove(group.groupId, group);
-        locked(group, () -> {
-            for (Member m : group.members.values()) {
-                cancel(m);
-                if (m.join != null) {
-                    group.answer(m.join, joinError(error, m.memberId));
-                    m.join = null;
-                }
-                if (m.sync != null) {
-                    group.answer(m.sync, syncError(error));
-                    m.sync = null;
-                }
-            }
-            if (group.rebalanceTimer != null) {
-                group.rebalanceTimer.cancel(false);
-                group.rebalanceTimer = null;
-            }
-            group.members.clear();
-            group.state = State.DEAD;
-        });
-    }
-
-    /** Whether the caller is a current member, and (for static members) the current holder of its instance id. */
-    private static Errors identityError(ClassicGroup group, String memberId, String groupInstanceId) {
-        // Kafka's order: a known instance id with another member id is fenced, before the member id is looked at.
-        if (groupInstanceId != null) {
-            String current = group.staticMembers.get(groupInstanceId);
-            if (current == null) {
-                return Errors.UNKNOWN_MEMBER_ID;
-            }
-            if (!current.equals(memberId)) {
-                return Errors.FENCED_INSTANCE_ID;
-            }
-        }
-        return group.members.containsKey(memberId) ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
     }
 }

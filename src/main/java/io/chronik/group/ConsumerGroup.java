@@ -88,64 +88,6 @@ final class ConsumerGroup {
         allDirty = true;
     }
 
-    // ---- as stored (GroupRecords) ----
-
-    GroupRecords.ConsumerGroupValue toRecord() {
-        return new GroupRecords.ConsumerGroupValue(epoch, assignmentEpoch, assignor, fingerprint);
-    }
-
-    GroupRecords.ConsumerMemberValue toRecord(Member m) {
-        return new GroupRecords.ConsumerMemberValue(m.instanceId, m.rackId, m.clientId, m.clientHost, m.topics,
-                m.regex == null ? null : m.regex.pattern(), m.assignor, m.rebalanceTimeoutMs, m.epoch, m.previousEpoch,
-                m.departed, sorted(m.assigned), sorted(m.pendingRevocation), sorted(target.getOrDefault(m.memberId, Set.of())));
-    }
-
-    /** In a fixed order, so an unchanged member encodes to the same bytes. */
-    private static Set<Tp> sorted(Set<Tp> partitions) {
-        Set<Tp> sorted = new java.util.LinkedHashSet<>();
-        partitions.stream().sorted(java.util.Comparator.comparing((Tp tp) -> tp.topicId().toString())
-                .thenComparingInt(Tp::partition)).forEach(sorted::add);
-        return sorted;
-    }
-
-    /**
-     * The group rebuilt from its records by a coordinator that just loaded it. Each member is taken to still own what
-     * it was assigned or is revoking, until it reports otherwise; sessions are the caller's to start.
-     */
-    static ConsumerGroup fromRecords(String groupId, GroupRecords.ConsumerGroupValue stored,
-                                     Map<String, GroupRecords.ConsumerMemberValue> storedMembers) {
-        ConsumerGroup group = new ConsumerGroup(groupId);
-        if (stored != null) {
-            group.epoch = stored.groupEpoch();
-            group.assignmentEpoch = stored.assignmentEpoch();
-            group.assignor = stored.assignor() == null ? "uniform" : stored.assignor();
-            group.fingerprint = stored.fingerprint() == null ? "" : stored.fingerprint();
-        }
-        storedMembers.forEach((memberId, m) -> {
-            Member member = new Member(memberId);
-            member.instanceId = m.instanceId();
-            member.rackId = m.rackId();
-            member.clientId = m.clientId();
-            member.clientHost = m.clientHost();
-            member.topics = m.topics();
-            member.regex = m.regex() == null ? null : Pattern.compile(m.regex());
-            member.assignor = m.assignor();
-            member.rebalanceTimeoutMs = m.rebalanceTimeoutMs();
-            member.epoch = m.memberEpoch();
-            member.previousEpoch = m.previousEpoch();
-            member.departed = m.departed();
-            member.assigned = new HashSet<>(m.assigned());
-            member.pendingRevocation = new HashSet<>(m.pendingRevocation());
-            Set<Tp> owned = new HashSet<>(m.assigned());
-            owned.addAll(m.pendingRevocation());
-            member.owned = Set.copyOf(owned);
-            member.sendAssignment = false;
-            group.members.put(memberId, member);
-            group.target.put(memberId, new HashSet<>(m.target()));
-        });
-        return group;
-    }
-
     private static Set<String> subscribed(Member m, Map<String, TopicMeta> topics) {
         Set<String> names = new TreeSet<>();
         for (String t : m.topics) {

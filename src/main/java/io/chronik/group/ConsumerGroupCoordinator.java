@@ -15,7 +15,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -29,7 +28,9 @@ import java.util.regex.PatternSyntaxException;
  * changes its subscription, or a subscribed topic's partition count changes), and hands each member its share
  * incrementally: partitions leaving a member are first revoked (its epoch stays until it reports them released),
  * and a partition is only given to its new owner once no other member holds or is still revoking it. Sessions and
- * revocations have deadlines on the coordinator's timer thread. Each group is guarded by its own monitor.
+ * revocations have deadlines on the coordinator's timer thread. Each group is guarded by its own monitor. What a
+ * heartbeat changed is written behind it through {@link ConsumerGroupState}, which holds the groups, writes their
+ * records and rebuilds them when this broker loads their partition.
  */
 public final class ConsumerGroupCoordinator {
     private static final Logger log = LoggerFactory.getLogger(ConsumerGroupCoordinator.class);
@@ -56,20 +57,34 @@ public final class ConsumerGroupCoordinator {
                                   Set<Tp> assignment) {
     }
 
-    private final Map<String, ConsumerGroup> groups = new ConcurrentHashMap<>();
+    private final ConsumerGroupState groups;
     private final ScheduledExecutorService timers;
-    private final GroupStateWriter writer;
     private final Predicate<String> classicGroupInUse;
     private final int sessionTimeoutMs;
     private final int heartbeatIntervalMs;
 
     ConsumerGroupCoordinator(ScheduledExecutorService timers, Predicate<String> classicGroupInUse, int sessionTimeoutMs,
                              int heartbeatIntervalMs, GroupStateWriter writer) {
-        this.writer = writer;
         this.timers = timers;
+        this.groups = new ConsumerGroupState(writer, timers, this::startDeadlines);
         this.classicGroupInUse = classicGroupInUse;
         this.sessionTimeoutMs = sessionTimeoutMs;
         this.heartbeatIntervalMs = heartbeatIntervalMs;
+    }
+
+    /** The groups' holder and writer, which {@link GroupStateLoader} hands loaded records to. */
+    ConsumerGroupState state() {
+        return groups;
+    }
+
+    /** A group just rebuilt from its records: sessions and pending revocations' deadlines start now (under its monitor). */
+    private void startDeadlines(ConsumerGroup group) {
+        for (Member m : group.members.values()) {
+            scheduleSession(group, m, null);
+            if (!m.pendingRevocation.isEmpty()) {
+                scheduleRevocation(group, m, null);
+            }
+        }
     }
 
     private HeartbeatResult error(Errors error, String message, Heartbeat request) {
@@ -114,13 +129,13 @@ public final class ConsumerGroupCoordinator {
         if (request.memberEpoch() == 0 && request.subscribedTopicNames() == null && request.subscribedTopicRegex() == null) {
             return error(Errors.INVALID_REQUEST, "SubscribedTopicNames or SubscribedTopicRegex must be set when joining.", request);
         }
-        if (!groups.containsKey(request.groupId()) && classicGroupInUse.test(request.groupId())) {
+        if (!groups.contains(request.groupId()) && classicGroupInUse.test(request.groupId())) {
             return error(Errors.GROUP_ID_NOT_FOUND, "Group " + request.groupId() + " is a classic group with members.", request);
         }
-        ConsumerGroup group = groups.computeIfAbsent(request.groupId(), ConsumerGroup::new);
+        ConsumerGroup group = groups.getOrCreate(request.groupId());
         synchronized (group) {
             HeartbeatResult result = heartbeatLocked(group, request, topics);
-            written.accept(persist(group, request.memberId(), result.memberId()));
+            written.accept(groups.persist(group, request.memberId(), result.memberId()));
             return result;
         }
     }
@@ -334,7 +349,7 @@ public final class ConsumerGroupCoordinator {
                 if (group.members.get(member.memberId) == member) {
                     log.debug("Member {} of consumer group {} missed its session timeout", member.memberId, group.groupId);
                     remove(group, member, group.topics != null ? group.topics : topics);
-                    persist(group);
+                    groups.persist(group);
                 }
             }
         }, sessionTimeoutMs, TimeUnit.MILLISECONDS);
@@ -350,93 +365,13 @@ public final class ConsumerGroupCoordinator {
                     log.info("Member {} of group {} did not revoke {} within its rebalance timeout; it is removed", member.memberId,
                             group.groupId, member.pendingRevocation);
                     remove(group, member, group.topics != null ? group.topics : topics);
-                    persist(group);
+                    groups.persist(group);
                 }
             }
         }, member.rebalanceTimeoutMs, TimeUnit.MILLISECONDS);
     }
 
-    // ---- durable state ------------------------------------------------------------------------------------
-
-    /**
-     * Writes what changed of the group (caller holds its monitor): its epochs, and the records of the named members
-     * (a tombstone for one that is gone), or of every member when the target assignment moved or members left.
-     * Nothing for a group that was never written and has no members.
-     */
-    private CompletableFuture<Void> persist(ConsumerGroup group, String... memberIds) {
-        if (groups.get(group.groupId) != group || (group.epoch == 0 && group.members.isEmpty())) {
-            return CompletableFuture.completedFuture(null);
-        }
-        Map<java.nio.ByteBuffer, byte[]> update = new java.util.HashMap<>();
-        update.put(java.nio.ByteBuffer.wrap(GroupRecords.consumerGroupKey(group.groupId)), GroupRecords.value(group.toRecord()));
-        boolean complete = group.allDirty;
-        group.allDirty = false;
-        if (complete) {
-            group.members.values().forEach(m -> update.put(memberKey(group, m.memberId), GroupRecords.value(group.toRecord(m))));
-        } else {
-            for (String memberId : memberIds) {
-                if (memberId != null && !memberId.isEmpty()) {
-                    Member m = group.members.get(memberId);
-                    update.put(memberKey(group, memberId), m == null ? null : GroupRecords.value(group.toRecord(m)));
-                }
-            }
-        }
-        CompletableFuture<Void> written = writer.write(group.groupId, update, complete);
-        written.exceptionally(failure -> {
-            log.debug("Could not write consumer group {}: {}", group.groupId, failure.toString());
-            return null;
-        });
-        return written;
-    }
-
-    private static java.nio.ByteBuffer memberKey(ConsumerGroup group, String memberId) {
-        return java.nio.ByteBuffer.wrap(GroupRecords.consumerMemberKey(group.groupId, memberId));
-    }
-
-    /**
-     * A coordinator that just loaded the group's partition takes the group over as stored: sessions (and pending
-     * revocations' deadlines) start now, so a member that heartbeats in time at its epoch keeps its assignment.
-     */
-    void load(String groupId, GroupRecords.ConsumerGroupValue stored, Map<String, GroupRecords.ConsumerMemberValue> members) {
-        ConsumerGroup group = ConsumerGroup.fromRecords(groupId, stored, members);
-        synchronized (group) {
-            for (Member m : group.members.values()) {
-                scheduleSession(group, m, null);
-                if (!m.pendingRevocation.isEmpty()) {
-                    scheduleRevocation(group, m, null);
-                }
-            }
-        }
-        ConsumerGroup previous = groups.put(groupId, group);
-        if (previous != null) {
-            timers.execute(() -> retire(previous));
-        }
-    }
-
-    /** The groups of a partition this broker no longer serves are dropped. */
-    void unload(Predicate<String> inPartition) {
-        List<ConsumerGroup> dropped = new ArrayList<>();
-        groups.forEach((id, group) -> {
-            if (inPartition.test(id)) {
-                dropped.add(group);
-            }
-        });
-        if (!dropped.isEmpty()) {
-            timers.execute(() -> dropped.forEach(this::retire));
-        }
-    }
-
-    private void retire(ConsumerGroup group) {
-        groups.remove(group.groupId, group);
-        synchronized (group) {
-            group.members.values().forEach(m -> {
-                cancel(m.session);
-                cancel(m.revocation);
-            });
-        }
-    }
-
-    private static void cancel(ScheduledFuture<?> timer) {
+    static void cancel(ScheduledFuture<?> timer) {
         if (timer != null) {
             timer.cancel(false);
         }
@@ -445,7 +380,7 @@ public final class ConsumerGroupCoordinator {
     // ---- Used by offsets, listing, describing and deleting ------------------------------------------------
 
     public boolean exists(String groupId) {
-        return groups.containsKey(groupId);
+        return groups.contains(groupId);
     }
 
     public boolean hasMembers(String groupId) {
@@ -486,14 +421,13 @@ public final class ConsumerGroupCoordinator {
             if (!group.members.isEmpty()) {
                 return Optional.of(Errors.NON_EMPTY_GROUP);
             }
-            groups.remove(groupId, group);
-            writer.write(groupId, Map.of(), true);
+            groups.delete(group);
             return Optional.of(Errors.NONE);
         }
     }
 
     public List<String> groupIds() {
-        return new ArrayList<>(groups.keySet());
+        return groups.groupIds();
     }
 
     /** A snapshot for ConsumerGroupDescribe and ListGroups. */

@@ -57,7 +57,7 @@ public final class GroupCoordinator implements AutoCloseable {
         this.classicGroups = new ClassicGroupCoordinator(timers, this::consumerHasMembers, settings.initialRebalanceDelayMs(),
                 settings.minSessionTimeoutMs(), settings.maxSessionTimeoutMs(), writer);
         this.offsets = new OffsetManager(store, classicGroups, consumerGroups, timers, settings.offsetsRetentionMs());
-        store.listen(new GroupStateLoader(store, writer, classicGroups, consumerGroups));
+        store.listen(new GroupStateLoader(store, writer, classicGroups.state(), consumerGroups.state()));
     }
 
     /** The durable state the coordinator's parts write through (read for consumer lag). */

@@ -10,20 +10,20 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Hands the membership records of a {@code __consumer_offsets} partition this broker has just loaded to the
- * coordinators, which rebuild its classic and consumer groups from them (and compare later writes with them), and
- * drops a partition's groups when this broker stops serving it.
+ * Hands the membership records of a {@code __consumer_offsets} partition this broker has just loaded to
+ * {@link ClassicGroupState} and {@link ConsumerGroupState}, which rebuild its groups from them (and to the writer,
+ * which compares later writes with them), and drops a partition's groups when this broker stops serving it.
  */
 final class GroupStateLoader implements GroupStateStore.Listener {
     private static final Logger log = LoggerFactory.getLogger(GroupStateLoader.class);
 
     private final GroupStateStore store;
     private final GroupStateWriter writer;
-    private final ClassicGroupCoordinator classicGroups;
-    private final ConsumerGroupCoordinator consumerGroups;
+    private final ClassicGroupState classicGroups;
+    private final ConsumerGroupState consumerGroups;
 
-    GroupStateLoader(GroupStateStore store, GroupStateWriter writer, ClassicGroupCoordinator classicGroups,
-                     ConsumerGroupCoordinator consumerGroups) {
+    GroupStateLoader(GroupStateStore store, GroupStateWriter writer, ClassicGroupState classicGroups,
+                     ConsumerGroupState consumerGroups) {
         this.store = store;
         this.writer = writer;
         this.classicGroups = classicGroups;

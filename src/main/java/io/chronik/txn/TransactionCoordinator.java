@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  *   {@link TransactionMarkerSender} write the markers to every partition of the transaction and writes
  *   CompleteCommit/CompleteAbort. At most {@code maxCompleting} transactions have markers in flight; EndTxn answers
  *   CONCURRENT_TRANSACTIONS beyond. A broker that loads a partition sends the markers of its prepared transactions
- *   again.</li>
+ *   again. EndTxn v5 (transaction version 2) bumps the epoch as it prepares ({@link TransactionEndBumpingEpoch}).</li>
  *   <li>Every {@code abortTimedOutIntervalMs} the {@link TransactionTimer} aborts open transactions older than their
  *   timeout with the producer epoch bumped (the producer is fenced) and removes ids idle longer than
  *   {@code idExpirationMs} (tombstones).</li>
@@ -77,6 +77,7 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
     private final TransactionMarkerSender markers;
     private final TransactionStateWriter writer;
     private final TransactionCompletion completion;
+    private final TransactionEndBumpingEpoch endBumpingEpoch;
 
     /**
      * @param partitionCount the partitions of {@code __transaction_state} (the topic's, once it exists)
@@ -99,6 +100,7 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
                 p -> new TransactionStateShard(p, this::onLoaded), settings.writeTimeoutMs());
         this.writer = new TransactionStateWriter(runtime);
         this.completion = new TransactionCompletion(runtime, writer, markers, scheduler);
+        this.endBumpingEpoch = new TransactionEndBumpingEpoch(this::locate, writer, completion, this::tooManyCompleting, producerIds);
         scheduler.scheduleWithFixedDelay(new TransactionTimer(runtime, writer, completion, settings.idExpirationMs(),
                 settings.maxCompleting()), settings.abortTimedOutIntervalMs(), settings.abortTimedOutIntervalMs(),
                 TimeUnit.MILLISECONDS);
@@ -359,79 +361,11 @@ public final class TransactionCoordinator implements PartitionStateListener, Aut
      */
     public CompletableFuture<EndResult> endTransactionBumpingEpoch(String transactionalId, long producerId,
                                                                    short producerEpoch, boolean commit) {
-        return endBumping(transactionalId, producerId, producerEpoch, commit, null);
+        return endBumpingEpoch.end(transactionalId, producerId, producerEpoch, commit);
     }
 
-    private CompletableFuture<EndResult> endBumping(String transactionalId, long producerId, short producerEpoch,
-                                                    boolean commit, Long newProducerId) {
-        Located located = locate(transactionalId);
-        if (located.error != Errors.NONE) {
-            return done(EndResult.failed(located.error));
-        }
-        TransactionMetadata target;
-        synchronized (located.entry) {
-            TransactionMetadata m = located.entry.current;
-            if (!located.shard.served()) {
-                return done(EndResult.failed(Errors.NOT_COORDINATOR));
-            }
-            if (m.state().preparing() && m.nextProducerId() == producerId) {
-                return done(EndResult.failed(Errors.CONCURRENT_TRANSACTIONS)); // goes on with the new id once complete
-            }
-            // A retry whose first answer was lost: the epoch before the bump (and, after a rotation, the old id).
-            boolean rotatedRetry = m.state().idle() && m.producerId() != producerId && m.lastProducerId() == producerId
-                    && m.lastProducerEpoch() == producerEpoch;
-            boolean bumpRetry = m.producerId() == producerId && m.producerEpoch() != producerEpoch
-                    && m.lastProducerEpoch() >= 0 && m.lastProducerEpoch() == producerEpoch;
-            boolean retry = (rotatedRetry || bumpRetry) && m.transactionVersion() == TransactionMetadata.TV_2;
-            if (m.producerId() != producerId && !retry) {
-                return done(EndResult.failed(Errors.INVALID_PRODUCER_ID_MAPPING));
-            }
-            if (m.producerEpoch() != producerEpoch && !retry) {
-                return done(EndResult.failed(Errors.PRODUCER_FENCED));
-            }
-            if (located.entry.pending != null) {
-                return done(EndResult.failed(Errors.CONCURRENT_TRANSACTIONS));
-            }
-            EndResult current = new EndResult(Errors.NONE, m.producerId(), m.producerEpoch());
-            EndResult answer = switch (m.state()) {
-                case ONGOING -> retry ? EndResult.failed(Errors.PRODUCER_FENCED)
-                        : tooManyCompleting() ? EndResult.failed(Errors.CONCURRENT_TRANSACTIONS) : null;
-                // With the bumped epoch (not a retry) the producer ends its next transaction while this one's markers are
-                // still being written: it retries once they are.
-                case PREPARE_COMMIT -> EndResult.failed(commit || !retry ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE);
-                case PREPARE_ABORT -> EndResult.failed(!commit || !retry ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE);
-                case COMPLETE_COMMIT -> commit ? (retry ? current : EndResult.failed(Errors.INVALID_TXN_STATE))
-                        : (retry ? EndResult.failed(Errors.INVALID_TXN_STATE) : null);
-                case COMPLETE_ABORT -> commit ? EndResult.failed(Errors.INVALID_TXN_STATE) : (retry ? current : null);
-                case EMPTY -> commit || retry ? EndResult.failed(Errors.INVALID_TXN_STATE) : null;
-                case PREPARE_EPOCH_FENCE, DEAD -> EndResult.failed(Errors.CONCURRENT_TRANSACTIONS);
-            };
-            if (answer != null) {
-                return done(answer);
-            }
-            boolean rotate = TransactionMetadata.epochExhausted((short) (m.producerEpoch() + 1));
-            if (rotate && newProducerId == null) {
-                target = null;
-            } else {
-                target = m.prepareWithEpochBump(commit, rotate ? newProducerId : RecordBatch.NO_PRODUCER_ID, now());
-                located.entry.pending = target;
-            }
-        }
-        if (target == null) {
-            return producerIds.get().thenCompose(id -> endBumping(transactionalId, producerId, producerEpoch, commit, id))
-                    .exceptionally(e -> EndResult.failed(Errors.COORDINATOR_NOT_AVAILABLE));
-        }
-        TransactionMetadata prepared = target;
-        return write(located.shard, located.entry, prepared).handle((v, e) -> {
-            if (e != null) {
-                return EndResult.failed(writeError(e));
-            }
-            startMarkers(located.shard, located.entry);
-            return new EndResult(Errors.NONE, prepared.producerIdAfterCompletion(), prepared.producerEpochAfterCompletion());
-        });
-    }
-
-    private record Located(Errors error, TransactionStateShard shard, Entry entry) {
+    /** Where a request's id is kept: its shard and entry, or the error to answer instead. */
+    record Located(Errors error, TransactionStateShard shard, Entry entry) {
     }
 
     private Located locate(String transactionalId) {
