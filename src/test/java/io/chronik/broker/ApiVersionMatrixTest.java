@@ -112,6 +112,21 @@ class ApiVersionMatrixTest {
         }
     }
 
+    /** AddOffsetsToTxn v3 for the producer's transaction: the group's offsets partition joins it. */
+    static void addOffsets(String id, org.apache.kafka.common.message.InitProducerIdResponseData producer, String group)
+            throws Exception {
+        short version = 3;
+        try (RawKafkaClient client = new RawKafkaClient(broker.port())) {
+            client.send(new org.apache.kafka.common.message.AddOffsetsToTxnRequestData().setTransactionalId(id)
+                    .setProducerId(producer.producerId()).setProducerEpoch(producer.producerEpoch()).setGroupId(group),
+                    version, 1);
+            RawKafkaClient.Response response = client.receive(ApiKeys.ADD_OFFSETS_TO_TXN.responseHeaderVersion(version));
+            var data = (org.apache.kafka.common.message.AddOffsetsToTxnResponseData) AbstractResponse.parseResponse(
+                    ApiKeys.ADD_OFFSETS_TO_TXN, new ByteBufferAccessor(response.body()), version).data();
+            assertThat(data.errorCode()).as("AddOffsetsToTxn %s", id).isZero();
+        }
+    }
+
     /** As in Kafka: an acks=0 produce has no response, so a failed one closes the connection after earlier responses. */
     @org.junit.jupiter.api.Test
     void aFailedAcksZeroProduceClosesTheConnectionAfterTheResponsesBeforeIt() throws Exception {
@@ -360,12 +375,14 @@ class ApiVersionMatrixTest {
                 org.apache.kafka.common.message.TxnOffsetCommitRequestData d =
                         new org.apache.kafka.common.message.TxnOffsetCommitRequestData().setTransactionalId("matrix-tx")
                                 .setGroupId("matrix-txn-group").setProducerId(800_000 + v).setProducerEpoch((short) 0);
-                if (v >= 5) {
-                    // Transaction version 2: the group's coordinator adds its partition to the producer's transaction,
-                    // so the producer must be one the transaction coordinator knows.
-                    org.apache.kafka.common.message.InitProducerIdResponseData producer = initProducer("matrix-tx-v" + v);
-                    d.setTransactionalId("matrix-tx-v" + v).setProducerId(producer.producerId())
-                            .setProducerEpoch(producer.producerEpoch());
+                // The producer must be one the transaction coordinator knows: from v5 (transaction version 2) the
+                // group's coordinator adds its partition to the producer's transaction; before, it checks that
+                // AddOffsetsToTxn added it (partition verification).
+                org.apache.kafka.common.message.InitProducerIdResponseData producer = initProducer("matrix-tx-v" + v);
+                d.setTransactionalId("matrix-tx-v" + v).setProducerId(producer.producerId())
+                        .setProducerEpoch(producer.producerEpoch());
+                if (v < 5) {
+                    addOffsets("matrix-tx-v" + v, producer, "matrix-txn-group");
                 }
                 d.topics().add(new org.apache.kafka.common.message.TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic()
                         .setName(topic).setPartitions(List.of(
