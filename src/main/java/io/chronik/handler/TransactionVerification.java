@@ -1,6 +1,7 @@
 package io.chronik.handler;
 
 import io.chronik.log.Log;
+import io.chronik.log.RecordBatchHeader;
 import io.chronik.log.VerificationGuard;
 import org.apache.kafka.common.TopicPartition;
 import io.chronik.protocol.Records;
@@ -36,10 +37,6 @@ import java.util.concurrent.TimeUnit;
  */
 public record TransactionVerification(TransactionVerifier verifier, boolean verify, boolean addFromProduceV12,
                                       Duration addRetryBackoff, Duration addRetryMax) {
-    /** Where a v2 batch header keeps its magic byte and attributes, and the attributes' transactional bit. */
-    private static final int MAGIC_AT = 16;
-    private static final int ATTRIBUTES_AT = 21;
-    private static final int TRANSACTIONAL_FLAG = 0x10;
 
     /** The producer of a transactional batch. */
     public record Producer(long producerId, short producerEpoch) {
@@ -89,10 +86,7 @@ public record TransactionVerification(TransactionVerifier verifier, boolean veri
     static boolean hasTransactionalRecords(ProduceRequestData request) {
         for (ProduceRequestData.TopicProduceData topic : request.topicData()) {
             for (ProduceRequestData.PartitionProduceData partition : topic.partitionData()) {
-                ByteBuffer batches = partition.records() == null ? null : Records.bytes(partition.records());
-                if (batches != null && batches.remaining() >= org.apache.kafka.common.record.internal.DefaultRecordBatch.RECORD_BATCH_OVERHEAD
-                        && batches.get(batches.position() + MAGIC_AT) >= RecordBatch.MAGIC_VALUE_V2
-                        && (batches.getShort(batches.position() + ATTRIBUTES_AT) & TRANSACTIONAL_FLAG) != 0) {
+                if (RecordBatchHeader.startsTransactional(Records.bytes(partition.records()))) {
                     return true;
                 }
             }

@@ -9,7 +9,7 @@ import java.util.zip.CRC32C;
  * stay byte-for-byte as the producer sent them; records are decoded only where a topic setting asks for it (see
  * {@link LogValidator}) and to answer a timestamp lookup (see {@link TimestampSearch}).
  */
-final class RecordBatchHeader {
+public final class RecordBatchHeader {
     static final int BASE_OFFSET = 0;
     static final int LENGTH = 8;
     static final int PARTITION_LEADER_EPOCH = 12;
@@ -55,6 +55,16 @@ final class RecordBatchHeader {
 
     static short attributes(ByteBuffer b, int at) {
         return b.getShort(at + ATTRIBUTES);
+    }
+
+    /**
+     * Whether the first batch of {@code batches} (from its position) is a whole magic-2 header with the transactional
+     * attribute. Reads two header fields, nothing else.
+     */
+    public static boolean startsTransactional(ByteBuffer batches) {
+        int at = batches.position();
+        return batches.remaining() >= HEADER_SIZE && magic(batches, at) >= MAGIC_V2
+                && (attributes(batches, at) & TRANSACTIONAL) != 0;
     }
 
     static int lastOffsetDelta(ByteBuffer b, int at) {
